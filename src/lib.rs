@@ -1,0 +1,71 @@
+//! sailmerge: finds duplicate customer profiles in Sailplay exports, plans
+//! their merges under Sailplay's field-precedence rules, lets a reviewer
+//! approve the plan, and applies the approved `users/merge` calls safely.
+//!
+//! Pipeline, one module per stage, data flowing one way:
+//! load → normalize → block → score → cluster → merge (plan) → report →
+//! review → apply. `plan.json` is the one contract between planning and
+//! execution.
+
+pub mod apply;
+pub mod block;
+pub mod cli;
+pub mod cluster;
+pub mod commands;
+pub mod decisions;
+pub mod eval;
+pub mod exit;
+pub mod fsutil;
+pub mod generate;
+pub mod load;
+pub mod merge;
+pub mod normalize;
+pub mod plan;
+pub mod printer;
+pub mod profile;
+pub mod report;
+pub mod review;
+pub mod sandbox;
+pub mod score;
+pub mod settings;
+
+use std::io::ErrorKind;
+
+pub use exit::ExitStatus;
+
+use cli::{Cli, Command};
+use printer::Printer;
+
+/// Runs one command line; never panics on bad input, and renders any error
+/// as `error:` with its `caused by:` chain on stderr.
+pub fn run(cli: Cli) -> ExitStatus {
+    let printer = Printer::new(cli.global.quiet, cli.global.no_progress);
+    let result = match cli.command {
+        Command::Plan(args) => commands::plan::run(args, &printer),
+        Command::Eval(args) => commands::eval::run(args, &printer),
+        Command::Gen(args) => commands::generate::run(args, &printer),
+        Command::Approve(args) => commands::approve::run(args, &printer),
+        Command::Review(args) => commands::review::run(args, &printer),
+        Command::Sandbox(args) => commands::sandbox::run(args, &printer),
+        Command::Apply(args) => commands::apply::run(args, &printer),
+    };
+    match result {
+        Ok(status) => status,
+        Err(error) if is_broken_pipe(&error) => ExitStatus::Success,
+        Err(error) => {
+            eprintln!("error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitStatus::Error
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == ErrorKind::BrokenPipe)
+    })
+}

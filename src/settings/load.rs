@@ -1,0 +1,14 @@
+//! `[load]`: how exports are read.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoadSettings {
+    /// canonical field → export column, overriding header recognition.
+    pub map: BTreeMap<String, String>,
+    /// `utf-8` or `windows-1251`; detected when unset.
+    pub encoding: Option<String>,
+}
