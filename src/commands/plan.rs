@@ -56,9 +56,9 @@ impl PlanArgs {
             settings.matching.threshold = threshold;
         }
         for mapping in &self.map {
-            let (field, column) = mapping.split_once('=').with_context(|| {
-                format!("--map takes FIELD=COLUMN, got {mapping:?}")
-            })?;
+            let (field, column) = mapping
+                .split_once('=')
+                .with_context(|| format!("--map takes FIELD=COLUMN, got {mapping:?}"))?;
             settings
                 .load
                 .map
@@ -67,6 +67,7 @@ impl PlanArgs {
         if let Some(encoding) = &self.encoding {
             settings.load.encoding = Some(encoding.clone());
         }
+        settings.planner.validate()?;
         Ok(settings)
     }
 }
@@ -91,11 +92,24 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     drop(loaded.frame);
     let (records, data_quality) = normalize::normalize_profiles(&profiles, printer);
     let candidates = block::candidate_pairs(&records, &settings.matching, printer)?;
-    let scored = score::score_pairs(&profiles, &records, &candidates, &settings.matching, printer)?;
-    let clustering = cluster::cluster_pairs(&profiles, &records, &scored, &settings.matching, printer);
+    let scored = score::score_pairs(
+        &profiles,
+        &records,
+        &candidates,
+        &settings.matching,
+        printer,
+    )?;
+    let clustering =
+        cluster::cluster_pairs(&profiles, &records, &scored, &settings.matching, printer);
     cluster::write_clusters_csv(&out.join("clusters.csv"), &profiles, &clustering)?;
 
-    let planned = merge::plan_clusters(&profiles, &clustering.clusters, &settings.planner, printer);
+    let planned = merge::plan_clusters(
+        &profiles,
+        &clustering.clusters,
+        &settings.planner,
+        settings.matching.threshold,
+        printer,
+    );
     let summary = PlanSummary {
         profiles: profiles.len() as u64,
         clusters: planned.len() as u64,
