@@ -24,11 +24,14 @@
 //! Only strictly better sequences replace the incumbent, so the result is
 //! the first optimal sequence in preference order: deterministic.
 //!
-//! Heuristic (larger clusters): per survivor candidate, members are placed
+//! Heuristic (larger clusters): for each of the first
+//! `HEURISTIC_SURVIVOR_CANDIDATES` survivor candidates, members are placed
 //! by "to-gain" (golden phone/email first) and then "from-gain" (golden
 //! names and dates last), then improved by swaps and moves until no single
-//! swap or move lowers the mismatches (bounded passes). It is not
-//! guaranteed optimal.
+//! swap or move lowers the mismatches (bounded passes; skipped above
+//! `IMPROVEMENT_MAX_MEMBERS`, where a pass costs O(k^3)). It is not
+//! guaranteed optimal: on random clusters of 3–7 members it matched the
+//! exact search on 1466 of 1500 (`heuristic_order_is_close_to_exact`).
 
 use crate::merge::simulate::{PLANNED_FIELDS, Side, documented_precedence};
 
@@ -196,14 +199,20 @@ impl ExactSearch<'_> {
     }
 }
 
-/// Passes of swap/move improvement; each pass is O(k^3), so the bound keeps
+/// Passes of swap/move improvement; each pass is O(k^3), so the bounds keep
 /// a pathological large cluster from stalling a run.
 const IMPROVEMENT_PASSES: usize = 8;
+const IMPROVEMENT_MAX_MEMBERS: usize = 64;
+/// Survivor candidates the heuristic tries, in preference order.
+const HEURISTIC_SURVIVOR_CANDIDATES: usize = 8;
 
 fn heuristic_search(states: &[MemberStates], candidates: &[usize], preference: &[usize]) -> Order {
     let mut best: Option<(usize, Vec<usize>)> = None;
-    for &survivor in candidates {
-        let sequence = improve(states, greedy_sequence(states, survivor, preference));
+    for &survivor in candidates.iter().take(HEURISTIC_SURVIVOR_CANDIDATES) {
+        let mut sequence = greedy_sequence(states, survivor, preference);
+        if states.len() <= IMPROVEMENT_MAX_MEMBERS {
+            sequence = improve(states, sequence);
+        }
         let cost = mismatches(states, &sequence);
         if best.as_ref().is_none_or(|(b, _)| cost < *b) {
             best = Some((cost, sequence));
