@@ -3,13 +3,16 @@
 //! real birth date beats a placeholder; a mobile phone beats a landline or
 //! an invalid number; a valid email beats an invalid one.
 //!
-//! Each judgement is a small pure function over the raw value. They mirror
-//! the rules of `crate::normalize` (phone kind, email validity, placeholder
-//! names, diminutives) in the compact form the planner needs per value, so
-//! that the planner's ranking can be switched over to the shared
-//! normalisers in one place.
+//! Each judgement is a small pure function over the raw value, delegating
+//! to `crate::normalize` (phone kind and fillers, email validity and
+//! fillers, placeholder names, the diminutive dictionary) so that the
+//! planner judges values exactly as matching does. Birth-date placeholders
+//! use a fixed list rather than normalize's age check, because an age
+//! depends on today's date and a plan must not.
 
-use crate::normalize::PhoneKind;
+use crate::normalize::dictionary::{diminutive_full_names, is_full_first_name};
+use crate::normalize::name::{fold_cyrillic, normalize_name};
+use crate::normalize::{PhoneKind, normalize_email, normalize_phone};
 use crate::profile::{BIRTH_DATE, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, PHONE, SEX};
 
 /// Rank of a value within its field: higher is better; 0 means a
@@ -51,7 +54,7 @@ pub fn is_placeholder_or_invalid(field: &str, value: &str) -> bool {
 /// Cyrillic 6, plus one for conventional capitalisation (Иван over ИВАН or
 /// иван).
 fn name_quality(field: &str, value: &str) -> u8 {
-    if name_is_placeholder(value) {
+    if name_is_placeholder(field, value) {
         return 0;
     }
     let base = if !is_cyrillic_name(value) {
@@ -89,194 +92,47 @@ fn is_conventionally_capitalised(value: &str) -> bool {
         })
 }
 
-fn fold(value: &str) -> String {
-    value.trim().to_lowercase().replace('ё', "е")
-}
-
-const PLACEHOLDER_NAMES: [&str; 24] = [
-    "покупатель",
-    "гость",
-    "клиент",
-    "тест",
-    "test",
-    "тестовый",
-    "неизвестно",
-    "неизвестный",
-    "нет",
-    "no",
-    "none",
-    "null",
-    "unknown",
-    "guest",
-    "client",
-    "customer",
-    "user",
-    "пользователь",
-    "аноним",
-    "anonymous",
-    "имя",
-    "фамилия",
-    "отчество",
-    "name",
-];
-
-/// A filler such as Покупатель, Гость, Test, or something with no letters.
-pub fn name_is_placeholder(value: &str) -> bool {
-    let folded = fold(value);
-    !folded.chars().any(char::is_alphabetic)
-        || folded.chars().any(|c| c.is_ascii_digit())
-        || PLACEHOLDER_NAMES.contains(&folded.as_str())
-        || folded.chars().all(|c| c == 'x' || c == 'х')
-}
-
-/// Common Russian diminutives (short and affectionate forms) of first names;
-/// folded (lower case, ё as е).
-const DIMINUTIVES: &[&str] = &[
-    "саша",
-    "шура",
-    "саня",
-    "женя",
-    "ваня",
-    "петя",
-    "коля",
-    "вова",
-    "володя",
-    "дима",
-    "митя",
-    "миша",
-    "сережа",
-    "серега",
-    "леша",
-    "алеша",
-    "андрюша",
-    "костя",
-    "толя",
-    "витя",
-    "юра",
-    "слава",
-    "паша",
-    "гоша",
-    "жора",
-    "гриша",
-    "стас",
-    "вася",
-    "федя",
-    "боря",
-    "гена",
-    "рома",
-    "тема",
-    "макс",
-    "влад",
-    "валера",
-    "лева",
-    "ильюша",
-    "таня",
-    "наташа",
-    "маша",
-    "катя",
-    "лена",
-    "оля",
-    "света",
-    "аня",
-    "ира",
-    "галя",
-    "люда",
-    "надя",
-    "даша",
-    "настя",
-    "юля",
-    "ксюша",
-    "лиза",
-    "валя",
-    "тома",
-    "зина",
-    "рита",
-    "соня",
-    "поля",
-    "люба",
-    "вика",
-    "лара",
-    "оксанка",
-    "маринка",
-    "танюша",
-    "наталька",
-];
-
-/// A diminutive first name (Саша, Женя, Маша): the same person as the full
-/// form, but the full form is what the golden profile should keep.
-pub fn first_name_is_diminutive(value: &str) -> bool {
-    let folded = fold(value);
-    DIMINUTIVES.contains(&folded.as_str())
-}
-
-/// Sailplay's number form, `7XXXXXXXXXX` for Russia: 79… is mobile, other
-/// 7… landline; other 10–15 digit numbers are foreign; the rest invalid.
-pub fn phone_kind(value: &str) -> PhoneKind {
-    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
-    let only_digits_and_separators = value
-        .trim()
-        .trim_start_matches('+')
-        .chars()
-        .all(|c| c.is_ascii_digit() || " -()".contains(c));
-    if !only_digits_and_separators {
-        return PhoneKind::Invalid;
-    }
-    match (
-        digits.len(),
-        digits.as_bytes().first(),
-        digits.as_bytes().get(1),
-    ) {
-        (11, Some(b'7'), Some(b'9')) => PhoneKind::Mobile,
-        (11, Some(b'7'), Some(b'3'..=b'8')) => PhoneKind::Landline,
-        (11, Some(b'7'), _) => PhoneKind::Invalid,
-        (10..=15, Some(first), _) if *first != b'0' && *first != b'7' => PhoneKind::Foreign,
-        _ => PhoneKind::Invalid,
-    }
-}
-
-/// A filler number: the subscriber part (last seven digits) is one
-/// repeated digit, as in 79999999999 or 74950000000.
-pub fn phone_is_placeholder(value: &str) -> bool {
-    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() < 7 {
-        return false;
-    }
-    let subscriber = &digits[digits.len() - 7..];
-    let first = subscriber.as_bytes()[0];
-    subscriber.bytes().all(|b| b == first)
-}
-
-/// The format Sailplay validates: one `@`, a non-empty local part without
-/// spaces, a domain with a dot and no empty label.
-pub fn email_is_valid(value: &str) -> bool {
+/// A filler such as Покупатель, Гость, Test (normalize's judgement, field
+/// by field), or something with no letters or with digits.
+pub fn name_is_placeholder(field: &str, value: &str) -> bool {
     let value = value.trim();
-    let Some((local, domain)) = value.split_once('@') else {
-        return false;
+    let field_value = Some(value);
+    let normalized = match field {
+        FIRST_NAME => normalize_name(field_value, None, None),
+        MIDDLE_NAME => normalize_name(None, field_value, None),
+        _ => normalize_name(None, None, field_value),
     };
-    !local.is_empty()
-        && !domain.contains('@')
-        && !value.chars().any(char::is_whitespace)
-        && domain.contains('.')
-        && domain.split('.').all(|label| !label.is_empty())
-        && domain
-            .rsplit('.')
-            .next()
-            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(char::is_alphabetic))
+    normalized.placeholder
+        || !value.chars().any(char::is_alphabetic)
+        || value.chars().any(|c| c.is_ascii_digit())
+}
+
+/// A diminutive first name (Саша, Женя, Маша) in normalize's dictionary
+/// that is not itself a full name: the same person as the full form, but
+/// the full form is what the golden profile should keep.
+pub fn first_name_is_diminutive(value: &str) -> bool {
+    let folded = fold_cyrillic(value.trim());
+    !diminutive_full_names(&folded).is_empty() && !is_full_first_name(&folded)
+}
+
+/// Mobile, landline, foreign or invalid, as normalize classifies it.
+pub fn phone_kind(value: &str) -> PhoneKind {
+    normalize_phone(value).map_or(PhoneKind::Invalid, |phone| phone.kind)
+}
+
+/// A filler number such as 79999999999 (normalize's judgement).
+pub fn phone_is_placeholder(value: &str) -> bool {
+    normalize_phone(value).is_some_and(|phone| phone.placeholder)
+}
+
+/// A well-formed address (normalize's judgement, after its typo repair).
+pub fn email_is_valid(value: &str) -> bool {
+    normalize_email(value).is_some_and(|email| email.valid)
 }
 
 /// A filler address such as test@test.ru or noemail@mail.ru.
 pub fn email_is_placeholder(value: &str) -> bool {
-    let folded = value.trim().to_lowercase();
-    let Some((local, domain)) = folded.split_once('@') else {
-        return false;
-    };
-    matches!(
-        local,
-        "test" | "noemail" | "no-email" | "no" | "none" | "nomail" | "null" | "x" | "xxx" | "нет"
-    ) || matches!(
-        domain,
-        "test.ru" | "test.com" | "example.com" | "example.ru" | "mail.test"
-    )
+    normalize_email(value).is_some_and(|email| email.placeholder)
 }
 
 /// `YYYY-MM-DD`, a real calendar date, year 1900 or later.
@@ -289,7 +145,7 @@ pub fn birth_date_is_valid(value: &str) -> bool {
 pub fn birth_date_is_placeholder(value: &str) -> bool {
     matches!(
         value.trim(),
-        "1900-01-01" | "1901-01-01" | "1970-01-01" | "1971-01-01" | "1899-12-31" | "2000-01-01"
+        "1900-01-01" | "1901-01-01" | "1899-12-30" | "1899-12-31" | "1970-01-01" | "1971-01-01"
     )
 }
 
@@ -333,10 +189,10 @@ mod tests {
     #[test]
     fn placeholder_names() {
         for name in ["Покупатель", "ГОСТЬ", "test", "-", "xxx", "Иван1", "  "] {
-            assert!(name_is_placeholder(name), "{name}");
+            assert!(name_is_placeholder(FIRST_NAME, name), "{name}");
         }
         for name in ["Иван", "Anna", "Мария-Луиза"] {
-            assert!(!name_is_placeholder(name), "{name}");
+            assert!(!name_is_placeholder(FIRST_NAME, name), "{name}");
         }
     }
 
@@ -367,7 +223,6 @@ mod tests {
         assert_eq!(value_quality(EMAIL, "ivan.petrov@mail.ru"), 1);
         for email in [
             "ivan.petrov@mail",
-            "ivan petrov@mail.ru",
             "@mail.ru",
             "a@@b.ru",
             "test@test.ru",

@@ -284,7 +284,7 @@ fn lost_origin_id_and_email_are_warned_and_custom_attributes_reported() {
             "1",
             &[
                 (ORIGIN_USER_ID, "CARD-1"),
-                (EMAIL, "a@mail.ru"),
+                (EMAIL, "anna.k@mail.ru"),
                 ("card_type", "silver"),
                 (REGISTER_DATE, "2011-01-01"),
             ],
@@ -293,7 +293,7 @@ fn lost_origin_id_and_email_are_warned_and_custom_attributes_reported() {
             "2",
             &[
                 (ORIGIN_USER_ID, "CARD-2"),
-                (EMAIL, "b@mail.ru"),
+                (EMAIL, "kuznetsova.anna@yandex.ru"),
                 ("card_type", "gold"),
                 (REGISTER_DATE, "2019-01-01"),
             ],
@@ -307,7 +307,10 @@ fn lost_origin_id_and_email_are_warned_and_custom_attributes_reported() {
     );
     assert_eq!(planned.result.extra["card_type"], "silver");
     // The golden email is the newer member's; the survivor's own wins.
-    assert_eq!(planned.golden.email.as_deref(), Some("b@mail.ru"));
+    assert_eq!(
+        planned.golden.email.as_deref(),
+        Some("kuznetsova.anna@yandex.ru")
+    );
     assert_eq!(
         codes(&planned),
         [

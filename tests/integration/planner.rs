@@ -64,7 +64,11 @@ fn rule_table(rules: &MergeRules) -> Vec<(&'static str, Rule)> {
 }
 
 /// Returns the merged value and which sides' values are dropped.
-fn reference_value(rule: Rule, from: Option<&str>, to: Option<&str>) -> (Option<String>, Vec<Side>) {
+fn reference_value(
+    rule: Rule,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> (Option<String>, Vec<Side>) {
     let (from, to) = match (from, to) {
         (None, None) => return (None, vec![]),
         (Some(v), None) | (None, Some(v)) => return (Some(v.to_string()), vec![]),
@@ -75,7 +79,10 @@ fn reference_value(rule: Rule, from: Option<&str>, to: Option<&str>) -> (Option<
             Side::To => (to, Side::From),
             Side::From => (from, Side::To),
         };
-        (Some(kept.to_string()), if from == to { vec![] } else { vec![dropped] })
+        (
+            Some(kept.to_string()),
+            if from == to { vec![] } else { vec![dropped] },
+        )
     };
     match rule {
         Rule::KeepTo => take(Side::To),
@@ -93,13 +100,20 @@ fn reference_value(rule: Rule, from: Option<&str>, to: Option<&str>) -> (Option<
 type Dropped = Vec<(String, String, bool)>;
 
 fn reference_merge(from: &Profile, to: &Profile, rules: &MergeRules) -> (Profile, Dropped) {
-    let mut merged = Profile { user_id: to.user_id.clone(), ..Profile::default() };
+    let mut merged = Profile {
+        user_id: to.user_id.clone(),
+        ..Profile::default()
+    };
     let mut dropped = Vec::new();
     let mut apply = |field: &str, rule: Rule, merged: &mut Profile| {
         let (value, sides) = reference_value(rule, from.get(field), to.get(field));
         for side in sides {
             let source = if side == Side::From { from } else { to };
-            dropped.push((field.to_string(), source.get(field).unwrap().to_string(), side == Side::From));
+            dropped.push((
+                field.to_string(),
+                source.get(field).unwrap().to_string(),
+                side == Side::From,
+            ));
         }
         match merged.field_mut(field) {
             Some(slot) => *slot = value,
@@ -117,7 +131,8 @@ fn reference_merge(from: &Profile, to: &Profile, rules: &MergeRules) -> (Profile
         AttributeRule::To => Rule::KeepTo,
         AttributeRule::From => Rule::KeepFrom,
     };
-    let keys: std::collections::BTreeSet<&String> = from.extra.keys().chain(to.extra.keys()).collect();
+    let keys: std::collections::BTreeSet<&String> =
+        from.extra.keys().chain(to.extra.keys()).collect();
     for key in keys {
         apply(key, attribute_rule, &mut merged);
     }
@@ -134,8 +149,19 @@ fn pick(pool: &'static [&'static str]) -> impl Strategy<Value = Option<String>> 
     ]
 }
 
-const PHONES: &[&str] = &["79161234567", "79267654321", "74951234567", "79999999999", "12345"];
-const EMAILS: &[&str] = &["ivan.petrov@mail.ru", "vanya85@yandex.ru", "petrov@mail", "test@test.ru"];
+const PHONES: &[&str] = &[
+    "79161234567",
+    "79267654321",
+    "74951234567",
+    "79999999999",
+    "12345",
+];
+const EMAILS: &[&str] = &[
+    "ivan.petrov@mail.ru",
+    "vanya85@yandex.ru",
+    "petrov@mail",
+    "test@test.ru",
+];
 const ORIGIN_IDS: &[&str] = &["CARD-0001", "CARD-0002", "CRM-77"];
 const FIRST_NAMES: &[&str] = &["Иван", "Ваня", "Ivan", "Покупатель", "ИВАН"];
 const MIDDLE_NAMES: &[&str] = &["Петрович", "Петр.", "Petrovich"];
@@ -146,7 +172,13 @@ const REGISTER_DATES: &[&str] = &["2014-05-01", "2018-09-12", "2021-01-30"];
 const POINTS_VALUES: &[&str] = &["0", "150", "2300", "n/a", "-40"];
 
 fn profile_strategy(user_id: String) -> impl Strategy<Value = Profile> {
-    let identity = (pick(ORIGIN_IDS), pick(PHONES), pick(EMAILS), pick(FIRST_NAMES), pick(MIDDLE_NAMES));
+    let identity = (
+        pick(ORIGIN_IDS),
+        pick(PHONES),
+        pick(EMAILS),
+        pick(FIRST_NAMES),
+        pick(MIDDLE_NAMES),
+    );
     let rest = (
         pick(LAST_NAMES),
         pick(BIRTH_DATES),
@@ -190,12 +222,14 @@ fn members_strategy(sizes: std::ops::RangeInclusive<usize>) -> impl Strategy<Val
 
 fn rules_strategy() -> impl Strategy<Value = MergeRules> {
     (
-        proptest::sample::select(&[
-            RegisterDateRule::Earliest,
-            RegisterDateRule::Latest,
-            RegisterDateRule::To,
-            RegisterDateRule::From,
-        ][..]),
+        proptest::sample::select(
+            &[
+                RegisterDateRule::Earliest,
+                RegisterDateRule::Latest,
+                RegisterDateRule::To,
+                RegisterDateRule::From,
+            ][..],
+        ),
         proptest::sample::select(&[PointsRule::Sum, PointsRule::To][..]),
         proptest::sample::select(&[AttributeRule::To, AttributeRule::From][..]),
     )
@@ -209,26 +243,30 @@ fn rules_strategy() -> impl Strategy<Value = MergeRules> {
 fn settings_strategy() -> impl Strategy<Value = PlannerSettings> {
     (
         rules_strategy(),
-        proptest::sample::select(&[
-            SurvivorPolicy::OldestRegisterDate,
-            SurvivorPolicy::MostPoints,
-            SurvivorPolicy::MostComplete,
-            SurvivorPolicy::Column,
-        ][..]),
+        proptest::sample::select(
+            &[
+                SurvivorPolicy::OldestRegisterDate,
+                SurvivorPolicy::MostPoints,
+                SurvivorPolicy::MostComplete,
+                SurvivorPolicy::Column,
+            ][..],
+        ),
         any::<bool>(),
         any::<bool>(),
     )
-        .prop_map(|(rules, survivor, survivor_free, updates)| PlannerSettings {
-            survivor,
-            survivor_column: Some("card_type".into()),
-            survivor_column_value: Some("gold".into()),
-            survivor_free,
-            updates,
-            register_date: rules.register_date,
-            points: rules.points,
-            custom_attributes: rules.custom_attributes,
-            ..PlannerSettings::default()
-        })
+        .prop_map(
+            |(rules, survivor, survivor_free, updates)| PlannerSettings {
+                survivor,
+                survivor_column: Some("card_type".into()),
+                survivor_column_value: Some("gold".into()),
+                survivor_free,
+                updates,
+                register_date: rules.register_date,
+                points: rules.points,
+                custom_attributes: rules.custom_attributes,
+                ..PlannerSettings::default()
+            },
+        )
 }
 
 fn whole_cluster(size: usize) -> Cluster {
@@ -248,7 +286,12 @@ fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
     }
     let mut all = Vec::new();
     for (i, &first) in items.iter().enumerate() {
-        let rest: Vec<usize> = items.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, &m)| m).collect();
+        let rest: Vec<usize> = items
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, &m)| m)
+            .collect();
         for mut tail in permutations(&rest) {
             tail.insert(0, first);
             all.push(tail);
@@ -258,12 +301,20 @@ fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
 }
 
 fn differing_fields(result: &Profile, golden: &Profile) -> usize {
-    PLANNED_FIELDS.iter().filter(|f| result.get(f) != golden.get(f)).count()
+    PLANNED_FIELDS
+        .iter()
+        .filter(|f| result.get(f) != golden.get(f))
+        .count()
 }
 
 /// The fewest planned fields differing from `golden` over every allowed
 /// survivor and every order of the others, by chained simulation.
-fn brute_force_best(members: &[Profile], allowed: &[usize], golden: &Profile, rules: &MergeRules) -> usize {
+fn brute_force_best(
+    members: &[Profile],
+    allowed: &[usize],
+    golden: &Profile,
+    rules: &MergeRules,
+) -> usize {
     let mut best = usize::MAX;
     for &survivor in allowed {
         let others: Vec<usize> = (0..members.len()).filter(|&m| m != survivor).collect();
@@ -297,7 +348,10 @@ fn check_addressing(planned: &PlannedCluster) {
             let from = step.params["from_uid"].as_str();
             assert_eq!(step.params["to_uid"], planned.survivor);
             assert_ne!(from, planned.survivor);
-            assert!(!merged_away.contains(&from), "{from} addressed after it was merged away");
+            assert!(
+                !merged_away.contains(&from),
+                "{from} addressed after it was merged away"
+            );
             assert!(planned.members.iter().any(|m| m == from));
             merged_away.push(from);
         } else {
@@ -305,7 +359,10 @@ fn check_addressing(planned: &PlannedCluster) {
         }
     }
     assert_eq!(merged_away.len(), planned.members.len() - 1);
-    assert_eq!(planned.steps.last().map(|s| &s.after), Some(&planned.result));
+    assert_eq!(
+        planned.steps.last().map(|s| &s.after),
+        Some(&planned.result)
+    );
 }
 
 proptest! {
@@ -367,7 +424,9 @@ proptest! {
 
 /// Random members drawn with `rng`, values from the same pools.
 fn random_members(rng: &mut ChaCha8Rng, size: usize) -> Vec<Profile> {
-    let mut draw = |pool: &[&str]| (rng.random_range(0..3) > 0).then(|| pool[rng.random_range(0..pool.len())].to_string());
+    let mut draw = |pool: &[&str]| {
+        (rng.random_range(0..3) > 0).then(|| pool[rng.random_range(0..pool.len())].to_string())
+    };
     (0..size)
         .map(|i| Profile {
             user_id: format!("{}", 5000 + i),
@@ -392,8 +451,14 @@ fn random_members(rng: &mut ChaCha8Rng, size: usize) -> Vec<Profile> {
 #[test]
 fn heuristic_order_is_close_to_exact() {
     let mut rng = ChaCha8Rng::seed_from_u64(4);
-    let exact = PlannerSettings { survivor_free: true, ..PlannerSettings::default() };
-    let heuristic = PlannerSettings { exact_search_max_members: 2, ..exact.clone() };
+    let exact = PlannerSettings {
+        survivor_free: true,
+        ..PlannerSettings::default()
+    };
+    let heuristic = PlannerSettings {
+        exact_search_max_members: 2,
+        ..exact.clone()
+    };
     let (mut optimal, mut total, mut extra_fields) = (0, 0, 0);
     for _ in 0..1500 {
         let size = rng.random_range(3..=7);
@@ -401,7 +466,13 @@ fn heuristic_order_is_close_to_exact() {
         let cluster = whole_cluster(size);
         let best = plan_cluster(&members, &cluster, &exact, 0.9);
         let greedy = plan_cluster(&members, &cluster, &heuristic, 0.9);
-        assert_eq!(best.golden, Profile { user_id: best.golden.user_id.clone(), ..greedy.golden.clone() });
+        assert_eq!(
+            best.golden,
+            Profile {
+                user_id: best.golden.user_id.clone(),
+                ..greedy.golden.clone()
+            }
+        );
         let best_cost = differing_fields(&best.result, &best.golden);
         let greedy_cost = differing_fields(&greedy.result, &greedy.golden);
         assert!(greedy_cost >= best_cost);
@@ -409,8 +480,13 @@ fn heuristic_order_is_close_to_exact() {
         optimal += usize::from(greedy_cost == best_cost);
         extra_fields += greedy_cost - best_cost;
     }
-    println!("heuristic optimal on {optimal}/{total} clusters; {extra_fields} extra differing fields in all");
-    assert!(optimal * 100 >= total * 95, "heuristic optimal on only {optimal}/{total}");
+    println!(
+        "heuristic optimal on {optimal}/{total} clusters; {extra_fields} extra differing fields in all"
+    );
+    assert!(
+        optimal * 100 >= total * 95,
+        "heuristic optimal on only {optimal}/{total}"
+    );
 }
 
 /// Speed of planning at scale: `cargo test --release --test integration
