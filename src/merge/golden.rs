@@ -50,11 +50,17 @@ pub fn choose_value(field: &str, members: &[Profile], policy: FieldPolicy) -> Op
             }
             None => candidates.push(Candidate {
                 value,
-                quality: value_quality(field, value),
+                quality: 0,
                 holders: 1,
                 newest: registered,
                 oldest: registered,
             }),
+        }
+    }
+    // Judging a value costs a normalisation; a lone candidate needs none.
+    if candidates.len() > 1 {
+        for candidate in &mut candidates {
+            candidate.quality = value_quality(field, candidate.value);
         }
     }
     let best = match policy {

@@ -66,13 +66,13 @@ pub struct Order {
 pub fn outcome(states: &[MemberStates], sequence: &[usize]) -> MemberStates {
     let sides = field_sides();
     std::array::from_fn(|field| {
-        let holders = sequence
+        let mut holders = sequence
             .iter()
             .map(|&m| states[m][field])
             .filter(|s| *s != FieldState::Empty);
         match sides[field] {
-            Side::To => holders.into_iter().next(),
-            Side::From => holders.into_iter().last(),
+            Side::To => holders.next(),
+            Side::From => holders.next_back(),
         }
         .unwrap_or(FieldState::Empty)
     })
@@ -186,10 +186,7 @@ impl ExactSearch<'_> {
                         if open {
                             None
                         } else {
-                            placed
-                                .into_iter()
-                                .filter(|s| *s != FieldState::Empty)
-                                .last()
+                            placed.into_iter().rfind(|s| *s != FieldState::Empty)
                         }
                     }
                 };

@@ -115,6 +115,26 @@ pub fn first_name_is_diminutive(value: &str) -> bool {
     !diminutive_full_names(&folded).is_empty() && !is_full_first_name(&folded)
 }
 
+/// Whether two values of a name field are the same name in different
+/// spellings: case, ё, transliteration or keyboard layout, or (first names)
+/// a diminutive and a full form it can stand for.
+pub fn same_name(field: &str, first: &str, second: &str) -> bool {
+    let normalized = |value: &str| match field {
+        FIRST_NAME => normalize_name(Some(value), None, None),
+        MIDDLE_NAME => normalize_name(None, Some(value), None),
+        _ => normalize_name(None, None, Some(value)),
+    };
+    let (a, b) = (normalized(first), normalized(second));
+    match field {
+        FIRST_NAME => {
+            a.first.is_some() && a.first == b.first
+                || a.first_full.iter().any(|full| b.first_full.contains(full))
+        }
+        MIDDLE_NAME => a.middle.is_some() && a.middle == b.middle,
+        _ => a.last.is_some() && a.last == b.last,
+    }
+}
+
 /// Mobile, landline, foreign or invalid, as normalize classifies it.
 pub fn phone_kind(value: &str) -> PhoneKind {
     normalize_phone(value).map_or(PhoneKind::Invalid, |phone| phone.kind)
@@ -184,6 +204,17 @@ mod tests {
             value_quality(LAST_NAME, "Саша"),
             value_quality(LAST_NAME, "Иванов")
         );
+    }
+
+    #[test]
+    fn same_name_sees_through_case_transliteration_and_diminutives() {
+        assert!(same_name(FIRST_NAME, "Саша", "Александр"));
+        assert!(same_name(FIRST_NAME, "Mariya", "МАРИЯ"));
+        assert!(same_name(LAST_NAME, "Ivanova", "Иванова"));
+        assert!(same_name(MIDDLE_NAME, "Сергеевна", "сергеевна"));
+        assert!(!same_name(FIRST_NAME, "Сергей", "Светлана"));
+        assert!(!same_name(LAST_NAME, "Кузнецов", "Кузнецова"));
+        assert!(!same_name(FIRST_NAME, "Покупатель", "Гость"));
     }
 
     #[test]

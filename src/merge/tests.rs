@@ -96,7 +96,9 @@ fn store_and_online_profiles_merge_into_the_oldest_and_report_the_diminutive() {
     assert_eq!(planned.lost.len(), 1);
     assert_eq!(planned.lost[0].user_id, "1001");
     assert_eq!(planned.lost[0].value, "Александр");
-    assert_eq!(codes(&planned), ["name_overwritten", "golden_unreachable"]);
+    // A diminutive of the same name is no "different name" warning; the
+    // missed golden value is.
+    assert_eq!(codes(&planned), ["golden_unreachable"]);
 }
 
 #[test]
@@ -203,8 +205,31 @@ fn order_puts_the_golden_name_last_and_attributes_losses_to_their_member() {
         (2, "12", "Саша")
     );
     assert_eq!(lost.kept.as_deref(), Some("Александра"));
-    // A diminutive giving way to its full form is still shown.
-    assert_eq!(codes(&planned), ["name_overwritten"]);
+    // A diminutive giving way to its full form is lost, but no warning.
+    assert!(codes(&planned).is_empty());
+}
+
+#[test]
+fn a_different_name_overwritten_is_warned() {
+    let profiles = [
+        profile("1", &[(FIRST_NAME, "Ольга"), (REGISTER_DATE, "2010-01-01")]),
+        profile(
+            "2",
+            &[(FIRST_NAME, "Оксана"), (REGISTER_DATE, "2012-01-01")],
+        ),
+    ];
+    let planned = plan(&profiles, &PlannerSettings::default());
+    assert_eq!(planned.result.first_name.as_deref(), Some("Оксана"));
+    assert_eq!(
+        codes(&planned),
+        ["name_overwritten"],
+        "golden is the newer name"
+    );
+    assert!(
+        planned.warnings[0].message.contains("\"Ольга\" (of 1)"),
+        "{}",
+        planned.warnings[0].message
+    );
 }
 
 #[test]

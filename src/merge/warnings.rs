@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use crate::merge::quality::{
-    birth_date_is_placeholder, birth_date_is_valid, is_placeholder_or_invalid,
+    birth_date_is_placeholder, birth_date_is_valid, is_placeholder_or_invalid, same_name,
 };
 use crate::merge::simulate::{PLANNED_FIELDS, UpdateError};
 use crate::plan::{LostValue, METHOD_UPDATE, Step, Warning};
@@ -53,10 +53,6 @@ fn label(field: &str) -> &str {
 
 fn shown(value: Option<&str>) -> String {
     value.map_or_else(|| "nothing".to_string(), |v| format!("{v:?}"))
-}
-
-fn fold(value: &str) -> String {
-    value.trim().to_lowercase().replace('ё', "е")
 }
 
 pub fn cluster_warnings(input: &WarningInput) -> Vec<Warning> {
@@ -169,26 +165,32 @@ fn losses(input: &WarningInput, warnings: &mut Vec<Warning>) {
             ),
         ));
     }
+    // One warning for every name replaced by a different name; a spelling
+    // of the same name (case, transliteration, diminutive) giving way to
+    // another is in `lost` but is no warning.
+    let mut overwritten: Vec<String> = Vec::new();
     for field in [FIRST_NAME, MIDDLE_NAME, LAST_NAME] {
         let kept = input.result.get(field);
-        let overwritten: Vec<String> = input
-            .lost
-            .iter()
-            .filter(|l| l.field == field)
-            .filter(|l| kept.is_none_or(|k| fold(k) != fold(&l.value)))
-            .map(|l| format!("{:?} (of {})", l.value, l.user_id))
-            .collect();
-        if !overwritten.is_empty() {
-            warnings.push(warning(
-                "name_overwritten",
-                format!(
-                    "The {} {} will be replaced by {}.",
+        for lost in input.lost.iter().filter(|l| l.field == field) {
+            if kept.is_none_or(|k| !same_name(field, k, &lost.value)) {
+                overwritten.push(format!(
+                    "{} {:?} (of {}) by {}",
                     label(field),
-                    overwritten.join(", "),
+                    lost.value,
+                    lost.user_id,
                     shown(kept)
-                ),
-            ));
+                ));
+            }
         }
+    }
+    if !overwritten.is_empty() {
+        warnings.push(warning(
+            "name_overwritten",
+            format!(
+                "A different name will be replaced: {}. Check that these are one person.",
+                overwritten.join("; ")
+            ),
+        ));
     }
     let attributes: Vec<String> = input
         .lost

@@ -530,3 +530,233 @@ fn planner_speed_300k_clusters() {
     );
     assert_eq!(planned.len(), clusters.len());
 }
+
+fn hand_made(user_id: &str, fields: &[(&str, &str)]) -> Profile {
+    let mut profile = Profile {
+        user_id: user_id.into(),
+        ..Profile::default()
+    };
+    for (field, value) in fields {
+        *profile.field_mut(field).expect("canonical field") = Some(value.to_string());
+    }
+    profile
+}
+
+/// A planned cluster as the closing note shows it.
+fn render(planned: &PlannedCluster) -> String {
+    let show = |p: &Profile| {
+        let fields: Vec<String> = CANONICAL_FIELDS
+            .iter()
+            .filter_map(|f| p.get(f).map(|v| format!("{f}={v}")))
+            .collect();
+        fields.join(" ")
+    };
+    let mut lines = vec![format!(
+        "cluster {} survivor {} ({})",
+        planned.cluster_id, planned.survivor, planned.survivor_reason
+    )];
+    for member in &planned.profiles {
+        lines.push(format!("  member  {}", show(member)));
+    }
+    for step in &planned.steps {
+        let params: Vec<String> = step
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        lines.push(format!(
+            "  step {} {} {}",
+            step.index,
+            step.method,
+            params.join(" ")
+        ));
+    }
+    lines.push(format!("  result  {}", show(&planned.result)));
+    for lost in &planned.lost {
+        lines.push(format!(
+            "  lost    step {} {} {}={} (kept {})",
+            lost.step,
+            lost.user_id,
+            lost.field,
+            lost.value,
+            lost.kept.as_deref().unwrap_or("-")
+        ));
+    }
+    for warning in &planned.warnings {
+        lines.push(format!("  warning {}: {}", warning.code, warning.message));
+    }
+    lines.join("\n")
+}
+
+/// Realistic hand-made clusters; `--nocapture` prints them.
+#[test]
+fn realistic_clusters_plan_as_expected() {
+    let profiles = vec![
+        // 1. A store profile with a phone and a full name, and an online
+        //    profile with an email, a diminutive and a birth date.
+        hand_made(
+            "40211",
+            &[
+                (PHONE, "79161234567"),
+                (FIRST_NAME, "Александр"),
+                (LAST_NAME, "Петров"),
+                (REGISTER_DATE, "2016-03-12"),
+                (POINTS, "1240"),
+            ],
+        ),
+        hand_made(
+            "87305",
+            &[
+                (EMAIL, "sasha.petrov87@mail.ru"),
+                (FIRST_NAME, "Саша"),
+                (LAST_NAME, "Петров"),
+                (BIRTH_DATE, "1987-09-14"),
+                (SEX, "1"),
+                (REGISTER_DATE, "2022-11-30"),
+                (POINTS, "150"),
+            ],
+        ),
+        // 2. A loyalty card in capitals, an app profile, and a
+        //    transliterated web profile with a placeholder birth date.
+        hand_made(
+            "11873",
+            &[
+                (ORIGIN_USER_ID, "2770001234567"),
+                (PHONE, "79037654321"),
+                (FIRST_NAME, "МАРИЯ"),
+                (LAST_NAME, "ИВАНОВА"),
+                (REGISTER_DATE, "2013-06-01"),
+            ],
+        ),
+        hand_made(
+            "52390",
+            &[
+                (PHONE, "74957654321"),
+                (EMAIL, "m.ivanova@yandex.ru"),
+                (FIRST_NAME, "Мария"),
+                (MIDDLE_NAME, "Сергеевна"),
+                (LAST_NAME, "Иванова"),
+                (BIRTH_DATE, "1990-06-15"),
+                (SEX, "2"),
+                (REGISTER_DATE, "2019-02-20"),
+            ],
+        ),
+        hand_made(
+            "90412",
+            &[
+                (EMAIL, "maria.ivanova@gmail.com"),
+                (FIRST_NAME, "Mariya"),
+                (LAST_NAME, "Ivanova"),
+                (BIRTH_DATE, "1900-01-01"),
+                (REGISTER_DATE, "2023-08-05"),
+            ],
+        ),
+        // 3. Spouses linked weakly: shared surname, different sex and
+        //    birth dates.
+        hand_made(
+            "30001",
+            &[
+                (PHONE, "79261112233"),
+                (FIRST_NAME, "Сергей"),
+                (LAST_NAME, "Кузнецов"),
+                (BIRTH_DATE, "1979-04-02"),
+                (SEX, "1"),
+                (REGISTER_DATE, "2015-01-10"),
+            ],
+        ),
+        hand_made(
+            "30002",
+            &[
+                (PHONE, "79261112234"),
+                (FIRST_NAME, "Светлана"),
+                (LAST_NAME, "Кузнецова"),
+                (BIRTH_DATE, "1981-12-24"),
+                (SEX, "2"),
+                (REGISTER_DATE, "2015-01-10"),
+            ],
+        ),
+    ];
+    let clusters = [
+        Cluster {
+            cluster_id: "c1".into(),
+            members: vec![0, 1],
+            evidence: vec![],
+            min_probability: 0.998,
+        },
+        Cluster {
+            cluster_id: "c2".into(),
+            members: vec![2, 3, 4],
+            evidence: vec![],
+            min_probability: 0.991,
+        },
+        Cluster {
+            cluster_id: "c3".into(),
+            members: vec![5, 6],
+            evidence: vec![],
+            min_probability: 0.93,
+        },
+    ];
+    let settings = PlannerSettings::default();
+    let planned = plan_clusters(&profiles, &clusters, &settings, 0.9, &Printer::silent());
+    for cluster in &planned {
+        println!("{}\n", render(cluster));
+        check_addressing(cluster);
+        let replayed = replay_steps(&cluster.profiles, &cluster.steps, &MergeRules::default());
+        assert_eq!(replayed, Ok(Some(cluster.result.clone())));
+    }
+    let codes = |c: &PlannedCluster| {
+        c.warnings
+            .iter()
+            .map(|w| w.code.clone())
+            .collect::<Vec<_>>()
+    };
+
+    let petrov = &planned[0];
+    assert_eq!(petrov.survivor, "40211");
+    assert_eq!(
+        petrov.result.email.as_deref(),
+        Some("sasha.petrov87@mail.ru")
+    );
+    assert_eq!(
+        petrov.result.first_name.as_deref(),
+        Some("Саша"),
+        "from wins the name"
+    );
+    assert_eq!(petrov.golden.first_name.as_deref(), Some("Александр"));
+    assert_eq!(petrov.result.points.as_deref(), Some("1390"));
+    assert_eq!(codes(petrov), ["golden_unreachable"]);
+
+    let ivanova = &planned[1];
+    assert_eq!(
+        codes(ivanova),
+        ["lost_phone", "lost_email"],
+        "spellings of one name are no warning"
+    );
+    assert_eq!(ivanova.survivor, "11873");
+    assert_eq!(ivanova.result.first_name.as_deref(), Some("Мария"));
+    assert_eq!(ivanova.result.last_name.as_deref(), Some("Иванова"));
+    assert_eq!(ivanova.result.birth_date.as_deref(), Some("1990-06-15"));
+    assert_eq!(
+        ivanova.result.origin_user_id.as_deref(),
+        Some("2770001234567")
+    );
+    assert_eq!(
+        ivanova.result.phone.as_deref(),
+        Some("79037654321"),
+        "the mobile, not the landline"
+    );
+    assert!(ivanova.lost.iter().any(|l| l.value == "74957654321"));
+
+    let spouses = &planned[2];
+    assert_eq!(
+        codes(spouses),
+        [
+            "conflicting_birth_date",
+            "conflicting_sex",
+            "lost_phone",
+            "name_overwritten",
+            "golden_unreachable",
+            "weak_link"
+        ]
+    );
+}
