@@ -8,7 +8,11 @@
 //! fields that end different from golden. The chosen sequence is then
 //! replayed through the simulator (`simulate`) to produce every step's
 //! `after`, the `result`, and the values each step drops; optionally one
-//! `users/update` sets what no order reaches. Invariants, checked by tests:
+//! `users/update` sets what no order reaches. The `golden` profile of a
+//! planned cluster holds the golden values of the eight planned fields and
+//! the survivor's user_id; its register_date, points and custom attributes
+//! are the result's (they follow the stated assumptions, not a choice).
+//! Invariants, checked by tests:
 //! every step addresses live profiles by `from_uid`/`to_uid`; replaying the
 //! steps on the exported members gives `result`; the last step's `after` is
 //! `result`; the same input gives the same plan.
