@@ -26,7 +26,7 @@ use super::dictionary::{
     canonical_variant, diminutive_full_names, first_name_sex, is_full_first_name,
     is_known_first_name, latin_exception,
 };
-use super::layout::{cyrillic_keys_to_latin, latin_keys_to_cyrillic};
+use super::layout::latin_keys_to_cyrillic;
 use super::translit::latin_to_cyrillic;
 use crate::profile::Sex;
 
@@ -78,10 +78,6 @@ const PLACEHOLDER_PHRASES: &[&str] = &[
     "last name",
     "no name",
     "n a",
-    "x",
-    "х",
-    "xx",
-    "хх",
     "john doe",
     "jane doe",
     "doe john",
@@ -156,6 +152,11 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "фыва",
     "doe",
     "noname",
+    // The usual "nothing" mark, in either alphabet.
+    "x",
+    "xx",
+    "х",
+    "хх",
 ];
 
 /// Patronymic endings and the sex each implies.
@@ -292,6 +293,7 @@ pub fn normalize_name(
         first_initial: None,
         middle_initial: None,
     };
+    slots.initials_only_fields_to_initials();
     let split_from_one_field = slots.split_fields();
     let swapped = slots.undo_swap();
     slots.initials_only_fields_to_initials();
@@ -403,10 +405,12 @@ impl Slots {
     /// field), else they stay where they were typed.
     fn split_field(&mut self, field: Role) -> bool {
         let tokens = std::mem::take(self.tokens(field));
+        // A field holding only initials counts as empty: its initials leave
+        // it, and a second pass must see the same situation as the first.
         let others_empty = [Role::First, Role::Middle, Role::Last]
             .into_iter()
             .filter(|role| *role != field)
-            .all(|role| self.tokens(role).is_empty());
+            .all(|role| self.tokens(role).iter().all(Token::is_initial));
         let mut placed: Vec<(Role, Token)> = Vec::new();
         let mut initials: Vec<Token> = Vec::new();
         let mut unknown: Vec<Token> = Vec::new();
@@ -489,19 +493,23 @@ impl Slots {
         moved
     }
 
-    /// A first-name or patronymic field holding only an initial (`А`) has
-    /// an initial, not a name.
+    /// A first-name or patronymic field holding only initials (`А`,
+    /// `А. С.`) has initials, not a name: the first-name field's give the
+    /// first and then the patronymic initial.
     fn initials_only_fields_to_initials(&mut self) {
-        if let [initial] = self.first.as_slice()
-            && initial.is_initial()
-        {
-            self.first_initial = initial.text.chars().next();
+        if !self.first.is_empty() && self.first.iter().all(Token::is_initial) {
+            let mut letters = self
+                .first
+                .iter()
+                .filter_map(|token| token.text.chars().next());
+            self.first_initial = self.first_initial.or(letters.next());
+            if self.middle.is_empty() {
+                self.middle_initial = self.middle_initial.or(letters.next());
+            }
             self.first.clear();
         }
-        if let [initial] = self.middle.as_slice()
-            && initial.is_initial()
-        {
-            self.middle_initial = initial.text.chars().next();
+        if !self.middle.is_empty() && self.middle.iter().all(Token::is_initial) {
+            self.middle_initial = self.middle_initial.or(self.middle[0].text.chars().next());
             self.middle.clear();
         }
     }
@@ -557,7 +565,10 @@ fn tokenize_field(raw: &str) -> FieldTokens {
             continue;
         }
         for token in tokenize_piece(piece) {
-            if PLACEHOLDER_WORDS.contains(&token.text.as_str()) {
+            if token.text.is_empty() {
+                continue;
+            }
+            if PLACEHOLDER_WORDS.contains(&token.text.as_str()) || is_repeated_letter(&token.text) {
                 dropped_placeholder = true;
             } else {
                 tokens.push(token);
@@ -565,8 +576,7 @@ fn tokenize_field(raw: &str) -> FieldTokens {
         }
     }
     // `Гость 123`, `ааа`, `x`: nothing left that could be a name.
-    let junk = tokens.is_empty() || tokens.iter().all(|token| is_repeated_letter(&token.text));
-    if junk {
+    if tokens.is_empty() {
         return FieldTokens {
             tokens: Vec::new(),
             placeholder: true,
@@ -651,9 +661,8 @@ pub fn fold_cyrillic(text: &str) -> String {
         let mapped = latin_lookalike_to_cyrillic(c).unwrap_or(c);
         for lower in mapped.to_lowercase() {
             folded.push(match lower {
-                'ё' => 'е',
-                'і' | 'ї' => 'и',
-                'є' => 'е',
+                'ё' | 'ѐ' | 'є' => 'е',
+                'і' | 'ї' | 'ѝ' => 'и',
                 'ґ' => 'г',
                 'ў' => 'у',
                 '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
@@ -710,9 +719,10 @@ fn cyrillic_lookalike_to_latin(c: char) -> char {
     }
 }
 
-/// Words of folded Cyrillic text: letters and inner hyphens.
+/// Words of folded Cyrillic text: Cyrillic letters and inner hyphens;
+/// anything else separates words.
 fn split_words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !(c.is_alphabetic() || c == '-'))
+    text.split(|c: char| !((is_cyrillic(c) && c.is_alphabetic()) || c == '-'))
         .map(|word| word.trim_matches('-'))
         .filter(|word| !word.is_empty())
 }
@@ -720,21 +730,15 @@ fn split_words(text: &str) -> impl Iterator<Item = &str> {
 /// Words of lower-case Latin text: letters, inner hyphens and the sign
 /// marks `'` and `` ` `` of transliteration (Ol'ga).
 fn split_latin_words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !(c.is_alphabetic() || matches!(c, '-' | '\'' | '`' | 'ʹ' | 'ʺ')))
+    text.split(|c: char| !(is_latin_letter(c) || matches!(c, '-' | '\'' | '`')))
         .map(|word| word.trim_matches(|c: char| matches!(c, '-' | '\'' | '`')))
         .filter(|word| word.chars().any(char::is_alphabetic))
 }
 
 fn cyrillic_token(word: &str) -> Token {
-    let first_name = resolve_first_name(word);
-    if first_name.is_none()
-        && let Some(repaired) = russian_layout_latin_name(word)
-    {
-        return repaired;
-    }
     Token {
         text: word.to_string(),
-        first_name,
+        first_name: resolve_first_name(word),
         transliterated: false,
     }
 }
@@ -747,26 +751,6 @@ fn latin_token(word: &str) -> Token {
         first_name,
         transliterated: true,
     }
-}
-
-/// A Latin name typed on the Russian layout (`Шмфт` for Ivan): accepted
-/// when the word has almost no Cyrillic vowel and its Latin reading
-/// transliterates to a known first name.
-fn russian_layout_latin_name(word: &str) -> Option<Token> {
-    if vowel_ratio(word, is_cyrillic_vowel) >= 0.2 {
-        return None;
-    }
-    let latin = cyrillic_keys_to_latin(word)?;
-    if !latin.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
-        return None;
-    }
-    let text = latin_to_cyrillic(&latin);
-    let first_name = resolve_latin_first_name(&latin, &text)?;
-    Some(Token {
-        text,
-        first_name: Some(first_name),
-        transliterated: true,
-    })
 }
 
 /// A Latin piece typed on the wrong layout (`Gtnhjd` → петров), when the
@@ -1141,10 +1125,12 @@ mod tests {
         assert_eq!(first("Ivan").as_deref(), Some("иван"));
         assert_eq!(first("Anna").as_deref(), Some("анна"));
         assert_eq!(name("", "", "Smith").last.as_deref(), Some("смит"));
-        // A Latin name typed on the Russian layout.
-        assert_eq!(first("Шмфт").as_deref(), Some("иван"));
-        // Cyrillic words that happen to lack vowels stay.
-        assert_eq!(name("", "", "Щрц").last.as_deref(), Some("щрц"));
+        // Cyrillic is never re-keyed: a Latin name typed on the Russian
+        // layout (Шмфт) is too rare to risk reading real Cyrillic as one,
+        // and a second pass would re-read transliterated output.
+        assert_eq!(first("Шмфт").as_deref(), Some("шмфт"));
+        // Latin whose layout reading is implausible is transliterated.
+        assert_eq!(first("nVF").as_deref(), Some("нвф"));
     }
 
     #[test]
@@ -1362,5 +1348,62 @@ mod tests {
             assert_eq!(again.first_full, once.first_full);
             assert_eq!(again.last_key, once.last_key);
         }
+    }
+
+    fn assert_idempotent(
+        first: &str,
+        middle: &str,
+        last: &str,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        let once = name(first, middle, last);
+        let again = normalize_name(
+            once.first.as_deref(),
+            once.middle.as_deref(),
+            once.last.as_deref(),
+        );
+        proptest::prop_assert_eq!(&again.first, &once.first);
+        proptest::prop_assert_eq!(&again.middle, &once.middle);
+        proptest::prop_assert_eq!(&again.last, &once.last);
+        proptest::prop_assert_eq!(&again.first_full, &once.first_full);
+        proptest::prop_assert_eq!(&again.last_key, &once.last_key);
+        Ok(())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_normalises_without_panic_and_idempotently(
+            first in "\\PC{0,24}",
+            middle in "\\PC{0,12}",
+            last in "\\PC{0,24}",
+        ) {
+            assert_idempotent(&first, &middle, &last)?;
+            let _ = name_phonetic_key_of_parts(&first, &last);
+        }
+
+        #[test]
+        fn cyrillic_names_normalise_idempotently(
+            first in "[А-Яа-яЁё]{1,10}( [А-Яа-яЁё]{1,10}){0,2}",
+            middle in "[А-Яа-яЁё.-]{0,12}",
+            last in "[А-Яа-яЁё-]{0,12}( [А-Яа-яЁё.]{1,10}){0,2}",
+        ) {
+            assert_idempotent(&first, &middle, &last)?;
+        }
+
+        #[test]
+        fn latin_names_normalise_idempotently(
+            first in "[A-Za-z';,.<>`\\[\\]]{1,10}( [A-Za-z]{1,10}){0,2}",
+            middle in "[A-Za-z]{0,12}",
+            last in "[A-Za-z'-]{0,12}",
+        ) {
+            assert_idempotent(&first, &middle, &last)?;
+        }
+    }
+
+    /// Exercises the phonetic key on arbitrary parts (it must not panic).
+    fn name_phonetic_key_of_parts(first: &str, last: &str) -> (String, String) {
+        (
+            crate::normalize::phonetic::name_phonetic_key(first),
+            crate::normalize::phonetic::name_phonetic_key(last),
+        )
     }
 }
