@@ -444,6 +444,7 @@ impl Slots {
                 unknown.push(token);
             }
         }
+        choose_one_patronymic(&mut placed);
         if others_empty && !unknown.is_empty() {
             let order: &[Role] = match (field, tokens.len()) {
                 (Role::First, 2) => &[Role::First, Role::Last, Role::Middle],
@@ -531,6 +532,34 @@ impl Slots {
             std::mem::swap(&mut self.first, &mut self.last);
         }
         swap
+    }
+}
+
+/// With two patronymic-shaped words (Рабинович Марк Семенович), the one
+/// right after the first name is the patronymic, else the last one; the
+/// others are surnames.
+fn choose_one_patronymic(placed: &mut [(Role, Token)]) {
+    let positions: Vec<usize> = placed
+        .iter()
+        .enumerate()
+        .filter(|(_, (role, token))| *role == Role::Middle && !token.text.contains(' '))
+        .map(|(position, _)| position)
+        .collect();
+    let Some(&last) = positions.last() else {
+        return;
+    };
+    if positions.len() < 2 {
+        return;
+    }
+    let chosen = positions
+        .iter()
+        .copied()
+        .find(|&position| position > 0 && placed[position - 1].0 == Role::First)
+        .unwrap_or(last);
+    for position in positions {
+        if position != chosen {
+            placed[position].0 = Role::Last;
+        }
     }
 }
 
@@ -1198,6 +1227,16 @@ mod tests {
         assert_eq!(n.first.as_deref(), Some("анна"));
         assert_eq!(n.middle.as_deref(), Some("сергеевна"));
         assert!(n.split_from_one_field);
+        // A surname with a patronymic's ending.
+        for (first_field, last_field) in [
+            ("", "Рабинович Марк Семенович"),
+            ("Марк Семенович Рабинович", ""),
+        ] {
+            let n = name(first_field, "", last_field);
+            assert_eq!(n.first.as_deref(), Some("марк"));
+            assert_eq!(n.middle.as_deref(), Some("семенович"));
+            assert_eq!(n.last.as_deref(), Some("рабинович"));
+        }
         let n = name("Мамед", "", "Алиев Мамед оглы");
         assert_eq!(n.middle.as_deref(), Some("мамед оглы"));
         assert_eq!(n.last.as_deref(), Some("алиев"));
