@@ -516,8 +516,11 @@ impl Slots {
     }
 
     /// First and last name in each other's fields: the last-name field
-    /// holds a known first name and the first-name field a surname-shaped
-    /// word that is not a first name.
+    /// holds a known first name and the first-name field a word that is not
+    /// one (Петрова, or a short surname without a telling ending: Ким, Цой).
+    /// Russian surnames that are also first names are rare enough (Макар,
+    /// Тарас) that a known first name in the last-name field beside an
+    /// unknown word is a swap far more often than not.
     fn undo_swap(&mut self) -> bool {
         let [first] = self.first.as_slice() else {
             return false;
@@ -525,9 +528,7 @@ impl Slots {
         let [last] = self.last.as_slice() else {
             return false;
         };
-        let swap = last.first_name.is_some()
-            && first.first_name.is_none()
-            && looks_like_surname(&first.text);
+        let swap = last.first_name.is_some() && first.first_name.is_none();
         if swap {
             std::mem::swap(&mut self.first, &mut self.last);
         }
@@ -589,7 +590,10 @@ fn tokenize_field(raw: &str) -> FieldTokens {
     for piece in text.split(|c: char| c.is_whitespace() || c == '_' || c == '/' || c == '|') {
         // Latin placeholders (Test, Unknown) are caught before
         // transliteration turns them into something else.
-        if PLACEHOLDER_WORDS.contains(&simple_fold(piece).as_str()) {
+        let layout_reading = latin_keys_to_cyrillic(piece).map(|reading| simple_fold(&reading));
+        if PLACEHOLDER_WORDS.contains(&simple_fold(piece).as_str())
+            || layout_reading.is_some_and(|reading| PLACEHOLDER_WORDS.contains(&reading.as_str()))
+        {
             dropped_placeholder = true;
             continue;
         }
@@ -893,13 +897,15 @@ fn transliteration_alternatives(word: &str) -> Vec<String> {
     if let Some(rest) = word.strip_prefix('е') {
         alternatives.push(format!("э{rest}"));
     }
-    // Diana, Liana: `ia` inside a word read as я; try иа.
+    // Diana, Mariana: `ia` inside a word read as я; try иа and ья.
     for (index, pair) in chars.windows(2).enumerate() {
         if is_consonant(pair[0]) && pair[1] == 'я' && index + 2 < chars.len() {
-            let mut spelled: String = chars[..=index].iter().collect();
-            spelled.push_str("иа");
-            spelled.extend(&chars[index + 2..]);
-            alternatives.push(spelled);
+            let (head, tail): (String, String) = (
+                chars[..=index].iter().collect(),
+                chars[index + 2..].iter().collect(),
+            );
+            alternatives.push(format!("{head}иа{tail}"));
+            alternatives.push(format!("{head}ья{tail}"));
         }
     }
     if word.contains("ье") {
@@ -967,21 +973,30 @@ pub fn canonical_first_name(raw: &str) -> Option<String> {
 /// никольск, толстая and толстой → толст. Endings are removed only when a
 /// stem of at least three letters remains.
 pub fn surname_key(last: &str) -> String {
-    last.split('-')
-        .map(|part| {
-            for (ending, _, drop) in GENDERED_SURNAME_ENDINGS {
-                if part.ends_with(ending) {
-                    let keep = part.chars().count() - drop;
-                    let stem_length = part.chars().count() - ending.chars().count();
-                    if stem_length >= 3 {
-                        return part.chars().take(keep).collect::<String>();
-                    }
-                }
-            }
-            part.to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("-")
+    let mut key = String::with_capacity(last.len());
+    let mut part_start = 0;
+    for (offset, separator) in last.match_indices(['-', ' ']) {
+        key.push_str(surname_part_key(&last[part_start..offset]));
+        key.push_str(separator);
+        part_start = offset + separator.len();
+    }
+    key.push_str(surname_part_key(&last[part_start..]));
+    key
+}
+
+/// One part of a surname without its gendered ending.
+fn surname_part_key(part: &str) -> &str {
+    let letters = part.chars().count();
+    for (ending, _, drop) in GENDERED_SURNAME_ENDINGS {
+        if part.ends_with(ending) && letters - ending.chars().count() >= 3 {
+            let keep = part
+                .char_indices()
+                .nth(letters - drop)
+                .map_or(part.len(), |(offset, _)| offset);
+            return &part[..keep];
+        }
+    }
+    part
 }
 
 /// Sex from a patronymic: -вич/-ич male, -вна/-ична/-чна/-шна female; the
@@ -1001,7 +1016,7 @@ pub fn sex_from_patronymic(middle: &str) -> Option<Sex> {
 /// `None` for a surname without one (Шевченко, Ким) and for a double
 /// surname whose parts disagree.
 pub fn sex_from_surname(last: &str) -> Option<Sex> {
-    let mut sexes = last.split('-').map(|part| {
+    let mut sexes = last.split(['-', ' ']).map(|part| {
         GENDERED_SURNAME_ENDINGS
             .iter()
             .find(|(ending, _, _)| {
@@ -1107,6 +1122,7 @@ mod tests {
             (&["Sofia", "Sofya", "Sophia"], "софья"),
             (&["Maria", "Mariya", "Mariia"], "мария"),
             (&["Diana"], "диана"),
+            (&["Mariana", "Maryana"], "марьяна"),
             (&["Eduard"], "эдуард"),
             (&["Viacheslav", "Vyacheslav"], "вячеслав"),
             (&["Pyotr", "Petr", "Peter"], "петр"),
@@ -1272,7 +1288,11 @@ mod tests {
         // Not swapped: both plausible first names, or a surname where it belongs.
         assert!(!name("Роман", "", "Павел").swapped);
         assert!(!name("Мария", "", "Петрова").swapped);
-        assert!(!name("Кот", "", "Иван").swapped);
+        assert!(!name("Зураб", "", "").swapped);
+        assert!(!name("", "", "Иван").swapped);
+        assert!(name("Кот", "", "Иван").swapped);
+        // Ким is a surname far more often than a first name.
+        assert!(name("Ким", "", "Ольга").swapped);
     }
 
     #[test]
@@ -1295,6 +1315,8 @@ mod tests {
             ("12345", "", ""),
             ("ааа", "", ""),
             ("Гость 123", "", ""),
+            ("Ntcn", "", ""),
+            ("Gjregfntkm", "", ""),
             ("ivan@mail.ru", "", ""),
             ("Иван", "Иванович", "Иванов"),
             ("Вася", "", "Пупкин"),
@@ -1336,6 +1358,7 @@ mod tests {
         assert_eq!(surname_key("ким"), "ким");
         assert_eq!(surname_key("цой"), "цой");
         assert_eq!(surname_key("иванова-петрова"), "иванов-петров");
+        assert_eq!(surname_key("иванова петрова"), "иванов петров");
     }
 
     #[test]
