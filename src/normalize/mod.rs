@@ -57,6 +57,24 @@ pub struct NormalizedRecord {
     pub origin_user_id: Option<String>,
 }
 
+impl NormalizedRecord {
+    /// The phone when it can be evidence: present, a real number (mobile,
+    /// landline or foreign) and no placeholder.
+    pub fn usable_phone(&self) -> Option<&NormalizedPhone> {
+        self.phone
+            .as_ref()
+            .filter(|phone| !phone.placeholder && phone.kind != PhoneKind::Invalid)
+    }
+
+    /// The email when it can be evidence: present, well-formed and no
+    /// placeholder.
+    pub fn usable_email(&self) -> Option<&NormalizedEmail> {
+        self.email
+            .as_ref()
+            .filter(|email| email.valid && !email.placeholder)
+    }
+}
+
 /// Counts of doubtful values in the input, for the outputs and the report.
 /// Phone kinds count the phones that are not placeholders; every other
 /// count is of profiles.
@@ -406,6 +424,8 @@ mod tests {
         assert!(record.birth_date_placeholder);
         assert_eq!(record.sex, Some(Sex::Female));
         assert_eq!(record.origin_user_id, None);
+        assert!(records[0].usable_phone().is_some() && records[0].usable_email().is_some());
+        assert!(records[1].usable_phone().is_none() && records[1].usable_email().is_none());
 
         assert_eq!(quality.profiles, 2);
         assert_eq!(quality.phones_mobile, 1);
@@ -464,7 +484,20 @@ mod tests {
                 }
             })
             .collect();
-        let (_, quality) = normalize_profiles_as_of(&profiles, &Printer::silent(), today());
+        let (records, quality) = normalize_profiles_as_of(&profiles, &Printer::silent(), today());
+        let usable: Vec<(bool, bool)> = records
+            .iter()
+            .map(|record| {
+                (
+                    record.usable_phone().is_some(),
+                    record.usable_email().is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            usable,
+            [(false, false), (true, true), (true, false), (false, false)]
+        );
         assert_eq!(
             quality,
             DataQuality {

@@ -27,6 +27,7 @@ use super::dictionary::{
     is_known_first_name, latin_exception,
 };
 use super::layout::latin_keys_to_cyrillic;
+use super::phonetic::name_phonetic_key;
 use super::translit::latin_to_cyrillic;
 use crate::profile::Sex;
 
@@ -58,6 +59,12 @@ pub struct NormalizedName {
     pub first_initial: Option<char>,
     /// Initial of the patronymic, likewise.
     pub middle_initial: Option<char>,
+    /// `name_phonetic_key` of `first`, for blocking on spellings that sound
+    /// alike.
+    pub first_phonetic: Option<String>,
+    /// `name_phonetic_key` of `last_key`: spouses and the spellings of one
+    /// surname share it (Петрова, Petrov, Петроф).
+    pub last_phonetic: Option<String>,
 }
 
 /// Field values that say "no name": compared after folding, whole field.
@@ -314,6 +321,10 @@ pub fn normalize_name(
             .as_deref()
             .and_then(|m| m.chars().next())
             .or(slots.middle_initial),
+        first_phonetic: first_name.as_deref().map(name_phonetic_key),
+        last_phonetic: last_name
+            .as_deref()
+            .map(|last| name_phonetic_key(&surname_key(last))),
         last_key: last_name.as_deref().map(surname_key),
         first: first_name,
         middle: middle_name,
@@ -1153,6 +1164,23 @@ mod tests {
         assert_eq!(n.last.as_deref(), Some("кузнецов"));
         assert!(n.transliterated);
         assert_eq!(name("", "", "Petrova").last_key.as_deref(), Some("петров"));
+        let phonetic = |first_field: &str, last_field: &str| {
+            let n = name(first_field, "", last_field);
+            (n.first_phonetic, n.last_phonetic)
+        };
+        assert_eq!(
+            phonetic("Наталия", "Петрова"),
+            phonetic("Natalya", "Petrov")
+        );
+        assert_eq!(
+            phonetic("Наталия", "Петрова"),
+            phonetic("Наталья", "Петроф")
+        );
+        assert_eq!(phonetic("", "Соловьёва"), phonetic("", "Solovyov"));
+        assert_ne!(
+            phonetic("Наталия", "Петрова"),
+            phonetic("Наталия", "Сидорова")
+        );
     }
 
     #[test]
