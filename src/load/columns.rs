@@ -236,10 +236,10 @@ pub fn resolve_columns(
             if taken[index] {
                 continue;
             }
-            if let Some(slot) = recogniser(name).and_then(field_index) {
-                if canonical[slot].is_none() {
-                    candidates.entry(slot).or_default().push(index);
-                }
+            if let Some(slot) = recogniser(name).and_then(field_index)
+                && canonical[slot].is_none()
+            {
+                candidates.entry(slot).or_default().push(index);
             }
         }
         for (slot, indexes) in candidates {

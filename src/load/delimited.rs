@@ -117,6 +117,7 @@ pub fn read_delimited(
         let start = lines.start_of(&record);
         if record.len() != expected {
             if record.len() == 1 && record[0].trim().is_empty() {
+                builder.skip_blank_row();
                 continue;
             }
             check_quotes_closed(text, start, delimiter, path)?;
@@ -131,7 +132,7 @@ pub fn read_delimited(
         builder.push_row(&record, Location::Line(start.line))?;
         last_start = start;
         records += 1;
-        if records % PROGRESS_EVERY == 0 {
+        if records.is_multiple_of(PROGRESS_EVERY) {
             progress.set_position(progress_start + reader.position().byte());
         }
     }

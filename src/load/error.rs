@@ -129,16 +129,13 @@ pub enum LoadError {
         location: Location,
         column: String,
     },
-    #[error(
-        "duplicate user_id {user_id:?}: {first_path}, {first_location} and {second_path}, {second_location}, column {column:?}"
-    )]
+    /// `first` and `second` are `file, line N` (or `row N`).
+    #[error("duplicate user_id {user_id:?} (column {column:?}): {first} and {second}")]
     DuplicateUserId {
         user_id: String,
         column: String,
-        first_path: String,
-        first_location: Location,
-        second_path: String,
-        second_location: Location,
+        first: String,
+        second: String,
     },
     #[error("{path}, line {line}, column {column}: invalid JSON: {message}")]
     Json {

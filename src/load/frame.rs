@@ -244,6 +244,12 @@ impl FrameBuilder {
         Ok(())
     }
 
+    /// Counts a record that is blank but has no cells to push (a line of
+    /// spaces in delimited text).
+    pub fn skip_blank_row(&mut self) {
+        self.blank_rows += 1;
+    }
+
     /// Rows kept so far in the current file.
     pub fn current_file_rows(&self) -> usize {
         self.files.last().map_or(0, |file| file.rows)
@@ -348,10 +354,8 @@ fn check_unique_user_ids(
             return Err(LoadError::DuplicateUserId {
                 user_id: user_id.to_string(),
                 column,
-                first_path,
-                first_location,
-                second_path,
-                second_location,
+                first: format!("{first_path}, {first_location}"),
+                second: format!("{second_path}, {second_location}"),
             });
         }
     }

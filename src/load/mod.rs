@@ -333,3 +333,45 @@ fn describe_unparseable(field: &str, values: &UnparseableValues) -> String {
         if values.count == 1 { "was" } else { "were" },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiter_setting_values() {
+        assert_eq!(parse_delimiter(";").unwrap(), b';');
+        assert_eq!(parse_delimiter("\\t").unwrap(), b'\t');
+        assert_eq!(parse_delimiter("tab").unwrap(), b'\t');
+        let message = parse_delimiter("::").unwrap_err().to_string();
+        assert!(
+            message.contains("\"::\"") && message.contains("[load] delimiter"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn no_input_is_an_error() {
+        let message = load_exports(&[], &LoadSettings::default(), &Printer::silent())
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(message, "no export file given");
+    }
+
+    #[test]
+    fn unreadable_values_summary_quotes_examples() {
+        let values = UnparseableValues {
+            count: 2,
+            examples: vec![UnparseableExample {
+                source: "a.csv".to_string(),
+                location: "line 7".to_string(),
+                value: "31.02.1990".to_string(),
+            }],
+        };
+        assert_eq!(
+            describe_unparseable("birth_date", &values),
+            "birth_date: 2 values could not be read and were left empty (e.g. a.csv, line 7: \"31.02.1990\")"
+        );
+    }
+}

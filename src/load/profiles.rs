@@ -89,3 +89,72 @@ fn text_column<'a>(frame: &'a DataFrame, field: &str) -> Result<&'a StringChunke
         .str()
         .with_context(|| format!("{field} is not a text column"))
 }
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::Int32Chunked;
+    use polars::prelude::{Column, IntoColumn, IntoSeries, NamedFrom, NewChunkedArray, Series};
+
+    use super::*;
+
+    fn frame(extra: Column) -> DataFrame {
+        let text =
+            |name: &str, values: [Option<&str>; 2]| Series::new(name.into(), values).into_column();
+        let columns = vec![
+            text("user_id", [Some("1"), Some("2")]),
+            text("origin_user_id", [None, Some("CRM-1")]),
+            text("phone", [Some("79161234567"), None]),
+            text("email", [None, None]),
+            text("first_name", [Some("Алёна"), None]),
+            text("middle_name", [None, None]),
+            text("last_name", [None, Some("Попов")]),
+            Int32Chunked::from_slice_options("birth_date".into(), &[Some(7370), None])
+                .into_date()
+                .into_series()
+                .into_column(),
+            Series::new("sex".into(), [Some(2i32), None]).into_column(),
+            Int32Chunked::from_slice_options("register_date".into(), &[None, Some(0)])
+                .into_date()
+                .into_series()
+                .into_column(),
+            Series::new("points".into(), [Some(120i64), None]).into_column(),
+            text("source", [Some("a.csv"), Some("a.csv")]),
+            Series::new("source_row".into(), [2i64, 3]).into_column(),
+            extra,
+        ];
+        DataFrame::new(2, columns).unwrap()
+    }
+
+    #[test]
+    fn renders_typed_columns_and_extras() {
+        let extra = Series::new("Город".into(), [Some("Москва"), Some("")]).into_column();
+        let profiles = profiles_from_frame(&frame(extra)).unwrap();
+        assert_eq!(profiles[0].user_id, "1");
+        assert_eq!(profiles[0].birth_date.as_deref(), Some("1990-03-07"));
+        assert_eq!(profiles[0].sex.as_deref(), Some("2"));
+        assert_eq!(profiles[0].points.as_deref(), Some("120"));
+        assert_eq!(profiles[0].extra["Город"], "Москва");
+        assert_eq!(profiles[1].register_date.as_deref(), Some("1970-01-01"));
+        assert_eq!(profiles[1].origin_user_id.as_deref(), Some("CRM-1"));
+        assert!(
+            profiles[1].extra.is_empty(),
+            "empty custom cells are left out"
+        );
+        assert!(!profiles[0].extra.contains_key("source"));
+    }
+
+    #[test]
+    fn non_text_extras_are_rendered_as_text() {
+        let extra = Series::new("visits".into(), [Some(3i64), None]).into_column();
+        let profiles = profiles_from_frame(&frame(extra)).unwrap();
+        assert_eq!(profiles[0].extra["visits"], "3");
+    }
+
+    #[test]
+    fn a_frame_without_the_contract_columns_is_an_error() {
+        let frame =
+            DataFrame::new(1, vec![Series::new("user_id".into(), ["1"]).into_column()]).unwrap();
+        let message = profiles_from_frame(&frame).unwrap_err().to_string();
+        assert!(message.contains("origin_user_id"), "{message}");
+    }
+}

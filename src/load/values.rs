@@ -20,10 +20,7 @@ const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
 /// `01.02.03` has no single reading.
 pub fn parse_date(value: &str) -> Option<i32> {
     let value = value.trim();
-    let date_part = value
-        .split(|c: char| c == ' ' || c == 'T' || c == '\u{a0}')
-        .next()
-        .unwrap_or(value);
+    let date_part = value.split([' ', 'T', '\u{a0}']).next().unwrap_or(value);
     let (year, month, day) = split_date(date_part)?;
     let date = NaiveDate::from_ymd_opt(year, month, day)?;
     Some(date.num_days_from_ce() - UNIX_EPOCH_DAYS_FROM_CE)

@@ -223,8 +223,10 @@ fn unreadable_values_are_counted_and_left_empty() {
 
 #[test]
 fn map_overrides_header_recognition() {
-    let mut settings = LoadSettings::default();
-    settings.map = BTreeMap::from([("phone".to_string(), "мобильный".to_string())]);
+    let settings = LoadSettings {
+        map: BTreeMap::from([("phone".to_string(), "мобильный".to_string())]),
+        ..LoadSettings::default()
+    };
     let profiles = load_profiles(&[fixture("custom_phone_header.csv")], &settings).unwrap();
     assert_eq!(profiles[0].phone.as_deref(), Some("79161234567"));
     assert!(profiles[0].extra.is_empty());
@@ -232,8 +234,10 @@ fn map_overrides_header_recognition() {
 
 #[test]
 fn map_errors_list_what_exists() {
-    let mut settings = LoadSettings::default();
-    settings.map = BTreeMap::from([("mobile".to_string(), "Мобильный".to_string())]);
+    let mut settings = LoadSettings {
+        map: BTreeMap::from([("mobile".to_string(), "Мобильный".to_string())]),
+        ..LoadSettings::default()
+    };
     let message = load_error(&[fixture("custom_phone_header.csv")], &settings);
     assert!(
         message.contains("\"mobile\" is not a canonical field"),
