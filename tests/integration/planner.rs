@@ -760,3 +760,45 @@ fn realistic_clusters_plan_as_expected() {
         ]
     );
 }
+
+/// The plan.json content of one planned cluster, pinned: the store and
+/// online profiles of one customer, with the update step switched on.
+#[test]
+fn planned_cluster_json_is_pinned() {
+    let profiles = vec![
+        hand_made(
+            "40211",
+            &[
+                (PHONE, "79161234567"),
+                (FIRST_NAME, "Александр"),
+                (LAST_NAME, "Петров"),
+                (REGISTER_DATE, "2016-03-12"),
+                (POINTS, "1240"),
+            ],
+        ),
+        hand_made(
+            "87305",
+            &[
+                (EMAIL, "sasha.petrov87@mail.ru"),
+                (FIRST_NAME, "Саша"),
+                (LAST_NAME, "Петров"),
+                (BIRTH_DATE, "1987-09-14"),
+                (SEX, "1"),
+                (REGISTER_DATE, "2022-11-30"),
+                (POINTS, "150"),
+            ],
+        ),
+    ];
+    let cluster = Cluster {
+        cluster_id: "c1".into(),
+        members: vec![0, 1],
+        evidence: vec![],
+        min_probability: 0.998,
+    };
+    let settings = PlannerSettings {
+        updates: true,
+        ..PlannerSettings::default()
+    };
+    let planned = plan_cluster(&profiles, &cluster, &settings, 0.9);
+    insta::assert_json_snapshot!(planned);
+}
