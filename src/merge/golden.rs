@@ -9,7 +9,7 @@
 
 use std::cmp::Reverse;
 
-use crate::merge::quality::value_quality;
+use crate::merge::quality::QualityMemo;
 use crate::merge::simulate::PLANNED_FIELDS;
 use crate::profile::Profile;
 use crate::settings::planner::{FieldPolicy, GoldenSettings};
@@ -17,8 +17,12 @@ use crate::settings::planner::{FieldPolicy, GoldenSettings};
 /// Golden values indexed like `PLANNED_FIELDS`.
 pub type GoldenValues = [Option<String>; PLANNED_FIELDS.len()];
 
-pub fn choose_golden(members: &[Profile], settings: &GoldenSettings) -> GoldenValues {
-    PLANNED_FIELDS.map(|field| choose_value(field, members, settings.policy(field)))
+pub fn choose_golden(
+    members: &[Profile],
+    settings: &GoldenSettings,
+    memo: &QualityMemo,
+) -> GoldenValues {
+    PLANNED_FIELDS.map(|field| choose_value(field, members, settings.policy(field), memo))
 }
 
 /// What a policy weighs about one candidate value.
@@ -32,7 +36,12 @@ struct Candidate<'a> {
     oldest: Option<&'a str>,
 }
 
-pub fn choose_value(field: &str, members: &[Profile], policy: FieldPolicy) -> Option<String> {
+pub fn choose_value(
+    field: &'static str,
+    members: &[Profile],
+    policy: FieldPolicy,
+    memo: &QualityMemo,
+) -> Option<String> {
     let mut candidates: Vec<Candidate> = Vec::new();
     for member in members {
         let Some(value) = member.get(field) else {
@@ -60,7 +69,7 @@ pub fn choose_value(field: &str, members: &[Profile], policy: FieldPolicy) -> Op
     // Judging a value costs a normalisation; a lone candidate needs none.
     if candidates.len() > 1 {
         for candidate in &mut candidates {
-            candidate.quality = value_quality(field, candidate.value);
+            candidate.quality = memo.quality(field, candidate.value);
         }
     }
     let best = match policy {
@@ -107,7 +116,7 @@ mod tests {
     }
 
     fn choose(
-        field: &str,
+        field: &'static str,
         policy: FieldPolicy,
         members: &[(Option<&str>, Option<&str>)],
     ) -> Option<String> {
@@ -116,7 +125,7 @@ mod tests {
             .enumerate()
             .map(|(i, (registered, value))| member(&i.to_string(), *registered, field, *value))
             .collect();
-        choose_value(field, &profiles, policy)
+        choose_value(field, &profiles, policy, &QualityMemo::default())
     }
 
     #[test]

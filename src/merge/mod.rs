@@ -76,7 +76,8 @@ pub fn plan_cluster(
         .map(|&row| profiles[row as usize].clone())
         .collect();
     let rules = MergeRules::from_settings(settings);
-    let golden_values = choose_golden(&members, &settings.golden);
+    let memo = quality::QualityMemo::default();
+    let golden_values = choose_golden(&members, &settings.golden, &memo);
     let states = member_states(&members, &golden_values);
     let (ranked, tied) = survivor::rank_members(&members, settings);
     let candidates = if settings.survivor_free {
@@ -137,6 +138,7 @@ pub fn plan_cluster(
         settings,
         threshold,
         min_probability: cluster.min_probability,
+        memo: &memo,
     });
     PlannedCluster {
         cluster_id: cluster.cluster_id.clone(),

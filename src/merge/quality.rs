@@ -10,6 +10,8 @@
 //! use a fixed list rather than normalize's age check, because an age
 //! depends on today's date and a plan must not.
 
+use std::cell::RefCell;
+
 use crate::normalize::dictionary::{diminutive_full_names, is_full_first_name};
 use crate::normalize::name::{fold_cyrillic, normalize_name};
 use crate::normalize::{PhoneKind, normalize_email, normalize_phone};
@@ -41,13 +43,39 @@ pub fn value_quality(field: &str, value: &str) -> u8 {
     }
 }
 
-/// Whether a kept value is one a reviewer should be told about: a
-/// placeholder or an invalid value.
-pub fn is_placeholder_or_invalid(field: &str, value: &str) -> bool {
-    matches!(
-        field,
-        FIRST_NAME | MIDDLE_NAME | LAST_NAME | BIRTH_DATE | PHONE | EMAIL
-    ) && value_quality(field, value) == 0
+/// `value_quality` judgements within one cluster, each computed once: a
+/// judgement runs a normaliser, and the golden choice and the warnings ask
+/// about the same values.
+#[derive(Debug, Default)]
+pub struct QualityMemo {
+    judged: RefCell<Vec<(&'static str, String, u8)>>,
+}
+
+impl QualityMemo {
+    pub fn quality(&self, field: &'static str, value: &str) -> u8 {
+        if let Some((_, _, quality)) = self
+            .judged
+            .borrow()
+            .iter()
+            .find(|(f, v, _)| *f == field && v == value)
+        {
+            return *quality;
+        }
+        let quality = value_quality(field, value);
+        self.judged
+            .borrow_mut()
+            .push((field, value.to_string(), quality));
+        quality
+    }
+
+    /// Whether a kept value is one a reviewer should be told about: a
+    /// placeholder or an invalid value.
+    pub fn is_placeholder_or_invalid(&self, field: &'static str, value: &str) -> bool {
+        matches!(
+            field,
+            FIRST_NAME | MIDDLE_NAME | LAST_NAME | BIRTH_DATE | PHONE | EMAIL
+        ) && self.quality(field, value) == 0
+    }
 }
 
 /// Names: placeholder 0 < Latin (transliterated) 2 < diminutive 4 < full

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use crate::merge::quality::{
-    birth_date_is_placeholder, birth_date_is_valid, is_placeholder_or_invalid, same_name,
+    QualityMemo, birth_date_is_placeholder, birth_date_is_valid, same_name,
 };
 use crate::merge::simulate::{PLANNED_FIELDS, UpdateError};
 use crate::plan::{LostValue, METHOD_UPDATE, Step, Warning};
@@ -27,6 +27,7 @@ pub struct WarningInput<'a> {
     pub settings: &'a PlannerSettings,
     pub threshold: f64,
     pub min_probability: f64,
+    pub memo: &'a QualityMemo,
 }
 
 fn warning(code: &str, message: String) -> Warning {
@@ -62,7 +63,7 @@ pub fn cluster_warnings(input: &WarningInput) -> Vec<Warning> {
     unreached(input, &mut warnings);
     for field in PLANNED_FIELDS {
         if let Some(value) = input.result.get(field)
-            && is_placeholder_or_invalid(field, value)
+            && input.memo.is_placeholder_or_invalid(field, value)
         {
             warnings.push(warning(
                 "placeholder_kept",
