@@ -147,6 +147,10 @@ pub fn first_name_is_diminutive(value: &str) -> bool {
 /// spellings: case, ё, transliteration or keyboard layout, or (first names)
 /// a diminutive and a full form it can stand for.
 pub fn same_name(field: &str, first: &str, second: &str) -> bool {
+    // Case and ё alone need no normaliser.
+    if fold_cyrillic(first.trim()) == fold_cyrillic(second.trim()) {
+        return true;
+    }
     let normalized = |value: &str| match field {
         FIRST_NAME => normalize_name(Some(value), None, None),
         MIDDLE_NAME => normalize_name(None, Some(value), None),
