@@ -228,13 +228,16 @@ fn merge_steps(
 
 /// Fields (canonical and extra) whose value differs between two profiles.
 fn changed_fields(before: &Profile, after: &Profile) -> Vec<String> {
-    let canonical = crate::profile::CANONICAL_FIELDS
-        .iter()
-        .map(|f| f.to_string());
-    let extra = before.extra.keys().chain(after.extra.keys()).cloned();
+    let canonical = crate::profile::CANONICAL_FIELDS.iter().copied();
+    let extra = before
+        .extra
+        .keys()
+        .chain(after.extra.keys())
+        .map(String::as_str);
     canonical
         .chain(extra)
         .filter(|field| before.get(field) != after.get(field))
+        .map(str::to_string)
         .collect()
 }
 
