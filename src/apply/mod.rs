@@ -1,0 +1,2 @@
+//! apply
+pub mod credentials;
