@@ -1,1 +1,3 @@
 
+mod apply;
+mod sandbox;
