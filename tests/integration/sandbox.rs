@@ -116,16 +116,27 @@ impl SandboxProcess {
         self.post(endpoint, &form)
     }
 
-    /// A form POST without any added credentials.
+    /// A form POST without any added credentials. Injected faults (503,
+    /// 429, dropped connections) are retried, so that checks made through
+    /// a faulty sandbox see its real answer.
     pub fn post(&self, endpoint: &str, form: &[(&str, &str)]) -> (u16, Value) {
-        let response = self
-            .http
-            .post(format!("{}/api/v2/{endpoint}/", self.url))
-            .form(form)
-            .send()
-            .unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().unwrap())
+        for _ in 0..100 {
+            let sent = self
+                .http
+                .post(format!("{}/api/v2/{endpoint}/", self.url))
+                .form(form)
+                .send();
+            match sent {
+                Ok(response) if ![429, 503].contains(&response.status().as_u16()) => {
+                    let status = response.status().as_u16();
+                    return (status, response.json().unwrap());
+                }
+                Ok(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+                Err(error) if !error.is_connect() => {}
+                Err(error) => panic!("the sandbox is gone: {error}"),
+            }
+        }
+        panic!("the sandbox kept faulting {endpoint}");
     }
 
     /// users/info's status_code for a user_id: 0 when found.
