@@ -40,9 +40,15 @@ pub enum CallError {
     Auth { status: u16, message: String },
     /// 429 or 5xx.
     #[error("Sailplay answered HTTP {status}")]
-    Status { status: u16, retry_after: Option<Duration> },
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
     #[error("{message}")]
-    Transport { kind: TransportKind, message: String },
+    Transport {
+        kind: TransportKind,
+        message: String,
+    },
     /// An answer that is neither a documented body nor a retryable status.
     #[error("unexpected answer from Sailplay: {message}")]
     Unexpected { message: String },
@@ -97,7 +103,11 @@ impl CallError {
 pub trait SailplayClient {
     fn info_by_user_id(&mut self, user_id: &str) -> Result<Option<Profile>, CallError>;
     /// `users/merge` or `users/update` with a step's parameters.
-    fn send_step(&mut self, method: &str, params: &BTreeMap<String, String>) -> Result<(), CallError>;
+    fn send_step(
+        &mut self,
+        method: &str,
+        params: &BTreeMap<String, String>,
+    ) -> Result<(), CallError>;
     /// False for the dry run: nothing reaches Sailplay, so there is no live
     /// state to check before or after.
     fn reaches_sailplay(&self) -> bool;
@@ -139,9 +149,9 @@ impl Redactor {
     }
 
     pub fn redact(&self, text: &str) -> String {
-        self.secrets
-            .iter()
-            .fold(text.to_string(), |text, secret| text.replace(secret.expose(), "<redacted>"))
+        self.secrets.iter().fold(text.to_string(), |text, secret| {
+            text.replace(secret.expose(), "<redacted>")
+        })
     }
 }
 
@@ -250,14 +260,21 @@ impl HttpClient {
             ("token", self.token.expose().to_string()),
             ("store_department_id", self.department_id.clone()),
         ];
-        form.extend(params.iter().map(|(key, value)| (key.as_str(), value.clone())));
+        form.extend(
+            params
+                .iter()
+                .map(|(key, value)| (key.as_str(), value.clone())),
+        );
         self.post(path, form)
     }
 
     fn post(&mut self, path: &str, form: Vec<(&str, String)>) -> Result<Value, CallError> {
-        let url = self.base_url.join(path).map_err(|error| CallError::Unexpected {
-            message: format!("cannot build the URL for {path}: {error}"),
-        })?;
+        let url = self
+            .base_url
+            .join(path)
+            .map_err(|error| CallError::Unexpected {
+                message: format!("cannot build the URL for {path}: {error}"),
+            })?;
         self.limiter.wait();
         self.requests += 1;
         let response = self
@@ -279,7 +296,9 @@ impl HttpClient {
                 retry_after,
             });
         }
-        let text = response.text().map_err(|error| self.transport_error(&error))?;
+        let text = response
+            .text()
+            .map_err(|error| self.transport_error(&error))?;
         let body: Option<Value> = serde_json::from_str(&text).ok();
         let message = |body: &Option<Value>| {
             body.as_ref()
@@ -358,7 +377,11 @@ impl SailplayClient for HttpClient {
         }
     }
 
-    fn send_step(&mut self, method: &str, params: &BTreeMap<String, String>) -> Result<(), CallError> {
+    fn send_step(
+        &mut self,
+        method: &str,
+        params: &BTreeMap<String, String>,
+    ) -> Result<(), CallError> {
         self.call(&format!("api/v2/{method}/"), params).map(|_| ())
     }
 
@@ -436,9 +459,16 @@ impl<W: Write> SailplayClient for DryRunClient<W> {
         })
     }
 
-    fn send_step(&mut self, method: &str, params: &BTreeMap<String, String>) -> Result<(), CallError> {
+    fn send_step(
+        &mut self,
+        method: &str,
+        params: &BTreeMap<String, String>,
+    ) -> Result<(), CallError> {
         let department = self.department_id.as_deref().unwrap_or("(unset)");
-        let fields: Vec<String> = params.iter().map(|(key, value)| format!("{key}={value}")).collect();
+        let fields: Vec<String> = params
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect();
         writeln!(
             self.out,
             "POST {}/api/v2/{method}/ token=<withheld> store_department_id={department} {}",
@@ -475,7 +505,10 @@ mod tests {
             redactor.redact("token=s3cr3t-token&x=s3cr3t-token"),
             "token=<redacted>&x=<redacted>"
         );
-        assert_eq!(format!("{:?}", Secret::new("s3cr3t-token".into())), "<redacted>");
+        assert_eq!(
+            format!("{:?}", Secret::new("s3cr3t-token".into())),
+            "<redacted>"
+        );
     }
 
     #[test]
@@ -535,7 +568,10 @@ mod tests {
     fn dry_run_prints_without_the_token() {
         let mut out = Vec::new();
         let mut client = DryRunClient::new(&mut out, "http://x/".into(), Some("14864".into()));
-        let params = BTreeMap::from([("from_uid".to_string(), "1".to_string()), ("to_uid".to_string(), "2".to_string())]);
+        let params = BTreeMap::from([
+            ("from_uid".to_string(), "1".to_string()),
+            ("to_uid".to_string(), "2".to_string()),
+        ]);
         client.send_step("users/merge", &params).unwrap();
         assert_eq!(client.printed(), 1);
         assert_eq!(

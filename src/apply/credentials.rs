@@ -12,5 +12,7 @@ pub const PIN_ENV: &str = "SAILPLAY_PIN";
 
 /// A non-empty environment variable.
 pub fn from_env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
 }

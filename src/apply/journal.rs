@@ -134,8 +134,11 @@ impl JournalState {
     pub fn record(&mut self, entry: &JournalEntry) {
         self.lines += 1;
         match entry {
-            JournalEntry::Intent { cluster_id, step, .. } => {
-                self.steps.insert((cluster_id.clone(), *step), StepState::Unknown);
+            JournalEntry::Intent {
+                cluster_id, step, ..
+            } => {
+                self.steps
+                    .insert((cluster_id.clone(), *step), StepState::Unknown);
             }
             JournalEntry::Outcome {
                 cluster_id,
@@ -165,7 +168,9 @@ impl JournalState {
                 self.steps.insert((cluster_id.clone(), *step), state);
             }
             JournalEntry::Verified {
-                cluster_id, matches, ..
+                cluster_id,
+                matches,
+                ..
             } => {
                 if *matches {
                     self.verified.insert(cluster_id.clone());
@@ -189,7 +194,9 @@ impl JournalState {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(JournalState::default());
             }
-            Err(error) => return Err(error).with_context(|| format!("cannot read {}", path.display())),
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot read {}", path.display()));
+            }
         };
         let mut state = JournalState::default();
         let lines: Vec<&str> = text.split('\n').collect();
@@ -232,7 +239,10 @@ impl Journal {
         let mut text = Vec::new();
         file.read_to_end(&mut text)?;
         if text.last().is_some_and(|last| *last != b'\n') {
-            let keep = text.iter().rposition(|byte| *byte == b'\n').map_or(0, |end| end + 1);
+            let keep = text
+                .iter()
+                .rposition(|byte| *byte == b'\n')
+                .map_or(0, |end| end + 1);
             file.set_len(keep as u64)
                 .with_context(|| format!("cannot cut the torn last line of {}", path.display()))?;
         }

@@ -177,16 +177,26 @@ fn same_value(field: &str, left: &str, right: &str) -> bool {
 }
 
 /// The one profile in `state` an identifier addresses.
-fn find_party(state: &BTreeMap<String, Profile>, field: &str, value: &str) -> Result<String, String> {
+fn find_party(
+    state: &BTreeMap<String, Profile>,
+    field: &str,
+    value: &str,
+) -> Result<String, String> {
     let holders: Vec<&String> = state
         .iter()
-        .filter(|(_, profile)| profile.get(field).is_some_and(|held| same_value(field, held, value)))
+        .filter(|(_, profile)| {
+            profile
+                .get(field)
+                .is_some_and(|held| same_value(field, held, value))
+        })
         .map(|(user_id, _)| user_id)
         .collect();
     match holders.as_slice() {
         [one] => Ok((*one).clone()),
         [] => Err(format!("no member has {field} {value} at that point")),
-        _ => Err(format!("several members have {field} {value} at that point")),
+        _ => Err(format!(
+            "several members have {field} {value} at that point"
+        )),
     }
 }
 
@@ -205,7 +215,10 @@ fn addressed(step: &Step, prefix: &str) -> Result<(&'static str, String), String
     match found.len() {
         1 => Ok(found.remove(0)),
         0 => Err(format!("step {} names no {prefix}identifier", step.index)),
-        _ => Err(format!("step {} names several {prefix}identifiers", step.index)),
+        _ => Err(format!(
+            "step {} names several {prefix}identifiers",
+            step.index
+        )),
     }
 }
 
@@ -226,7 +239,10 @@ pub fn step_parties(cluster: &PlannedCluster) -> Result<Vec<StepParties>, String
                 let from = find_party(&state, from_field, &from_value)?;
                 let target = find_party(&state, to_field, &to_value)?;
                 if from == target {
-                    return Err(format!("step {} merges user_id {from} into itself", step.index));
+                    return Err(format!(
+                        "step {} merges user_id {from} into itself",
+                        step.index
+                    ));
                 }
                 state.remove(&from);
                 StepParties {
@@ -241,7 +257,12 @@ pub fn step_parties(cluster: &PlannedCluster) -> Result<Vec<StepParties>, String
                     target: find_party(&state, field, &value)?,
                 }
             }
-            other => return Err(format!("step {} has an unknown method {other:?}", step.index)),
+            other => {
+                return Err(format!(
+                    "step {} has an unknown method {other:?}",
+                    step.index
+                ));
+            }
         };
         let mut after = step.after.clone();
         after.user_id = party.target.clone();
@@ -316,17 +337,19 @@ pub fn apply_plan(
     let approved: Vec<&PlannedCluster> = plan
         .clusters
         .iter()
-        .filter(|cluster| match decisions.clusters.get(&cluster.cluster_id) {
-            Some(decision) if decision.decision == Decision::Approve => true,
-            Some(_) => {
-                summary.rejected.push(cluster.cluster_id.clone());
-                false
-            }
-            None => {
-                summary.undecided.push(cluster.cluster_id.clone());
-                false
-            }
-        })
+        .filter(
+            |cluster| match decisions.clusters.get(&cluster.cluster_id) {
+                Some(decision) if decision.decision == Decision::Approve => true,
+                Some(_) => {
+                    summary.rejected.push(cluster.cluster_id.clone());
+                    false
+                }
+                None => {
+                    summary.undecided.push(cluster.cluster_id.clone());
+                    false
+                }
+            },
+        )
         .collect();
     summary.approved = approved.len();
     let bar = printer.bar("apply", approved.len() as u64);
@@ -364,12 +387,18 @@ pub fn apply_plan(
             Ok(ClusterResult::Printed) => summary.printed.push(id),
             Ok(ClusterResult::Stale(reason)) => {
                 executor.log(finished(ClusterStatus::Stale, Some(reason.clone())))?;
-                summary.stale.push(ClusterProblem { cluster_id: id, reason });
+                summary.stale.push(ClusterProblem {
+                    cluster_id: id,
+                    reason,
+                });
             }
             Err(Stop::Cluster(reason)) => {
                 executor.log(finished(ClusterStatus::Failed, Some(reason.clone())))?;
                 bar.suspend(|| printer.warn(format!("cluster {id} failed: {reason}")));
-                summary.failed.push(ClusterProblem { cluster_id: id, reason });
+                summary.failed.push(ClusterProblem {
+                    cluster_id: id,
+                    reason,
+                });
             }
             Err(Stop::Run(reason)) => {
                 executor.log(finished(ClusterStatus::Failed, Some(reason.clone())))?;
@@ -426,7 +455,9 @@ impl Executor<'_> {
             .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
             .min(self.options.max_backoff);
         let jittered = exponential.mul_f64(self.jitter.random_range(0.5..=1.0));
-        let pause = error.retry_after().map_or(jittered, |asked| asked.max(jittered));
+        let pause = error
+            .retry_after()
+            .map_or(jittered, |asked| asked.max(jittered));
         std::thread::sleep(pause);
     }
 
@@ -467,7 +498,8 @@ impl Executor<'_> {
         if self.state.is_verified(id) {
             return Ok(ClusterResult::AlreadyMerged);
         }
-        let parties = step_parties(cluster).map_err(|reason| Stop::Cluster(format!("the plan is inconsistent: {reason}")))?;
+        let parties = step_parties(cluster)
+            .map_err(|reason| Stop::Cluster(format!("the plan is inconsistent: {reason}")))?;
         let live = self.client.reaches_sailplay();
         // Settle what a crash or a lost answer left unknown, before
         // anything is sent.
@@ -500,7 +532,7 @@ impl Executor<'_> {
             return Ok(ClusterResult::Printed);
         }
         if done < cluster.steps.len() {
-            let differences = self.compare_live(cluster, &expected_state(cluster, &parties, done))?;
+            let differences = self.compare_live(&expected_state(cluster, &parties, done))?;
             self.log_or_stop(JournalEntry::Preflight {
                 at: now(),
                 cluster_id: id.clone(),
@@ -529,7 +561,6 @@ impl Executor<'_> {
     /// The differences between each member's expected and live state.
     fn compare_live(
         &mut self,
-        cluster: &PlannedCluster,
         expected: &BTreeMap<String, Option<Profile>>,
     ) -> Result<Vec<String>, Stop> {
         let mut found = Vec::new();
@@ -548,7 +579,6 @@ impl Executor<'_> {
                 (None, None) => {}
             }
         }
-        let _ = cluster;
         Ok(found)
     }
 
@@ -559,7 +589,7 @@ impl Executor<'_> {
             .map(|member| (member.clone(), None))
             .collect();
         expected.insert(cluster.survivor.clone(), Some(cluster.result.clone()));
-        let differences = self.compare_live(cluster, &expected)?;
+        let differences = self.compare_live(&expected)?;
         self.log_or_stop(JournalEntry::Verified {
             at: now(),
             cluster_id: cluster.cluster_id.clone(),
@@ -578,30 +608,58 @@ impl Executor<'_> {
 
     /// Looks at the live state to tell whether a step whose outcome is
     /// unknown was carried out, and journals the answer.
-    fn resolve(&mut self, cluster: &PlannedCluster, step: &Step, party: &StepParties) -> Result<bool, Stop> {
+    fn resolve(
+        &mut self,
+        cluster: &PlannedCluster,
+        step: &Step,
+        party: &StepParties,
+    ) -> Result<bool, Stop> {
         self.resolutions += 1;
         let target = self.info(&party.target)?;
         let (applied, detail) = match &party.from {
             Some(from) => {
                 let from_live = self.info(from)?;
                 match (from_live.is_some(), target.is_some()) {
-                    (false, true) => (Some(true), format!("user_id {from} gone, user_id {} present: merged", party.target)),
-                    (true, true) => (Some(false), format!("user_id {from} and user_id {} both present: not merged", party.target)),
+                    (false, true) => (
+                        Some(true),
+                        format!(
+                            "user_id {from} gone, user_id {} present: merged",
+                            party.target
+                        ),
+                    ),
+                    (true, true) => (
+                        Some(false),
+                        format!(
+                            "user_id {from} and user_id {} both present: not merged",
+                            party.target
+                        ),
+                    ),
                     (from_present, _) => (
                         None,
                         format!(
                             "user_id {} not found{}: neither merged nor unmerged",
                             party.target,
-                            if from_present { "" } else { &" and the from profile neither" }
+                            if from_present {
+                                ""
+                            } else {
+                                &" and the from profile neither"
+                            }
                         ),
                     ),
                 }
             }
             None => match &target {
-                Some(live) if differences(&step.after, live).is_empty() => {
-                    (Some(true), format!("user_id {} already has the updated fields", party.target))
-                }
-                Some(_) => (Some(false), format!("user_id {} does not have the updated fields yet", party.target)),
+                Some(live) if differences(&step.after, live).is_empty() => (
+                    Some(true),
+                    format!("user_id {} already has the updated fields", party.target),
+                ),
+                Some(_) => (
+                    Some(false),
+                    format!(
+                        "user_id {} does not have the updated fields yet",
+                        party.target
+                    ),
+                ),
                 None => (None, format!("user_id {} not found", party.target)),
             },
         };
@@ -612,12 +670,22 @@ impl Executor<'_> {
             applied,
             detail: detail.clone(),
         })?;
-        applied.ok_or_else(|| Stop::Cluster(format!("cannot tell whether step {} was carried out: {detail}", step.index)))
+        applied.ok_or_else(|| {
+            Stop::Cluster(format!(
+                "cannot tell whether step {} was carried out: {detail}",
+                step.index
+            ))
+        })
     }
 
     /// Sends one step, retrying transient failures; a merge whose outcome
     /// is unknown is resolved from the live state, never blindly resent.
-    fn run_step(&mut self, cluster: &PlannedCluster, step: &Step, party: &StepParties) -> Result<(), Stop> {
+    fn run_step(
+        &mut self,
+        cluster: &PlannedCluster,
+        step: &Step,
+        party: &StepParties,
+    ) -> Result<(), Stop> {
         let id = &cluster.cluster_id;
         let mut attempt = 1;
         loop {
@@ -633,8 +701,12 @@ impl Executor<'_> {
             let result = self.client.send_step(&step.method, &step.params);
             let (kind, detail) = match &result {
                 Ok(()) => (OutcomeKind::Ok, None),
-                Err(error @ CallError::Business { .. }) => (OutcomeKind::BusinessError, Some(error.to_string())),
-                Err(error) if error.is_retryable() => (OutcomeKind::RetryableError, Some(error.to_string())),
+                Err(error @ CallError::Business { .. }) => {
+                    (OutcomeKind::BusinessError, Some(error.to_string()))
+                }
+                Err(error) if error.is_retryable() => {
+                    (OutcomeKind::RetryableError, Some(error.to_string()))
+                }
                 Err(error) => (OutcomeKind::Error, Some(error.to_string())),
             };
             self.log_or_stop(JournalEntry::Outcome {
@@ -643,7 +715,10 @@ impl Executor<'_> {
                 step: step.index,
                 attempt,
                 result: kind,
-                may_have_applied: result.as_ref().err().is_some_and(CallError::may_have_been_applied),
+                may_have_applied: result
+                    .as_ref()
+                    .err()
+                    .is_some_and(CallError::may_have_been_applied),
                 detail,
             })?;
             let error = match result {
@@ -653,8 +728,12 @@ impl Executor<'_> {
             let what = format!("step {} ({})", step.index, step.method);
             match &error {
                 CallError::Auth { .. } => return Err(Stop::Run(format!("{what}: {error}"))),
-                CallError::Business { .. } => return Err(Stop::Cluster(format!("{what} refused: {error}"))),
-                _ if !error.is_retryable() => return Err(Stop::Cluster(format!("{what}: {error}"))),
+                CallError::Business { .. } => {
+                    return Err(Stop::Cluster(format!("{what} refused: {error}")));
+                }
+                _ if !error.is_retryable() => {
+                    return Err(Stop::Cluster(format!("{what}: {error}")));
+                }
                 _ if attempt >= self.options.max_attempts => {
                     if error.may_have_been_applied() && self.resolve(cluster, step, party)? {
                         return Ok(());
@@ -670,7 +749,10 @@ impl Executor<'_> {
             attempt += 1;
             // An update sets values: sending it again is harmless. A merge
             // is not: look first.
-            if step.method == METHOD_MERGE && error.may_have_been_applied() && self.resolve(cluster, step, party)? {
+            if step.method == METHOD_MERGE
+                && error.may_have_been_applied()
+                && self.resolve(cluster, step, party)?
+            {
                 return Ok(());
             }
         }
@@ -696,7 +778,10 @@ mod tests {
         Step {
             index,
             method: method.into(),
-            params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             after,
         }
     }
@@ -705,10 +790,22 @@ mod tests {
         let a = profile("1", &[("phone", "79990000001"), ("first_name", "Иван")]);
         let b = profile("2", &[("email", "b@example.ru")]);
         let c = profile("3", &[("origin_user_id", "card-3")]);
-        let after_first = profile("1", &[("phone", "79990000001"), ("email", "b@example.ru"), ("first_name", "Иван")]);
+        let after_first = profile(
+            "1",
+            &[
+                ("phone", "79990000001"),
+                ("email", "b@example.ru"),
+                ("first_name", "Иван"),
+            ],
+        );
         let after_second = profile(
             "1",
-            &[("phone", "79990000001"), ("email", "b@example.ru"), ("first_name", "Иван"), ("origin_user_id", "card-3")],
+            &[
+                ("phone", "79990000001"),
+                ("email", "b@example.ru"),
+                ("first_name", "Иван"),
+                ("origin_user_id", "card-3"),
+            ],
         );
         PlannedCluster {
             cluster_id: "c1".into(),
@@ -718,8 +815,18 @@ mod tests {
             survivor_reason: String::new(),
             golden: after_second.clone(),
             steps: vec![
-                step(1, METHOD_MERGE, &[("from_email", "b@example.ru"), ("to_phone", "79990000001")], after_first),
-                step(2, METHOD_MERGE, &[("from_oid", "card-3"), ("to_email", "B@example.ru")], after_second.clone()),
+                step(
+                    1,
+                    METHOD_MERGE,
+                    &[("from_email", "b@example.ru"), ("to_phone", "79990000001")],
+                    after_first,
+                ),
+                step(
+                    2,
+                    METHOD_MERGE,
+                    &[("from_oid", "card-3"), ("to_email", "B@example.ru")],
+                    after_second.clone(),
+                ),
             ],
             result: after_second,
             lost: vec![],
@@ -735,12 +842,22 @@ mod tests {
         assert_eq!(
             parties,
             vec![
-                StepParties { from: Some("2".into()), target: "1".into() },
-                StepParties { from: Some("3".into()), target: "1".into() },
+                StepParties {
+                    from: Some("2".into()),
+                    target: "1".into()
+                },
+                StepParties {
+                    from: Some("3".into()),
+                    target: "1".into()
+                },
             ]
         );
         let mut broken = cluster();
-        broken.steps[1].params = [("from_oid".to_string(), "card-9".to_string()), ("to_uid".to_string(), "1".to_string())].into();
+        broken.steps[1].params = [
+            ("from_oid".to_string(), "card-9".to_string()),
+            ("to_uid".to_string(), "1".to_string()),
+        ]
+        .into();
         assert!(step_parties(&broken).unwrap_err().contains("card-9"));
     }
 
@@ -752,7 +869,10 @@ mod tests {
         assert!(before.values().all(Option::is_some));
         let after_one = expected_state(&cluster, &parties, 1);
         assert_eq!(after_one["2"], None);
-        assert_eq!(after_one["1"].as_ref().unwrap().email.as_deref(), Some("b@example.ru"));
+        assert_eq!(
+            after_one["1"].as_ref().unwrap().email.as_deref(),
+            Some("b@example.ru")
+        );
         assert!(after_one["3"].is_some());
         let after_all = expected_state(&cluster, &parties, 2);
         assert_eq!(after_all["1"].as_ref(), Some(&cluster.result));
@@ -760,11 +880,24 @@ mod tests {
 
     #[test]
     fn differences_ignore_points_and_email_case() {
-        let expected = profile("1", &[("email", "A@x.ru"), ("points", "5"), ("first_name", "Иван")]);
-        let live = profile("1", &[("email", "a@x.ru"), ("points", "7"), ("last_name", "Петров")]);
+        let expected = profile(
+            "1",
+            &[("email", "A@x.ru"), ("points", "5"), ("first_name", "Иван")],
+        );
+        let live = profile(
+            "1",
+            &[
+                ("email", "a@x.ru"),
+                ("points", "7"),
+                ("last_name", "Петров"),
+            ],
+        );
         assert_eq!(
             differences(&expected, &live),
-            vec!["first_name: expected Иван, live (empty)", "last_name: expected (empty), live Петров"]
+            vec![
+                "first_name: expected Иван, live (empty)",
+                "last_name: expected (empty), live Петров"
+            ]
         );
     }
 }

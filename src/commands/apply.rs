@@ -5,7 +5,9 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use crate::apply::client::{DryRunClient, HttpClient, Secret, display_url};
-use crate::apply::credentials::{DEPARTMENT_ID_ENV, DEPARTMENT_KEY_ENV, PIN_ENV, TOKEN_ENV, from_env};
+use crate::apply::credentials::{
+    DEPARTMENT_ID_ENV, DEPARTMENT_KEY_ENV, PIN_ENV, TOKEN_ENV, from_env,
+};
 use crate::apply::journal::{ApplyLock, JOURNAL_FILE, Journal, JournalState};
 use crate::apply::{ApplyOptions, ApplySummary, apply_plan, check_decisions};
 use crate::decisions::{DECISIONS_FILE, Decisions};
@@ -67,7 +69,10 @@ pub fn run(args: ApplyArgs, printer: &Printer) -> Result<ExitStatus> {
         bail!("--max-attempts must be at least 1");
     }
     if !(args.timeout > 0.0 && args.timeout.is_finite()) {
-        bail!("--timeout must be a positive number of seconds, got {}", args.timeout);
+        bail!(
+            "--timeout must be a positive number of seconds, got {}",
+            args.timeout
+        );
     }
     let base_url = parse_base_url(&args.base_url)?;
     let plan = MergePlan::read(&args.dir)?;
@@ -80,7 +85,10 @@ pub fn run(args: ApplyArgs, printer: &Printer) -> Result<ExitStatus> {
     }
     let decisions = Decisions::read(&args.dir)?;
     check_decisions(&plan, &decisions)?;
-    let department_id = args.department_id.clone().or_else(|| from_env(DEPARTMENT_ID_ENV));
+    let department_id = args
+        .department_id
+        .clone()
+        .or_else(|| from_env(DEPARTMENT_ID_ENV));
     let options = ApplyOptions {
         max_attempts: args.max_attempts,
         jitter_seed: std::process::id() as u64,
@@ -91,7 +99,15 @@ pub fn run(args: ApplyArgs, printer: &Printer) -> Result<ExitStatus> {
         let state = JournalState::read(&args.dir)?;
         let stdout = std::io::stdout();
         let mut client = DryRunClient::new(stdout.lock(), display_url(&base_url), department_id);
-        let summary = apply_plan(&plan, &decisions, &mut client, None, state, &options, printer)?;
+        let summary = apply_plan(
+            &plan,
+            &decisions,
+            &mut client,
+            None,
+            state,
+            &options,
+            printer,
+        )?;
         print_summary(&summary, printer);
         return Ok(ExitStatus::Success);
     }
@@ -108,14 +124,31 @@ pub fn run(args: ApplyArgs, printer: &Printer) -> Result<ExitStatus> {
         ));
     }
     let timeout = Duration::from_secs_f64(args.timeout);
-    let mut client = match (from_env(TOKEN_ENV), from_env(DEPARTMENT_KEY_ENV), from_env(PIN_ENV)) {
-        (Some(token), _, _) => HttpClient::new(base_url.clone(), Secret::new(token), department_id, args.rps, timeout)?,
+    let mut client = match (
+        from_env(TOKEN_ENV),
+        from_env(DEPARTMENT_KEY_ENV),
+        from_env(PIN_ENV),
+    ) {
+        (Some(token), _, _) => HttpClient::new(
+            base_url.clone(),
+            Secret::new(token),
+            department_id,
+            args.rps,
+            timeout,
+        )?,
         (None, Some(key), Some(pin)) => {
-            let mut client =
-                HttpClient::new(base_url.clone(), Secret::new(String::new()), department_id, args.rps, timeout)?;
+            let mut client = HttpClient::new(
+                base_url.clone(),
+                Secret::new(String::new()),
+                department_id,
+                args.rps,
+                timeout,
+            )?;
             client
                 .login(&Secret::new(key), &Secret::new(pin))
-                .with_context(|| format!("cannot log in at {}api/v2/login/", display_url(&base_url)))?;
+                .with_context(|| {
+                    format!("cannot log in at {}api/v2/login/", display_url(&base_url))
+                })?;
             client
         }
         _ => bail!(
@@ -130,7 +163,15 @@ pub fn run(args: ApplyArgs, printer: &Printer) -> Result<ExitStatus> {
         args.rps,
         args.dir.join(JOURNAL_FILE).display()
     ));
-    let summary = apply_plan(&plan, &decisions, &mut client, Some(&mut journal), state, &options, printer)?;
+    let summary = apply_plan(
+        &plan,
+        &decisions,
+        &mut client,
+        Some(&mut journal),
+        state,
+        &options,
+        printer,
+    )?;
     let mut bytes = serde_json::to_vec_pretty(&summary)?;
     bytes.push(b'\n');
     crate::fsutil::write_bytes_atomically(&args.dir.join(SUMMARY_FILE), &bytes)?;
@@ -143,10 +184,14 @@ pub fn run(args: ApplyArgs, printer: &Printer) -> Result<ExitStatus> {
 }
 
 fn parse_base_url(text: &str) -> Result<reqwest::Url> {
-    let mut url = reqwest::Url::parse(text)
-        .with_context(|| format!("--base-url {text:?} is not a URL (e.g. https://api.sailplay.ru)"))?;
+    let mut url = reqwest::Url::parse(text).with_context(|| {
+        format!("--base-url {text:?} is not a URL (e.g. https://api.sailplay.ru)")
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
-        bail!("--base-url must be http:// or https://, got {}", url.scheme());
+        bail!(
+            "--base-url must be http:// or https://, got {}",
+            url.scheme()
+        );
     }
     if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
         bail!("--base-url must not carry credentials or a query: they come from the environment");
@@ -195,7 +240,9 @@ fn print_summary(summary: &ApplySummary, printer: &Printer) {
         printer.warn(format!("failed {}: {}", failed.cluster_id, failed.reason));
     }
     if let Some(reason) = &summary.aborted {
-        printer.warn(format!("the run stopped early: {reason}; run the same command again to continue"));
+        printer.warn(format!(
+            "the run stopped early: {reason}; run the same command again to continue"
+        ));
     }
 }
 
@@ -206,7 +253,10 @@ mod tests {
     #[test]
     fn base_url_keeps_its_path_and_refuses_credentials() {
         let url = parse_base_url("http://127.0.0.1:8085/sailplay").unwrap();
-        assert_eq!(url.join("api/v2/users/info/").unwrap().path(), "/sailplay/api/v2/users/info/");
+        assert_eq!(
+            url.join("api/v2/users/info/").unwrap().path(),
+            "/sailplay/api/v2/users/info/"
+        );
         assert!(parse_base_url("https://user:pw@api.sailplay.ru").is_err());
         assert!(parse_base_url("https://api.sailplay.ru/?token=x").is_err());
         assert!(parse_base_url("ftp://x").is_err());

@@ -53,7 +53,11 @@ pub fn decide(
     args: &ApproveArgs,
     decided_at: &str,
 ) -> Result<()> {
-    let known: BTreeSet<&str> = plan.clusters.iter().map(|c| c.cluster_id.as_str()).collect();
+    let known: BTreeSet<&str> = plan
+        .clusters
+        .iter()
+        .map(|c| c.cluster_id.as_str())
+        .collect();
     let unknown: Vec<&str> = args
         .clusters
         .iter()
@@ -78,10 +82,14 @@ pub fn decide(
         note: args.note.clone(),
     };
     for id in &rejected {
-        decisions.clusters.insert(id.to_string(), decision(Decision::Reject));
+        decisions
+            .clusters
+            .insert(id.to_string(), decision(Decision::Reject));
     }
     for id in &args.clusters {
-        decisions.clusters.insert(id.trim().to_string(), decision(Decision::Approve));
+        decisions
+            .clusters
+            .insert(id.trim().to_string(), decision(Decision::Approve));
     }
     if args.all {
         for id in known {
@@ -123,18 +131,23 @@ pub fn run(args: ApproveArgs, printer: &Printer) -> Result<ExitStatus> {
         _ => bail!("who is deciding? $USER is not set: add --reviewer NAME"),
     };
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let mut decisions = existing_decisions(&args.dir, &plan, args.force)?.unwrap_or_else(|| Decisions {
-        schema_version: SCHEMA_VERSION,
-        plan_hash: plan.plan_hash.clone(),
-        reviewer: reviewer.clone(),
-        decided_at: now.clone(),
-        clusters: Default::default(),
-    });
+    let mut decisions =
+        existing_decisions(&args.dir, &plan, args.force)?.unwrap_or_else(|| Decisions {
+            schema_version: SCHEMA_VERSION,
+            plan_hash: plan.plan_hash.clone(),
+            reviewer: reviewer.clone(),
+            decided_at: now.clone(),
+            clusters: Default::default(),
+        });
     decide(&plan, &mut decisions, &args, &now)?;
     decisions.reviewer = reviewer;
     decisions.decided_at = now;
     decisions.write(&args.dir)?;
-    let approved = plan.clusters.iter().filter(|c| decisions.is_approved(&c.cluster_id)).count();
+    let approved = plan
+        .clusters
+        .iter()
+        .filter(|c| decisions.is_approved(&c.cluster_id))
+        .count();
     let rejected = decisions
         .clusters
         .values()

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use crate::apply::credentials::{DEPARTMENT_ID_ENV, DEPARTMENT_KEY_ENV, PIN_ENV, TOKEN_ENV, from_env};
+use crate::apply::credentials::{
+    DEPARTMENT_ID_ENV, DEPARTMENT_KEY_ENV, PIN_ENV, TOKEN_ENV, from_env,
+};
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 use crate::profile::Profile;
@@ -88,7 +90,10 @@ fn read_profiles(args: &SandboxArgs, printer: &Printer) -> Result<Vec<Profile>> 
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         let more: Vec<Profile> = serde_json::from_str(&text).with_context(|| {
-            format!("{} is not a JSON array of profiles (the format of GET /_sandbox/profiles)", path.display())
+            format!(
+                "{} is not a JSON array of profiles (the format of GET /_sandbox/profiles)",
+                path.display()
+            )
         })?;
         profiles.extend(more);
     }
@@ -106,7 +111,10 @@ pub fn run(args: SandboxArgs, printer: &Printer) -> Result<ExitStatus> {
     }
     let auth = AuthConfig {
         token: from_env(TOKEN_ENV),
-        department_id: args.department_id.clone().or_else(|| from_env(DEPARTMENT_ID_ENV)),
+        department_id: args
+            .department_id
+            .clone()
+            .or_else(|| from_env(DEPARTMENT_ID_ENV)),
         department_key: from_env(DEPARTMENT_KEY_ENV),
         pin: from_env(PIN_ENV),
     };
@@ -165,13 +173,14 @@ pub fn run(args: SandboxArgs, printer: &Printer) -> Result<ExitStatus> {
 /// Ctrl-C or SIGTERM.
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
-    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(signal) => signal,
-        Err(_) => {
-            let _ = interrupt.await;
-            return;
-        }
-    };
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => {
+                let _ = interrupt.await;
+                return;
+            }
+        };
     tokio::select! {
         _ = interrupt => {}
         _ = terminate.recv() => {}

@@ -30,9 +30,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 
-use super::store::{
-    ApiError, INVALID_PARAMETERS, Params, Store, addressed_identifier, merge_pair,
-};
+use super::store::{ApiError, INVALID_PARAMETERS, Params, Store, addressed_identifier, merge_pair};
 use crate::profile::Profile;
 
 /// Answered with HTTP 401 when the token is missing or wrong. Sailplay's
@@ -111,7 +109,9 @@ struct SandboxState {
 
 /// A lock that survives a panicked holder: the sandbox keeps serving.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -213,8 +213,8 @@ fn router(state: Arc<SandboxState>) -> Router {
             handle(&state, endpoint, &connection, pairs)
         };
         router = router
-            .route(&format!("{path}/"), get(handler.clone()).post(handler.clone()))
-            .route(path, get(handler.clone()).post(handler));
+            .route(&format!("{path}/"), get(handler).post(handler))
+            .route(path, get(handler).post(handler));
     }
     router.with_state(state)
 }
@@ -290,7 +290,7 @@ fn handle(
     let response = match endpoint {
         Endpoint::Login => login(state, &params),
         _ => match check_credentials(state, &params) {
-            Err(response) => response,
+            Err(response) => *response,
             Ok(()) => {
                 let mut store = lock(&state.store);
                 let result = operate(&mut store, endpoint, &params);
@@ -330,21 +330,30 @@ fn unauthorized(state: &SandboxState, code: i64, message: &str) -> Response {
     (StatusCode::UNAUTHORIZED, Json(error_body(code, message))).into_response()
 }
 
-fn check_credentials(state: &SandboxState, params: &Params) -> Result<(), Response> {
+fn check_credentials(state: &SandboxState, params: &Params) -> Result<(), Box<Response>> {
     let token = params.get("token").map(String::as_str).unwrap_or("");
     let accepted = !token.is_empty()
-        && (state.auth.token.as_deref() == Some(token) || lock(&state.issued_tokens).contains(token));
+        && (state.auth.token.as_deref() == Some(token)
+            || lock(&state.issued_tokens).contains(token));
     if !accepted {
-        return Err(unauthorized(state, INVALID_TOKEN, "Invalid token"));
+        return Err(Box::new(unauthorized(
+            state,
+            INVALID_TOKEN,
+            "Invalid token",
+        )));
     }
     check_department(state, params)
 }
 
-fn check_department(state: &SandboxState, params: &Params) -> Result<(), Response> {
+fn check_department(state: &SandboxState, params: &Params) -> Result<(), Box<Response>> {
     if let Some(department) = &state.auth.department_id
         && params.get("store_department_id") != Some(department)
     {
-        return Err(unauthorized(state, WRONG_DEPARTMENT, "Wrong store_department_id"));
+        return Err(Box::new(unauthorized(
+            state,
+            WRONG_DEPARTMENT,
+            "Wrong store_department_id",
+        )));
     }
     Ok(())
 }
@@ -353,13 +362,17 @@ fn check_department(state: &SandboxState, params: &Params) -> Result<(), Respons
 /// `pin_code` → `{"status": "ok", "token": ...}`.
 fn login(state: &SandboxState, params: &Params) -> Response {
     if let Err(response) = check_department(state, params) {
-        return response;
+        return *response;
     }
     let (Some(key), Some(pin)) = (&state.auth.department_key, &state.auth.pin) else {
         return unauthorized(state, INVALID_TOKEN, "Login is not enabled in this sandbox");
     };
     if params.get("store_department_key") != Some(key) || params.get("pin_code") != Some(pin) {
-        return unauthorized(state, INVALID_TOKEN, "Wrong store_department_key or pin_code");
+        return unauthorized(
+            state,
+            INVALID_TOKEN,
+            "Wrong store_department_key or pin_code",
+        );
     }
     let token = match &state.auth.token {
         Some(token) => token.clone(),
@@ -378,14 +391,22 @@ enum Operation {
     Read(Value),
     Added(Value),
     Updated(Value),
-    Merged { from: String, to: String, body: Value },
+    Merged {
+        from: String,
+        to: String,
+        body: Value,
+    },
 }
 
 fn operate(store: &mut Store, endpoint: Endpoint, params: &Params) -> Result<Operation, ApiError> {
     match endpoint {
         Endpoint::Info => info(store, params).map(Operation::Read),
-        Endpoint::Add => store.add(params).map(|p| Operation::Added(ok_profile_body(&p))),
-        Endpoint::Update => store.update(params).map(|p| Operation::Updated(ok_profile_body(&p))),
+        Endpoint::Add => store
+            .add(params)
+            .map(|p| Operation::Added(ok_profile_body(&p))),
+        Endpoint::Update => store
+            .update(params)
+            .map(|p| Operation::Updated(ok_profile_body(&p))),
         Endpoint::Merge => {
             let (from, to) = merge_pair(params)?;
             let outcome = store.merge(&from, &to)?;
@@ -414,7 +435,11 @@ fn info(store: &Store, params: &Params) -> Result<Value, ApiError> {
         for (key, names) in lookups {
             let single: Params = names
                 .iter()
-                .find_map(|name| params.get(*name).map(|value| (name.to_string(), value.clone())))
+                .find_map(|name| {
+                    params
+                        .get(*name)
+                        .map(|value| (name.to_string(), value.clone()))
+                })
                 .into_iter()
                 .collect();
             let found = addressed_identifier(&single)

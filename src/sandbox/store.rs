@@ -117,13 +117,19 @@ pub struct MergeRules {
 /// filled, else `from`'s; a value present on one side only is kept.
 fn pick(from: &Option<String>, to: &Option<String>, to_wins: bool) -> Option<String> {
     match (from, to) {
-        (Some(from_value), Some(to_value)) => Some(if to_wins { to_value } else { from_value }.clone()),
+        (Some(from_value), Some(to_value)) => {
+            Some(if to_wins { to_value } else { from_value }.clone())
+        }
         (Some(value), None) | (None, Some(value)) => Some(value.clone()),
         (None, None) => None,
     }
 }
 
-fn merge_register_date(from: &Option<String>, to: &Option<String>, rule: RegisterDateRule) -> Option<String> {
+fn merge_register_date(
+    from: &Option<String>,
+    to: &Option<String>,
+    rule: RegisterDateRule,
+) -> Option<String> {
     let to_wins = match (rule, from, to) {
         (RegisterDateRule::To, _, _) => true,
         (RegisterDateRule::From, _, _) => false,
@@ -139,7 +145,10 @@ fn merge_points(from: &Option<String>, to: &Option<String>, rule: PointsRule) ->
     if rule == PointsRule::Sum
         && let (Some(from_value), Some(to_value)) = (from, to)
     {
-        return match (from_value.trim().parse::<i64>(), to_value.trim().parse::<i64>()) {
+        return match (
+            from_value.trim().parse::<i64>(),
+            to_value.trim().parse::<i64>(),
+        ) {
             (Ok(a), Ok(b)) => Some(a.saturating_add(b).to_string()),
             // A balance that is not a number cannot be added: keep the one that is.
             (Ok(_), Err(_)) => Some(from_value.clone()),
@@ -154,7 +163,11 @@ pub fn merge_profiles(from: &Profile, to: &Profile, rules: &MergeRules) -> Profi
     let attribute_to_wins = rules.attributes == AttributeRule::To;
     let mut extra = BTreeMap::new();
     for key in from.extra.keys().chain(to.extra.keys()) {
-        if let Some(value) = pick(&from.extra.get(key).cloned(), &to.extra.get(key).cloned(), attribute_to_wins) {
+        if let Some(value) = pick(
+            &from.extra.get(key).cloned(),
+            &to.extra.get(key).cloned(),
+            attribute_to_wins,
+        ) {
             extra.insert(key.clone(), value);
         }
     }
@@ -168,7 +181,11 @@ pub fn merge_profiles(from: &Profile, to: &Profile, rules: &MergeRules) -> Profi
         last_name: pick(&from.last_name, &to.last_name, false),
         birth_date: pick(&from.birth_date, &to.birth_date, false),
         sex: pick(&from.sex, &to.sex, false),
-        register_date: merge_register_date(&from.register_date, &to.register_date, rules.register_date),
+        register_date: merge_register_date(
+            &from.register_date,
+            &to.register_date,
+            rules.register_date,
+        ),
         points: merge_points(&from.points, &to.points, rules.points),
         extra,
     }
@@ -245,7 +262,11 @@ fn is_valid_phone(phone: &str) -> bool {
 fn is_valid_email(email: &str) -> bool {
     match email.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !email.contains(char::is_whitespace)
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email.contains(char::is_whitespace)
         }
         None => false,
     }
@@ -282,9 +303,11 @@ impl Index {
 
     /// Whether a profile other than `user_id` holds `key`.
     fn held_by_other(&self, key: &str, user_id: Option<&str>) -> bool {
-        self.0
-            .get(key)
-            .is_some_and(|holders| holders.iter().any(|holder| Some(holder.as_str()) != user_id))
+        self.0.get(key).is_some_and(|holders| {
+            holders
+                .iter()
+                .any(|holder| Some(holder.as_str()) != user_id)
+        })
     }
 }
 
@@ -370,7 +393,9 @@ impl Store {
             unique &= self.by_email.insert(email_key(email), &profile.user_id);
         }
         if let Some(origin) = &profile.origin_user_id {
-            unique &= self.by_origin_user_id.insert(origin.clone(), &profile.user_id);
+            unique &= self
+                .by_origin_user_id
+                .insert(origin.clone(), &profile.user_id);
         }
         unique
     }
@@ -389,7 +414,10 @@ impl Store {
 
     fn user_id_of(&self, identifier: &Identifier) -> Option<&String> {
         match identifier.kind {
-            IdentifierKind::UserId => self.profiles.get_key_value(&identifier.value).map(|(key, _)| key),
+            IdentifierKind::UserId => self
+                .profiles
+                .get_key_value(&identifier.value)
+                .map(|(key, _)| key),
             IdentifierKind::Phone => self.by_phone.first(&identifier.value),
             IdentifierKind::Email => self.by_email.first(&email_key(&identifier.value)),
             IdentifierKind::OriginUserId => self.by_origin_user_id.first(&identifier.value),
@@ -413,9 +441,15 @@ impl Store {
                 "users/add needs at least one of origin_user_id, user_phone, email",
             ));
         }
-        if phone.as_ref().is_some_and(|p| self.by_phone.held_by_other(p, None))
-            || email.as_ref().is_some_and(|e| self.by_email.held_by_other(&email_key(e), None))
-            || origin.as_ref().is_some_and(|o| self.by_origin_user_id.held_by_other(o, None))
+        if phone
+            .as_ref()
+            .is_some_and(|p| self.by_phone.held_by_other(p, None))
+            || email
+                .as_ref()
+                .is_some_and(|e| self.by_email.held_by_other(&email_key(e), None))
+            || origin
+                .as_ref()
+                .is_some_and(|o| self.by_origin_user_id.held_by_other(o, None))
         {
             return Err(ApiError::new(USER_EXISTS, "User already exist"));
         }
@@ -430,7 +464,8 @@ impl Store {
         apply_plain_fields(&mut profile, params)?;
         self.next_user_id += 1;
         self.index(&profile);
-        self.profiles.insert(profile.user_id.clone(), profile.clone());
+        self.profiles
+            .insert(profile.user_id.clone(), profile.clone());
         Ok(profile)
     }
 
@@ -438,13 +473,19 @@ impl Store {
     /// `new_origin_user_id` (the string `null` clears one).
     pub fn update(&mut self, params: &Params) -> Result<Profile, ApiError> {
         let identifier = addressed_identifier(params).ok_or_else(|| {
-            ApiError::invalid("users/update needs one of user_id, origin_user_id, user_phone, email")
+            ApiError::invalid(
+                "users/update needs one of user_id, origin_user_id, user_phone, email",
+            )
         })?;
         let user_id = self.find(&identifier)?.user_id.clone();
         let mut updated = self.profiles[&user_id].clone();
         if let Some(new_phone) = params.get("new_phone") {
             updated.phone = cleared_or(new_phone);
-            if updated.phone.as_ref().is_some_and(|p| self.by_phone.held_by_other(p, Some(&user_id))) {
+            if updated
+                .phone
+                .as_ref()
+                .is_some_and(|p| self.by_phone.held_by_other(p, Some(&user_id)))
+            {
                 return Err(ApiError::new(PHONE_USED, "Phone is used"));
             }
         }
@@ -465,7 +506,10 @@ impl Store {
                 .as_ref()
                 .is_some_and(|o| self.by_origin_user_id.held_by_other(o, Some(&user_id)))
             {
-                return Err(ApiError::new(ORIGIN_USER_ID_USED, "User ID принадлежит другому пользователю"));
+                return Err(ApiError::new(
+                    ORIGIN_USER_ID_USED,
+                    "User ID принадлежит другому пользователю",
+                ));
             }
         }
         validate_identifiers(&updated)?;
@@ -503,7 +547,9 @@ impl Store {
 }
 
 fn non_empty(value: Option<&String>) -> Option<String> {
-    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty() && v != "null")
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty() && v != "null")
 }
 
 fn cleared_or(value: &str) -> Option<String> {
@@ -521,14 +567,23 @@ fn validate_identifiers(profile: &Profile) -> Result<(), ApiError> {
     if let Some(email) = &profile.email
         && !is_valid_email(email)
     {
-        return Err(ApiError::invalid(format!("email {email:?} is not a valid address")));
+        return Err(ApiError::invalid(format!(
+            "email {email:?} is not a valid address"
+        )));
     }
     Ok(())
 }
 
 /// Sets the non-identifier fields a request carries; `null` clears one.
 fn apply_plain_fields(profile: &mut Profile, params: &Params) -> Result<(), ApiError> {
-    for field in ["first_name", "middle_name", "last_name", "birth_date", "sex", "register_date"] {
+    for field in [
+        "first_name",
+        "middle_name",
+        "last_name",
+        "birth_date",
+        "sex",
+        "register_date",
+    ] {
         let Some(raw) = params.get(field) else {
             continue;
         };
@@ -536,7 +591,9 @@ fn apply_plain_fields(profile: &mut Profile, params: &Params) -> Result<(), ApiE
         if let Some(value) = &value {
             match field {
                 "birth_date" | "register_date" if !is_valid_date(value) => {
-                    return Err(ApiError::invalid(format!("{field} {value:?} is not a YYYY-MM-DD date")));
+                    return Err(ApiError::invalid(format!(
+                        "{field} {value:?} is not a YYYY-MM-DD date"
+                    )));
                 }
                 "register_date" if value.as_str() < "1971-01-01" => {
                     return Err(ApiError::invalid(format!(
@@ -570,7 +627,10 @@ mod tests {
     }
 
     fn params(pairs: &[(&str, &str)]) -> Params {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn uid(value: &str) -> Identifier {
@@ -623,7 +683,10 @@ mod tests {
     #[test]
     fn a_value_on_one_side_only_survives_whichever_side() {
         let from = profile("1", &[("phone", "79990000001"), ("first_name", "Иван")]);
-        let to = profile("2", &[("email", "to@example.ru"), ("origin_user_id", "card-2")]);
+        let to = profile(
+            "2",
+            &[("email", "to@example.ru"), ("origin_user_id", "card-2")],
+        );
         let merged = merge_profiles(&from, &to, &MergeRules::default());
         assert_eq!(merged.phone.as_deref(), Some("79990000001"));
         assert_eq!(merged.email.as_deref(), Some("to@example.ru"));
@@ -677,33 +740,76 @@ mod tests {
             value: "A@example.ru".into(),
         };
         assert_eq!(store.find(&email).unwrap().user_id, "2");
-        store.add(&params(&[("user_phone", "79990000001")])).unwrap();
+        store
+            .add(&params(&[("user_phone", "79990000001")]))
+            .unwrap();
         // Merging the same pair again fails: from no longer exists.
-        assert_eq!(store.merge(&uid("1"), &uid("2")).unwrap_err().code, USER_NOT_FOUND);
+        assert_eq!(
+            store.merge(&uid("1"), &uid("2")).unwrap_err().code,
+            USER_NOT_FOUND
+        );
     }
 
     #[test]
     fn uniqueness_errors_carry_the_documented_codes() {
         let mut store = Store::new(
             vec![
-                profile("1", &[("phone", "79990000001"), ("email", "a@example.ru"), ("origin_user_id", "c1")]),
+                profile(
+                    "1",
+                    &[
+                        ("phone", "79990000001"),
+                        ("email", "a@example.ru"),
+                        ("origin_user_id", "c1"),
+                    ],
+                ),
                 profile("2", &[("phone", "79990000002")]),
             ],
             MergeRules::default(),
         )
         .unwrap();
-        assert_eq!(store.add(&params(&[("email", "a@example.ru")])).unwrap_err().code, USER_EXISTS);
-        let update = |extra: (&str, &str)| params(&[("user_id", "2"), extra]);
-        assert_eq!(store.update(&update(("new_phone", "79990000001"))).unwrap_err().code, PHONE_USED);
-        assert_eq!(store.update(&update(("new_email", "a@example.ru"))).unwrap_err().code, EMAIL_USED);
-        assert_eq!(store.update(&update(("new_origin_user_id", "c1"))).unwrap_err().code, ORIGIN_USER_ID_USED);
         assert_eq!(
-            store.update(&params(&[("user_id", "9"), ("first_name", "Х")])).unwrap_err().code,
+            store
+                .add(&params(&[("email", "a@example.ru")]))
+                .unwrap_err()
+                .code,
+            USER_EXISTS
+        );
+        let update = |extra: (&str, &str)| params(&[("user_id", "2"), extra]);
+        assert_eq!(
+            store
+                .update(&update(("new_phone", "79990000001")))
+                .unwrap_err()
+                .code,
+            PHONE_USED
+        );
+        assert_eq!(
+            store
+                .update(&update(("new_email", "a@example.ru")))
+                .unwrap_err()
+                .code,
+            EMAIL_USED
+        );
+        assert_eq!(
+            store
+                .update(&update(("new_origin_user_id", "c1")))
+                .unwrap_err()
+                .code,
+            ORIGIN_USER_ID_USED
+        );
+        assert_eq!(
+            store
+                .update(&params(&[("user_id", "9"), ("first_name", "Х")]))
+                .unwrap_err()
+                .code,
             USER_NOT_FOUND
         );
         // Setting one's own value again is not a conflict, and null clears.
-        store.update(&params(&[("user_id", "1"), ("new_phone", "79990000001")])).unwrap();
-        let cleared = store.update(&params(&[("user_id", "1"), ("new_origin_user_id", "null")])).unwrap();
+        store
+            .update(&params(&[("user_id", "1"), ("new_phone", "79990000001")]))
+            .unwrap();
+        let cleared = store
+            .update(&params(&[("user_id", "1"), ("new_origin_user_id", "null")]))
+            .unwrap();
         assert_eq!(cleared.origin_user_id, None);
         store.update(&update(("new_origin_user_id", "c1"))).unwrap();
     }
@@ -712,13 +818,23 @@ mod tests {
     fn merge_needs_exactly_one_pair() {
         assert!(merge_pair(&params(&[("from_uid", "1"), ("to_phone", "7999")])).is_ok());
         assert!(merge_pair(&params(&[("from_uid", "1")])).is_err());
-        assert!(merge_pair(&params(&[("from_uid", "1"), ("from_phone", "2"), ("to_uid", "3")])).is_err());
+        assert!(
+            merge_pair(&params(&[
+                ("from_uid", "1"),
+                ("from_phone", "2"),
+                ("to_uid", "3")
+            ]))
+            .is_err()
+        );
     }
 
     #[test]
     fn repeated_identifiers_in_an_export_load_and_resolve_to_the_first() {
         let store = Store::new(
-            vec![profile("1", &[("phone", "79990000001")]), profile("2", &[("phone", "79990000001")])],
+            vec![
+                profile("1", &[("phone", "79990000001")]),
+                profile("2", &[("phone", "79990000001")]),
+            ],
             MergeRules::default(),
         )
         .unwrap();
@@ -728,6 +844,12 @@ mod tests {
             value: "79990000001".into(),
         };
         assert_eq!(store.find(&phone).unwrap().user_id, "1");
-        assert!(Store::new(vec![profile("1", &[]), profile("1", &[])], MergeRules::default()).is_err());
+        assert!(
+            Store::new(
+                vec![profile("1", &[]), profile("1", &[])],
+                MergeRules::default()
+            )
+            .is_err()
+        );
     }
 }

@@ -11,7 +11,10 @@ use sailmerge::decisions::Decisions;
 use sailmerge::plan::MergePlan;
 use serde_json::Value;
 
-use crate::sandbox::{BINARY, CREDENTIAL_ENV, DEPARTMENT_ID, SandboxProcess, TOKEN, fixture_plan, sailmerge, write_plan_dir};
+use crate::sandbox::{
+    BINARY, CREDENTIAL_ENV, DEPARTMENT_ID, SandboxProcess, TOKEN, fixture_plan, sailmerge,
+    write_plan_dir,
+};
 
 fn text(output: &Output) -> String {
     format!(
@@ -33,7 +36,14 @@ pub fn approve(dir: &Path, args: &[&str]) {
 
 /// `sailmerge apply DIR --base-url URL --department-id ID ARGS` with `env`.
 pub fn apply(dir: &Path, url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut all = vec!["apply", dir.to_str().unwrap(), "--base-url", url, "--department-id", DEPARTMENT_ID];
+    let mut all = vec![
+        "apply",
+        dir.to_str().unwrap(),
+        "--base-url",
+        url,
+        "--department-id",
+        DEPARTMENT_ID,
+    ];
     all.extend_from_slice(args);
     sailmerge(&all, env)
 }
@@ -52,15 +62,34 @@ pub fn assert_applied(sandbox: &SandboxProcess, plan: &MergePlan, applied: impl 
     for cluster in &plan.clusters {
         let merged_away = cluster.members.iter().filter(|m| **m != cluster.survivor);
         if applied(&cluster.cluster_id) {
-            assert_eq!(live.get(&cluster.survivor), Some(&cluster.result), "cluster {}", cluster.cluster_id);
+            assert_eq!(
+                live.get(&cluster.survivor),
+                Some(&cluster.result),
+                "cluster {}",
+                cluster.cluster_id
+            );
             for member in merged_away {
-                assert_eq!(sandbox.info_code(member), -4000, "cluster {} member {member}", cluster.cluster_id);
+                assert_eq!(
+                    sandbox.info_code(member),
+                    -4000,
+                    "cluster {} member {member}",
+                    cluster.cluster_id
+                );
                 let pair = format!("{member}->{}", cluster.survivor);
-                assert_eq!(stats["merges"][&pair], 1, "merge {pair} in cluster {}", cluster.cluster_id);
+                assert_eq!(
+                    stats["merges"][&pair], 1,
+                    "merge {pair} in cluster {}",
+                    cluster.cluster_id
+                );
             }
         } else {
             for profile in &cluster.profiles {
-                assert_eq!(live.get(&profile.user_id), Some(profile), "cluster {} must be untouched", cluster.cluster_id);
+                assert_eq!(
+                    live.get(&profile.user_id),
+                    Some(profile),
+                    "cluster {} must be untouched",
+                    cluster.cluster_id
+                );
             }
         }
     }
@@ -70,7 +99,10 @@ pub fn assert_applied(sandbox: &SandboxProcess, plan: &MergePlan, applied: impl 
         .filter(|c| applied(&c.cluster_id))
         .map(|c| c.steps.len())
         .sum();
-    assert_eq!(stats["merges_applied"].as_u64().unwrap() as usize, expected_merges);
+    assert_eq!(
+        stats["merges_applied"].as_u64().unwrap() as usize,
+        expected_merges
+    );
 }
 
 /// No file under `dir` and no output holds `secret`.
@@ -79,11 +111,18 @@ pub fn assert_secret_nowhere(dir: &Path, outputs: &[&[u8]], secret: &str) {
         let path = entry.unwrap().path();
         if path.is_file() {
             let bytes = std::fs::read(&path).unwrap();
-            assert!(!String::from_utf8_lossy(&bytes).contains(secret), "{} holds the token", path.display());
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(secret),
+                "{} holds the token",
+                path.display()
+            );
         }
     }
     for output in outputs {
-        assert!(!String::from_utf8_lossy(output).contains(secret), "an output holds the token");
+        assert!(
+            !String::from_utf8_lossy(output).contains(secret),
+            "an output holds the token"
+        );
     }
 }
 
@@ -101,23 +140,50 @@ fn apply_merges_approved_clusters_verifies_them_and_a_rerun_sends_nothing() {
     let report = summary(dir.path());
     assert_eq!(report["merged"].as_array().unwrap().len(), 4);
     assert_eq!(report["rejected"], serde_json::json!(["c000002"]));
-    assert!(String::from_utf8_lossy(&first.stderr).contains("merged 4 clusters"), "{}", text(&first));
+    assert!(
+        String::from_utf8_lossy(&first.stderr).contains("merged 4 clusters"),
+        "{}",
+        text(&first)
+    );
 
     // A rerun sees every cluster verified in the journal and sends nothing.
     let requests_before = sandbox.stats()["requests"].as_u64().unwrap();
     let second = apply(dir.path(), &sandbox.url, &[], &[("SAILPLAY_TOKEN", TOKEN)]);
     assert_eq!(second.status.code(), Some(0), "{}", text(&second));
-    assert_eq!(summary(dir.path())["already_merged"].as_array().unwrap().len(), 4);
-    assert_eq!(sandbox.stats()["requests"].as_u64().unwrap(), requests_before);
+    assert_eq!(
+        summary(dir.path())["already_merged"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(
+        sandbox.stats()["requests"].as_u64().unwrap(),
+        requests_before
+    );
     assert_applied(&sandbox, &plan, |id| id != "c000002");
 
     // The journal: an intent before and an outcome after every call.
     let journal = std::fs::read_to_string(dir.path().join("journal.jsonl")).unwrap();
-    let events: Vec<Value> = journal.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<Value> = journal
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let count = |event: &str| events.iter().filter(|e| e["event"] == event).count();
     assert_eq!(count("intent"), count("outcome"));
-    assert_eq!(count("intent"), plan.clusters.iter().filter(|c| c.cluster_id != "c000002").map(|c| c.steps.len()).sum::<usize>());
-    assert_secret_nowhere(dir.path(), &[&first.stdout, &first.stderr, &second.stdout, &second.stderr], TOKEN);
+    assert_eq!(
+        count("intent"),
+        plan.clusters
+            .iter()
+            .filter(|c| c.cluster_id != "c000002")
+            .map(|c| c.steps.len())
+            .sum::<usize>()
+    );
+    assert_secret_nowhere(
+        dir.path(),
+        &[&first.stdout, &first.stderr, &second.stdout, &second.stderr],
+        TOKEN,
+    );
 }
 
 #[test]
@@ -127,11 +193,23 @@ fn dry_run_prints_the_calls_and_sends_nothing() {
     write_plan_dir(dir.path(), &plan);
     let sandbox = SandboxProcess::spawn(dir.path(), &profiles, &[]);
     approve(dir.path(), &["--all"]);
-    let output = apply(dir.path(), &sandbox.url, &["--dry-run"], &[("SAILPLAY_TOKEN", TOKEN)]);
+    let output = apply(
+        dir.path(),
+        &sandbox.url,
+        &["--dry-run"],
+        &[("SAILPLAY_TOKEN", TOKEN)],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let merges: usize = plan.clusters.iter().map(|c| c.steps.len()).sum();
-    assert_eq!(stdout.lines().filter(|l| l.starts_with("POST ") && l.contains("/api/v2/users/merge/")).count(), merges, "{stdout}");
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("POST ") && l.contains("/api/v2/users/merge/"))
+            .count(),
+        merges,
+        "{stdout}"
+    );
     assert!(stdout.contains("token=<withheld>"));
     assert_eq!(sandbox.stats()["requests"], 0);
     assert!(!dir.path().join("journal.jsonl").exists());
@@ -151,24 +229,60 @@ fn a_stale_cluster_is_skipped_and_reported_and_login_works() {
     std::fs::write(&path, serde_json::to_vec(&profiles).unwrap()).unwrap();
     // This sandbox knows no fixed token: apply must log in.
     let sandbox = SandboxProcess::spawn_args(
-        &["sandbox", "--profiles", path.to_str().unwrap(), "--department-id", DEPARTMENT_ID],
-        &[("SAILPLAY_DEPARTMENT_KEY", "dept-key-77"), ("SAILPLAY_PIN", "pin-9931")],
+        &[
+            "sandbox",
+            "--profiles",
+            path.to_str().unwrap(),
+            "--department-id",
+            DEPARTMENT_ID,
+        ],
+        &[
+            ("SAILPLAY_DEPARTMENT_KEY", "dept-key-77"),
+            ("SAILPLAY_PIN", "pin-9931"),
+        ],
     );
     approve(dir.path(), &["--all"]);
-    let output = apply(dir.path(), &sandbox.url, &[], &[("SAILPLAY_DEPARTMENT_KEY", "dept-key-77"), ("SAILPLAY_PIN", "pin-9931")]);
+    let output = apply(
+        dir.path(),
+        &sandbox.url,
+        &[],
+        &[
+            ("SAILPLAY_DEPARTMENT_KEY", "dept-key-77"),
+            ("SAILPLAY_PIN", "pin-9931"),
+        ],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let report = summary(dir.path());
     assert_eq!(report["stale"][0]["cluster_id"], "c000002");
     let reason = report["stale"][0]["reason"].as_str().unwrap();
-    assert!(reason.contains(&format!("user_id {changed}: first_name")), "{reason}");
-    assert!(String::from_utf8_lossy(&output.stderr).contains("stale c000002"), "{}", text(&output));
+    assert!(
+        reason.contains(&format!("user_id {changed}: first_name")),
+        "{reason}"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("stale c000002"),
+        "{}",
+        text(&output)
+    );
     assert_eq!(report["merged"], serde_json::json!(["c000001", "c000003"]));
     let live = sandbox.profiles();
     for profile in &plan.clusters[1].profiles[..1] {
-        assert_eq!(live.get(&profile.user_id), Some(profile), "the stale cluster is untouched");
+        assert_eq!(
+            live.get(&profile.user_id),
+            Some(profile),
+            "the stale cluster is untouched"
+        );
     }
-    assert!(plan.clusters[1].members.iter().all(|member| live.contains_key(member)));
-    assert_eq!(sandbox.stats()["merges_applied"].as_u64().unwrap() as usize, plan.clusters[0].steps.len() + plan.clusters[2].steps.len());
+    assert!(
+        plan.clusters[1]
+            .members
+            .iter()
+            .all(|member| live.contains_key(member))
+    );
+    assert_eq!(
+        sandbox.stats()["merges_applied"].as_u64().unwrap() as usize,
+        plan.clusters[0].steps.len() + plan.clusters[2].steps.len()
+    );
     for secret in ["dept-key-77", "pin-9931"] {
         assert_secret_nowhere(dir.path(), &[&output.stdout, &output.stderr], secret);
     }
@@ -186,13 +300,29 @@ fn decisions_made_on_another_plan_are_refused() {
     decisions.write(dir.path()).unwrap();
     let output = apply(dir.path(), &sandbox.url, &[], &[("SAILPLAY_TOKEN", TOKEN)]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("another plan"), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("another plan"),
+        "{}",
+        text(&output)
+    );
     assert_eq!(sandbox.stats()["requests"], 0);
     // approve, too, refuses to add to that file, unless told to start over.
-    let refused = sailmerge(&["approve", dir.path().to_str().unwrap(), "--all", "--reviewer", "t"], &[]);
+    let refused = sailmerge(
+        &[
+            "approve",
+            dir.path().to_str().unwrap(),
+            "--all",
+            "--reviewer",
+            "t",
+        ],
+        &[],
+    );
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
     approve(dir.path(), &["--all", "--force"]);
-    assert_eq!(Decisions::read(dir.path()).unwrap().plan_hash, plan.plan_hash);
+    assert_eq!(
+        Decisions::read(dir.path()).unwrap().plan_hash,
+        plan.plan_hash
+    );
 }
 
 #[test]
@@ -207,9 +337,24 @@ fn approve_records_decisions_and_keeps_earlier_ones() {
     assert_eq!(decisions.reviewer, "tester");
     assert_eq!(decisions.plan_hash, plan.plan_hash);
     assert!(decisions.decided_at.ends_with('Z'));
-    let approved: Vec<&str> = plan.clusters.iter().map(|c| c.cluster_id.as_str()).filter(|id| decisions.is_approved(id)).collect();
+    let approved: Vec<&str> = plan
+        .clusters
+        .iter()
+        .map(|c| c.cluster_id.as_str())
+        .filter(|id| decisions.is_approved(id))
+        .collect();
     assert_eq!(approved, ["c000001", "c000002", "c000004"]);
-    let unknown = sailmerge(&["approve", dir.path().to_str().unwrap(), "--clusters", "c999999", "--reviewer", "t"], &[]);
+    let unknown = sailmerge(
+        &[
+            "approve",
+            dir.path().to_str().unwrap(),
+            "--clusters",
+            "c999999",
+            "--reviewer",
+            "t",
+        ],
+        &[],
+    );
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("c999999"));
 }
@@ -224,7 +369,11 @@ fn a_wrong_token_is_reported_and_appears_nowhere() {
     let wrong = "wrong-token-0c4f2b19e8";
     let output = apply(dir.path(), &sandbox.url, &[], &[("SAILPLAY_TOKEN", wrong)]);
     assert_ne!(output.status.code(), Some(0), "{}", text(&output));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("refused the credentials"), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("refused the credentials"),
+        "{}",
+        text(&output)
+    );
     assert_eq!(sandbox.stats()["merges_applied"], 0);
     assert_secret_nowhere(dir.path(), &[&output.stdout, &output.stderr], wrong);
     // No credentials at all: refused before anything is sent.
@@ -241,11 +390,25 @@ fn retries_ride_out_503s_dropped_connections_and_429s() {
     let sandbox = SandboxProcess::spawn(
         dir.path(),
         &profiles,
-        &["--fail-rate", "0.2", "--drop-rate", "0.2", "--rate-limit", "20", "--seed", "5"],
+        &[
+            "--fail-rate",
+            "0.2",
+            "--drop-rate",
+            "0.2",
+            "--rate-limit",
+            "20",
+            "--seed",
+            "5",
+        ],
     );
     approve(dir.path(), &["--all"]);
     // Faster than the sandbox allows, so that 429s happen.
-    let output = apply(dir.path(), &sandbox.url, &["--rps", "200", "--max-attempts", "12"], &[("SAILPLAY_TOKEN", TOKEN)]);
+    let output = apply(
+        dir.path(),
+        &sandbox.url,
+        &["--rps", "200", "--max-attempts", "12"],
+        &[("SAILPLAY_TOKEN", TOKEN)],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     assert_applied(&sandbox, &plan, |_| true);
     let stats = sandbox.stats();
@@ -269,13 +432,29 @@ fn a_run_killed_midway_resumes_without_merging_anything_twice() {
     let sandbox = SandboxProcess::spawn(
         dir.path(),
         &profiles,
-        &["--fail-rate", "0.05", "--drop-rate", "0.05", "--rate-limit", "50", "--seed", "9"],
+        &[
+            "--fail-rate",
+            "0.05",
+            "--drop-rate",
+            "0.05",
+            "--rate-limit",
+            "50",
+            "--seed",
+            "9",
+        ],
     );
     approve(dir.path(), &["--all"]);
 
     let started = Instant::now();
     let mut command = Command::new(BINARY);
-    command.args(["apply", dir.path().to_str().unwrap(), "--base-url", &sandbox.url, "--department-id", DEPARTMENT_ID]);
+    command.args([
+        "apply",
+        dir.path().to_str().unwrap(),
+        "--base-url",
+        &sandbox.url,
+        "--department-id",
+        DEPARTMENT_ID,
+    ]);
     for name in CREDENTIAL_ENV {
         command.env_remove(name);
     }
@@ -291,8 +470,14 @@ fn a_run_killed_midway_resumes_without_merging_anything_twice() {
     // SIGKILL once a good part of the journal is written.
     let kill_at = 120;
     while journal_lines(dir.path()) < kill_at {
-        assert!(child.try_wait().unwrap().is_none(), "apply ended before it could be killed");
-        assert!(started.elapsed() < Duration::from_secs(120), "apply made no progress");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "apply ended before it could be killed"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "apply made no progress"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap();
@@ -314,9 +499,19 @@ fn a_run_killed_midway_resumes_without_merging_anything_twice() {
 
     let mut first_stdout = Vec::new();
     let mut first_stderr = Vec::new();
-    std::fs::File::open(&stdout_path).unwrap().read_to_end(&mut first_stdout).unwrap();
-    std::fs::File::open(&stderr_path).unwrap().read_to_end(&mut first_stderr).unwrap();
-    assert_secret_nowhere(dir.path(), &[&first_stdout, &first_stderr, &rerun.stdout, &rerun.stderr], TOKEN);
+    std::fs::File::open(&stdout_path)
+        .unwrap()
+        .read_to_end(&mut first_stdout)
+        .unwrap();
+    std::fs::File::open(&stderr_path)
+        .unwrap()
+        .read_to_end(&mut first_stderr)
+        .unwrap();
+    assert_secret_nowhere(
+        dir.path(),
+        &[&first_stdout, &first_stderr, &rerun.stdout, &rerun.stderr],
+        TOKEN,
+    );
 
     let stats = sandbox.stats();
     eprintln!(
@@ -340,4 +535,69 @@ fn a_run_killed_midway_resumes_without_merging_anything_twice() {
         stats["rate_limited"],
         stats["merges_applied"],
     );
+}
+
+#[test]
+fn an_intent_without_outcome_is_settled_from_the_live_state_before_resending() {
+    let dir = tempfile::tempdir().unwrap();
+    let (profiles, plan) = fixture_plan(2, 0, 18);
+    write_plan_dir(dir.path(), &plan);
+    let sandbox = SandboxProcess::spawn(dir.path(), &profiles, &[]);
+    approve(dir.path(), &["--all"]);
+    // A crashed run: the first merge of c000001 went out and was carried
+    // out, the first merge of c000002 did not get out; neither outcome was
+    // written, and the last line was torn in the middle of a write.
+    let first = &plan.clusters[0].steps[0];
+    let params: Vec<(&str, &str)> = first
+        .params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (_, merged) = sandbox.call("users/merge", &params);
+    assert_eq!(merged["status"], "ok");
+    let intent = |cluster: &sailmerge::plan::PlannedCluster| {
+        serde_json::json!({
+            "event": "intent", "at": "2026-01-01T00:00:00.000Z", "cluster_id": cluster.cluster_id,
+            "step": 1, "attempt": 1, "method": "users/merge", "params": cluster.steps[0].params,
+        })
+        .to_string()
+    };
+    let journal = format!(
+        "{}\n{}\n{{\"event\":\"outc",
+        intent(&plan.clusters[0]),
+        intent(&plan.clusters[1])
+    );
+    std::fs::write(dir.path().join("journal.jsonl"), journal).unwrap();
+
+    let output = apply(dir.path(), &sandbox.url, &[], &[("SAILPLAY_TOKEN", TOKEN)]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("cut short by a crash"),
+        "{}",
+        text(&output)
+    );
+    assert_applied(&sandbox, &plan, |_| true);
+    let events: Vec<Value> = std::fs::read_to_string(dir.path().join("journal.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let resolutions: Vec<(&str, &Value)> = events
+        .iter()
+        .filter(|e| e["event"] == "resolution")
+        .map(|e| (e["cluster_id"].as_str().unwrap(), &e["applied"]))
+        .collect();
+    assert_eq!(
+        resolutions,
+        [
+            ("c000001", &Value::Bool(true)),
+            ("c000002", &Value::Bool(false))
+        ]
+    );
+    // The settled merge was not sent again; the other one was sent once.
+    let sent_again = events
+        .iter()
+        .filter(|e| e["event"] == "intent" && e["cluster_id"] == "c000001" && e["step"] == 1)
+        .count();
+    assert_eq!(sent_again, 1, "only the crashed run's intent");
 }

@@ -11,7 +11,9 @@ use std::process::{Child, Command, Output, Stdio};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sailmerge::plan::{Diagnostics, METHOD_MERGE, MergePlan, PlanSummary, PlannedCluster, SCHEMA_VERSION, Step};
+use sailmerge::plan::{
+    Diagnostics, METHOD_MERGE, MergePlan, PlanSummary, PlannedCluster, SCHEMA_VERSION, Step,
+};
 use sailmerge::profile::Profile;
 use sailmerge::sandbox::{MergeRules, merge_profiles};
 use serde_json::Value;
@@ -55,7 +57,13 @@ impl SandboxProcess {
     pub fn spawn(dir: &Path, profiles: &[Profile], extra_args: &[&str]) -> SandboxProcess {
         let path = dir.join("sandbox_profiles.json");
         std::fs::write(&path, serde_json::to_vec(profiles).unwrap()).unwrap();
-        let mut args = vec!["sandbox", "--profiles", path.to_str().unwrap(), "--department-id", DEPARTMENT_ID];
+        let mut args = vec![
+            "sandbox",
+            "--profiles",
+            path.to_str().unwrap(),
+            "--department-id",
+            DEPARTMENT_ID,
+        ];
         args.extend_from_slice(extra_args);
         SandboxProcess::spawn_args(&args, &[("SAILPLAY_TOKEN", TOKEN)])
     }
@@ -77,7 +85,10 @@ impl SandboxProcess {
             .read_line(&mut first_line)
             .unwrap();
         let url = first_line.trim().to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "sandbox printed {url:?}");
+        assert!(
+            url.starts_with("http://127.0.0.1:"),
+            "sandbox printed {url:?}"
+        );
         let _ = rustls::crypto::ring::default_provider().install_default();
         SandboxProcess {
             child,
@@ -177,7 +188,11 @@ pub fn fixture_plan(clusters: usize, singles: usize, seed: u64) -> (Vec<Profile>
         next_id += 1;
         let (first, sex) = FIRST_NAMES[person % FIRST_NAMES.len()];
         let last = LAST_NAMES[(person / FIRST_NAMES.len()) % LAST_NAMES.len()];
-        let last = if sex == "2" { format!("{last}а") } else { last.to_string() };
+        let last = if sex == "2" {
+            format!("{last}а")
+        } else {
+            last.to_string()
+        };
         let keep = |rng: &mut ChaCha8Rng, value: String| rng.random_bool(0.75).then_some(value);
         Profile {
             user_id: next_id.to_string(),
@@ -185,12 +200,27 @@ pub fn fixture_plan(clusters: usize, singles: usize, seed: u64) -> (Vec<Profile>
             phone: keep(rng, format!("7999{:07}", next_id)),
             email: keep(rng, format!("user{next_id}@example.ru")),
             first_name: keep(rng, first.to_string()),
-            middle_name: keep(rng, "Петрович".replace("ич", if sex == "2" { "на" } else { "ич" })),
+            middle_name: keep(
+                rng,
+                "Петрович".replace("ич", if sex == "2" { "на" } else { "ич" }),
+            ),
             last_name: keep(rng, last),
-            birth_date: keep(rng, format!("19{}-0{}-1{}", 60 + person % 40, 1 + person % 9, person % 10)),
+            birth_date: keep(
+                rng,
+                format!(
+                    "19{}-0{}-1{}",
+                    60 + person % 40,
+                    1 + person % 9,
+                    person % 10
+                ),
+            ),
             sex: keep(rng, sex.to_string()),
             register_date: {
-                let date = format!("20{:02}-03-0{}", 10 + rng.random_range(0..14), 1 + rng.random_range(0..9));
+                let date = format!(
+                    "20{:02}-03-0{}",
+                    10 + rng.random_range(0..14),
+                    1 + rng.random_range(0..9)
+                );
                 keep(rng, date)
             },
             points: Some(rng.random_range(0..500).to_string()),
@@ -282,7 +312,10 @@ fn sandbox_answers_as_the_documentation_says() {
     assert_eq!(status, 200);
     assert_eq!(body["status"], "ok");
     assert_eq!(body["id"].to_string(), a.user_id);
-    assert_eq!(body["points"]["confirmed"].to_string(), a.points.clone().unwrap());
+    assert_eq!(
+        body["points"]["confirmed"].to_string(),
+        a.points.clone().unwrap()
+    );
     // GET with a query string works too.
     let query: Value = reqwest::blocking::get(format!(
         "{}/api/v2/users/info/?token={TOKEN}&store_department_id={DEPARTMENT_ID}&user_id={}",
@@ -293,50 +326,100 @@ fn sandbox_answers_as_the_documentation_says() {
     .unwrap();
     assert_eq!(query["id"].to_string(), b.user_id);
     let (_, unknown) = sandbox.call("users/info", &[("user_id", "999999")]);
-    assert_eq!((unknown["status"].as_str(), unknown["status_code"].as_i64()), (Some("error"), Some(-4000)));
+    assert_eq!(
+        (unknown["status"].as_str(), unknown["status_code"].as_i64()),
+        (Some("error"), Some(-4000))
+    );
 
     // Credentials: wrong token and wrong department are refused.
-    let (status, _) = sandbox.post("users/info", &[("token", "nope"), ("store_department_id", DEPARTMENT_ID), ("user_id", &a.user_id)]);
+    let (status, _) = sandbox.post(
+        "users/info",
+        &[
+            ("token", "nope"),
+            ("store_department_id", DEPARTMENT_ID),
+            ("user_id", &a.user_id),
+        ],
+    );
     assert_eq!(status, 401);
-    let (status, _) = sandbox.post("users/info", &[("token", TOKEN), ("store_department_id", "1"), ("user_id", &a.user_id)]);
+    let (status, _) = sandbox.post(
+        "users/info",
+        &[
+            ("token", TOKEN),
+            ("store_department_id", "1"),
+            ("user_id", &a.user_id),
+        ],
+    );
     assert_eq!(status, 401);
 
     // users/add and the uniqueness errors.
-    let (_, added) = sandbox.call("users/add", &[("user_phone", "79161234567"), ("first_name", "Пётр")]);
+    let (_, added) = sandbox.call(
+        "users/add",
+        &[("user_phone", "79161234567"), ("first_name", "Пётр")],
+    );
     assert_eq!(added["status"], "ok", "{added}");
     let (_, duplicate) = sandbox.call("users/add", &[("user_phone", "79161234567")]);
     assert_eq!(duplicate["status_code"], -5100);
     let new_id = added["id"].to_string();
     if let Some(phone) = &a.phone {
-        let (_, used) = sandbox.call("users/update", &[("user_id", &new_id), ("new_phone", phone)]);
+        let (_, used) = sandbox.call(
+            "users/update",
+            &[("user_id", &new_id), ("new_phone", phone)],
+        );
         assert_eq!(used["status_code"], -5102);
     }
     if let Some(email) = &a.email {
-        let (_, used) = sandbox.call("users/update", &[("user_id", &new_id), ("new_email", email)]);
+        let (_, used) = sandbox.call(
+            "users/update",
+            &[("user_id", &new_id), ("new_email", email)],
+        );
         assert_eq!(used["status_code"], -5103);
     }
     if let Some(card) = &a.origin_user_id {
-        let (_, used) = sandbox.call("users/update", &[("user_id", &new_id), ("new_origin_user_id", card)]);
+        let (_, used) = sandbox.call(
+            "users/update",
+            &[("user_id", &new_id), ("new_origin_user_id", card)],
+        );
         assert_eq!(used["status_code"], -5122);
     }
 
     // multi=1: one object per identifier kind, {} where none was given.
-    let (_, multi) = sandbox.call("users/info", &[("multi", "1"), ("user_id", &c.user_id), ("user_phone", "79161234567")]);
+    let (_, multi) = sandbox.call(
+        "users/info",
+        &[
+            ("multi", "1"),
+            ("user_id", &c.user_id),
+            ("user_phone", "79161234567"),
+        ],
+    );
     assert_eq!(multi["user_id"]["id"].to_string(), c.user_id);
     assert_eq!(multi["phone"]["phone"], "79161234567");
     assert_eq!(multi["email"], serde_json::json!({}));
 
     // users/merge: from disappears, its identifiers become free, points add up.
-    let (_, merged) = sandbox.call("users/merge", &[("from_uid", &a.user_id), ("to_uid", &b.user_id)]);
+    let (_, merged) = sandbox.call(
+        "users/merge",
+        &[("from_uid", &a.user_id), ("to_uid", &b.user_id)],
+    );
     assert_eq!(merged["status"], "ok", "{merged}");
     assert_eq!(sandbox.info_code(&a.user_id), -4000);
     let expected = merge_profiles(a, b, &MergeRules::default());
     assert_eq!(sandbox.profiles()[&b.user_id], expected);
-    let points: i64 = a.points.as_ref().unwrap().parse::<i64>().unwrap() + b.points.as_ref().unwrap().parse::<i64>().unwrap();
+    let points: i64 = a.points.as_ref().unwrap().parse::<i64>().unwrap()
+        + b.points.as_ref().unwrap().parse::<i64>().unwrap();
     assert_eq!(expected.points, Some(points.to_string()));
-    let (_, twice) = sandbox.call("users/merge", &[("from_uid", &a.user_id), ("to_uid", &b.user_id)]);
+    let (_, twice) = sandbox.call(
+        "users/merge",
+        &[("from_uid", &a.user_id), ("to_uid", &b.user_id)],
+    );
     assert_eq!(twice["status_code"], -4000);
-    let (_, two_pairs) = sandbox.call("users/merge", &[("from_uid", &c.user_id), ("from_phone", "79161234567"), ("to_uid", &b.user_id)]);
+    let (_, two_pairs) = sandbox.call(
+        "users/merge",
+        &[
+            ("from_uid", &c.user_id),
+            ("from_phone", "79161234567"),
+            ("to_uid", &b.user_id),
+        ],
+    );
     assert_eq!(two_pairs["status"], "error");
 
     let stats = sandbox.stats();
@@ -353,14 +436,38 @@ fn login_trades_department_key_and_pin_for_a_token() {
     std::fs::write(&path, serde_json::to_vec(&profiles).unwrap()).unwrap();
     let sandbox = SandboxProcess::spawn_args(
         &["sandbox", "--profiles", path.to_str().unwrap()],
-        &[("SAILPLAY_DEPARTMENT_KEY", "key-1"), ("SAILPLAY_PIN", "4321")],
+        &[
+            ("SAILPLAY_DEPARTMENT_KEY", "key-1"),
+            ("SAILPLAY_PIN", "4321"),
+        ],
     );
-    let (status, _) = sandbox.post("login", &[("store_department_id", "7"), ("store_department_key", "key-1"), ("pin_code", "0000")]);
+    let (status, _) = sandbox.post(
+        "login",
+        &[
+            ("store_department_id", "7"),
+            ("store_department_key", "key-1"),
+            ("pin_code", "0000"),
+        ],
+    );
     assert_eq!(status, 401);
-    let (status, body) = sandbox.post("login", &[("store_department_id", "7"), ("store_department_key", "key-1"), ("pin_code", "4321")]);
+    let (status, body) = sandbox.post(
+        "login",
+        &[
+            ("store_department_id", "7"),
+            ("store_department_key", "key-1"),
+            ("pin_code", "4321"),
+        ],
+    );
     assert_eq!(status, 200);
     let token = body["token"].as_str().unwrap().to_string();
-    let (status, info) = sandbox.post("users/info", &[("token", &token), ("store_department_id", "7"), ("user_id", &profiles[0].user_id)]);
+    let (status, info) = sandbox.post(
+        "users/info",
+        &[
+            ("token", &token),
+            ("store_department_id", "7"),
+            ("user_id", &profiles[0].user_id),
+        ],
+    );
     assert_eq!((status, info["status"].as_str()), (200, Some("ok")));
 }
 
@@ -372,17 +479,31 @@ fn faults_fail_drop_and_rate_limit_as_asked() {
     let dropping = SandboxProcess::spawn(dir.path(), &profiles, &["--drop-rate", "1"]);
     let response = reqwest::blocking::Client::new()
         .post(format!("{}/api/v2/users/merge/", dropping.url))
-        .form(&[("token", TOKEN), ("store_department_id", DEPARTMENT_ID), ("from_uid", &profiles[0].user_id), ("to_uid", &profiles[1].user_id)])
+        .form(&[
+            ("token", TOKEN),
+            ("store_department_id", DEPARTMENT_ID),
+            ("from_uid", &profiles[0].user_id),
+            ("to_uid", &profiles[1].user_id),
+        ])
         .send();
     let error = response.expect_err("a dropped connection is no response");
     assert!(!error.is_connect() && !error.is_timeout(), "{error}");
     let stats = dropping.stats();
-    assert_eq!((stats["merges_applied"].as_u64(), stats["dropped"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (stats["merges_applied"].as_u64(), stats["dropped"].as_u64()),
+        (Some(1), Some(1))
+    );
     drop(dropping);
 
     // Every request failed: 503 and nothing done.
     let failing = SandboxProcess::spawn(dir.path(), &profiles, &["--fail-rate", "1"]);
-    let (status, _) = failing.call("users/merge", &[("from_uid", &profiles[0].user_id), ("to_uid", &profiles[1].user_id)]);
+    let (status, _) = failing.call(
+        "users/merge",
+        &[
+            ("from_uid", &profiles[0].user_id),
+            ("to_uid", &profiles[1].user_id),
+        ],
+    );
     assert_eq!(status, 503);
     assert_eq!(failing.stats()["merges_applied"], 0);
     drop(failing);
@@ -394,7 +515,11 @@ fn faults_fail_drop_and_rate_limit_as_asked() {
         .map(|_| {
             let response = client
                 .post(format!("{}/api/v2/users/info/", limited.url))
-                .form(&[("token", TOKEN), ("store_department_id", DEPARTMENT_ID), ("user_id", &profiles[0].user_id)])
+                .form(&[
+                    ("token", TOKEN),
+                    ("store_department_id", DEPARTMENT_ID),
+                    ("user_id", &profiles[0].user_id),
+                ])
                 .send()
                 .unwrap();
             let retry_after = response
@@ -406,6 +531,15 @@ fn faults_fail_drop_and_rate_limit_as_asked() {
         .collect();
     let refused = statuses.iter().filter(|(status, _)| *status == 429).count();
     assert!(refused >= 1, "{statuses:?}");
-    assert!(statuses.iter().all(|(status, retry)| *status == 200 || (*status == 429 && retry.as_deref() == Some("1"))), "{statuses:?}");
-    assert_eq!(limited.stats()["rate_limited"].as_u64().unwrap() as usize, refused);
+    assert!(
+        statuses
+            .iter()
+            .all(|(status, retry)| *status == 200
+                || (*status == 429 && retry.as_deref() == Some("1"))),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        limited.stats()["rate_limited"].as_u64().unwrap() as usize,
+        refused
+    );
 }
