@@ -601,3 +601,76 @@ fn an_intent_without_outcome_is_settled_from_the_live_state_before_resending() {
         .count();
     assert_eq!(sent_again, 1, "only the crashed run's intent");
 }
+
+#[test]
+fn a_business_error_stops_its_cluster_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (profiles, mut plan) = fixture_plan(3, 4, 19);
+    // After its merges, c000001 wants the phone of an unrelated profile:
+    // Sailplay answers -5102 and the cluster stops there.
+    let in_clusters: usize = plan.clusters.iter().map(|c| c.members.len()).sum();
+    let taken = profiles[in_clusters..]
+        .iter()
+        .find_map(|single| single.phone.clone())
+        .expect("one of the fixture's singles has a phone");
+    let cluster = &mut plan.clusters[0];
+    let mut after = cluster.result.clone();
+    after.phone = Some(taken.clone());
+    cluster.steps.push(sailmerge::plan::Step {
+        index: cluster.steps.len() as u32 + 1,
+        method: sailmerge::plan::METHOD_UPDATE.to_string(),
+        params: [
+            ("user_id".to_string(), cluster.survivor.clone()),
+            ("new_phone".to_string(), taken),
+        ]
+        .into(),
+        after: after.clone(),
+    });
+    cluster.result = after;
+    plan.seal();
+    write_plan_dir(dir.path(), &plan);
+    let sandbox = SandboxProcess::spawn(dir.path(), &profiles, &[]);
+    approve(dir.path(), &["--all"]);
+    let output = apply(dir.path(), &sandbox.url, &[], &[("SAILPLAY_TOKEN", TOKEN)]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let report = summary(dir.path());
+    assert_eq!(report["failed"][0]["cluster_id"], "c000001");
+    let reason = report["failed"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("-5102"), "{reason}");
+    assert_eq!(report["merged"], serde_json::json!(["c000002", "c000003"]));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("failed c000001"),
+        "{}",
+        text(&output)
+    );
+}
+
+#[test]
+fn a_survivor_that_differs_from_the_plan_is_reported_loudly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (profiles, plan) = fixture_plan(6, 0, 20);
+    write_plan_dir(dir.path(), &plan);
+    // This Sailplay keeps the later register_date; the plan assumed the
+    // earlier one.
+    let sandbox = SandboxProcess::spawn(dir.path(), &profiles, &["--register-date", "latest"]);
+    approve(dir.path(), &["--all"]);
+    let output = apply(dir.path(), &sandbox.url, &[], &[("SAILPLAY_TOKEN", TOKEN)]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let report = summary(dir.path());
+    let failed = report["failed"].as_array().unwrap();
+    let differ = plan
+        .clusters
+        .iter()
+        .filter(|c| sandbox.profiles()[&c.survivor].register_date != c.result.register_date)
+        .count();
+    assert!(
+        differ > 0,
+        "the fixture must hold clusters where the rule matters"
+    );
+    assert_eq!(failed.len(), differ, "{}", text(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        stderr.contains("VERIFICATION MISMATCH") && stderr.contains("register_date: expected"),
+        "{stderr}"
+    );
+}
