@@ -465,12 +465,13 @@ fn ok_profile_body(profile: &Profile) -> Value {
     Value::Object(body)
 }
 
-/// A number where Sailplay sends one (`id`, `sex`), else the text.
+/// A number where Sailplay sends one (`id`, `sex`), else the text; a value
+/// a number would not spell the same way (`007`) stays text.
 fn number_or_text(value: &str) -> Value {
-    value
-        .parse::<i64>()
-        .map(Value::from)
-        .unwrap_or_else(|_| Value::from(value))
+    match value.parse::<i64>() {
+        Ok(number) if number.to_string() == value => Value::from(number),
+        _ => Value::from(value),
+    }
 }
 
 /// A profile as `users/info` shows it. `points` is the documented balance
@@ -503,4 +504,33 @@ pub fn profile_fields(profile: &Profile) -> Map<String, Value> {
     fields.insert("category".into(), Value::Null);
     fields.insert("avatar".into(), Value::Null);
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_numbers_only_when_that_keeps_them_intact() {
+        assert_eq!(number_or_text("376442122"), json!(376442122));
+        assert_eq!(number_or_text("007"), json!("007"));
+        assert_eq!(number_or_text("crm-12"), json!("crm-12"));
+    }
+
+    #[test]
+    fn info_shows_the_documented_fields() {
+        let profile = Profile {
+            user_id: "5".into(),
+            phone: Some("79990000001".into()),
+            sex: Some("2".into()),
+            points: Some("40".into()),
+            ..Profile::default()
+        };
+        let fields = Value::Object(profile_fields(&profile));
+        assert_eq!(fields["id"], json!(5));
+        assert_eq!(fields["sex"], json!(2));
+        assert_eq!(fields["email"], Value::Null);
+        assert_eq!(fields["points"]["confirmed"], json!(40));
+        assert_eq!(fields["points"]["total"], json!(40));
+    }
 }
