@@ -852,4 +852,88 @@ mod tests {
             .is_err()
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        enum Operation {
+            Add(Option<u8>, Option<u8>, Option<u8>),
+            Update(u8, &'static str, u8),
+            Merge(u8, u8),
+        }
+
+        fn operation() -> impl Strategy<Value = Operation> {
+            // Small value domains, so that collisions are frequent.
+            let value = || proptest::option::of(0u8..6);
+            prop_oneof![
+                (value(), value(), value()).prop_map(|(p, e, o)| Operation::Add(p, e, o)),
+                (
+                    0u8..12,
+                    prop::sample::select(vec!["new_phone", "new_email", "new_origin_user_id"]),
+                    0u8..7
+                )
+                    .prop_map(|(u, f, v)| Operation::Update(u, f, v)),
+                (0u8..12, 0u8..12).prop_map(|(f, t)| Operation::Merge(f, t)),
+            ]
+        }
+
+        fn phone(n: u8) -> String {
+            format!("7999000000{n}")
+        }
+
+        proptest! {
+            /// Whatever the calls, identifiers stay unique, every profile is
+            /// found by each of its identifiers, and a merged-away profile is
+            /// gone for good.
+            #[test]
+            fn identifiers_stay_unique_and_findable(operations in prop::collection::vec(operation(), 1..40)) {
+                let mut store = Store::new(vec![], MergeRules::default()).unwrap();
+                let mut gone = Vec::new();
+                for operation in operations {
+                    match operation {
+                        Operation::Add(p, e, o) => {
+                            let mut params = Params::new();
+                            if let Some(p) = p { params.insert("user_phone".into(), phone(p)); }
+                            if let Some(e) = e { params.insert("email".into(), format!("u{e}@x.ru")); }
+                            if let Some(o) = o { params.insert("origin_user_id".into(), format!("c{o}")); }
+                            let _ = store.add(&params);
+                        }
+                        Operation::Update(user, field, v) => {
+                            let value = match (field, v) {
+                                (_, 6) => "null".to_string(),
+                                ("new_phone", v) => phone(v),
+                                ("new_email", v) => format!("U{v}@x.ru"),
+                                (_, v) => format!("c{v}"),
+                            };
+                            let _ = store.update(&params(&[("user_id", &user.to_string()), (field, &value)]));
+                        }
+                        Operation::Merge(from, to) => {
+                            if let Ok(outcome) = store.merge(&uid(&from.to_string()), &uid(&to.to_string())) {
+                                gone.push(outcome.from_user_id);
+                            }
+                        }
+                    }
+                }
+                let mut seen = std::collections::HashSet::new();
+                for profile in store.profiles() {
+                    let identifiers = [
+                        (IdentifierKind::Phone, profile.phone.clone()),
+                        (IdentifierKind::Email, profile.email.as_deref().map(email_key)),
+                        (IdentifierKind::OriginUserId, profile.origin_user_id.clone()),
+                    ];
+                    for (kind, value) in identifiers {
+                        let Some(value) = value else { continue };
+                        prop_assert!(seen.insert((kind, value.clone())), "{value} held twice");
+                        let found = store.find(&Identifier { kind, value }).unwrap();
+                        prop_assert_eq!(&found.user_id, &profile.user_id);
+                    }
+                }
+                for user_id in gone {
+                    prop_assert_eq!(store.find(&uid(&user_id)).unwrap_err().code, USER_NOT_FOUND);
+                }
+            }
+        }
+    }
 }
