@@ -4,7 +4,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use crate::apply::client::{DryRunClient, HttpClient, Secret, display_url};
+use crate::apply::client::{CallError, DryRunClient, HttpClient, Secret, display_url};
 use crate::apply::credentials::{
     DEPARTMENT_ID_ENV, DEPARTMENT_KEY_ENV, PIN_ENV, TOKEN_ENV, from_env,
 };
@@ -144,11 +144,13 @@ pub fn run(args: ApplyArgs, printer: &Printer) -> Result<ExitStatus> {
                 args.rps,
                 timeout,
             )?;
-            client
-                .login(&Secret::new(key), &Secret::new(pin))
-                .with_context(|| {
-                    format!("cannot log in at {}api/v2/login/", display_url(&base_url))
-                })?;
+            log_in(
+                &mut client,
+                &Secret::new(key),
+                &Secret::new(pin),
+                args.max_attempts,
+            )
+            .with_context(|| format!("cannot log in at {}api/v2/login/", display_url(&base_url)))?;
             client
         }
         _ => bail!(
@@ -181,6 +183,31 @@ pub fn run(args: ApplyArgs, printer: &Printer) -> Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// The login call, retried like any other on transient failures (it
+/// changes nothing, so resending it is harmless).
+fn log_in(
+    client: &mut HttpClient,
+    department_key: &Secret,
+    pin: &Secret,
+    max_attempts: u32,
+) -> Result<(), CallError> {
+    let mut attempt = 1;
+    loop {
+        match client.login(department_key, pin) {
+            Err(error) if error.is_retryable() && attempt < max_attempts => {
+                let backoff = Duration::from_millis(200) * 2u32.pow(attempt.min(6) - 1);
+                std::thread::sleep(
+                    error
+                        .retry_after()
+                        .map_or(backoff, |asked| asked.max(backoff)),
+                );
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
 }
 
 fn parse_base_url(text: &str) -> Result<reqwest::Url> {

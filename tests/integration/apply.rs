@@ -674,3 +674,47 @@ fn a_survivor_that_differs_from_the_plan_is_reported_loudly() {
         "{stderr}"
     );
 }
+
+#[test]
+fn help_of_sandbox_approve_and_apply_ends_with_examples() {
+    for command in ["sandbox", "approve", "apply"] {
+        let output = sailmerge(&[command, "--help"], &[]);
+        assert!(output.status.success());
+        let help = String::from_utf8_lossy(&output.stdout);
+        let examples = help
+            .rfind("Examples:")
+            .unwrap_or_else(|| panic!("{command} --help has no examples"));
+        let after: Vec<&str> = help[examples..]
+            .lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        assert!(
+            !after.is_empty() && after.iter().all(|l| l.starts_with("  ")),
+            "{command}: {help}"
+        );
+        assert!(
+            help[examples..].contains(&format!("sailmerge {command}")),
+            "{command}: {help}"
+        );
+    }
+}
+
+#[test]
+fn the_sandbox_refuses_to_start_without_credentials_to_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("profiles.json");
+    std::fs::write(&path, "[]").unwrap();
+    let output = sailmerge(
+        &[
+            "sandbox",
+            "--profiles",
+            path.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("SAILPLAY_TOKEN"));
+}
