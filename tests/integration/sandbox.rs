@@ -150,6 +150,20 @@ impl SandboxProcess {
         panic!("the sandbox kept faulting {endpoint}");
     }
 
+    /// One form POST with the test credentials, faults and all: the HTTP
+    /// status and the body as text.
+    pub fn call_once(&self, endpoint: &str, params: &[(&str, &str)]) -> (u16, String) {
+        let mut form = vec![("token", TOKEN), ("store_department_id", DEPARTMENT_ID)];
+        form.extend_from_slice(params);
+        let response = self
+            .http
+            .post(format!("{}/api/v2/{endpoint}/", self.url))
+            .form(&form)
+            .send()
+            .unwrap();
+        (response.status().as_u16(), response.text().unwrap())
+    }
+
     /// users/info's status_code for a user_id: 0 when found.
     pub fn info_code(&self, user_id: &str) -> i64 {
         let (_, body) = self.call("users/info", &[("user_id", user_id)]);
@@ -497,7 +511,7 @@ fn faults_fail_drop_and_rate_limit_as_asked() {
 
     // Every request failed: 503 and nothing done.
     let failing = SandboxProcess::spawn(dir.path(), &profiles, &["--fail-rate", "1"]);
-    let (status, _) = failing.call(
+    let (status, _) = failing.call_once(
         "users/merge",
         &[
             ("from_uid", &profiles[0].user_id),
