@@ -346,9 +346,15 @@ impl Store {
             if profile.user_id.trim().is_empty() {
                 anyhow::bail!("a profile without user_id cannot be loaded into the sandbox");
             }
-            if store.profiles.contains_key(&profile.user_id) {
+            if let Some(loaded) = store.profiles.get(&profile.user_id) {
+                // Overlapping exports repeat rows: the same row twice is
+                // one profile; two different rows are two profiles with one
+                // id, which no Sailplay base can hold.
+                if *loaded == profile {
+                    continue;
+                }
                 anyhow::bail!(
-                    "user_id {} appears twice in the loaded profiles; Sailplay's user_id is unique",
+                    "user_id {} appears twice in the loaded profiles with different fields; Sailplay's user_id is unique",
                     profile.user_id
                 );
             }
@@ -844,9 +850,16 @@ mod tests {
             value: "79990000001".into(),
         };
         assert_eq!(store.find(&phone).unwrap().user_id, "1");
+        let same_row_twice = vec![profile("1", &[]), profile("1", &[])];
+        assert_eq!(
+            Store::new(same_row_twice, MergeRules::default())
+                .unwrap()
+                .len(),
+            1
+        );
         assert!(
             Store::new(
-                vec![profile("1", &[]), profile("1", &[])],
+                vec![profile("1", &[]), profile("1", &[("first_name", "Иван")])],
                 MergeRules::default()
             )
             .is_err()
