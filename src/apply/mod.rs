@@ -688,6 +688,7 @@ impl Executor<'_> {
     ) -> Result<(), Stop> {
         let id = &cluster.cluster_id;
         let mut attempt = 1;
+        let mut earlier_attempt_may_have_applied = false;
         loop {
             self.log_or_stop(JournalEntry::Intent {
                 at: now(),
@@ -728,6 +729,15 @@ impl Executor<'_> {
             let what = format!("step {} ({})", step.index, step.method);
             match &error {
                 CallError::Auth { .. } => return Err(Stop::Run(format!("{what}: {error}"))),
+                // A slow server may have carried out an earlier attempt after
+                // we looked: then from is gone and this one answers -4000.
+                CallError::Business { code: -4000, .. }
+                    if step.method == METHOD_MERGE
+                        && earlier_attempt_may_have_applied
+                        && self.resolve(cluster, step, party)? =>
+                {
+                    return Ok(());
+                }
                 CallError::Business { .. } => {
                     return Err(Stop::Cluster(format!("{what} refused: {error}")));
                 }
@@ -744,6 +754,7 @@ impl Executor<'_> {
                 }
                 _ => {}
             }
+            earlier_attempt_may_have_applied |= error.may_have_been_applied();
             self.retries += 1;
             self.pause(attempt, &error);
             attempt += 1;
