@@ -461,7 +461,8 @@ impl Executor<'_> {
         std::thread::sleep(pause);
     }
 
-    /// A read-only call, retried on transient failures.
+    /// A read-only call, retried on transient failures; any other failure
+    /// stops the run.
     fn read<T>(
         &mut self,
         what: &str,
@@ -482,7 +483,11 @@ impl Executor<'_> {
                         "{what}: Sailplay did not answer after {attempt} attempts (last: {error})"
                     )));
                 }
-                Err(error) => return Err(Stop::Cluster(format!("{what}: {error}"))),
+                // users/info by user_id has one legitimate error, -4000,
+                // which the client answers as `None`. Anything else (an
+                // API that answers a bad token with HTTP 200, a proxy's
+                // page) would fail every cluster alike: stop the run.
+                Err(error) => return Err(Stop::Run(format!("{what}: {error}"))),
             }
         }
     }
