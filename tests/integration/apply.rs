@@ -734,3 +734,50 @@ fn the_sandbox_refuses_to_start_without_credentials_to_check() {
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     assert!(String::from_utf8_lossy(&output.stderr).contains("SAILPLAY_TOKEN"));
 }
+
+#[test]
+fn a_second_apply_on_the_same_directory_is_refused_while_the_first_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (profiles, plan) = fixture_plan(3, 0, 21);
+    write_plan_dir(dir.path(), &plan);
+    let sandbox = SandboxProcess::spawn(dir.path(), &profiles, &[]);
+    approve(dir.path(), &["--all"]);
+    let mut command = Command::new(BINARY);
+    command.args([
+        "apply",
+        dir.path().to_str().unwrap(),
+        "--base-url",
+        &sandbox.url,
+        "--department-id",
+        DEPARTMENT_ID,
+        "--rps",
+        "4",
+    ]);
+    for name in CREDENTIAL_ENV {
+        command.env_remove(name);
+    }
+    let mut first = command
+        .env("SAILPLAY_TOKEN", TOKEN)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The journal is opened once the lock is held.
+    let started = Instant::now();
+    while journal_lines(dir.path()) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the first apply never started"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let second = apply(dir.path(), &sandbox.url, &[], &[("SAILPLAY_TOKEN", TOKEN)]);
+    assert_eq!(second.status.code(), Some(2), "{}", text(&second));
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("another sailmerge apply is running"),
+        "{}",
+        text(&second)
+    );
+    assert!(first.wait().unwrap().success());
+    assert_applied(&sandbox, &plan, |_| true);
+}
