@@ -557,3 +557,22 @@ fn faults_fail_drop_and_rate_limit_as_asked() {
         refused
     );
 }
+
+#[test]
+fn sandbox_loads_an_export_with_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let profiles = crate::fixtures::sample_profiles();
+    let files = crate::fixtures::write_every_format(&profiles, dir.path());
+    let expected: BTreeMap<String, Profile> = profiles
+        .into_iter()
+        .map(|p| (p.user_id.clone(), p))
+        .collect();
+    for name in ["export.csv", "export_1251.csv", "export.xlsx"] {
+        let file = files.iter().find(|f| f.path.ends_with(name)).unwrap();
+        let sandbox = SandboxProcess::spawn_args(
+            &["sandbox", "--load", file.path.to_str().unwrap()],
+            &[("SAILPLAY_TOKEN", TOKEN)],
+        );
+        assert_eq!(sandbox.profiles(), expected, "{}", file.label);
+    }
+}
