@@ -1,3 +1,5 @@
+mod apply;
 mod fixtures;
 mod load;
 mod planner;
+mod sandbox;
