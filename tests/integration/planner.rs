@@ -386,6 +386,37 @@ proptest! {
         prop_assert_eq!(dropped, expected_dropped);
     }
 
+    /// The sandbox's merge (an independent implementation that `apply`
+    /// rehearses against) agrees with the planner's simulator.
+    #[test]
+    fn simulator_agrees_with_the_sandbox_merge(
+        from in profile_strategy("1".into()),
+        to in profile_strategy("2".into()),
+        rules in rules_strategy(),
+    ) {
+        use sailmerge::sandbox::store;
+        let sandbox_rules = store::MergeRules {
+            register_date: match rules.register_date {
+                RegisterDateRule::Earliest => store::RegisterDateRule::Earliest,
+                RegisterDateRule::Latest => store::RegisterDateRule::Latest,
+                RegisterDateRule::To => store::RegisterDateRule::To,
+                RegisterDateRule::From => store::RegisterDateRule::From,
+            },
+            points: match rules.points {
+                PointsRule::Sum => store::PointsRule::Sum,
+                PointsRule::To => store::PointsRule::To,
+            },
+            attributes: match rules.custom_attributes {
+                AttributeRule::To => store::AttributeRule::To,
+                AttributeRule::From => store::AttributeRule::From,
+            },
+        };
+        prop_assert_eq!(
+            simulate_merge(&from, &to, &rules).merged,
+            store::merge_profiles(&from, &to, &sandbox_rules)
+        );
+    }
+
     #[test]
     fn order_search_reaches_the_best_reachable_golden_profile(
         members in members_strategy(2..=6),
