@@ -17,6 +17,8 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use super::name::is_invisible;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct NormalizedEmail {
     /// Trimmed, lower-cased, with a known domain typo repaired.
@@ -534,7 +536,10 @@ fn tidy_once(text: &str) -> String {
             text = first;
         }
     }
-    let mut text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut text: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && !is_invisible(*c))
+        .collect();
     if let Some(rest) = text.strip_prefix("mailto:") {
         text = rest.to_string();
     }
@@ -768,6 +773,10 @@ mod tests {
         assert_eq!(email("ivan@@mail.ru").address, "ivan@mail.ru");
         assert_eq!(email("ivan@mail.ru; petr@bk.ru").address, "ivan@mail.ru");
         assert_eq!(email("ivan@mail.ru petr@bk.ru").address, "ivan@mail.ru");
+        assert_eq!(
+            email("iv\u{200B}an@mail.ru\u{FEFF}").address,
+            "ivan@mail.ru"
+        );
         assert_eq!(email(" < <ivan@mail.ru> ").address, "ivan@mail.ru");
         assert!(email("ivan @ mail.ru").repaired);
         assert!(!email(" IVAN@MAIL.RU ").repaired);

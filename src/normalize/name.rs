@@ -582,8 +582,8 @@ fn tokenize_field(raw: &str) -> FieldTokens {
         return FieldTokens::default();
     }
     let text: Cow<str> = match is_nfkc_quick(trimmed.chars()) {
-        IsNormalized::Yes => Cow::Borrowed(trimmed),
-        _ => Cow::Owned(trimmed.nfkc().collect()),
+        IsNormalized::Yes if !trimmed.chars().any(is_invisible) => Cow::Borrowed(trimmed),
+        _ => Cow::Owned(trimmed.nfkc().filter(|c| !is_invisible(*c)).collect()),
     };
     let simple = simple_fold(&text);
     if PLACEHOLDER_PHRASES.contains(&simple.as_str())
@@ -630,6 +630,15 @@ fn tokenize_field(raw: &str) -> FieldTokens {
         tokens,
         placeholder: dropped_placeholder,
     }
+}
+
+/// Characters that show nothing but split words when pasted from the web:
+/// zero-width spaces and joiners, the soft hyphen, the byte-order mark.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+    )
 }
 
 /// `ааа`, `xxx`: one letter typed over and over (three times or more).
@@ -1081,6 +1090,9 @@ mod tests {
         // NFKC: a compatibility form and a decomposed й.
         assert_eq!(first("Серге\u{0438}\u{0306}").as_deref(), Some("сергей"));
         assert_eq!(first("ＩＶＡＮ").as_deref(), Some("иван"));
+        // Invisible characters pasted from the web.
+        assert_eq!(first("Ива\u{200B}н\u{FEFF}").as_deref(), Some("иван"));
+        assert_eq!(first("Ива\u{00AD}н").as_deref(), Some("иван"));
     }
 
     #[test]
