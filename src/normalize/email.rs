@@ -505,6 +505,9 @@ fn tidy_address(raw: &str) -> Option<(String, bool)> {
         return None;
     }
     let original = trimmed.to_lowercase();
+    if is_tidy(&original) {
+        return Some((original, false));
+    }
     let mut text = original.clone();
     // Each pass can expose another slip (`< <ivan@mail.ru`); a handful of
     // passes reaches the fixed point for any real value, and the bound
@@ -521,6 +524,22 @@ fn tidy_address(raw: &str) -> Option<(String, bool)> {
     }
     let slipped = text != original;
     Some((text, slipped))
+}
+
+/// An address no slip rule would change: one `@`, only the characters of
+/// a plain address, no doubled or trailing dot, no `mailto:`. Most
+/// addresses are, and skip the passes.
+fn is_tidy(text: &str) -> bool {
+    text.bytes().filter(|b| *b == b'@').count() == 1
+        && text.bytes().all(|b| {
+            b.is_ascii_lowercase()
+                || b.is_ascii_digit()
+                || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-' | b'@')
+        })
+        && !text.contains("..")
+        && !text.ends_with('.')
+        && !text.contains("@.")
+        && !text.starts_with("mailto:")
 }
 
 /// One pass of `tidy_address` over lower-case text.

@@ -307,16 +307,15 @@ pub fn is_placeholder_origin_id(trimmed: &str) -> bool {
         "unknown",
         "no",
     ];
-    let lower = trimmed.to_lowercase();
-    if WORDS.contains(&lower.as_str()) {
+    if trimmed.len() <= 12 && WORDS.contains(&trimmed.to_lowercase().as_str()) {
         return true;
     }
-    let mut chars = lower.chars();
+    let mut chars = trimmed.chars();
     match chars.next() {
         None => true,
         Some(first) => {
             chars.all(|c| c == first)
-                && (lower.chars().count() > 1 || !first.is_alphanumeric() || first == '0')
+                && (trimmed.chars().count() > 1 || !first.is_alphanumeric() || first == '0')
         }
     }
 }

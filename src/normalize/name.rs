@@ -24,7 +24,7 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 use super::dictionary::{
     canonical_variant, diminutive_full_names, first_name_sex, is_full_first_name,
-    is_known_first_name, latin_exception,
+    is_known_first_name, known_first_name, latin_exception,
 };
 use super::layout::latin_keys_to_cyrillic;
 use super::phonetic::name_phonetic_key;
@@ -94,6 +94,9 @@ const PLACEHOLDER_PHRASES: &[&str] = &[
     "василий пупкин",
     "пупкин василий",
 ];
+
+/// Longer than every placeholder phrase and word, in bytes.
+const MAX_PLACEHOLDER_PHRASE_BYTES: usize = 48;
 
 /// Single words that are never a name part; dropped from any field.
 const PLACEHOLDER_WORDS: &[&str] = &[
@@ -255,7 +258,7 @@ struct Token {
     text: String,
     /// The canonical first name this token is, when it is one (after
     /// variants and, for Latin, dictionary-guided transliteration).
-    first_name: Option<String>,
+    first_name: Option<&'static str>,
     transliterated: bool,
 }
 
@@ -305,9 +308,10 @@ pub fn normalize_name(
     let swapped = slots.undo_swap();
     slots.initials_only_fields_to_initials();
 
-    let first_name = join_first_name(&slots.first);
-    let middle_name = join_tokens(&slots.middle);
-    let last_name = join_tokens(&slots.last);
+    let first_name = join_first_name(std::mem::take(&mut slots.first));
+    let middle_name = join_tokens(std::mem::take(&mut slots.middle));
+    let last_name = join_tokens(std::mem::take(&mut slots.last));
+    let last_key = last_name.as_deref().map(surname_key);
     let mut name = NormalizedName {
         first_full: first_name
             .as_deref()
@@ -322,10 +326,8 @@ pub fn normalize_name(
             .and_then(|m| m.chars().next())
             .or(slots.middle_initial),
         first_phonetic: first_name.as_deref().map(name_phonetic_key),
-        last_phonetic: last_name
-            .as_deref()
-            .map(|last| name_phonetic_key(&surname_key(last))),
-        last_key: last_name.as_deref().map(surname_key),
+        last_phonetic: last_key.as_deref().map(name_phonetic_key),
+        last_key,
         first: first_name,
         middle: middle_name,
         last: last_name,
@@ -361,23 +363,34 @@ fn is_template_name(name: &NormalizedName) -> bool {
 
 /// The first-name tokens of a field as one string: each token's canonical
 /// first-name form where it has one.
-fn join_first_name(tokens: &[Token]) -> Option<String> {
-    if tokens.is_empty() {
-        return None;
+fn join_first_name(tokens: Vec<Token>) -> Option<String> {
+    match tokens.as_slice() {
+        [] => None,
+        [token] => Some(
+            token
+                .first_name
+                .map_or_else(|| token.text.clone(), str::to_string),
+        ),
+        _ => {
+            let parts: Vec<&str> = tokens
+                .iter()
+                .map(|token| token.first_name.unwrap_or(&token.text))
+                .collect();
+            Some(parts.join(" "))
+        }
     }
-    let parts: Vec<&str> = tokens
-        .iter()
-        .map(|token| token.first_name.as_deref().unwrap_or(&token.text))
-        .collect();
-    Some(parts.join(" "))
 }
 
-fn join_tokens(tokens: &[Token]) -> Option<String> {
-    if tokens.is_empty() {
-        return None;
+/// The tokens of a field as one string, moving a lone token's text.
+fn join_tokens(mut tokens: Vec<Token>) -> Option<String> {
+    match tokens.len() {
+        0 => None,
+        1 => tokens.pop().map(|token| token.text),
+        _ => {
+            let parts: Vec<&str> = tokens.iter().map(|token| token.text.as_str()).collect();
+            Some(parts.join(" "))
+        }
     }
-    let parts: Vec<&str> = tokens.iter().map(|token| token.text.as_str()).collect();
-    Some(parts.join(" "))
 }
 
 /// The tokens of the three fields while they are sorted into roles.
@@ -585,12 +598,10 @@ fn tokenize_field(raw: &str) -> FieldTokens {
         IsNormalized::Yes if !trimmed.chars().any(is_invisible) => Cow::Borrowed(trimmed),
         _ => Cow::Owned(trimmed.nfkc().filter(|c| !is_invisible(*c)).collect()),
     };
-    let simple = simple_fold(&text);
-    if PLACEHOLDER_PHRASES.contains(&simple.as_str())
-        || is_repeated_letter(&simple)
-        || text.contains('@')
-        || !text.chars().any(char::is_alphabetic)
-    {
+    // Placeholder phrases are short; longer fields skip the comparison.
+    let phrase = text.len() <= MAX_PLACEHOLDER_PHRASE_BYTES
+        && (folds_to_one_of(&text, PLACEHOLDER_PHRASES) || is_repeated_letter(simple_fold(&text)));
+    if phrase || text.contains('@') || !text.chars().any(is_letter) {
         return FieldTokens {
             tokens: Vec::new(),
             placeholder: true,
@@ -601,10 +612,14 @@ fn tokenize_field(raw: &str) -> FieldTokens {
     for piece in text.split(|c: char| c.is_whitespace() || c == '_' || c == '/' || c == '|') {
         // Latin placeholders (Test, Unknown) are caught before
         // transliteration turns them into something else.
-        let layout_reading = latin_keys_to_cyrillic(piece).map(|reading| simple_fold(&reading));
-        if PLACEHOLDER_WORDS.contains(&simple_fold(piece).as_str())
-            || layout_reading.is_some_and(|reading| PLACEHOLDER_WORDS.contains(&reading.as_str()))
-        {
+        // Cyrillic placeholders are caught on the folded tokens below; Latin
+        // ones (and Latin typed for Cyrillic: Ntcn for Тест) here.
+        let latin_placeholder = piece.bytes().any(|b| b.is_ascii_alphabetic())
+            && piece.len() <= MAX_PLACEHOLDER_PHRASE_BYTES
+            && (folds_to_one_of(piece, PLACEHOLDER_WORDS)
+                || latin_keys_to_cyrillic(piece)
+                    .is_some_and(|reading| folds_to_one_of(&reading, PLACEHOLDER_WORDS)));
+        if latin_placeholder {
             dropped_placeholder = true;
             continue;
         }
@@ -612,7 +627,9 @@ fn tokenize_field(raw: &str) -> FieldTokens {
             if token.text.is_empty() {
                 continue;
             }
-            if PLACEHOLDER_WORDS.contains(&token.text.as_str()) || is_repeated_letter(&token.text) {
+            if PLACEHOLDER_WORDS.contains(&token.text.as_str())
+                || is_repeated_letter(token.text.chars())
+            {
                 dropped_placeholder = true;
             } else {
                 tokens.push(token);
@@ -641,34 +658,64 @@ pub fn is_invisible(c: char) -> bool {
     )
 }
 
+/// Lower case of one character, with ASCII and Russian Cyrillic (the bulk
+/// of every export) answered without Unicode table searches.
+fn lower_char(c: char) -> char {
+    match c {
+        'A'..='Z' => c.to_ascii_lowercase(),
+        'a'..='z' | 'а'..='я' | 'ё' => c,
+        'А'..='Я' => char::from_u32(c as u32 + 32).unwrap_or(c),
+        'Ѐ'..='Џ' => char::from_u32(c as u32 + 80).unwrap_or(c),
+        _ if c.is_ascii() => c,
+        // Characters whose lower case is several characters (İ) keep
+        // their first one: names are compared, not displayed, from here.
+        _ => c.to_lowercase().next().unwrap_or(c),
+    }
+}
+
+/// Whether a character is a letter, with ASCII and basic Cyrillic
+/// answered without Unicode table searches.
+fn is_letter(c: char) -> bool {
+    match c {
+        'a'..='z' | 'A'..='Z' | 'А'..='я' | 'Ѐ'..='Џ' | 'ѐ'..='џ' => true,
+        _ if c.is_ascii() => false,
+        _ => c.is_alphabetic(),
+    }
+}
+
 /// `ааа`, `xxx`: one letter typed over and over (three times or more).
-fn is_repeated_letter(text: &str) -> bool {
-    let mut chars = text.chars();
+fn is_repeated_letter(mut chars: impl Iterator<Item = char> + Clone) -> bool {
     let Some(first) = chars.next() else {
         return true;
     };
-    text.chars().count() >= 3 && chars.all(|c| c == first)
+    chars.clone().count() >= 2 && chars.all(|c| c == first)
 }
 
 /// Lower case, ё → е, runs of spaces and punctuation to one space: the
-/// form placeholder phrases are compared in.
-fn simple_fold(text: &str) -> String {
-    let mut folded = String::with_capacity(text.len());
+/// form placeholder phrases are compared in. Lazy, so that comparing a
+/// field against the lists allocates nothing.
+fn simple_fold(text: &str) -> impl Iterator<Item = char> + Clone + '_ {
+    let mut started = false;
     let mut pending_space = false;
-    for c in text.chars() {
-        if c.is_alphanumeric() {
-            if pending_space && !folded.is_empty() {
-                folded.push(' ');
+    text.chars()
+        .flat_map(move |c| {
+            let keep = is_letter(c) || c.is_ascii_digit() || (!c.is_ascii() && c.is_alphanumeric());
+            if !keep {
+                pending_space = true;
+                return [None, None];
             }
+            let space = (pending_space && started).then_some(' ');
+            started = true;
             pending_space = false;
-            for lower in c.to_lowercase() {
-                folded.push(if lower == 'ё' { 'е' } else { lower });
-            }
-        } else {
-            pending_space = true;
-        }
-    }
-    folded
+            let lower = lower_char(c);
+            [space, Some(if lower == 'ё' { 'е' } else { lower })]
+        })
+        .flatten()
+}
+
+/// Whether `text`, simply folded, is one of `list`.
+fn folds_to_one_of(text: &str, list: &[&str]) -> bool {
+    list.iter().any(|entry| simple_fold(text).eq(entry.chars()))
 }
 
 fn is_cyrillic(c: char) -> bool {
@@ -690,16 +737,28 @@ fn tokenize_piece(piece: &str) -> Vec<Token> {
         return Vec::new();
     }
     if cyrillic >= latin {
-        return split_words(&fold_cyrillic(piece))
-            .map(cyrillic_token)
-            .collect();
+        let folded = fold_cyrillic(piece);
+        let one_clean_word = {
+            let mut words = split_words(&folded);
+            words.next().is_some_and(|word| word.len() == folded.len()) && words.next().is_none()
+        };
+        if one_clean_word {
+            // The usual case: keep the folded string as the token.
+            let first_name = resolve_first_name(&folded);
+            return vec![Token {
+                text: folded,
+                first_name,
+                transliterated: false,
+            }];
+        }
+        return split_words(&folded).map(cyrillic_token).collect();
     }
     if let Some(tokens) = layout_repaired_tokens(piece) {
         return tokens;
     }
     let lower: String = piece
         .chars()
-        .flat_map(char::to_lowercase)
+        .map(lower_char)
         .map(cyrillic_lookalike_to_latin)
         .collect();
     split_latin_words(&lower).map(latin_token).collect()
@@ -712,7 +771,8 @@ pub fn fold_cyrillic(text: &str) -> String {
     let mut folded = String::with_capacity(text.len());
     for c in text.chars() {
         let mapped = latin_lookalike_to_cyrillic(c).unwrap_or(c);
-        for lower in mapped.to_lowercase() {
+        {
+            let lower = lower_char(mapped);
             folded.push(match lower {
                 'ё' | 'ѐ' | 'є' => 'е',
                 'і' | 'ї' | 'ѝ' => 'и',
@@ -775,7 +835,7 @@ fn cyrillic_lookalike_to_latin(c: char) -> char {
 /// Words of folded Cyrillic text: Cyrillic letters and inner hyphens;
 /// anything else separates words.
 fn split_words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !((is_cyrillic(c) && c.is_alphabetic()) || c == '-'))
+    text.split(|c: char| !((is_cyrillic(c) && is_letter(c)) || c == '-'))
         .map(|word| word.trim_matches('-'))
         .filter(|word| !word.is_empty())
 }
@@ -785,7 +845,7 @@ fn split_words(text: &str) -> impl Iterator<Item = &str> {
 fn split_latin_words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !(is_latin_letter(c) || matches!(c, '-' | '\'' | '`')))
         .map(|word| word.trim_matches(|c: char| matches!(c, '-' | '\'' | '`')))
-        .filter(|word| word.chars().any(char::is_alphabetic))
+        .filter(|word| word.chars().any(is_letter))
 }
 
 fn cyrillic_token(word: &str) -> Token {
@@ -817,7 +877,7 @@ fn layout_repaired_tokens(piece: &str) -> Option<Vec<Token>> {
     if words.is_empty() {
         return None;
     }
-    let latin_lower = piece.to_lowercase();
+    let latin_lower: String = piece.chars().map(lower_char).collect();
     let latin_words: Vec<&str> = split_latin_words(&latin_lower).collect();
     let latin_is_a_name = latin_words
         .iter()
@@ -855,7 +915,7 @@ fn is_cyrillic_vowel(c: char) -> bool {
 
 /// Share of the letters of `word` that are vowels by `is_vowel`.
 fn vowel_ratio(word: &str, is_vowel: impl Fn(char) -> bool) -> f64 {
-    let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+    let letters = word.chars().filter(|c| is_letter(*c)).count();
     if letters == 0 {
         return 0.0;
     }
@@ -872,19 +932,16 @@ fn looks_russian(word: &str) -> bool {
 
 /// The canonical first name a folded Cyrillic word is: itself when known
 /// (full name or diminutive), its canonical spelling when a variant.
-fn resolve_first_name(word: &str) -> Option<String> {
-    if is_known_first_name(word) {
-        return Some(word.to_string());
-    }
-    canonical_variant(word).map(str::to_string)
+fn resolve_first_name(word: &str) -> Option<&'static str> {
+    known_first_name(word).or_else(|| canonical_variant(word))
 }
 
 /// The canonical first name a Latin word spells, if any: an exception
 /// (Eugene), the transliteration, or one of its ambiguous alternatives
 /// (Diana: дяна or диана; Kolia: колия or коля).
-fn resolve_latin_first_name(latin: &str, transliteration: &str) -> Option<String> {
+fn resolve_latin_first_name(latin: &str, transliteration: &str) -> Option<&'static str> {
     if let Some(cyrillic) = latin_exception(latin) {
-        return Some(cyrillic.to_string());
+        return Some(cyrillic);
     }
     if let Some(name) = resolve_first_name(transliteration) {
         return Some(name);
@@ -899,7 +956,7 @@ fn transliteration_alternatives(word: &str) -> Vec<String> {
     let mut alternatives = Vec::new();
     let chars: Vec<char> = word.chars().collect();
     let is_consonant =
-        |c: char| c.is_alphabetic() && !is_cyrillic_vowel(c) && !matches!(c, 'ь' | 'ъ' | 'й');
+        |c: char| is_letter(c) && !is_cyrillic_vowel(c) && !matches!(c, 'ь' | 'ъ' | 'й');
     if let Some(stem) = word.strip_suffix("ия") {
         alternatives.push(format!("{stem}ья"));
         alternatives.push(format!("{stem}я"));
