@@ -95,7 +95,7 @@ const PLACEHOLDER_PHRASES: &[&str] = &[
     "пупкин василий",
 ];
 
-/// Longer than every placeholder phrase and word, in bytes.
+/// Longer than every placeholder phrase and word, in bytes (folded).
 const MAX_PLACEHOLDER_PHRASE_BYTES: usize = 48;
 
 /// Single words that are never a name part; dropped from any field.
@@ -599,8 +599,10 @@ fn tokenize_field(raw: &str) -> FieldTokens {
         _ => Cow::Owned(trimmed.nfkc().filter(|c| !is_invisible(*c)).collect()),
     };
     // Placeholder phrases are short; longer fields skip the comparison.
-    let phrase = text.len() <= MAX_PLACEHOLDER_PHRASE_BYTES
-        && (folds_to_one_of(&text, PLACEHOLDER_PHRASES) || is_repeated_letter(simple_fold(&text)));
+    let phrase = with_simple_fold(&text, |folded| {
+        PLACEHOLDER_PHRASES.contains(&folded) || is_repeated_letter(folded.chars())
+    })
+    .unwrap_or(false);
     if phrase || text.contains('@') || !text.chars().any(is_letter) {
         return FieldTokens {
             tokens: Vec::new(),
@@ -615,7 +617,6 @@ fn tokenize_field(raw: &str) -> FieldTokens {
         // Cyrillic placeholders are caught on the folded tokens below; Latin
         // ones (and Latin typed for Cyrillic: Ntcn for Тест) here.
         let latin_placeholder = piece.bytes().any(|b| b.is_ascii_alphabetic())
-            && piece.len() <= MAX_PLACEHOLDER_PHRASE_BYTES
             && (folds_to_one_of(piece, PLACEHOLDER_WORDS)
                 || latin_keys_to_cyrillic(piece)
                     .is_some_and(|reading| folds_to_one_of(&reading, PLACEHOLDER_WORDS)));
@@ -692,30 +693,42 @@ fn is_repeated_letter(mut chars: impl Iterator<Item = char> + Clone) -> bool {
 }
 
 /// Lower case, ё → е, runs of spaces and punctuation to one space: the
-/// form placeholder phrases are compared in. Lazy, so that comparing a
-/// field against the lists allocates nothing.
-fn simple_fold(text: &str) -> impl Iterator<Item = char> + Clone + '_ {
-    let mut started = false;
+/// form placeholder phrases are compared in. Written into a stack buffer
+/// (this runs for every field); `None` when the folded text is longer
+/// than every placeholder, so cannot be one.
+fn with_simple_fold<R>(text: &str, compare: impl FnOnce(&str) -> R) -> Option<R> {
+    let mut buffer = [0u8; MAX_PLACEHOLDER_PHRASE_BYTES];
+    let mut length = 0;
     let mut pending_space = false;
-    text.chars()
-        .flat_map(move |c| {
-            let keep = is_letter(c) || c.is_ascii_digit() || (!c.is_ascii() && c.is_alphanumeric());
-            if !keep {
-                pending_space = true;
-                return [None, None];
-            }
-            let space = (pending_space && started).then_some(' ');
-            started = true;
-            pending_space = false;
-            let lower = lower_char(c);
-            [space, Some(if lower == 'ё' { 'е' } else { lower })]
-        })
-        .flatten()
+    for c in text.chars() {
+        let keep = is_letter(c) || c.is_ascii_digit() || (!c.is_ascii() && c.is_alphanumeric());
+        if !keep {
+            pending_space = true;
+            continue;
+        }
+        let lower = match lower_char(c) {
+            'ё' => 'е',
+            other => other,
+        };
+        let space = pending_space && length > 0;
+        pending_space = false;
+        let needed = lower.len_utf8() + usize::from(space);
+        if length + needed > buffer.len() {
+            return None;
+        }
+        if space {
+            buffer[length] = b' ';
+            length += 1;
+        }
+        length += lower.encode_utf8(&mut buffer[length..]).len();
+    }
+    // Only whole characters were written, so the bytes are UTF-8.
+    std::str::from_utf8(&buffer[..length]).ok().map(compare)
 }
 
 /// Whether `text`, simply folded, is one of `list`.
 fn folds_to_one_of(text: &str, list: &[&str]) -> bool {
-    list.iter().any(|entry| simple_fold(text).eq(entry.chars()))
+    with_simple_fold(text, |folded| list.contains(&folded)).unwrap_or(false)
 }
 
 fn is_cyrillic(c: char) -> bool {
