@@ -474,23 +474,28 @@ pub fn normalize_email(raw: &str) -> Option<NormalizedEmail> {
             valid: false,
         });
     };
-    let (domain, typo_repaired) = match DOMAIN_TYPOS.get(domain) {
-        Some(right) => ((*right).to_string(), true),
-        None => (domain.to_string(), false),
-    };
-    let address = format!("{login}@{domain}");
-    let provider = PROVIDERS.get(domain.as_str());
-    let canonical_domain = provider.map_or(domain.as_str(), |p| p.canonical);
+    let repaired_domain: Option<&'static str> = DOMAIN_TYPOS.get(domain).copied();
+    let domain: &str = repaired_domain.unwrap_or(domain);
+    let provider = PROVIDERS.get(domain);
+    let canonical_domain = provider.map_or(domain, |p| p.canonical);
     let aliasing = provider.map_or(NO_ALIASING, |p| p.aliasing);
     let key_login = mailbox_login(login, aliasing);
-    let valid = is_valid_login(login) && is_valid_domain(&domain);
-    let placeholder = is_placeholder_address(login, &domain);
+    let mailbox_key = format!("{key_login}@{canonical_domain}");
+    let valid = is_valid_login(login) && is_valid_domain(domain);
+    let placeholder = is_placeholder_address(login, domain);
+    let login = login.to_string();
+    let canonical_domain = canonical_domain.to_string();
+    // The tidied text is the address unless the domain was repaired.
+    let address = match repaired_domain {
+        Some(right) => format!("{login}@{right}"),
+        None => address,
+    };
     Some(NormalizedEmail {
-        mailbox_key: format!("{key_login}@{canonical_domain}"),
-        login: login.to_string(),
-        domain: canonical_domain.to_string(),
+        mailbox_key,
+        login,
+        domain: canonical_domain,
         address,
-        repaired: slipped || typo_repaired,
+        repaired: slipped || repaired_domain.is_some(),
         valid,
         placeholder,
     })
