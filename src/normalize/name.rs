@@ -19,6 +19,8 @@
 //! what the first pass did and are not compared).
 
 use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
@@ -94,6 +96,11 @@ const PLACEHOLDER_PHRASES: &[&str] = &[
     "василий пупкин",
     "пупкин василий",
 ];
+
+static PLACEHOLDER_PHRASE_SET: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| PLACEHOLDER_PHRASES.iter().copied().collect());
+static PLACEHOLDER_WORD_SET: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| PLACEHOLDER_WORDS.iter().copied().collect());
 
 /// Longer than every placeholder phrase and word, in bytes (folded).
 const MAX_PLACEHOLDER_PHRASE_BYTES: usize = 48;
@@ -594,13 +601,22 @@ fn tokenize_field(raw: &str) -> FieldTokens {
     if trimmed.is_empty() {
         return FieldTokens::default();
     }
-    let text: Cow<str> = match is_nfkc_quick(trimmed.chars()) {
+    // ASCII and the basic Cyrillic block are already in NFKC: most fields
+    // skip the Unicode quick check.
+    let plain = trimmed
+        .chars()
+        .all(|c| (c.is_ascii() && !c.is_ascii_control()) || matches!(c, '\u{0400}'..='\u{045F}'));
+    let text: Cow<str> = match if plain {
+        IsNormalized::Yes
+    } else {
+        is_nfkc_quick(trimmed.chars())
+    } {
         IsNormalized::Yes if !trimmed.chars().any(is_invisible) => Cow::Borrowed(trimmed),
         _ => Cow::Owned(trimmed.nfkc().filter(|c| !is_invisible(*c)).collect()),
     };
     // Placeholder phrases are short; longer fields skip the comparison.
     let phrase = with_simple_fold(&text, |folded| {
-        PLACEHOLDER_PHRASES.contains(&folded) || is_repeated_letter(folded.chars())
+        PLACEHOLDER_PHRASE_SET.contains(folded) || is_repeated_letter(folded.chars())
     })
     .unwrap_or(false);
     if phrase || text.contains('@') || !text.chars().any(is_letter) {
@@ -617,9 +633,9 @@ fn tokenize_field(raw: &str) -> FieldTokens {
         // Cyrillic placeholders are caught on the folded tokens below; Latin
         // ones (and Latin typed for Cyrillic: Ntcn for Тест) here.
         let latin_placeholder = piece.bytes().any(|b| b.is_ascii_alphabetic())
-            && (folds_to_one_of(piece, PLACEHOLDER_WORDS)
+            && (folds_to_placeholder_word(piece)
                 || latin_keys_to_cyrillic(piece)
-                    .is_some_and(|reading| folds_to_one_of(&reading, PLACEHOLDER_WORDS)));
+                    .is_some_and(|reading| folds_to_placeholder_word(&reading)));
         if latin_placeholder {
             dropped_placeholder = true;
             continue;
@@ -628,7 +644,7 @@ fn tokenize_field(raw: &str) -> FieldTokens {
             if token.text.is_empty() {
                 continue;
             }
-            if PLACEHOLDER_WORDS.contains(&token.text.as_str())
+            if PLACEHOLDER_WORD_SET.contains(token.text.as_str())
                 || is_repeated_letter(token.text.chars())
             {
                 dropped_placeholder = true;
@@ -726,9 +742,9 @@ fn with_simple_fold<R>(text: &str, compare: impl FnOnce(&str) -> R) -> Option<R>
     std::str::from_utf8(&buffer[..length]).ok().map(compare)
 }
 
-/// Whether `text`, simply folded, is one of `list`.
-fn folds_to_one_of(text: &str, list: &[&str]) -> bool {
-    with_simple_fold(text, |folded| list.contains(&folded)).unwrap_or(false)
+/// Whether `text`, simply folded, is a placeholder word.
+fn folds_to_placeholder_word(text: &str) -> bool {
+    with_simple_fold(text, |folded| PLACEHOLDER_WORD_SET.contains(folded)).unwrap_or(false)
 }
 
 fn is_cyrillic(c: char) -> bool {
@@ -1146,6 +1162,17 @@ mod tests {
 
     fn first(raw: &str) -> Option<String> {
         canonical_first_name(raw)
+    }
+
+    #[test]
+    fn placeholder_lists_fit_the_fold_buffer() {
+        for entry in PLACEHOLDER_PHRASES.iter().chain(PLACEHOLDER_WORDS) {
+            assert!(entry.len() <= MAX_PLACEHOLDER_PHRASE_BYTES, "{entry}");
+            assert_eq!(
+                with_simple_fold(entry, str::to_string).as_deref(),
+                Some(*entry)
+            );
+        }
     }
 
     #[test]
