@@ -1,0 +1,220 @@
+//! The data the page's script renders cluster cards from: the plan's
+//! clusters in a compact shape, riskiest first, embedded once.
+//!
+//! Compact because a plan of 100,000 clusters must open in a browser:
+//! profiles are arrays in the order of `fields` (trailing empty fields
+//! dropped) rather than objects repeating every key, a step's simulated
+//! profile is left out when it equals the final result, and the preferred
+//! ("golden") profile only when it differs from the result. Keys are short
+//! for the same reason; `templates/report.js` documents them where it reads
+//! them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::risk::{assess_risk, risk_level};
+use crate::plan::{MergePlan, PlannedCluster};
+use crate::profile::{CANONICAL_FIELDS, Profile};
+
+#[derive(Debug, Serialize)]
+pub struct PageData<'a> {
+    pub plan_hash: &'a str,
+    pub threshold: f64,
+    /// Field names; every profile array is in this order.
+    pub fields: Vec<String>,
+    /// `[code, clusters carrying it]`, by code.
+    pub warning_codes: Vec<(String, u64)>,
+    /// Riskiest first; ties by cluster id.
+    pub clusters: Vec<PageCluster<'a>>,
+}
+
+/// A profile as an array of optional values in the order of `fields`.
+type ProfileRow<'a> = Vec<Option<&'a str>>;
+
+#[derive(Debug, Serialize)]
+pub struct PageCluster<'a> {
+    pub id: &'a str,
+    /// Risk score, 0 to 100.
+    pub risk: f64,
+    /// `high`, `medium` or `low`.
+    pub level: &'static str,
+    /// Why it is risky, most important first.
+    pub why: Vec<String>,
+    /// The weakest link's match probability.
+    pub p: f64,
+    pub members: Vec<ProfileRow<'a>>,
+    /// Index in `members` of the survivor.
+    pub survivor: usize,
+    pub reason: &'a str,
+    pub steps: Vec<PageStep<'a>>,
+    pub result: ProfileRow<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub golden: Option<ProfileRow<'a>>,
+    /// `[step, user_id, field, value, kept]`.
+    pub lost: Vec<(u32, &'a str, &'a str, &'a str, Option<&'a str>)>,
+    /// `[code, message]`.
+    pub warnings: Vec<(&'a str, &'a str)>,
+    pub evidence: Vec<PageEvidence<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PageStep<'a> {
+    pub method: &'a str,
+    pub params: Vec<(&'a str, &'a str)>,
+    /// The survivor after this step; absent when it equals `result`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<ProfileRow<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PageEvidence<'a> {
+    pub left: &'a str,
+    pub right: &'a str,
+    pub p: f64,
+    /// Total match weight, prior included.
+    pub w: f64,
+    pub rules: &'a [String],
+    /// `[comparison, level, weight]`.
+    pub f: Vec<(&'a str, &'a str, f64)>,
+}
+
+pub fn page_data(plan: &MergePlan) -> PageData<'_> {
+    let fields = field_order(plan);
+    let threshold = plan.diagnostics.threshold;
+    let mut clusters: Vec<PageCluster> = plan
+        .clusters
+        .iter()
+        .map(|cluster| page_cluster(cluster, &fields, threshold))
+        .collect();
+    clusters.sort_by(|a, b| b.risk.total_cmp(&a.risk).then_with(|| a.id.cmp(b.id)));
+    PageData {
+        plan_hash: &plan.plan_hash,
+        threshold,
+        warning_codes: warning_code_counts(plan).into_iter().collect(),
+        fields,
+        clusters,
+    }
+}
+
+/// The canonical fields, then every custom column any profile has, sorted.
+pub fn field_order(plan: &MergePlan) -> Vec<String> {
+    let extra: BTreeSet<&str> = plan
+        .clusters
+        .iter()
+        .flat_map(|c| c.profiles.iter().chain([&c.result]))
+        .flat_map(|p| p.extra.keys().map(String::as_str))
+        .collect();
+    CANONICAL_FIELDS
+        .iter()
+        .copied()
+        .chain(extra)
+        .map(str::to_string)
+        .collect()
+}
+
+/// How many clusters carry each warning code.
+pub fn warning_code_counts(plan: &MergePlan) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for cluster in &plan.clusters {
+        let codes: BTreeSet<&str> = cluster.warnings.iter().map(|w| w.code.as_str()).collect();
+        for code in codes {
+            *counts.entry(code.to_string()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+fn page_cluster<'a>(cluster: &'a PlannedCluster, fields: &[String], threshold: f64) -> PageCluster<'a> {
+    let risk = assess_risk(cluster, threshold);
+    let result = profile_row(&cluster.result, fields);
+    let steps = cluster
+        .steps
+        .iter()
+        .map(|step| PageStep {
+            method: &step.method,
+            params: step.params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+            after: (step.after != cluster.result).then(|| profile_row(&step.after, fields)),
+        })
+        .collect();
+    PageCluster {
+        id: &cluster.cluster_id,
+        level: risk_level(risk.score),
+        risk: risk.score,
+        why: risk.reasons,
+        p: cluster.min_probability,
+        members: cluster.profiles.iter().map(|p| profile_row(p, fields)).collect(),
+        survivor: cluster
+            .profiles
+            .iter()
+            .position(|p| p.user_id == cluster.survivor)
+            .unwrap_or(0),
+        reason: &cluster.survivor_reason,
+        steps,
+        golden: (cluster.golden != cluster.result && cluster.golden != Profile::default())
+            .then(|| profile_row(&cluster.golden, fields)),
+        result,
+        lost: cluster
+            .lost
+            .iter()
+            .map(|l| (l.step, l.user_id.as_str(), l.field.as_str(), l.value.as_str(), l.kept.as_deref()))
+            .collect(),
+        warnings: cluster.warnings.iter().map(|w| (w.code.as_str(), w.message.as_str())).collect(),
+        evidence: cluster
+            .evidence
+            .iter()
+            .map(|pair| PageEvidence {
+                left: &pair.left,
+                right: &pair.right,
+                p: pair.probability,
+                w: pair.weight,
+                rules: &pair.rules,
+                f: pair
+                    .fields
+                    .iter()
+                    .map(|f| (f.comparison.as_str(), f.level.as_str(), f.weight))
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn profile_row<'a>(profile: &'a Profile, fields: &[String]) -> ProfileRow<'a> {
+    let mut row: ProfileRow = fields.iter().map(|field| profile.get(field)).collect();
+    while row.last().is_some_and(Option::is_none) {
+        row.pop();
+    }
+    row
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::synthetic::synthetic_plan;
+
+    #[test]
+    fn clusters_come_riskiest_first_and_rows_follow_the_field_order() {
+        let mut plan = synthetic_plan(60, 3);
+        plan.clusters[0].profiles[0].extra.insert("card_level".into(), "gold".into());
+        let data = page_data(&plan);
+        assert_eq!(data.clusters.len(), 60);
+        assert!(data.clusters.windows(2).all(|w| w[0].risk >= w[1].risk));
+        assert_eq!(data.fields.last().map(String::as_str), Some("card_level"));
+        let first = data.clusters.iter().find(|c| c.id == plan.clusters[0].cluster_id).unwrap();
+        assert_eq!(first.members[0].last(), Some(&Some("gold")));
+        assert_eq!(first.members[0][0], Some(plan.clusters[0].profiles[0].user_id.as_str()));
+        // The last step's profile is the result, so it is not repeated.
+        assert!(data.clusters.iter().all(|c| c.steps.last().unwrap().after.is_none()));
+    }
+
+    #[test]
+    fn warning_codes_count_clusters_not_warnings() {
+        let mut plan = synthetic_plan(5, 1);
+        for cluster in &mut plan.clusters {
+            cluster.warnings.clear();
+        }
+        let twice = crate::plan::Warning { code: "lost_phone".into(), message: String::new() };
+        plan.clusters[0].warnings = vec![twice.clone(), twice];
+        assert_eq!(warning_code_counts(&plan), BTreeMap::from([("lost_phone".to_string(), 1)]));
+    }
+}
