@@ -293,7 +293,10 @@ mod tests {
         let pretty = std::fs::read_to_string(&path).unwrap();
 
         std::fs::write(&path, serde_json::to_string(&plan).unwrap()).unwrap();
-        assert!(MergePlan::read(dir.path()).is_ok(), "whitespace is not content");
+        assert!(
+            MergePlan::read(dir.path()).is_ok(),
+            "whitespace is not content"
+        );
 
         let survivor = &plan.clusters[0].survivor;
         let edited = pretty.replacen(
@@ -304,6 +307,11 @@ mod tests {
         assert_ne!(edited, pretty);
         std::fs::write(&path, edited).unwrap();
         let error = MergePlan::read(dir.path()).unwrap_err();
-        assert!(error.to_string().contains("was changed after it was written"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("was changed after it was written"),
+            "{error}"
+        );
     }
 }

@@ -21,13 +21,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use axum::Json;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::decisions::{ClusterDecision, DECISIONS_FILE, Decision, Decisions, SCHEMA_VERSION};
@@ -131,14 +131,20 @@ impl ReviewSession {
     fn lock(&self) -> std::sync::MutexGuard<'_, Decisions> {
         // A panic while holding the lock leaves the last saved state, which
         // is still consistent: keep serving it.
-        self.decisions.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.decisions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 /// The decisions in `DIR/decisions.json` if it was made on this plan, else
 /// an empty set; an existing file made on another plan is an error, since
 /// writing over it would lose another review.
-pub fn load_or_start_decisions(dir: &Path, plan: &MergePlan, reviewer: Option<&str>) -> Result<Decisions> {
+pub fn load_or_start_decisions(
+    dir: &Path,
+    plan: &MergePlan,
+    reviewer: Option<&str>,
+) -> Result<Decisions> {
     let path = dir.join(DECISIONS_FILE);
     let mut decisions = if path.exists() {
         let existing = Decisions::read(dir)?;
@@ -208,7 +214,11 @@ pub fn apply_updates(
                 if !unchanged {
                     decisions.clusters.insert(
                         update.cluster_id.clone(),
-                        ClusterDecision { decision, decided_at: now.to_string(), note: None },
+                        ClusterDecision {
+                            decision,
+                            decided_at: now.to_string(),
+                            note: None,
+                        },
                     );
                 }
             }
@@ -269,19 +279,30 @@ pub fn router(session: Arc<ReviewSession>, bound: SocketAddr) -> Router {
         .with_state(session)
 }
 
-async fn guard_host(State(allowed): State<Arc<Vec<String>>>, request: Request, next: Next) -> Response {
+async fn guard_host(
+    State(allowed): State<Arc<Vec<String>>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let host = request
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
     if !allowed.iter().any(|a| a == host) {
-        return (StatusCode::FORBIDDEN, "sailmerge review answers only on its loopback address").into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            "sailmerge review answers only on its loopback address",
+        )
+            .into_response();
     }
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }
@@ -300,11 +321,20 @@ async fn post_decisions(
 ) -> Result<Json<SaveReceipt>, (StatusCode, String)> {
     let result = tokio::task::spawn_blocking(move || session.record(&body.updates))
         .await
-        .map_err(|error| (StatusCode::INTERNAL_SERVER_ERROR, format!("saving failed: {error}")))?;
+        .map_err(|error| {
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("saving failed: {error}"),
+            )
+        })?;
     match result {
         Ok(receipt) => Ok(Json(receipt)),
-        Err(error @ RecordError::UnknownClusters(_)) => Err((StatusCode::UNPROCESSABLE_ENTITY, error.to_string())),
-        Err(RecordError::Write(error)) => Err((StatusCode::INTERNAL_SERVER_ERROR, format!("{error:#}"))),
+        Err(error @ RecordError::UnknownClusters(_)) => {
+            Err((StatusCode::UNPROCESSABLE_ENTITY, error.to_string()))
+        }
+        Err(RecordError::Write(error)) => {
+            Err((StatusCode::INTERNAL_SERVER_ERROR, format!("{error:#}")))
+        }
     }
 }
 
@@ -315,7 +345,9 @@ pub async fn serve(
     session: Arc<ReviewSession>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let bound = listener.local_addr().context("cannot read the address the server bound")?;
+    let bound = listener
+        .local_addr()
+        .context("cannot read the address the server bound")?;
     let app = router(session, bound);
     let stopping = Arc::new(tokio::sync::Notify::new());
     let notify = stopping.clone();
@@ -371,7 +403,10 @@ mod tests {
     }
 
     fn update(id: &str, decision: Option<Decision>) -> DecisionUpdate {
-        DecisionUpdate { cluster_id: id.into(), decision }
+        DecisionUpdate {
+            cluster_id: id.into(),
+            decision,
+        }
     }
 
     fn known(ids: &[&str]) -> HashSet<String> {
@@ -382,10 +417,25 @@ mod tests {
     fn updates_set_change_and_clear_decisions() {
         let mut decisions = empty("h");
         let ids = known(&["a", "b"]);
-        apply_updates(&mut decisions, &[update("a", Some(Decision::Approve)), update("b", Some(Decision::Reject))], &ids, "T1").unwrap();
+        apply_updates(
+            &mut decisions,
+            &[
+                update("a", Some(Decision::Approve)),
+                update("b", Some(Decision::Reject)),
+            ],
+            &ids,
+            "T1",
+        )
+        .unwrap();
         assert!(decisions.is_approved("a"));
         assert_eq!(decisions.clusters["b"].decision, Decision::Reject);
-        apply_updates(&mut decisions, &[update("a", Some(Decision::Approve)), update("b", None)], &ids, "T2").unwrap();
+        apply_updates(
+            &mut decisions,
+            &[update("a", Some(Decision::Approve)), update("b", None)],
+            &ids,
+            "T2",
+        )
+        .unwrap();
         // Re-approving keeps the time of the first approval.
         assert_eq!(decisions.clusters["a"].decided_at, "T1");
         assert!(!decisions.clusters.contains_key("b"));
@@ -397,7 +447,10 @@ mod tests {
         let mut decisions = empty("h");
         let error = apply_updates(
             &mut decisions,
-            &[update("a", Some(Decision::Approve)), update("<zz>", Some(Decision::Approve))],
+            &[
+                update("a", Some(Decision::Approve)),
+                update("<zz>", Some(Decision::Approve)),
+            ],
             &known(&["a"]),
             "T",
         )
@@ -421,7 +474,9 @@ mod tests {
         plan.write(dir.path()).unwrap();
         let first = &plan.clusters[0].cluster_id;
         let session = ReviewSession::open(dir.path(), Some("Аудитор")).unwrap();
-        let receipt = session.record(&[update(first, Some(Decision::Approve))]).unwrap();
+        let receipt = session
+            .record(&[update(first, Some(Decision::Approve))])
+            .unwrap();
         assert_eq!((receipt.approved, receipt.rejected), (1, 0));
         let on_disk = Decisions::read(dir.path()).unwrap();
         assert_eq!(on_disk.plan_hash, plan.plan_hash);
@@ -441,12 +496,21 @@ mod tests {
         let mut other = empty("another-plan");
         other.clusters.insert(
             "c000001".into(),
-            ClusterDecision { decision: Decision::Approve, decided_at: "T".into(), note: None },
+            ClusterDecision {
+                decision: Decision::Approve,
+                decided_at: "T".into(),
+                note: None,
+            },
         );
         other.write(dir.path()).unwrap();
         let before = std::fs::read(dir.path().join(DECISIONS_FILE)).unwrap();
-        let error = ReviewSession::open(dir.path(), None).err().expect("must refuse");
+        let error = ReviewSession::open(dir.path(), None)
+            .err()
+            .expect("must refuse");
         assert!(format!("{error:#}").contains("another plan"), "{error:#}");
-        assert_eq!(std::fs::read(dir.path().join(DECISIONS_FILE)).unwrap(), before);
+        assert_eq!(
+            std::fs::read(dir.path().join(DECISIONS_FILE)).unwrap(),
+            before
+        );
     }
 }

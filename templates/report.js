@@ -186,14 +186,12 @@
         h('button', { type: 'button', class: 'button subtle clear', 'data-action': 'clear', hidden: true }, 'Undo'))));
     if (cluster.why.length) card.append(h('p', { class: 'why' }, h('b', null, 'Why check it: '), cluster.why.join('; ') + '.'));
 
-    const left = h('div', null, h('h3', null, 'Profiles side by side'), membersTable(cluster),
-      h('p', { class: 'muted' }, 'Survivor ', h('code', null, cluster.members[cluster.survivor][0]), ': ', cluster.reason || 'chosen by the planner'));
-    const right = h('div', null, h('h3', null, 'Why they were linked'), evidence(cluster));
-    card.append(h('div', { class: 'columns' }, left, right));
-
-    card.append(h('h3', null, 'Planned calls, in order'), stepsList(cluster));
+    card.append(h('h3', null, 'Profiles side by side'), membersTable(cluster),
+      h('p', { class: 'survivor-note muted' }, 'Survivor ', h('code', null, survivor[0]), ': ', cluster.reason || 'chosen by the planner', '.'));
+    const plan = h('div', null, h('h3', null, 'Planned calls, in order'), stepsList(cluster));
     const issues = issuesList(cluster);
-    if (issues) card.append(h('h3', null, 'Lost values and warnings'), issues);
+    if (issues) plan.append(h('h3', null, 'Lost values and warnings'), issues);
+    card.append(h('div', { class: 'columns' }, h('div', null, h('h3', null, 'Why they were linked'), evidence(cluster)), plan));
     updateCardDecision(card, cluster.id);
     return card;
   }
@@ -214,13 +212,16 @@
       const result = valueOf(cluster.result, field);
       const golden = cluster.golden ? valueOf(cluster.golden, field) : null;
       if (values.every((v) => v === null) && result === null && golden === null) continue;
+      // Points are added up by the merge, so differing balances are expected.
+      const compared = field !== 'points';
       const distinct = new Set(values.filter((v) => v !== null));
-      const tr = h('tr', { class: distinct.size > 1 ? 'differs' : null }, h('th', null, label(field)));
+      const tr = h('tr', { class: compared && distinct.size > 1 ? 'differs' : null }, h('th', null, label(field)));
       values.forEach((value, index) => {
         const userId = cluster.members[index][0];
         const isLost = value !== null && lost.has(userId + '\u0000' + field + '\u0000' + value);
+        const differs = compared && value !== null && distinct.size > 1 && value !== result;
         tr.append(h('td', {
-          class: 'member' + (value === null ? ' empty' : '') + (isLost ? ' lost' : ''),
+          class: 'member' + (value === null ? ' empty' : '') + (differs ? ' differs' : '') + (isLost ? ' lost' : ''),
           title: isLost ? 'This value will be lost' : null,
         }, display(field, value)));
       });
@@ -249,19 +250,23 @@
 
   function pairEvidence(pair) {
     const fieldSum = pair.f.reduce((sum, f) => sum + f[2], 0);
-    const rest = pair.w - fieldSum;
-    const rows = pair.f.map((f) => [label(f[0]), f[1], f[2]]);
-    if (Math.abs(rest) >= 0.005) rows.push(['Prior and other terms', '', rest]);
-    const scale = Math.max(1, ...rows.map((r) => Math.abs(r[2])));
+    // The total includes the prior (the base rate of matches among candidate
+    // pairs); it is shown as its own row, without a bar, so that it does not
+    // dwarf the comparisons.
+    const prior = pair.w - fieldSum;
+    const scale = Math.max(1, ...pair.f.map((f) => Math.abs(f[2])));
     const body = h('tbody');
-    for (const [name, level, weight] of rows) {
+    for (const [comparison, level, weight] of pair.f) {
       const bar = h('span', { class: weight >= 0 ? 'positive' : 'negative' });
       const width = (Math.abs(weight) / scale) * 50;
       bar.style.width = width + '%';
       bar.style.left = (weight >= 0 ? 50 : 50 - width) + '%';
-      body.append(h('tr', null, h('td', null, name), h('td', null, h('code', null, level)),
+      body.append(h('tr', null, h('td', null, label(comparison)), h('td', null, h('code', null, level)),
         h('td', null, h('div', { class: 'weight-bar', title: signed(weight) + ' bits' }, bar)),
         h('td', { class: 'num' }, signed(weight))));
+    }
+    if (Math.abs(prior) >= 0.005) {
+      body.append(h('tr', { class: 'prior' }, h('td', null, 'Prior'), h('td', { class: 'muted' }, 'base rate'), h('td'), h('td', { class: 'num' }, signed(prior))));
     }
     body.append(h('tr', { class: 'total' }, h('td', null, 'Total'), h('td', null, 'p = ' + formatP(pair.p)), h('td'), h('td', { class: 'num' }, signed(pair.w))));
     return h('div', { class: 'evidence-pair' },

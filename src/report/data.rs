@@ -125,7 +125,11 @@ pub fn warning_code_counts(plan: &MergePlan) -> BTreeMap<String, u64> {
     counts
 }
 
-fn page_cluster<'a>(cluster: &'a PlannedCluster, fields: &[String], threshold: f64) -> PageCluster<'a> {
+fn page_cluster<'a>(
+    cluster: &'a PlannedCluster,
+    fields: &[String],
+    threshold: f64,
+) -> PageCluster<'a> {
     let risk = assess_risk(cluster, threshold);
     let result = profile_row(&cluster.result, fields);
     let steps = cluster
@@ -133,7 +137,11 @@ fn page_cluster<'a>(cluster: &'a PlannedCluster, fields: &[String], threshold: f
         .iter()
         .map(|step| PageStep {
             method: &step.method,
-            params: step.params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+            params: step
+                .params
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect(),
             after: (step.after != cluster.result).then(|| profile_row(&step.after, fields)),
         })
         .collect();
@@ -143,7 +151,11 @@ fn page_cluster<'a>(cluster: &'a PlannedCluster, fields: &[String], threshold: f
         risk: risk.score,
         why: risk.reasons,
         p: cluster.min_probability,
-        members: cluster.profiles.iter().map(|p| profile_row(p, fields)).collect(),
+        members: cluster
+            .profiles
+            .iter()
+            .map(|p| profile_row(p, fields))
+            .collect(),
         survivor: cluster
             .profiles
             .iter()
@@ -157,9 +169,21 @@ fn page_cluster<'a>(cluster: &'a PlannedCluster, fields: &[String], threshold: f
         lost: cluster
             .lost
             .iter()
-            .map(|l| (l.step, l.user_id.as_str(), l.field.as_str(), l.value.as_str(), l.kept.as_deref()))
+            .map(|l| {
+                (
+                    l.step,
+                    l.user_id.as_str(),
+                    l.field.as_str(),
+                    l.value.as_str(),
+                    l.kept.as_deref(),
+                )
+            })
             .collect(),
-        warnings: cluster.warnings.iter().map(|w| (w.code.as_str(), w.message.as_str())).collect(),
+        warnings: cluster
+            .warnings
+            .iter()
+            .map(|w| (w.code.as_str(), w.message.as_str()))
+            .collect(),
         evidence: cluster
             .evidence
             .iter()
@@ -195,16 +219,29 @@ mod tests {
     #[test]
     fn clusters_come_riskiest_first_and_rows_follow_the_field_order() {
         let mut plan = synthetic_plan(60, 3);
-        plan.clusters[0].profiles[0].extra.insert("card_level".into(), "gold".into());
+        plan.clusters[0].profiles[0]
+            .extra
+            .insert("card_level".into(), "gold".into());
         let data = page_data(&plan);
         assert_eq!(data.clusters.len(), 60);
         assert!(data.clusters.windows(2).all(|w| w[0].risk >= w[1].risk));
         assert_eq!(data.fields.last().map(String::as_str), Some("card_level"));
-        let first = data.clusters.iter().find(|c| c.id == plan.clusters[0].cluster_id).unwrap();
+        let first = data
+            .clusters
+            .iter()
+            .find(|c| c.id == plan.clusters[0].cluster_id)
+            .unwrap();
         assert_eq!(first.members[0].last(), Some(&Some("gold")));
-        assert_eq!(first.members[0][0], Some(plan.clusters[0].profiles[0].user_id.as_str()));
+        assert_eq!(
+            first.members[0][0],
+            Some(plan.clusters[0].profiles[0].user_id.as_str())
+        );
         // The last step's profile is the result, so it is not repeated.
-        assert!(data.clusters.iter().all(|c| c.steps.last().unwrap().after.is_none()));
+        assert!(
+            data.clusters
+                .iter()
+                .all(|c| c.steps.last().unwrap().after.is_none())
+        );
     }
 
     #[test]
@@ -213,8 +250,14 @@ mod tests {
         for cluster in &mut plan.clusters {
             cluster.warnings.clear();
         }
-        let twice = crate::plan::Warning { code: "lost_phone".into(), message: String::new() };
+        let twice = crate::plan::Warning {
+            code: "lost_phone".into(),
+            message: String::new(),
+        };
         plan.clusters[0].warnings = vec![twice.clone(), twice];
-        assert_eq!(warning_code_counts(&plan), BTreeMap::from([("lost_phone".to_string(), 1)]));
+        assert_eq!(
+            warning_code_counts(&plan),
+            BTreeMap::from([("lost_phone".to_string(), 1)])
+        );
     }
 }

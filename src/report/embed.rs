@@ -70,7 +70,11 @@ mod base64_sha256 {
     pub fn encode(bytes: &[u8]) -> String {
         let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
         for chunk in bytes.chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
             let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
             for (position, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
                 if position <= chunk.len() {
@@ -102,7 +106,10 @@ mod base64_sha256 {
 
         #[test]
         fn hash_of_empty_script_is_the_known_value() {
-            assert_eq!(super::script_hash(""), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+            assert_eq!(
+                super::script_hash(""),
+                "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+            );
         }
     }
 }

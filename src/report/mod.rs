@@ -51,9 +51,8 @@ pub fn write_report(dir: &Path, plan: &MergePlan) -> Result<PathBuf> {
 pub fn render_report(plan: &MergePlan) -> Result<String> {
     let data = data::page_data(plan);
     let data_json = embed::embed_json(&data).context("cannot encode the plan for the report")?;
-    let risk_counts = ["high", "medium", "low"].map(|level| {
-        data.clusters.iter().filter(|c| c.level == level).count() as u64
-    });
+    let risk_counts = ["high", "medium", "low"]
+        .map(|level| data.clusters.iter().filter(|c| c.level == level).count() as u64);
     let page = ReportPage {
         title: format!(
             "sailmerge review — {} clusters — plan {}",
@@ -140,45 +139,77 @@ struct Section {
 
 impl Section {
     fn new(title: &'static str, value: &serde_json::Value) -> Section {
-        Section { title, rows: tables::flatten(value) }
+        Section {
+            title,
+            rows: tables::flatten(value),
+        }
     }
 }
 
 fn kpis(plan: &MergePlan, [high, medium, low]: [u64; 3]) -> Vec<Kpi> {
     let s = &plan.summary;
     let percent = |part: u64, whole: u64| {
-        if whole == 0 { String::new() } else { format!("{:.1}% of all", 100.0 * part as f64 / whole as f64) }
+        if whole == 0 {
+            String::new()
+        } else {
+            format!("{:.1}% of all", 100.0 * part as f64 / whole as f64)
+        }
     };
     vec![
-        Kpi { label: "Profiles read", value: group_thousands(s.profiles), note: format!("{} input files", plan.inputs.len()), tone: "" },
+        Kpi {
+            label: "Profiles read",
+            value: group_thousands(s.profiles),
+            note: format!("{} input files", plan.inputs.len()),
+            tone: "",
+        },
         Kpi {
             label: "Clusters to merge",
             value: group_thousands(s.clusters),
-            note: format!("{} profiles, {}", group_thousands(s.profiles_in_clusters), percent(s.profiles_in_clusters, s.profiles)),
+            note: format!(
+                "{} profiles, {}",
+                group_thousands(s.profiles_in_clusters),
+                percent(s.profiles_in_clusters, s.profiles)
+            ),
             tone: "",
         },
         Kpi {
             label: "Calls planned",
             value: group_thousands(s.merge_calls + s.update_calls),
-            note: format!("{} merges, {} updates", group_thousands(s.merge_calls), group_thousands(s.update_calls)),
+            note: format!(
+                "{} merges, {} updates",
+                group_thousands(s.merge_calls),
+                group_thousands(s.update_calls)
+            ),
             tone: "",
         },
         Kpi {
             label: "Clusters losing values",
             value: group_thousands(s.clusters_with_lost_values),
             note: "a phone, e-mail or name no profile keeps".to_string(),
-            tone: if s.clusters_with_lost_values > 0 { "warn" } else { "" },
+            tone: if s.clusters_with_lost_values > 0 {
+                "warn"
+            } else {
+                ""
+            },
         },
         Kpi {
             label: "Clusters with warnings",
             value: group_thousands(s.clusters_with_warnings),
             note: "filter by warning below".to_string(),
-            tone: if s.clusters_with_warnings > 0 { "warn" } else { "" },
+            tone: if s.clusters_with_warnings > 0 {
+                "warn"
+            } else {
+                ""
+            },
         },
         Kpi {
             label: "High risk",
             value: group_thousands(high),
-            note: format!("{} medium, {} low", group_thousands(medium), group_thousands(low)),
+            note: format!(
+                "{} medium, {} low",
+                group_thousands(medium),
+                group_thousands(low)
+            ),
             tone: if high > 0 { "danger" } else { "" },
         },
     ]
@@ -186,7 +217,12 @@ fn kpis(plan: &MergePlan, [high, medium, low]: [u64; 3]) -> Vec<Kpi> {
 
 /// Clusters by number of profiles, 2 to `LARGEST_SIZE_BAR`+.
 fn cluster_size_chart(plan: &MergePlan) -> BarChart {
-    let largest = plan.clusters.iter().map(|c| c.members.len()).max().unwrap_or(2);
+    let largest = plan
+        .clusters
+        .iter()
+        .map(|c| c.members.len())
+        .max()
+        .unwrap_or(2);
     let last = largest.clamp(2, LARGEST_SIZE_BAR);
     let mut counts = vec![0u64; last - 1];
     for cluster in &plan.clusters {
@@ -202,7 +238,11 @@ fn cluster_size_chart(plan: &MergePlan) -> BarChart {
             .map(|(index, count)| {
                 let size = index + 2;
                 Bar {
-                    label: if size == LARGEST_SIZE_BAR && largest > LARGEST_SIZE_BAR { format!("{size}+") } else { size.to_string() },
+                    label: if size == LARGEST_SIZE_BAR && largest > LARGEST_SIZE_BAR {
+                        format!("{size}+")
+                    } else {
+                        size.to_string()
+                    },
                     count,
                     accent: size >= 4,
                 }
@@ -225,13 +265,20 @@ fn score_chart(plan: &MergePlan) -> BarChart {
         .map(|index| {
             let bin = &bins[index];
             let width = bin.upper - bin.lower;
-            let inside = if width > 0.0 { ((threshold_weight - bin.lower) / width).clamp(0.0, 1.0) } else { 0.0 };
+            let inside = if width > 0.0 {
+                ((threshold_weight - bin.lower) / width).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
             index as f64 + inside
         })
         .or_else(|| (!bins.is_empty()).then_some(bins.len() as f64))
         .map(|position| Marker {
             position,
-            label: format!("threshold p = {} ({threshold_weight:.1} bits)", format_probability(threshold)),
+            label: format!(
+                "threshold p = {} ({threshold_weight:.1} bits)",
+                format_probability(threshold)
+            ),
         });
     BarChart {
         title: "Scored candidate pairs by match weight".to_string(),
@@ -250,7 +297,11 @@ fn score_chart(plan: &MergePlan) -> BarChart {
 }
 
 fn format_weight(weight: f64) -> String {
-    if weight.fract() == 0.0 { format!("{weight:.0}") } else { format!("{weight:.1}") }
+    if weight.fract() == 0.0 {
+        format!("{weight:.0}")
+    } else {
+        format!("{weight:.1}")
+    }
 }
 
 fn format_probability(probability: f64) -> String {
@@ -272,19 +323,28 @@ mod tests {
         let mut plan = synthetic::synthetic_plan(3, 1);
         plan.diagnostics.threshold = 0.8; // log2(0.8 / 0.2) = 2 bits
         plan.diagnostics.score_histogram = (0..4)
-            .map(|i| HistogramBin { lower: i as f64 * 2.0 - 3.0, upper: i as f64 * 2.0 - 1.0, count: 5 })
+            .map(|i| HistogramBin {
+                lower: i as f64 * 2.0 - 3.0,
+                upper: i as f64 * 2.0 - 1.0,
+                count: 5,
+            })
             .collect();
         let chart = score_chart(&plan);
         // Bins: [-3,-1) [-1,1) [1,3) [3,5): 2 bits is the middle of bin 2.
         assert!((chart.marker.unwrap().position - 2.5).abs() < 1e-9);
-        assert_eq!(chart.bars.iter().map(|b| b.accent).collect::<Vec<_>>(), [false, false, false, true]);
+        assert_eq!(
+            chart.bars.iter().map(|b| b.accent).collect::<Vec<_>>(),
+            [false, false, false, true]
+        );
     }
 
     #[test]
     fn size_chart_groups_the_largest_clusters() {
         let mut plan = synthetic::synthetic_plan(30, 2);
         let extra = plan.clusters[0].members[0].clone();
-        plan.clusters[0].members.extend(std::iter::repeat_n(extra, 40));
+        plan.clusters[0]
+            .members
+            .extend(std::iter::repeat_n(extra, 40));
         let chart = cluster_size_chart(&plan);
         assert_eq!(chart.bars.len(), LARGEST_SIZE_BAR - 1);
         assert_eq!(chart.bars.last().unwrap().label, "15+");

@@ -10,7 +10,7 @@
 //! - lost values (up to 20): identifiers (phone, e-mail, origin id) count
 //!   double, since losing one cuts a customer off from a channel;
 //! - conflicts (up to 20): comparisons that disagreed on a linking pair
-//!   (negative weight) and warnings whose code names a conflict.
+//!   (a weight of -1 bit or less) and warnings whose code names a conflict.
 //!
 //! The parts are pure functions of the cluster and the threshold, so the
 //! order is deterministic.
@@ -34,6 +34,9 @@ const LARGE_CLUSTER: usize = 8;
 const MANY_LOST: f64 = 4.0;
 /// Conflicts at which the conflict part is full.
 const MANY_CONFLICTS: f64 = 2.0;
+/// A comparison weighing at least this much against the match (2:1 odds)
+/// is a conflict; smaller negative weights are noise of the model.
+const CONFLICT_WEIGHT: f64 = -1.0;
 
 /// Score at or above which a cluster is shown as high risk.
 pub const HIGH_RISK: f64 = 50.0;
@@ -86,10 +89,15 @@ pub fn assess_risk(cluster: &PlannedCluster, threshold: f64) -> Risk {
     }
 
     let size = cluster.members.len();
-    let size_part = SIZE_POINTS * ((size.saturating_sub(2)) as f64 / (LARGE_CLUSTER - 2) as f64).min(1.0);
+    let size_part =
+        SIZE_POINTS * ((size.saturating_sub(2)) as f64 / (LARGE_CLUSTER - 2) as f64).min(1.0);
     parts.push((
         size_part,
-        if size >= 4 { format!("{size} profiles in one cluster") } else { String::new() },
+        if size >= 4 {
+            format!("{size} profiles in one cluster")
+        } else {
+            String::new()
+        },
     ));
 
     let weighted_lost: f64 = cluster
@@ -151,14 +159,14 @@ fn is_identifier(field: &str) -> bool {
     matches!(field, PHONE | EMAIL | ORIGIN_USER_ID)
 }
 
-/// What disagrees inside the cluster: comparisons with negative weight on a
-/// linking pair, and the subject of warnings coded `conflicting_*`.
+/// What disagrees inside the cluster: comparisons weighing against the match
+/// (at most `CONFLICT_WEIGHT`) on a linking pair, and the subject of warnings coded `conflicting_*`.
 fn conflicts(cluster: &PlannedCluster) -> BTreeSet<String> {
     let mut found: BTreeSet<String> = cluster
         .evidence
         .iter()
         .flat_map(|pair| &pair.fields)
-        .filter(|field| field.weight < 0.0)
+        .filter(|field| field.weight <= CONFLICT_WEIGHT)
         .map(|field| field.comparison.clone())
         .collect();
     for warning in &cluster.warnings {
@@ -183,7 +191,10 @@ mod tests {
             cluster_id: "c1".into(),
             profiles: members
                 .iter()
-                .map(|id| Profile { user_id: id.clone(), ..Profile::default() })
+                .map(|id| Profile {
+                    user_id: id.clone(),
+                    ..Profile::default()
+                })
                 .collect(),
             survivor: members[0].clone(),
             members,
@@ -199,7 +210,13 @@ mod tests {
     }
 
     fn lost(field: &str) -> LostValue {
-        LostValue { step: 1, user_id: "2".into(), field: field.into(), value: "x".into(), kept: None }
+        LostValue {
+            step: 1,
+            user_id: "2".into(),
+            field: field.into(),
+            value: "x".into(),
+            kept: None,
+        }
     }
 
     #[test]
@@ -214,7 +231,11 @@ mod tests {
     fn link_at_the_threshold_takes_the_whole_margin_part() {
         let risk = assess_risk(&cluster(2, 0.9), 0.9);
         assert_eq!(risk.score, MARGIN_POINTS);
-        assert!(risk.reasons[0].contains("only 0.0 bits"), "{:?}", risk.reasons);
+        assert!(
+            risk.reasons[0].contains("only 0.0 bits"),
+            "{:?}",
+            risk.reasons
+        );
         let below = assess_risk(&cluster(2, 0.5), 0.9);
         assert_eq!(below.score, MARGIN_POINTS);
         assert!(below.reasons[0].contains("below the threshold"));
@@ -232,7 +253,12 @@ mod tests {
         let base = assess_risk(&cluster(2, 0.9999), 0.9).score;
         let large = assess_risk(&cluster(8, 0.9999), 0.9);
         assert_eq!(large.score - base, SIZE_POINTS);
-        assert!(large.reasons.iter().any(|r| r == "8 profiles in one cluster"));
+        assert!(
+            large
+                .reasons
+                .iter()
+                .any(|r| r == "8 profiles in one cluster")
+        );
 
         let mut with_lost = cluster(2, 0.9999);
         with_lost.lost = vec![lost("first_name")];
@@ -248,9 +274,24 @@ mod tests {
             rules: vec![],
             weight: 10.0,
             probability: 0.9999,
-            fields: vec![FieldEvidence { comparison: "birth_date".into(), level: "different".into(), weight: -3.0 }],
+            fields: vec![
+                FieldEvidence {
+                    comparison: "birth_date".into(),
+                    level: "different".into(),
+                    weight: -3.0,
+                },
+                // Slightly negative is model noise, not a conflict.
+                FieldEvidence {
+                    comparison: "sex".into(),
+                    level: "missing".into(),
+                    weight: -0.5,
+                },
+            ],
         }];
-        conflicting.warnings = vec![Warning { code: "conflicting_birth_date".into(), message: String::new() }];
+        conflicting.warnings = vec![Warning {
+            code: "conflicting_birth_date".into(),
+            message: String::new(),
+        }];
         let risk = assess_risk(&conflicting, 0.9);
         // One subject, counted once, whether seen in evidence or warnings.
         assert_eq!(risk.score - base, CONFLICT_POINTS / 2.0);
@@ -262,8 +303,14 @@ mod tests {
         let mut worst = cluster(30, 0.1);
         worst.lost = (0..10).map(|_| lost("email")).collect();
         worst.warnings = vec![
-            Warning { code: "conflicting_sex".into(), message: String::new() },
-            Warning { code: "conflicting_birth_date".into(), message: String::new() },
+            Warning {
+                code: "conflicting_sex".into(),
+                message: String::new(),
+            },
+            Warning {
+                code: "conflicting_birth_date".into(),
+                message: String::new(),
+            },
         ];
         let risk = assess_risk(&worst, 0.9);
         assert_eq!(risk.score, 100.0);

@@ -83,7 +83,11 @@ pub fn render_bar_chart(chart: &BarChart) -> String {
         return svg;
     }
     let height_of = |count: u64| {
-        if chart.log_scale { (1.0 + count as f64).log10() } else { count as f64 }
+        if chart.log_scale {
+            (1.0 + count as f64).log10()
+        } else {
+            count as f64
+        }
     };
     let max_count = chart.bars.iter().map(|b| b.count).max().unwrap_or(0);
     let max_height = height_of(max_count).max(f64::MIN_POSITIVE);
@@ -169,7 +173,11 @@ mod tests {
     use super::*;
 
     fn bar(label: &str, count: u64) -> Bar {
-        Bar { label: label.into(), count, accent: false }
+        Bar {
+            label: label.into(),
+            count,
+            accent: false,
+        }
     }
 
     fn chart(bars: Vec<Bar>) -> BarChart {
@@ -187,7 +195,9 @@ mod tests {
             .skip(1)
             .map(|rect| {
                 let start = rect.find("height=\"").unwrap() + 8;
-                rect[start..start + rect[start..].find('"').unwrap()].parse().unwrap()
+                rect[start..start + rect[start..].find('"').unwrap()]
+                    .parse()
+                    .unwrap()
             })
             .collect()
     }
@@ -217,7 +227,10 @@ mod tests {
     fn labels_are_escaped() {
         let mut hostile = chart(vec![bar("<script>", 1)]);
         hostile.title = "a & b".into();
-        hostile.marker = Some(Marker { position: 0.5, label: "\"quoted\"".into() });
+        hostile.marker = Some(Marker {
+            position: 0.5,
+            label: "\"quoted\"".into(),
+        });
         let svg = render_bar_chart(&hostile);
         assert!(!svg.contains("<script>"));
         assert!(svg.contains("&lt;script&gt;"));
@@ -228,10 +241,16 @@ mod tests {
     #[test]
     fn marker_sits_at_its_fractional_position() {
         let mut marked = chart(vec![bar("a", 1), bar("b", 1), bar("c", 1), bar("d", 1)]);
-        marked.marker = Some(Marker { position: 2.5, label: "threshold".into() });
+        marked.marker = Some(Marker {
+            position: 2.5,
+            label: "threshold".into(),
+        });
         let svg = render_bar_chart(&marked);
         let slot = (WIDTH - LEFT - RIGHT) / 4.0;
-        assert!(svg.contains(&format!(r#"<line class="marker" x1="{:.2}""#, LEFT + slot * 2.5)));
+        assert!(svg.contains(&format!(
+            r#"<line class="marker" x1="{:.2}""#,
+            LEFT + slot * 2.5
+        )));
     }
 
     #[test]

@@ -177,7 +177,11 @@ pub fn synthetic_plan(cluster_count: usize, seed: u64) -> MergePlan {
     plan
 }
 
-fn synthetic_cluster(rng: &mut ChaCha8Rng, cluster_id: String, next_user_id: &mut u64) -> PlannedCluster {
+fn synthetic_cluster(
+    rng: &mut ChaCha8Rng,
+    cluster_id: String,
+    next_user_id: &mut u64,
+) -> PlannedCluster {
     let size = match rng.random_range(0..100) {
         0..70 => 2,
         70..88 => 3,
@@ -193,7 +197,11 @@ fn synthetic_cluster(rng: &mut ChaCha8Rng, cluster_id: String, next_user_id: &mu
         })
         .collect();
     // The profile with the most history survives: the one registered first.
-    profiles.sort_by(|a, b| a.register_date.cmp(&b.register_date).then(a.user_id.cmp(&b.user_id)));
+    profiles.sort_by(|a, b| {
+        a.register_date
+            .cmp(&b.register_date)
+            .then(a.user_id.cmp(&b.user_id))
+    });
     let survivor = profiles[0].clone();
     let members: Vec<String> = profiles.iter().map(|p| p.user_id.clone()).collect();
 
@@ -235,7 +243,11 @@ fn synthetic_cluster(rng: &mut ChaCha8Rng, cluster_id: String, next_user_id: &mu
         .map(|(position, profile)| {
             // A spanning chain: each profile linked to the one before it,
             // or to the survivor, as a real clustering would find them.
-            let anchor = if position > 0 && rng.random_bool(0.5) { &profiles[position] } else { &profiles[0] };
+            let anchor = if position > 0 && rng.random_bool(0.5) {
+                &profiles[position]
+            } else {
+                &profiles[0]
+            };
             synthetic_evidence(rng, anchor, profile)
         })
         .collect();
@@ -271,8 +283,16 @@ fn synthetic_person(rng: &mut ChaCha8Rng) -> Person {
     };
     Person {
         first_names,
-        middle_name: if female { female_patronymic } else { male_patronymic },
-        last_name: if female { format!("{surname}а") } else { surname.to_string() },
+        middle_name: if female {
+            female_patronymic
+        } else {
+            male_patronymic
+        },
+        last_name: if female {
+            format!("{surname}а")
+        } else {
+            surname.to_string()
+        },
         latin,
         sex: if female { "2" } else { "1" },
         birth_date: format!(
@@ -299,7 +319,12 @@ fn synthetic_variant(rng: &mut ChaCha8Rng, person: &Person, user_id: String) -> 
         _ => None,
     };
     let email = match rng.random_range(0..10) {
-        0..4 => Some(format!("{}.{}@{}", person.latin, person.birth_date[..4].to_string(), MAIL_DOMAINS[0])),
+        0..4 => Some(format!(
+            "{}.{}@{}",
+            person.latin,
+            &person.birth_date[..4],
+            MAIL_DOMAINS[0]
+        )),
         4..7 => Some(format!(
             "{}{}@{}",
             person.latin,
@@ -340,7 +365,8 @@ fn synthetic_variant(rng: &mut ChaCha8Rng, person: &Person, user_id: String) -> 
 /// assumptions for what the documentation leaves open.
 fn simulate_merge(to: &Profile, from: &Profile) -> Profile {
     let to_wins = |to: &Option<String>, from: &Option<String>| to.clone().or_else(|| from.clone());
-    let from_wins = |to: &Option<String>, from: &Option<String>| from.clone().or_else(|| to.clone());
+    let from_wins =
+        |to: &Option<String>, from: &Option<String>| from.clone().or_else(|| to.clone());
     let points = match (to.points.as_deref(), from.points.as_deref()) {
         (Some(a), Some(b)) => match (a.parse::<i64>(), b.parse::<i64>()) {
             (Ok(a), Ok(b)) => Some((a + b).to_string()),
@@ -370,14 +396,32 @@ fn simulate_merge(to: &Profile, from: &Profile) -> Profile {
     }
 }
 
-const COMPARED_FIELDS: [&str; 7] = [PHONE, EMAIL, FIRST_NAME, MIDDLE_NAME, LAST_NAME, BIRTH_DATE, SEX];
-const LOSABLE_FIELDS: [&str; 7] = [ORIGIN_USER_ID, PHONE, EMAIL, FIRST_NAME, MIDDLE_NAME, LAST_NAME, BIRTH_DATE];
+const COMPARED_FIELDS: [&str; 7] = [
+    PHONE,
+    EMAIL,
+    FIRST_NAME,
+    MIDDLE_NAME,
+    LAST_NAME,
+    BIRTH_DATE,
+    SEX,
+];
+const LOSABLE_FIELDS: [&str; 7] = [
+    ORIGIN_USER_ID,
+    PHONE,
+    EMAIL,
+    FIRST_NAME,
+    MIDDLE_NAME,
+    LAST_NAME,
+    BIRTH_DATE,
+];
 
 fn lost_values(profiles: &[Profile], steps: &[Step], result: &Profile) -> Vec<LostValue> {
     let mut lost = Vec::new();
     for (position, profile) in profiles.iter().enumerate() {
         for field in LOSABLE_FIELDS {
-            let Some(value) = profile.get(field) else { continue };
+            let Some(value) = profile.get(field) else {
+                continue;
+            };
             if result.get(field) == Some(value) {
                 continue;
             }
@@ -408,20 +452,31 @@ fn synthetic_evidence(rng: &mut ChaCha8Rng, left: &Profile, right: &Profile) -> 
     for comparison in COMPARED_FIELDS {
         let (level, weight) = match (left.get(comparison), right.get(comparison)) {
             (Some(a), Some(b)) if a == b => ("exact", exact_weight(comparison)),
-            (Some(a), Some(b)) if comparison == FIRST_NAME && a.chars().next() == b.chars().next() => {
+            (Some(a), Some(b))
+                if comparison == FIRST_NAME && a.chars().next() == b.chars().next() =>
+            {
                 ("diminutive", 2.1)
             }
-            (Some(a), Some(b)) if comparison == EMAIL && a.split('@').next() == b.split('@').next() => {
+            (Some(a), Some(b))
+                if comparison == EMAIL && a.split('@').next() == b.split('@').next() =>
+            {
                 ("same_local_part", 6.4)
             }
-            (Some(a), Some(b)) if comparison == BIRTH_DATE && a[..4] == b[..4] => ("same_year", 1.2),
+            (Some(a), Some(b)) if comparison == BIRTH_DATE && a[..4] == b[..4] => {
+                ("same_year", 1.2)
+            }
             (Some(_), Some(_)) => ("different", -exact_weight(comparison) * 0.6),
             _ => ("missing", 0.0),
         };
         fields.push(FieldEvidence {
             comparison: comparison.to_string(),
             level: level.to_string(),
-            weight: round2(weight + rng.random_range(-0.3..0.3)),
+            // Estimated weights differ a little from the textbook ones.
+            weight: if level == "missing" {
+                0.0
+            } else {
+                round2(weight + rng.random_range(-0.3..0.3))
+            },
         });
     }
     let mut weight = PRIOR_WEIGHT + fields.iter().map(|f| f.weight).sum::<f64>();
@@ -432,7 +487,10 @@ fn synthetic_evidence(rng: &mut ChaCha8Rng, left: &Profile, right: &Profile) -> 
     if left.email.is_some() && left.email == right.email {
         rules.push("email_mailbox".to_string());
     }
-    if left.last_name.is_some() && left.last_name == right.last_name && left.birth_date == right.birth_date {
+    if left.last_name.is_some()
+        && left.last_name == right.last_name
+        && left.birth_date == right.birth_date
+    {
         rules.push("last_name+birth_date".to_string());
     }
     if rules.is_empty() {
@@ -510,13 +568,19 @@ fn synthetic_warnings(
             _ => {}
         }
     }
-    let mut birth_dates: Vec<&str> = profiles.iter().filter_map(|p| p.birth_date.as_deref()).collect();
+    let mut birth_dates: Vec<&str> = profiles
+        .iter()
+        .filter_map(|p| p.birth_date.as_deref())
+        .collect();
     birth_dates.sort_unstable();
     birth_dates.dedup();
     if birth_dates.len() > 1 {
         warnings.push(Warning {
             code: "conflicting_birth_date".into(),
-            message: format!("The profiles state different birth dates: {}.", birth_dates.join(", ")),
+            message: format!(
+                "The profiles state different birth dates: {}.",
+                birth_dates.join(", ")
+            ),
         });
     }
     if min_probability < 0.97 {
@@ -530,7 +594,10 @@ fn synthetic_warnings(
     if profiles.len() >= 6 {
         warnings.push(Warning {
             code: "large_cluster".into(),
-            message: format!("{} profiles in one cluster: check that they are one person.", profiles.len()),
+            message: format!(
+                "{} profiles in one cluster: check that they are one person.",
+                profiles.len()
+            ),
         });
     }
     if golden != result {
@@ -548,7 +615,8 @@ fn synthetic_diagnostics(rng: &mut ChaCha8Rng, profiles_in_clusters: u64) -> Dia
         .map(|lower| {
             let centre = lower as f64 + 0.5;
             let non_matches = 40_000.0 * (-(centre + 12.0).powi(2) / 30.0).exp();
-            let matches = profiles_in_clusters as f64 * 0.4 * (-(centre - 14.0).powi(2) / 40.0).exp();
+            let matches =
+                profiles_in_clusters as f64 * 0.4 * (-(centre - 14.0).powi(2) / 40.0).exp();
             HistogramBin {
                 lower: lower as f64,
                 upper: lower as f64 + 1.0,
@@ -604,7 +672,11 @@ mod tests {
         for cluster in &plan.clusters {
             assert!(cluster.members.len() >= 2);
             assert_eq!(cluster.members[0], cluster.survivor);
-            let merges = cluster.steps.iter().filter(|s| s.method == METHOD_MERGE).count();
+            let merges = cluster
+                .steps
+                .iter()
+                .filter(|s| s.method == METHOD_MERGE)
+                .count();
             assert_eq!(merges, cluster.members.len() - 1);
             assert_eq!(&cluster.steps.last().unwrap().after, &cluster.result);
             assert_eq!(cluster.evidence.len(), cluster.members.len() - 1);

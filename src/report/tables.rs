@@ -43,7 +43,10 @@ fn flatten_into(rows: &mut Vec<Row>, prefix: &str, value: &Value) {
         Value::Array(items) if items.iter().all(is_scalar) => {
             if !items.is_empty() {
                 let joined: Vec<String> = items.iter().map(scalar_text).collect();
-                rows.push(Row { key: prefix.to_string(), value: joined.join(", ") });
+                rows.push(Row {
+                    key: prefix.to_string(),
+                    value: joined.join(", "),
+                });
             }
         }
         Value::Array(items) => {
@@ -51,12 +54,19 @@ fn flatten_into(rows: &mut Vec<Row>, prefix: &str, value: &Value) {
                 flatten_into(rows, &join_key(prefix, &(index + 1).to_string()), inner);
             }
         }
-        scalar => rows.push(Row { key: prefix.to_string(), value: scalar_text(scalar) }),
+        scalar => rows.push(Row {
+            key: prefix.to_string(),
+            value: scalar_text(scalar),
+        }),
     }
 }
 
 fn join_key(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() { key.to_string() } else { format!("{prefix} · {key}") }
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix} · {key}")
+    }
 }
 
 /// `phones_invalid` → `phones invalid`; other keys (rule names such as
@@ -93,7 +103,9 @@ mod tests {
     use serde_json::json;
 
     fn pairs(rows: &[Row]) -> Vec<(&str, &str)> {
-        rows.iter().map(|r| (r.key.as_str(), r.value.as_str())).collect()
+        rows.iter()
+            .map(|r| (r.key.as_str(), r.value.as_str()))
+            .collect()
     }
 
     #[test]
@@ -124,7 +136,11 @@ mod tests {
         }));
         assert_eq!(
             pairs(&rows),
-            vec![("rules", "phone, email"), ("blocks · 1 · size", "3"), ("blocks · 2 · size", "1.5")]
+            vec![
+                ("rules", "phone, email"),
+                ("blocks · 1 · size", "3"),
+                ("blocks · 2 · size", "1.5")
+            ]
         );
     }
 

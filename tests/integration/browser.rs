@@ -49,7 +49,11 @@ struct Browser {
 
 impl Browser {
     async fn start() -> Browser {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let chromedriver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -76,20 +80,27 @@ impl Browser {
         let webdriver = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         let client = loop {
-            let attempt = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(capabilities.clone())
-                .connect(&webdriver)
-                .await;
+            let attempt =
+                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                    .capabilities(capabilities.clone())
+                    .connect(&webdriver)
+                    .await;
             match attempt {
                 Ok(client) => break client,
                 Err(error) if Instant::now() < deadline => {
                     let _ = error;
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
-                Err(error) => panic!("cannot start a Chromium session through chromedriver: {error}"),
+                Err(error) => {
+                    panic!("cannot start a Chromium session through chromedriver: {error}")
+                }
             }
         };
-        Browser { client, chromedriver, _profile: profile }
+        Browser {
+            client,
+            chromedriver,
+            _profile: profile,
+        }
     }
 
     async fn close(mut self) {
@@ -126,7 +137,10 @@ async fn wait_for_cards(client: &Client, expected: usize) {
         if count == expected {
             return;
         }
-        assert!(Instant::now() < deadline, "expected {expected} cards, have {count}");
+        assert!(
+            Instant::now() < deadline,
+            "expected {expected} cards, have {count}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -141,22 +155,59 @@ async fn click(client: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
 }
 
+/// Screenshots one card whole: a tall window, the card scrolled to just
+/// below the sticky toolbar.
+async fn screenshot_card(client: &Client, cluster_id: &str, file: &str) {
+    client.set_window_size(1400, 2400).await.unwrap();
+    let selector = format!("[data-cluster-id=\"{cluster_id}\"]");
+    client
+        .execute(
+            "const card = document.querySelector(arguments[0]); \
+             const toolbar = document.getElementById('toolbar').getBoundingClientRect().height; \
+             window.scrollTo(0, card.getBoundingClientRect().top + window.scrollY - toolbar - 12);",
+            vec![json!(selector)],
+        )
+        .await
+        .unwrap();
+    let card = client.find(Locator::Css(&selector)).await.unwrap();
+    std::fs::write(
+        screenshot_dir().join(file),
+        card.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    client.set_window_size(1400, 1000).await.unwrap();
+}
+
 async fn no_alert(client: &Client) {
-    assert!(client.get_alert_text().await.is_err(), "an alert fired: data ran as code");
+    assert!(
+        client.get_alert_text().await.is_err(),
+        "an alert fired: data ran as code"
+    );
 }
 
 fn wait_for_decisions(dir: &Path, expected: &Decisions, reviewer: &str) -> Decisions {
-    let want: Vec<(String, Decision)> = expected.clusters.iter().map(|(id, d)| (id.clone(), d.decision)).collect();
+    let want: Vec<(String, Decision)> = expected
+        .clusters
+        .iter()
+        .map(|(id, d)| (id.clone(), d.decision))
+        .collect();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(decisions) = Decisions::read(dir) {
-            let have: Vec<(String, Decision)> = decisions.clusters.iter().map(|(id, d)| (id.clone(), d.decision)).collect();
+            let have: Vec<(String, Decision)> = decisions
+                .clusters
+                .iter()
+                .map(|(id, d)| (id.clone(), d.decision))
+                .collect();
             if have == want {
                 assert_eq!(decisions.plan_hash, expected.plan_hash);
                 assert_eq!(decisions.reviewer, reviewer);
                 return decisions;
             }
-            assert!(Instant::now() < deadline, "decisions.json has {have:?}, expected {want:?}");
+            assert!(
+                Instant::now() < deadline,
+                "decisions.json has {have:?}, expected {want:?}"
+            );
         } else {
             assert!(Instant::now() < deadline, "no decisions.json written");
         }
@@ -180,12 +231,31 @@ async fn reviewer_approves_and_rejects_in_chromium_through_review() {
 
     client.goto(&server.url).await.unwrap();
     wait_for_cards(client, 50).await;
-    let mode = client.execute("return document.documentElement.getAttribute('data-mode')", vec![]).await.unwrap();
+    let mode = client
+        .execute(
+            "return document.documentElement.getAttribute('data-mode')",
+            vec![],
+        )
+        .await
+        .unwrap();
     assert_eq!(mode, "server");
     no_alert(client).await;
-    let summary = client.find(Locator::Id("summary")).await.unwrap().text().await.unwrap();
-    assert!(summary.contains("Clusters to merge") && summary.contains("140"), "{summary}");
-    std::fs::write(screenshot_dir().join("summary.png"), client.screenshot().await.unwrap()).unwrap();
+    let summary = client
+        .find(Locator::Id("summary"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        summary.contains("Clusters to merge") && summary.contains("140"),
+        "{summary}"
+    );
+    std::fs::write(
+        screenshot_dir().join("summary.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
 
     // The hostile name: found by search, shown as its literal text.
     let search = client.find(Locator::Id("search")).await.unwrap();
@@ -193,15 +263,35 @@ async fn reviewer_approves_and_rejects_in_chromium_through_review() {
     wait_for_cards(client, 1).await;
     let hostile_id = &plan.clusters[0].cluster_id;
     assert_eq!(card_ids(client).await, vec![hostile_id.clone()]);
-    let title = client.find(Locator::Css(".card .card-title")).await.unwrap().text().await.unwrap();
-    assert_eq!(title, format!("{HOSTILE_LAST_NAME} {HOSTILE_FIRST_NAME}"));
-    let cell_texts = client
-        .execute("return Array.from(document.querySelectorAll('.card td.member'), td => td.textContent)", vec![])
+    let title = client
+        .find(Locator::Css(".card .card-title"))
+        .await
+        .unwrap()
+        .text()
         .await
         .unwrap();
-    assert!(cell_texts.as_array().unwrap().iter().any(|t| t == HOSTILE_FIRST_NAME), "{cell_texts}");
+    assert_eq!(title, format!("{HOSTILE_LAST_NAME} {HOSTILE_FIRST_NAME}"));
+    let cell_texts = client
+        .execute(
+            "return Array.from(document.querySelectorAll('.card td.member'), td => td.textContent)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        cell_texts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == HOSTILE_FIRST_NAME),
+        "{cell_texts}"
+    );
+    screenshot_card(client, hostile_id, "hostile-card.png").await;
     let injected = client
-        .execute("return document.querySelectorAll('img, svg[onload]').length + document.scripts.length", vec![])
+        .execute(
+            "return document.querySelectorAll('img, svg[onload]').length + document.scripts.length",
+            vec![],
+        )
         .await
         .unwrap();
     // Only the page's own two scripts; nothing parsed from data.
@@ -215,15 +305,31 @@ async fn reviewer_approves_and_rejects_in_chromium_through_review() {
     let shown = card_ids(client).await;
     let (approved, rejected) = (&shown[0..3], &shown[3..5]);
     for id in approved {
-        click(client, &format!("[data-cluster-id=\"{id}\"] button[data-action=approve]")).await;
+        click(
+            client,
+            &format!("[data-cluster-id=\"{id}\"] button[data-action=approve]"),
+        )
+        .await;
     }
     for id in rejected {
-        click(client, &format!("[data-cluster-id=\"{id}\"] button[data-action=reject]")).await;
+        click(
+            client,
+            &format!("[data-cluster-id=\"{id}\"] button[data-action=reject]"),
+        )
+        .await;
     }
     // A change of mind: approve, then undo.
     let undone = &shown[5];
-    click(client, &format!("[data-cluster-id=\"{undone}\"] button[data-action=approve]")).await;
-    click(client, &format!("[data-cluster-id=\"{undone}\"] button[data-action=clear]")).await;
+    click(
+        client,
+        &format!("[data-cluster-id=\"{undone}\"] button[data-action=approve]"),
+    )
+    .await;
+    click(
+        client,
+        &format!("[data-cluster-id=\"{undone}\"] button[data-action=clear]"),
+    )
+    .await;
     let mut expected = Decisions {
         schema_version: 1,
         plan_hash: plan.plan_hash.clone(),
@@ -235,13 +341,24 @@ async fn reviewer_approves_and_rejects_in_chromium_through_review() {
         for id in ids {
             expected.clusters.insert(
                 id.clone(),
-                sailmerge::decisions::ClusterDecision { decision, decided_at: String::new(), note: None },
+                sailmerge::decisions::ClusterDecision {
+                    decision,
+                    decided_at: String::new(),
+                    note: None,
+                },
             );
         }
     }
     wait_for_decisions(dir.path(), &expected, reviewer);
-    let card = client.find(Locator::Css(&format!("[data-cluster-id=\"{}\"]", approved[0]))).await.unwrap();
-    std::fs::write(screenshot_dir().join("card.png"), card.screenshot().await.unwrap()).unwrap();
+    // A typical card for the screenshot: three profiles, something lost.
+    let typical = shown
+        .iter()
+        .find(|id| {
+            let cluster = plan.clusters.iter().find(|c| &&c.cluster_id == id).unwrap();
+            cluster.members.len() == 3 && !cluster.lost.is_empty()
+        })
+        .expect("a three-profile cluster on the first page");
+    screenshot_card(client, typical, "card.png").await;
 
     // Bulk: reject every still-undecided cluster that would lose a phone.
     let code = "lost_phone";
@@ -254,27 +371,52 @@ async fn reviewer_approves_and_rejects_in_chromium_through_review() {
         .filter(|c| c.warnings.iter().any(|w| w.code == code) && !decided.contains(&c.cluster_id))
         .map(|c| c.cluster_id.clone())
         .collect();
-    assert!(bulk.len() > 1, "the synthetic plan has clusters losing phones");
-    let result_count = client.find(Locator::Id("result-count")).await.unwrap().text().await.unwrap();
-    assert!(result_count.contains(&format!("of {} matching", bulk.len())), "{result_count}");
+    assert!(
+        bulk.len() > 1,
+        "the synthetic plan has clusters losing phones"
+    );
+    let result_count = client
+        .find(Locator::Id("result-count"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        result_count.contains(&format!("of {} matching", bulk.len())),
+        "{result_count}"
+    );
     click(client, "#bulk-reject").await;
     click(client, "#bulk-confirm-yes").await;
     for id in &bulk {
         expected.clusters.insert(
             id.clone(),
-            sailmerge::decisions::ClusterDecision { decision: Decision::Reject, decided_at: String::new(), note: None },
+            sailmerge::decisions::ClusterDecision {
+                decision: Decision::Reject,
+                decided_at: String::new(),
+                note: None,
+            },
         );
     }
     let saved = wait_for_decisions(dir.path(), &expected, reviewer);
     assert!(chrono::DateTime::parse_from_rfc3339(&saved.decided_at).is_ok());
-    let tally = client.find(Locator::Id("count-rejected")).await.unwrap().text().await.unwrap();
+    let tally = client
+        .find(Locator::Id("count-rejected"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(tally, (rejected.len() + bulk.len()).to_string());
 
     // Reopening the page shows the saved decisions.
     client.goto(&server.url).await.unwrap();
     wait_for_cards(client, 50).await;
     let decision = client
-        .find(Locator::Css(&format!("[data-cluster-id=\"{}\"]", approved[1])))
+        .find(Locator::Css(&format!(
+            "[data-cluster-id=\"{}\"]",
+            approved[1]
+        )))
         .await
         .unwrap()
         .attr("data-decision")
@@ -301,19 +443,48 @@ async fn report_opened_as_a_file_keeps_decisions_and_builds_decisions_json() {
     let client = &browser.client;
     client.goto(&url).await.unwrap();
     wait_for_cards(client, 30).await;
-    let mode = client.execute("return document.documentElement.getAttribute('data-mode')", vec![]).await.unwrap();
+    let mode = client
+        .execute(
+            "return document.documentElement.getAttribute('data-mode')",
+            vec![],
+        )
+        .await
+        .unwrap();
     assert_eq!(mode, "file");
     no_alert(client).await;
 
     let ids = card_ids(client).await;
-    click(client, &format!("[data-cluster-id=\"{}\"] button[data-action=approve]", ids[0])).await;
-    click(client, &format!("[data-cluster-id=\"{}\"] button[data-action=reject]", ids[1])).await;
+    click(
+        client,
+        &format!(
+            "[data-cluster-id=\"{}\"] button[data-action=approve]",
+            ids[0]
+        ),
+    )
+    .await;
+    click(
+        client,
+        &format!(
+            "[data-cluster-id=\"{}\"] button[data-action=reject]",
+            ids[1]
+        ),
+    )
+    .await;
     let reviewer = client.find(Locator::Id("reviewer")).await.unwrap();
     reviewer.send_keys("Аудитор\n").await.unwrap();
-    client.find(Locator::Id("search")).await.unwrap().click().await.unwrap();
+    client
+        .find(Locator::Id("search"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 
     // The file the download button saves, in the schema `apply` reads.
-    let file = client.execute("return window.sailmerge.decisionsFile()", vec![]).await.unwrap();
+    let file = client
+        .execute("return window.sailmerge.decisionsFile()", vec![])
+        .await
+        .unwrap();
     let decisions: Decisions = serde_json::from_value(file).unwrap();
     assert_eq!(decisions.plan_hash, plan.plan_hash);
     assert_eq!(decisions.reviewer, "Аудитор");
@@ -324,8 +495,14 @@ async fn report_opened_as_a_file_keeps_decisions_and_builds_decisions_json() {
     // Kept in the browser across a reload.
     client.goto(&url).await.unwrap();
     wait_for_cards(client, 30).await;
-    let card = client.find(Locator::Css(&format!("[data-cluster-id=\"{}\"]", ids[0]))).await.unwrap();
-    assert_eq!(card.attr("data-decision").await.unwrap().as_deref(), Some("approve"));
+    let card = client
+        .find(Locator::Css(&format!("[data-cluster-id=\"{}\"]", ids[0])))
+        .await
+        .unwrap();
+    assert_eq!(
+        card.attr("data-decision").await.unwrap().as_deref(),
+        Some("approve")
+    );
     browser.close().await;
 }
 
@@ -342,7 +519,11 @@ async fn report_opening_time_at_scale() {
     let scales: Vec<usize> = std::env::var("SAILMERGE_REPORT_SCALES")
         .unwrap_or_else(|_| "10000,100000".to_string())
         .split(',')
-        .map(|s| s.trim().parse().expect("SAILMERGE_REPORT_SCALES is a comma-separated list of counts"))
+        .map(|s| {
+            s.trim()
+                .parse()
+                .expect("SAILMERGE_REPORT_SCALES is a comma-separated list of counts")
+        })
         .collect();
     for clusters in scales {
         let dir = tempfile::tempdir().unwrap();
@@ -364,10 +545,17 @@ async fn report_opening_time_at_scale() {
             wait_for_cards(client, 50).await;
             let wall = opened.elapsed();
             let timing = client
-                .execute("return [window.sailmergeTiming.firstCardMs, window.sailmergeTiming.parseMs]", vec![])
+                .execute(
+                    "return [window.sailmergeTiming.firstCardMs, window.sailmergeTiming.parseMs]",
+                    vec![],
+                )
                 .await
                 .unwrap();
-            first_card.push((timing[0].as_f64().unwrap(), timing[1].as_f64().unwrap(), wall.as_secs_f64() * 1000.0));
+            first_card.push((
+                timing[0].as_f64().unwrap(),
+                timing[1].as_f64().unwrap(),
+                wall.as_secs_f64() * 1000.0,
+            ));
         }
         let measured = &first_card[1..];
         let median = |index: usize| {

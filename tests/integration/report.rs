@@ -38,8 +38,14 @@ pub fn hostile_plan(cluster_count: usize) -> MergePlan {
 }
 
 fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
-    let from = text.find(start).unwrap_or_else(|| panic!("no {start:?} in the page")) + start.len();
-    let to = text[from..].find(end).unwrap_or_else(|| panic!("no {end:?} after {start:?}")) + from;
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start:?} in the page"))
+        + start.len();
+    let to = text[from..]
+        .find(end)
+        .unwrap_or_else(|| panic!("no {end:?} after {start:?}"))
+        + from;
     &text[from..to]
 }
 
@@ -59,7 +65,11 @@ fn hostile_names_stay_data_and_never_become_markup() {
     // Exactly the two script elements of the template end.
     assert_eq!(html.matches("</script>").count(), 2);
 
-    let embedded = between(&html, r#"<script type="application/json" id="plan-data">"#, "</script>");
+    let embedded = between(
+        &html,
+        r#"<script type="application/json" id="plan-data">"#,
+        "</script>",
+    );
     let data: serde_json::Value = serde_json::from_str(embedded).unwrap();
     let cluster = data["clusters"]
         .as_array()
@@ -67,9 +77,18 @@ fn hostile_names_stay_data_and_never_become_markup() {
         .iter()
         .find(|c| c["id"] == plan.clusters[0].cluster_id.as_str())
         .unwrap();
-    let first_name_index = data["fields"].as_array().unwrap().iter().position(|f| f == "first_name").unwrap();
+    let first_name_index = data["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|f| f == "first_name")
+        .unwrap();
     assert_eq!(cluster["members"][0][first_name_index], HOSTILE_FIRST_NAME);
-    assert!(cluster["warnings"].to_string().contains("<svg onload=alert(3)>"));
+    assert!(
+        cluster["warnings"]
+            .to_string()
+            .contains("<svg onload=alert(3)>")
+    );
 }
 
 #[test]
@@ -77,15 +96,32 @@ fn page_is_self_contained_and_pins_its_script() {
     let dir = tempfile::tempdir().unwrap();
     let plan = synthetic_plan(25, 5);
     let html = std::fs::read_to_string(report::write_report(dir.path(), &plan).unwrap()).unwrap();
-    for external in ["<link", "src=\"http", "src='http", "href=\"http", "@import", "url(http"] {
+    for external in [
+        "<link",
+        "src=\"http",
+        "src='http",
+        "href=\"http",
+        "@import",
+        "url(http",
+    ] {
         assert!(!html.contains(external), "the page loads {external}");
     }
     let script = between(&html, "<script>", "</script>");
     assert!(script.contains("textContent"));
-    assert!(!script.contains("innerHTML"), "the script must never parse data as HTML");
-    let policy = between(&html, r#"<meta http-equiv="Content-Security-Policy" content=""#, "\">");
+    assert!(
+        !script.contains("innerHTML"),
+        "the script must never parse data as HTML"
+    );
+    let policy = between(
+        &html,
+        r#"<meta http-equiv="Content-Security-Policy" content=""#,
+        "\">",
+    );
     let policy = policy.replace("&#39;", "'");
-    assert!(policy.contains(&embed::csp_script_hash(script)), "CSP does not pin the inline script: {policy}");
+    assert!(
+        policy.contains(&embed::csp_script_hash(script)),
+        "CSP does not pin the inline script: {policy}"
+    );
     assert!(policy.contains("default-src 'none'"));
     // The summary is rendered server-side with the plan's figures.
     assert!(html.contains(&plan.plan_hash));
@@ -134,10 +170,18 @@ impl ReviewServer {
             let mut stderr = String::new();
             use std::io::Read;
             let _ = child.wait();
-            child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut stderr)
+                .unwrap();
             panic!("sailmerge review printed no URL; stderr: {stderr}");
         }
-        assert!(url.starts_with("http://127.0.0.1:") && url.ends_with('/'), "unexpected first line {url:?}");
+        assert!(
+            url.starts_with("http://127.0.0.1:") && url.ends_with('/'),
+            "unexpected first line {url:?}"
+        );
         ReviewServer { child, url }
     }
 
@@ -158,7 +202,12 @@ impl ReviewServer {
         };
         let mut stderr = String::new();
         use std::io::Read;
-        self.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
         (code, stderr)
     }
 }
@@ -174,7 +223,10 @@ impl Drop for ReviewServer {
 
 fn http_client() -> reqwest::blocking::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -207,7 +259,10 @@ fn review_server_saves_decisions_through_its_api() {
         .unwrap();
     assert_eq!(saved.status(), 200);
     let receipt: serde_json::Value = saved.json().unwrap();
-    assert_eq!((receipt["approved"].as_u64(), receipt["rejected"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (receipt["approved"].as_u64(), receipt["rejected"].as_u64()),
+        (Some(1), Some(1))
+    );
     let on_disk = Decisions::read(dir.path()).unwrap();
     assert_eq!(on_disk.plan_hash, plan.plan_hash);
     assert_eq!(on_disk.clusters[a].decision, Decision::Approve);
@@ -230,16 +285,28 @@ fn review_server_saves_decisions_through_its_api() {
     let form = client.post(&api).form(&[("updates", "x")]).send().unwrap();
     assert!(form.status().is_client_error());
     // A request naming another host (DNS rebinding) is refused.
-    let rebound = client.get(&api).header("Host", "evil.example:80").send().unwrap();
+    let rebound = client
+        .get(&api)
+        .header("Host", "evil.example:80")
+        .send()
+        .unwrap();
     assert_eq!(rebound.status(), 403);
 
     let (code, stderr) = server.interrupt();
     assert_eq!(code, Some(0), "stderr: {stderr}");
-    assert!(stderr.contains("stopped; 2 of 12 clusters decided"), "stderr: {stderr}");
+    assert!(
+        stderr.contains("stopped; 2 of 12 clusters decided"),
+        "stderr: {stderr}"
+    );
 
     // A second session on the same plan starts from the saved decisions.
     let again = ReviewServer::start(dir.path(), "Ирина Петрова");
-    let loaded: Decisions = http_client().get(format!("{}api/decisions", again.url)).send().unwrap().json().unwrap();
+    let loaded: Decisions = http_client()
+        .get(format!("{}api/decisions", again.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(loaded.clusters, on_disk.clusters);
 }
 
@@ -247,17 +314,30 @@ fn review_server_saves_decisions_through_its_api() {
 fn review_refuses_non_loopback_and_missing_plans() {
     let dir = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_sailmerge"))
-        .args(["review", dir.path().to_str().unwrap(), "--listen", "0.0.0.0:0"])
+        .args([
+            "review",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            "0.0.0.0:0",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("loopback"));
 
     let output = Command::new(env!("CARGO_BIN_EXE_sailmerge"))
-        .args(["review", dir.path().to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .args([
+            "review",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("plan.json") && stderr.contains("sailmerge plan --out"), "{stderr}");
+    assert!(
+        stderr.contains("plan.json") && stderr.contains("sailmerge plan --out"),
+        "{stderr}"
+    );
 }
