@@ -1,7 +1,19 @@
-// sailmerge review page. Renders the cluster cards from the JSON embedded in
-// #plan-data, page by page, and records approve/reject decisions: through the
+// sailmerge review page. Renders the cluster cards page by page from the data
+// embedded in the page, and records approve/reject decisions: through the
 // review server's API when `sailmerge review` serves the page, else in this
 // browser (localStorage) with a decisions.json download.
+//
+// Data: #plan-data is the index, parsed at once: per cluster
+//   [id, risk, level, weakest link p, size, lost values, warning code
+//    positions in warning_codes, lower-cased search text], riskiest first.
+// #cluster-details holds one JSON document per cluster and line, in index
+// order, parsed only when its card is shown, so that 100,000 clusters open
+// quickly. Keys of a detail: id, risk, level, why (risk reasons), p, members
+// (profiles as arrays in the order of `fields`), survivor (position in
+// members), reason, steps ({method, params: [[k, v]], after?}), result,
+// golden?, lost ([step, user_id, field, value, kept]), warnings ([code,
+// message]), evidence ({left, right, p, w, rules, f: [[comparison, level,
+// weight]]}).
 //
 // Safety rule: values from the export reach the DOM only as text
 // (textContent / createTextNode / setAttribute on data-* and aria-*
@@ -11,11 +23,21 @@
 
   const started = performance.now();
   const DATA = JSON.parse(document.getElementById('plan-data').textContent);
+  const INDEX = DATA.clusters; // riskiest first
+  // Positions in an index entry (risk and level, at 1 and 2, are read from the details).
+  const ID = 0, P = 3, SIZE = 4, LOST = 5, CODES = 6, SEARCH = 7;
+  const DETAILS = document.getElementById('cluster-details').textContent;
+  const LINE_STARTS = new Float64Array(INDEX.length + 1);
+  for (let i = 1, at = 0; i <= INDEX.length; i++) {
+    const end = DETAILS.indexOf('\n', at);
+    at = end === -1 ? DETAILS.length + 1 : end + 1;
+    LINE_STARTS[i] = at;
+  }
   const parsedAt = performance.now();
-  const CLUSTERS = DATA.clusters; // riskiest first
   const FIELDS = DATA.fields;
   const FIELD_INDEX = new Map(FIELDS.map((name, index) => [name, index]));
-  const BY_ID = new Map(CLUSTERS.map((cluster, index) => [cluster.id, index]));
+  const BY_ID = new Map(INDEX.map((entry, index) => [entry[ID], index]));
+  const CODE_POSITION = new Map(DATA.warning_codes.map((entry, index) => [entry[0], index]));
   const STORAGE_KEY = 'sailmerge:decisions:' + DATA.plan_hash;
   const LABELS = {
     user_id: 'User ID', origin_user_id: 'Origin ID', phone: 'Phone', email: 'E-mail',
@@ -24,7 +46,6 @@
   };
   const SEX = { '1': 'male', '2': 'female', '3': 'other' };
   const NAME_FIELDS = ['last_name', 'first_name', 'middle_name'];
-  const SEARCH_FIELDS = ['user_id', 'origin_user_id', 'phone', 'email', 'first_name', 'middle_name', 'last_name'];
 
   const state = {
     mode: 'file',            // 'file' or 'server'
@@ -39,11 +60,10 @@
     sort: 'risk',
     pageSize: 50,
     page: 0,
-    filtered: null,          // indices into CLUSTERS, in display order
+    filtered: null,          // positions in INDEX, in display order
     bulk: null,              // { action, ids } awaiting confirmation
     cardsById: new Map(),    // cards on the current page
   };
-  let searchIndex = null;
 
   const $ = (id) => document.getElementById(id);
 
@@ -91,51 +111,34 @@
 
   // ---- search, filter, sort ----------------------------------------------
 
-  function buildSearchIndex() {
-    searchIndex = CLUSTERS.map((cluster) => {
-      const parts = [cluster.id];
-      let digits = '';
-      for (const row of cluster.members) {
-        for (const field of SEARCH_FIELDS) {
-          const value = valueOf(row, field);
-          if (value) parts.push(value);
-        }
-        const phone = valueOf(row, 'phone');
-        if (phone) digits += ' ' + phone.replace(/\D/g, '');
-      }
-      return { text: fold(parts.join(' ')), digits: digits };
-    });
-  }
-
-  function matchesQuery(index, query, queryDigits) {
-    const entry = searchIndex[index];
-    return entry.text.includes(query) || (queryDigits.length >= 4 && entry.digits.includes(queryDigits));
-  }
+  // The cluster's details, parsed from its line.
+  const detail = (index) => JSON.parse(DETAILS.slice(LINE_STARTS[index], LINE_STARTS[index + 1] - 1));
 
   function applyFilters() {
     const query = fold(state.query.trim());
     let queryDigits = state.query.replace(/\D/g, '');
     // Russian numbers are often written 8XXXXXXXXXX; exports hold 7XXXXXXXXXX.
     if (queryDigits.length === 11 && queryDigits[0] === '8') queryDigits = '7' + queryDigits.slice(1);
-    if (query && !searchIndex) buildSearchIndex();
+    const searchDigits = queryDigits.length >= 4 && queryDigits !== query;
+    const code = CODE_POSITION.has(state.warning) ? CODE_POSITION.get(state.warning) : -1;
     const indices = [];
-    for (let i = 0; i < CLUSTERS.length; i++) {
-      const cluster = CLUSTERS[i];
-      if (query && !matchesQuery(i, query, queryDigits)) continue;
-      if (state.warning === '*lost') { if (cluster.lost.length === 0) continue; }
-      else if (state.warning === '*any') { if (cluster.warnings.length === 0) continue; }
-      else if (state.warning && !cluster.warnings.some((w) => w[0] === state.warning)) continue;
+    for (let i = 0; i < INDEX.length; i++) {
+      const entry = INDEX[i];
+      if (query && !entry[SEARCH].includes(query) && !(searchDigits && entry[SEARCH].includes(queryDigits))) continue;
+      if (state.warning === '*lost') { if (entry[LOST] === 0) continue; }
+      else if (state.warning === '*any') { if (entry[CODES].length === 0) continue; }
+      else if (state.warning && !entry[CODES].includes(code)) continue;
       if (state.decision) {
-        const decided = state.decisions.get(cluster.id);
+        const decided = state.decisions.get(entry[ID]);
         if (state.decision === 'undecided' ? decided : !decided || decided.decision !== state.decision) continue;
       }
       indices.push(i);
     }
     const by = {
-      margin: (a, b) => CLUSTERS[a].p - CLUSTERS[b].p,
-      size: (a, b) => CLUSTERS[b].members.length - CLUSTERS[a].members.length,
-      lost: (a, b) => CLUSTERS[b].lost.length - CLUSTERS[a].lost.length,
-      id: (a, b) => (CLUSTERS[a].id < CLUSTERS[b].id ? -1 : CLUSTERS[a].id > CLUSTERS[b].id ? 1 : 0),
+      margin: (a, b) => INDEX[a][P] - INDEX[b][P],
+      size: (a, b) => INDEX[b][SIZE] - INDEX[a][SIZE],
+      lost: (a, b) => INDEX[b][LOST] - INDEX[a][LOST],
+      id: (a, b) => (INDEX[a][ID] < INDEX[b][ID] ? -1 : INDEX[a][ID] > INDEX[b][ID] ? 1 : 0),
     }[state.sort];
     if (by) indices.sort((a, b) => by(a, b) || a - b);
     state.filtered = indices;
@@ -153,16 +156,16 @@
     const fragment = document.createDocumentFragment();
     state.cardsById.clear();
     for (const index of slice) {
-      const card = renderCard(CLUSTERS[index]);
-      state.cardsById.set(CLUSTERS[index].id, card);
+      const card = renderCard(detail(index));
+      state.cardsById.set(INDEX[index][ID], card);
       fragment.append(card);
     }
-    if (CLUSTERS.length === 0) fragment.append(h('p', { class: 'notice' }, 'No duplicates were found: there is nothing to review.'));
+    if (INDEX.length === 0) fragment.append(h('p', { class: 'notice' }, 'No duplicates were found: there is nothing to review.'));
     else if (total === 0) fragment.append(h('p', { class: 'notice' }, 'No cluster matches the search and filters.'));
     container.replaceChildren(fragment);
-    $('result-count').textContent = total === CLUSTERS.length
+    $('result-count').textContent = total === INDEX.length
       ? 'Showing ' + (total ? grouped(from + 1) + '–' + grouped(from + slice.length) + ' of ' : '') + plural(total, 'cluster', 'clusters')
-      : 'Showing ' + (total ? grouped(from + 1) + '–' + grouped(from + slice.length) + ' of ' : '') + plural(total, 'matching cluster', 'matching clusters') + ' (of ' + grouped(CLUSTERS.length) + ')';
+      : 'Showing ' + (total ? grouped(from + 1) + '–' + grouped(from + slice.length) + ' of ' : '') + plural(total, 'matching cluster', 'matching clusters') + ' (of ' + grouped(INDEX.length) + ')';
     $('page-info').textContent = 'Page ' + grouped(state.page + 1) + ' of ' + grouped(pages);
     $('page-prev').disabled = state.page === 0;
     $('page-next').disabled = state.page >= pages - 1;
@@ -374,7 +377,7 @@
     }
     $('count-approved').textContent = grouped(approved);
     $('count-rejected').textContent = grouped(rejected);
-    $('count-undecided').textContent = grouped(CLUSTERS.length - approved - rejected);
+    $('count-undecided').textContent = grouped(INDEX.length - approved - rejected);
   }
 
   function setStatus(text, kind) {
@@ -513,7 +516,7 @@
   }
 
   function askBulk(action) {
-    const ids = state.filtered.map((i) => CLUSTERS[i].id);
+    const ids = state.filtered.map((i) => INDEX[i][ID]);
     if (ids.length === 0) return;
     state.bulk = { action: action, ids: ids };
     const verb = { approve: 'Approve', reject: 'Reject', clear: 'Clear the decisions of' }[action];

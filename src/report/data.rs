@@ -1,12 +1,18 @@
-//! The data the page's script renders cluster cards from: the plan's
-//! clusters in a compact shape, riskiest first, embedded once.
+//! The data the page's script renders cluster cards from, in two parts, so
+//! that a plan of 100,000 clusters opens in seconds:
 //!
-//! Compact because a plan of 100,000 clusters must open in a browser:
-//! profiles are arrays in the order of `fields` (trailing empty fields
-//! dropped) rather than objects repeating every key, a step's simulated
-//! profile is left out when it equals the final result, and the preferred
-//! ("golden") profile only when it differs from the result. Keys are short
-//! for the same reason; `templates/report.js` documents them where it reads
+//! - the index ([`PageIndex`], one JSON object parsed when the page opens):
+//!   per cluster only what sorting, filtering and searching need (id, risk,
+//!   weakest link, size, lost count, warning codes, lower-cased searchable
+//!   values), riskiest first;
+//! - the details ([`PageCluster`], one JSON document per line, in index
+//!   order), which the page parses only for the cards it shows.
+//!
+//! The details are compact too: profiles are arrays in the order of
+//! `fields` (trailing empty fields dropped) rather than objects repeating
+//! every key, a step's simulated profile is left out when it equals the
+//! final result, and the preferred ("golden") profile only when it differs
+//! from the result. `templates/report.js` documents the keys where it reads
 //! them.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,10 +21,32 @@ use serde::Serialize;
 
 use super::risk::{assess_risk, risk_level};
 use crate::plan::{MergePlan, PlannedCluster};
-use crate::profile::{CANONICAL_FIELDS, Profile};
+use crate::profile::{
+    CANONICAL_FIELDS, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE, Profile,
+    USER_ID,
+};
+
+/// The values a reviewer searches by.
+const SEARCHED_FIELDS: [&str; 7] = [
+    USER_ID,
+    ORIGIN_USER_ID,
+    PHONE,
+    EMAIL,
+    FIRST_NAME,
+    MIDDLE_NAME,
+    LAST_NAME,
+];
+
+/// Everything the page needs, before it is split into index and details.
+#[derive(Debug)]
+pub struct PageData<'a> {
+    pub index: PageIndex<'a>,
+    /// In the order of `index.clusters`.
+    pub clusters: Vec<PageCluster<'a>>,
+}
 
 #[derive(Debug, Serialize)]
-pub struct PageData<'a> {
+pub struct PageIndex<'a> {
     pub plan_hash: &'a str,
     pub threshold: f64,
     /// Field names; every profile array is in this order.
@@ -26,8 +54,21 @@ pub struct PageData<'a> {
     /// `[code, clusters carrying it]`, by code.
     pub warning_codes: Vec<(String, u64)>,
     /// Riskiest first; ties by cluster id.
-    pub clusters: Vec<PageCluster<'a>>,
+    pub clusters: Vec<IndexEntry<'a>>,
 }
+
+/// `[id, risk, level, weakest link p, size, lost values, warning codes (as
+/// positions in `warning_codes`), search text]`.
+pub type IndexEntry<'a> = (
+    &'a str,
+    f64,
+    &'static str,
+    f64,
+    usize,
+    usize,
+    Vec<usize>,
+    String,
+);
 
 /// A profile as an array of optional values in the order of `fields`.
 type ProfileRow<'a> = Vec<Option<&'a str>>;
@@ -82,19 +123,69 @@ pub struct PageEvidence<'a> {
 pub fn page_data(plan: &MergePlan) -> PageData<'_> {
     let fields = field_order(plan);
     let threshold = plan.diagnostics.threshold;
-    let mut clusters: Vec<PageCluster> = plan
+    let mut clusters: Vec<(&PlannedCluster, PageCluster)> = plan
         .clusters
         .iter()
-        .map(|cluster| page_cluster(cluster, &fields, threshold))
+        .map(|cluster| (cluster, page_cluster(cluster, &fields, threshold)))
         .collect();
-    clusters.sort_by(|a, b| b.risk.total_cmp(&a.risk).then_with(|| a.id.cmp(b.id)));
+    clusters.sort_by(|(_, a), (_, b)| b.risk.total_cmp(&a.risk).then_with(|| a.id.cmp(b.id)));
+    let warning_codes: Vec<(String, u64)> = warning_code_counts(plan).into_iter().collect();
+    let code_position: BTreeMap<&str, usize> = warning_codes
+        .iter()
+        .enumerate()
+        .map(|(position, (code, _))| (code.as_str(), position))
+        .collect();
+    let index = clusters
+        .iter()
+        .map(|(cluster, page)| {
+            let codes: BTreeSet<usize> = cluster
+                .warnings
+                .iter()
+                .filter_map(|w| code_position.get(w.code.as_str()).copied())
+                .collect();
+            (
+                page.id,
+                page.risk,
+                page.level,
+                page.p,
+                cluster.members.len(),
+                cluster.lost.len(),
+                codes.into_iter().collect(),
+                search_text(cluster),
+            )
+        })
+        .collect();
     PageData {
-        plan_hash: &plan.plan_hash,
-        threshold,
-        warning_codes: warning_code_counts(plan).into_iter().collect(),
-        fields,
-        clusters,
+        index: PageIndex {
+            plan_hash: &plan.plan_hash,
+            threshold,
+            fields,
+            warning_codes,
+            clusters: index,
+        },
+        clusters: clusters.into_iter().map(|(_, page)| page).collect(),
     }
+}
+
+/// The cluster id and its members' searched values, lower-cased with `ё`
+/// as `е` (as the page folds the query), and each phone's digits alone
+/// when it is written with other characters.
+pub fn search_text(cluster: &PlannedCluster) -> String {
+    let mut parts = vec![cluster.cluster_id.clone()];
+    for profile in &cluster.profiles {
+        for field in SEARCHED_FIELDS {
+            if let Some(value) = profile.get(field) {
+                parts.push(value.to_string());
+            }
+        }
+        if let Some(phone) = &profile.phone {
+            let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+            if digits.len() != phone.len() {
+                parts.push(digits);
+            }
+        }
+    }
+    parts.join(" ").to_lowercase().replace('ё', "е")
 }
 
 /// The canonical fields, then every custom column any profile has, sorted.
@@ -225,7 +316,13 @@ mod tests {
         let data = page_data(&plan);
         assert_eq!(data.clusters.len(), 60);
         assert!(data.clusters.windows(2).all(|w| w[0].risk >= w[1].risk));
-        assert_eq!(data.fields.last().map(String::as_str), Some("card_level"));
+        let index_ids: Vec<&str> = data.index.clusters.iter().map(|e| e.0).collect();
+        let detail_ids: Vec<&str> = data.clusters.iter().map(|c| c.id).collect();
+        assert_eq!(index_ids, detail_ids);
+        assert_eq!(
+            data.index.fields.last().map(String::as_str),
+            Some("card_level")
+        );
         let first = data
             .clusters
             .iter()
@@ -242,6 +339,34 @@ mod tests {
                 .iter()
                 .all(|c| c.steps.last().unwrap().after.is_none())
         );
+    }
+
+    #[test]
+    fn index_points_at_warning_codes_and_folds_search_text() {
+        let mut plan = synthetic_plan(8, 2);
+        let cluster = &mut plan.clusters[0];
+        cluster.profiles[0].last_name = Some("Семёнова".into());
+        cluster.profiles[0].phone = Some("+7 (999) 123-45-67".into());
+        cluster.warnings = vec![crate::plan::Warning {
+            code: "weak_link".into(),
+            message: String::new(),
+        }];
+        let data = page_data(&plan);
+        let entry = data
+            .index
+            .clusters
+            .iter()
+            .find(|e| e.0 == plan.clusters[0].cluster_id)
+            .unwrap();
+        let codes: Vec<&str> = entry
+            .6
+            .iter()
+            .map(|&i| data.index.warning_codes[i].0.as_str())
+            .collect();
+        assert_eq!(codes, ["weak_link"]);
+        assert!(entry.7.contains("семенова"), "{}", entry.7);
+        assert!(entry.7.contains("79991234567"));
+        assert_eq!(entry.4, plan.clusters[0].members.len());
     }
 
     #[test]

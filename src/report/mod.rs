@@ -50,7 +50,17 @@ pub fn write_report(dir: &Path, plan: &MergePlan) -> Result<PathBuf> {
 /// The whole page as a string.
 pub fn render_report(plan: &MergePlan) -> Result<String> {
     let data = data::page_data(plan);
-    let data_json = embed::embed_json(&data).context("cannot encode the plan for the report")?;
+    let data_json =
+        embed::embed_json(&data.index).context("cannot encode the plan for the report")?;
+    let mut cluster_lines = String::new();
+    for cluster in &data.clusters {
+        if !cluster_lines.is_empty() {
+            cluster_lines.push('\n');
+        }
+        cluster_lines.push_str(
+            &embed::embed_json(cluster).context("cannot encode the plan for the report")?,
+        );
+    }
     let risk_counts = ["high", "medium", "low"]
         .map(|level| data.clusters.iter().filter(|c| c.level == level).count() as u64);
     let page = ReportPage {
@@ -70,6 +80,7 @@ pub fn render_report(plan: &MergePlan) -> Result<String> {
         size_chart: render_bar_chart(&cluster_size_chart(plan)),
         score_chart: render_bar_chart(&score_chart(plan)),
         warning_codes: data
+            .index
             .warning_codes
             .iter()
             .map(|(code, count)| (code.clone(), group_thousands(*count)))
@@ -92,6 +103,7 @@ pub fn render_report(plan: &MergePlan) -> Result<String> {
         ],
         settings: tables::flatten(&plan.settings),
         data_json,
+        cluster_lines,
     };
     page.render().context("cannot render the report template")
 }
@@ -116,6 +128,8 @@ struct ReportPage<'a> {
     diagnostics: Vec<Section>,
     settings: Vec<Row>,
     data_json: String,
+    /// One JSON document per cluster and line, in the index's order.
+    cluster_lines: String,
 }
 
 struct Kpi {

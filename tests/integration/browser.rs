@@ -294,8 +294,8 @@ async fn reviewer_approves_and_rejects_in_chromium_through_review() {
         )
         .await
         .unwrap();
-    // Only the page's own two scripts; nothing parsed from data.
-    assert_eq!(injected, 2);
+    // Only the page's own three scripts; nothing parsed from data.
+    assert_eq!(injected, 3);
     no_alert(client).await;
     search.clear().await.unwrap();
     search.send_keys(" ").await.unwrap();

@@ -62,28 +62,44 @@ fn hostile_names_stay_data_and_never_become_markup() {
     assert!(!html.contains("<svg onload"));
     assert!(!html.contains("alert(2)</script>"));
     assert!(!html.contains("conflicting_<b>"));
-    // Exactly the two script elements of the template end.
-    assert_eq!(html.matches("</script>").count(), 2);
+    // Exactly the three script elements of the template end.
+    assert_eq!(html.matches("</script>").count(), 3);
 
-    let embedded = between(
+    let index: serde_json::Value = serde_json::from_str(between(
         &html,
         r#"<script type="application/json" id="plan-data">"#,
         "</script>",
+    ))
+    .unwrap();
+    let details = between(
+        &html,
+        r#"<script type="text/plain" id="cluster-details">"#,
+        "</script>",
     );
-    let data: serde_json::Value = serde_json::from_str(embedded).unwrap();
-    let cluster = data["clusters"]
-        .as_array()
-        .unwrap()
+    let clusters: Vec<serde_json::Value> = details
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(clusters.len(), 30);
+    let cluster = clusters
         .iter()
         .find(|c| c["id"] == plan.clusters[0].cluster_id.as_str())
         .unwrap();
-    let first_name_index = data["fields"]
+    let first_name_index = index["fields"]
         .as_array()
         .unwrap()
         .iter()
         .position(|f| f == "first_name")
         .unwrap();
     assert_eq!(cluster["members"][0][first_name_index], HOSTILE_FIRST_NAME);
+    // The index's search text holds the name too, lower-cased.
+    let entry = index["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e[0] == plan.clusters[0].cluster_id.as_str())
+        .unwrap();
+    assert!(entry[7].as_str().unwrap().contains("onerror=alert(1)"));
     assert!(
         cluster["warnings"]
             .to_string()
@@ -106,7 +122,7 @@ fn page_is_self_contained_and_pins_its_script() {
     ] {
         assert!(!html.contains(external), "the page loads {external}");
     }
-    let script = between(&html, "<script>", "</script>");
+    let script = between(&html, "\n<script>", "</script>");
     assert!(script.contains("textContent"));
     assert!(
         !script.contains("innerHTML"),
