@@ -10,10 +10,10 @@
 // order, parsed only when its card is shown, so that 100,000 clusters open
 // quickly. Keys of a detail: id, risk, level, why (risk reasons), p, members
 // (profiles as arrays in the order of `fields`), survivor (position in
-// members), reason, steps ({method, params: [[k, v]], after?}), result,
-// golden?, lost ([step, user_id, field, value, kept]), warnings ([code,
-// message]), evidence ({left, right, p, w, rules, f: [[comparison, level,
-// weight]]}).
+// members), reason (position in `terms`), steps ({method, params: [[k, v]],
+// after?}), result, golden?, lost ([step, user_id, field, value, kept]),
+// warnings ([code, message]), evidence ({left, right, p, w, rules, f:
+// [[comparison, level, weight]]}, names and rules as positions in `terms`).
 //
 // Safety rule: values from the export reach the DOM only as text
 // (textContent / createTextNode / setAttribute on data-* and aria-*
@@ -35,6 +35,7 @@
   }
   const parsedAt = performance.now();
   const FIELDS = DATA.fields;
+  const TERMS = DATA.terms;
   const FIELD_INDEX = new Map(FIELDS.map((name, index) => [name, index]));
   const BY_ID = new Map(INDEX.map((entry, index) => [entry[ID], index]));
   const CODE_POSITION = new Map(DATA.warning_codes.map((entry, index) => [entry[0], index]));
@@ -190,7 +191,7 @@
     if (cluster.why.length) card.append(h('p', { class: 'why' }, h('b', null, 'Why check it: '), cluster.why.join('; ') + '.'));
 
     card.append(h('h3', null, 'Profiles side by side'), membersTable(cluster),
-      h('p', { class: 'survivor-note muted' }, 'Survivor ', h('code', null, survivor[0]), ': ', cluster.reason || 'chosen by the planner', '.'));
+      h('p', { class: 'survivor-note muted' }, 'Survivor ', h('code', null, survivor[0]), ': ', TERMS[cluster.reason] || 'chosen by the planner', '.'));
     const plan = h('div', null, h('h3', null, 'Planned calls, in order'), stepsList(cluster));
     const issues = issuesList(cluster);
     if (issues) plan.append(h('h3', null, 'Lost values and warnings'), issues);
@@ -259,7 +260,7 @@
     const prior = pair.w - fieldSum;
     const scale = Math.max(1, ...pair.f.map((f) => Math.abs(f[2])));
     const body = h('tbody');
-    for (const [comparison, level, weight] of pair.f) {
+    for (const [comparison, level, weight] of pair.f.map((f) => [TERMS[f[0]], TERMS[f[1]], f[2]])) {
       const bar = h('span', { class: weight >= 0 ? 'positive' : 'negative' });
       const width = (Math.abs(weight) / scale) * 50;
       bar.style.width = width + '%';
@@ -276,7 +277,7 @@
       h('div', { class: 'evidence-head' },
         h('b', null, pair.left + ' ↔ ' + pair.right),
         h('span', null, 'p = ' + formatP(pair.p)),
-        h('span', { class: 'muted' }, 'found by ' + (pair.rules.length ? pair.rules.join(', ') : 'no rule recorded'))),
+        h('span', { class: 'muted' }, 'found by ' + (pair.rules.length ? pair.rules.map((rule) => TERMS[rule]).join(', ') : 'no rule recorded'))),
       h('table', { class: 'evidence-table' },
         h('thead', null, h('tr', null, h('th', null, 'Comparison'), h('th', null, 'Level'), h('th', null, 'Weight'), h('th', { class: 'num' }, 'bits'))),
         body));
@@ -602,9 +603,13 @@
     }
     document.documentElement.setAttribute('data-mode', state.mode);
     updateTally();
+    const renderStart = performance.now();
     rerender();
     const firstCard = performance.now();
-    window.sailmergeTiming = { parseMs: parsedAt - started, scriptStartMs: started, firstCardMs: firstCard };
+    // Milliseconds since navigation start, read by the opening-time test.
+    window.sailmergeTiming = {
+      scriptStartMs: started, dataReadMs: parsedAt - started, renderMs: firstCard - renderStart, firstCardMs: firstCard,
+    };
     document.documentElement.setAttribute('data-first-card-ms', firstCard.toFixed(1));
   }
 

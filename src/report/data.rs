@@ -53,8 +53,34 @@ pub struct PageIndex<'a> {
     pub fields: Vec<String>,
     /// `[code, clusters carrying it]`, by code.
     pub warning_codes: Vec<(String, u64)>,
+    /// Strings many clusters repeat (comparison and level names, blocking
+    /// rules, survivor reasons), which the details give as positions here.
+    pub terms: Vec<&'a str>,
     /// Riskiest first; ties by cluster id.
     pub clusters: Vec<IndexEntry<'a>>,
+}
+
+/// Numbers each distinct string once, in order of first use.
+#[derive(Debug, Default)]
+struct Terms<'a> {
+    positions: BTreeMap<&'a str, usize>,
+    terms: Vec<&'a str>,
+}
+
+impl<'a> Terms<'a> {
+    fn position(&mut self, term: &'a str) -> usize {
+        *self.positions.entry(term).or_insert_with(|| {
+            self.terms.push(term);
+            self.terms.len() - 1
+        })
+    }
+}
+
+/// Probabilities to nine decimals and weights to three: more than the page
+/// shows, and a third of the bytes of a full `f64`.
+fn round_to(value: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (value * scale).round() / scale
 }
 
 /// `[id, risk, level, weakest link p, size, lost values, warning codes (as
@@ -87,7 +113,8 @@ pub struct PageCluster<'a> {
     pub members: Vec<ProfileRow<'a>>,
     /// Index in `members` of the survivor.
     pub survivor: usize,
-    pub reason: &'a str,
+    /// Why this survivor, as a position in `terms`.
+    pub reason: usize,
     pub steps: Vec<PageStep<'a>>,
     pub result: ProfileRow<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -115,18 +142,25 @@ pub struct PageEvidence<'a> {
     pub p: f64,
     /// Total match weight, prior included.
     pub w: f64,
-    pub rules: &'a [String],
-    /// `[comparison, level, weight]`.
-    pub f: Vec<(&'a str, &'a str, f64)>,
+    /// Blocking rules, as positions in `terms`.
+    pub rules: Vec<usize>,
+    /// `[comparison, level, weight]`, names as positions in `terms`.
+    pub f: Vec<(usize, usize, f64)>,
 }
 
 pub fn page_data(plan: &MergePlan) -> PageData<'_> {
     let fields = field_order(plan);
     let threshold = plan.diagnostics.threshold;
+    let mut terms = Terms::default();
     let mut clusters: Vec<(&PlannedCluster, PageCluster)> = plan
         .clusters
         .iter()
-        .map(|cluster| (cluster, page_cluster(cluster, &fields, threshold)))
+        .map(|cluster| {
+            (
+                cluster,
+                page_cluster(cluster, &fields, threshold, &mut terms),
+            )
+        })
         .collect();
     clusters.sort_by(|(_, a), (_, b)| b.risk.total_cmp(&a.risk).then_with(|| a.id.cmp(b.id)));
     let warning_codes: Vec<(String, u64)> = warning_code_counts(plan).into_iter().collect();
@@ -161,6 +195,7 @@ pub fn page_data(plan: &MergePlan) -> PageData<'_> {
             threshold,
             fields,
             warning_codes,
+            terms: terms.terms,
             clusters: index,
         },
         clusters: clusters.into_iter().map(|(_, page)| page).collect(),
@@ -220,6 +255,7 @@ fn page_cluster<'a>(
     cluster: &'a PlannedCluster,
     fields: &[String],
     threshold: f64,
+    terms: &mut Terms<'a>,
 ) -> PageCluster<'a> {
     let risk = assess_risk(cluster, threshold);
     let result = profile_row(&cluster.result, fields);
@@ -241,7 +277,7 @@ fn page_cluster<'a>(
         level: risk_level(risk.score),
         risk: risk.score,
         why: risk.reasons,
-        p: cluster.min_probability,
+        p: round_to(cluster.min_probability, 9),
         members: cluster
             .profiles
             .iter()
@@ -252,7 +288,7 @@ fn page_cluster<'a>(
             .iter()
             .position(|p| p.user_id == cluster.survivor)
             .unwrap_or(0),
-        reason: &cluster.survivor_reason,
+        reason: terms.position(&cluster.survivor_reason),
         steps,
         golden: (cluster.golden != cluster.result && cluster.golden != Profile::default())
             .then(|| profile_row(&cluster.golden, fields)),
@@ -281,13 +317,19 @@ fn page_cluster<'a>(
             .map(|pair| PageEvidence {
                 left: &pair.left,
                 right: &pair.right,
-                p: pair.probability,
-                w: pair.weight,
-                rules: &pair.rules,
+                p: round_to(pair.probability, 9),
+                w: round_to(pair.weight, 3),
+                rules: pair.rules.iter().map(|rule| terms.position(rule)).collect(),
                 f: pair
                     .fields
                     .iter()
-                    .map(|f| (f.comparison.as_str(), f.level.as_str(), f.weight))
+                    .map(|f| {
+                        (
+                            terms.position(&f.comparison),
+                            terms.position(&f.level),
+                            round_to(f.weight, 3),
+                        )
+                    })
                     .collect(),
             })
             .collect(),
@@ -332,6 +374,18 @@ mod tests {
         assert_eq!(
             first.members[0][0],
             Some(plan.clusters[0].profiles[0].user_id.as_str())
+        );
+        // Repeated names are stored once and referred to by position.
+        let distinct: BTreeSet<&str> = data.index.terms.iter().copied().collect();
+        assert_eq!(distinct.len(), data.index.terms.len());
+        let pair = &first.evidence[0];
+        assert_eq!(
+            data.index.terms[pair.f[0].0],
+            plan.clusters[0].evidence[0].fields[0].comparison
+        );
+        assert_eq!(
+            data.index.terms[first.reason],
+            plan.clusters[0].survivor_reason
         );
         // The last step's profile is the result, so it is not repeated.
         assert!(
