@@ -318,13 +318,21 @@ async fn reviewer_approves_and_rejects_in_chromium_through_review() {
         )
         .await;
     }
-    // A change of mind: approve, then undo.
-    let undone = &shown[5];
+    // A change of mind: approve, then undo; the approved card, a typical
+    // one (three profiles, something lost), is the card screenshot.
+    let undone = shown[5..]
+        .iter()
+        .find(|id| {
+            let cluster = plan.clusters.iter().find(|c| &&c.cluster_id == id).unwrap();
+            cluster.members.len() == 3 && !cluster.lost.is_empty()
+        })
+        .expect("a three-profile cluster on the first page");
     click(
         client,
         &format!("[data-cluster-id=\"{undone}\"] button[data-action=approve]"),
     )
     .await;
+    screenshot_card(client, undone, "card.png").await;
     click(
         client,
         &format!("[data-cluster-id=\"{undone}\"] button[data-action=clear]"),
@@ -350,15 +358,6 @@ async fn reviewer_approves_and_rejects_in_chromium_through_review() {
         }
     }
     wait_for_decisions(dir.path(), &expected, reviewer);
-    // A typical card for the screenshot: three profiles, something lost.
-    let typical = shown
-        .iter()
-        .find(|id| {
-            let cluster = plan.clusters.iter().find(|c| &&c.cluster_id == id).unwrap();
-            cluster.members.len() == 3 && !cluster.lost.is_empty()
-        })
-        .expect("a three-profile cluster on the first page");
-    screenshot_card(client, typical, "card.png").await;
 
     // Bulk: reject every still-undecided cluster that would lose a phone.
     let code = "lost_phone";
