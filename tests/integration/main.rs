@@ -1,2 +1,4 @@
 mod browser;
+mod fixtures;
+mod load;
 mod report;
