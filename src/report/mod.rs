@@ -231,14 +231,10 @@ fn kpis(plan: &MergePlan, [high, medium, low]: [u64; 3]) -> Vec<Kpi> {
 
 /// Clusters by number of profiles, 2 to `LARGEST_SIZE_BAR`+.
 fn cluster_size_chart(plan: &MergePlan) -> BarChart {
-    let largest = plan
-        .clusters
-        .iter()
-        .map(|c| c.members.len())
-        .max()
-        .unwrap_or(2);
-    let last = largest.clamp(2, LARGEST_SIZE_BAR);
-    let mut counts = vec![0u64; last - 1];
+    let largest = plan.clusters.iter().map(|c| c.members.len()).max();
+    let last = largest.unwrap_or(0).clamp(2, LARGEST_SIZE_BAR);
+    // No clusters, no bars: the chart then says "no data".
+    let mut counts = vec![0u64; if largest.is_some() { last - 1 } else { 0 }];
     for cluster in &plan.clusters {
         let size = cluster.members.len().clamp(2, last);
         counts[size - 2] += 1;
@@ -252,7 +248,7 @@ fn cluster_size_chart(plan: &MergePlan) -> BarChart {
             .map(|(index, count)| {
                 let size = index + 2;
                 Bar {
-                    label: if size == LARGEST_SIZE_BAR && largest > LARGEST_SIZE_BAR {
+                    label: if size == LARGEST_SIZE_BAR && largest > Some(LARGEST_SIZE_BAR) {
                         format!("{size}+")
                     } else {
                         size.to_string()
@@ -371,6 +367,15 @@ mod tests {
         assert_eq!(format_probability(0.95), "0.95");
         assert_eq!(format_probability(0.99999), "1");
         assert_eq!(format_probability(0.1234), "0.1234");
+    }
+
+    #[test]
+    fn plan_without_clusters_renders_an_empty_page() {
+        let mut plan = synthetic::synthetic_plan(0, 1);
+        plan.diagnostics.score_histogram.clear();
+        let html = render_report(&plan).unwrap();
+        assert!(html.contains(r#"<script type="text/plain" id="cluster-details"></script>"#));
+        assert_eq!(html.matches("no data").count(), 2);
     }
 
     #[test]
