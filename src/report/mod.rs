@@ -83,7 +83,10 @@ pub fn render_report(plan: &MergePlan) -> Result<String> {
             .index
             .warning_codes
             .iter()
-            .map(|(code, count)| (code.clone(), group_thousands(*count)))
+            .map(|(code, count)| {
+                let noun = if *count == 1 { "cluster" } else { "clusters" };
+                (code.clone(), format!("{} {noun}", group_thousands(*count)))
+            })
             .collect(),
         inputs: plan
             .inputs
@@ -149,13 +152,24 @@ struct InputRow {
 struct Section {
     title: &'static str,
     rows: Vec<Row>,
+    /// Keys whose count is zero, listed in one line rather than a row each,
+    /// so that the findings stand out.
+    zero_keys: String,
 }
 
 impl Section {
     fn new(title: &'static str, value: &serde_json::Value) -> Section {
+        let (zero, rows): (Vec<Row>, Vec<Row>) = tables::flatten(value)
+            .into_iter()
+            .partition(|row| row.value == "0");
         Section {
             title,
-            rows: tables::flatten(value),
+            rows,
+            zero_keys: zero
+                .into_iter()
+                .map(|row| row.key)
+                .collect::<Vec<_>>()
+                .join(", "),
         }
     }
 }
@@ -376,6 +390,17 @@ mod tests {
         let html = render_report(&plan).unwrap();
         assert!(html.contains(r#"<script type="text/plain" id="cluster-details"></script>"#));
         assert_eq!(html.matches("no data").count(), 2);
+    }
+
+    #[test]
+    fn zero_counts_are_listed_apart_from_findings() {
+        let section = Section::new(
+            "Data quality",
+            &serde_json::json!({"phones_invalid": 12, "names_swapped": 0, "sex_conflicts": 0}),
+        );
+        assert_eq!(section.rows.len(), 1);
+        assert_eq!(section.rows[0].key, "phones invalid");
+        assert_eq!(section.zero_keys, "names swapped, sex conflicts");
     }
 
     #[test]

@@ -16,6 +16,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
+use crate::normalize::DataQuality;
 use crate::plan::{
     Assumption, Diagnostics, FieldEvidence, HistogramBin, InputFile, LostValue, METHOD_MERGE,
     METHOD_UPDATE, MergePlan, PairEvidence, PlanSummary, PlannedCluster, SCHEMA_VERSION, Step,
@@ -625,15 +626,25 @@ fn synthetic_diagnostics(rng: &mut ChaCha8Rng, profiles_in_clusters: u64) -> Dia
         })
         .collect();
     Diagnostics {
-        data_quality: json!({
-            "profiles": profiles,
-            "phones_invalid": profiles / 90,
-            "phones_landline": profiles / 150,
-            "emails_invalid": profiles / 70,
-            "placeholder_names": profiles / 400,
-            "placeholder_birth_dates": profiles / 120,
-            "register_dates_before_1971": 3
-        }),
+        data_quality: serde_json::to_value(DataQuality {
+            profiles,
+            phones_missing: profiles / 6,
+            phones_mobile: profiles * 4 / 5,
+            phones_landline: profiles / 150,
+            phones_invalid: profiles / 90,
+            emails_missing: profiles / 3,
+            emails_invalid: profiles / 70,
+            emails_repaired: profiles / 200,
+            names_placeholder: profiles / 400,
+            names_transliterated: profiles / 60,
+            sex_inferred: profiles / 4,
+            birth_dates_missing: profiles / 5,
+            birth_dates_placeholder: profiles / 120,
+            birth_date_defaults: vec!["1900-01-01".into(), "1971-01-01".into()],
+            register_dates_before_1971: 3,
+            ..DataQuality::default()
+        })
+        .expect("data quality serialises"),
         blocking: json!({
             "candidate_pairs": profiles * 3,
             "pairs_by_rule": {

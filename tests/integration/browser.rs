@@ -251,11 +251,20 @@ async fn reviewer_approves_and_rejects_in_chromium_through_review() {
         summary.contains("Clusters to merge") && summary.contains("140"),
         "{summary}"
     );
+    // The top of the page as a reviewer first sees it, and the whole summary.
     std::fs::write(
-        screenshot_dir().join("summary.png"),
+        screenshot_dir().join("page-top.png"),
         client.screenshot().await.unwrap(),
     )
     .unwrap();
+    client.set_window_size(1400, 2600).await.unwrap();
+    let summary_element = client.find(Locator::Id("summary")).await.unwrap();
+    std::fs::write(
+        screenshot_dir().join("summary.png"),
+        summary_element.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    client.set_window_size(1400, 1000).await.unwrap();
 
     // The hostile name: found by search, shown as its literal text.
     let search = client.find(Locator::Id("search")).await.unwrap();
