@@ -436,6 +436,37 @@ async fn reviewer_approves_and_rejects_in_chromium_through_review() {
     browser.close().await;
     let (code, stderr) = server.interrupt();
     assert_eq!(code, Some(0), "{stderr}");
+
+    // `apply` accepts the decisions the page saved, and runs only the
+    // approved clusters.
+    let dry_run = Command::new(env!("CARGO_BIN_EXE_sailmerge"))
+        .arg("apply")
+        .arg(dir.path())
+        .args([
+            "--dry-run",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--department-id",
+            "1",
+        ])
+        .env_remove("SAILPLAY_TOKEN")
+        .output()
+        .unwrap();
+    let dry_stderr = String::from_utf8_lossy(&dry_run.stderr);
+    assert_eq!(
+        dry_run.status.code(),
+        Some(0),
+        "apply --dry-run: {dry_stderr}"
+    );
+    let undecided = plan.clusters.len() - expected.clusters.len();
+    assert!(
+        dry_stderr.contains(&format!(
+            "printed the calls of {} approved clusters (0 already merged by an earlier run); {} rejected, {undecided} undecided",
+            approved.len(),
+            rejected.len() + bulk.len()
+        )),
+        "{dry_stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
