@@ -187,7 +187,10 @@ fn kpis(plan: &MergePlan, [high, medium, low]: [u64; 3]) -> Vec<Kpi> {
         Kpi {
             label: "Profiles read",
             value: group_thousands(s.profiles),
-            note: format!("{} input files", plan.inputs.len()),
+            note: match plan.inputs.len() {
+                1 => "1 input file".to_string(),
+                count => format!("{count} input files"),
+            },
             tone: "",
         },
         Kpi {
