@@ -1,2 +1,4 @@
+mod apply;
 mod fixtures;
 mod load;
+mod sandbox;
