@@ -1,1 +1,6 @@
-
+mod apply;
+mod browser;
+mod fixtures;
+mod load;
+mod report;
+mod sandbox;
