@@ -45,6 +45,10 @@ pub fn cluster_pairs(
     todo!("matching helper")
 }
 
-pub fn write_clusters_csv(_path: &Path, _profiles: &[Profile], _clustering: &Clustering) -> Result<()> {
+pub fn write_clusters_csv(
+    _path: &Path,
+    _profiles: &[Profile],
+    _clustering: &Clustering,
+) -> Result<()> {
     todo!("matching helper")
 }

@@ -56,9 +56,9 @@ impl PlanArgs {
             settings.matching.threshold = threshold;
         }
         for mapping in &self.map {
-            let (field, column) = mapping.split_once('=').with_context(|| {
-                format!("--map takes FIELD=COLUMN, got {mapping:?}")
-            })?;
+            let (field, column) = mapping
+                .split_once('=')
+                .with_context(|| format!("--map takes FIELD=COLUMN, got {mapping:?}"))?;
             settings
                 .load
                 .map
@@ -91,8 +91,15 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     drop(loaded.frame);
     let (records, data_quality) = normalize::normalize_profiles(&profiles, printer);
     let candidates = block::candidate_pairs(&records, &settings.matching, printer)?;
-    let scored = score::score_pairs(&profiles, &records, &candidates, &settings.matching, printer)?;
-    let clustering = cluster::cluster_pairs(&profiles, &records, &scored, &settings.matching, printer);
+    let scored = score::score_pairs(
+        &profiles,
+        &records,
+        &candidates,
+        &settings.matching,
+        printer,
+    )?;
+    let clustering =
+        cluster::cluster_pairs(&profiles, &records, &scored, &settings.matching, printer);
     cluster::write_clusters_csv(&out.join("clusters.csv"), &profiles, &clustering)?;
 
     let planned = merge::plan_clusters(&profiles, &clustering.clusters, &settings.planner, printer);

@@ -1,1 +1,2 @@
 
+mod gen_eval;
