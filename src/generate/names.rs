@@ -5,9 +5,10 @@
 //!
 //! Frequencies: first names carry weights close to the shares of the names
 //! among adults in Russia; the explicit surname list carries Zipf-like
-//! weights (rank^-0.9), and a long tail of rarer surnames is composed from
-//! roots and suffixes so that a large base has tens of thousands of distinct
-//! surnames, as real ones do.
+//! weights ((rank + 5)^-0.9, so that the commonest, Смирнов, holds about
+//! 2 % as in Russia), and a long tail of rarer surnames is composed from
+//! roots, prefixes and suffixes (about 11,000 more surnames, 35 % of people)
+//! so that rare surnames are rare, as in real bases.
 
 use std::sync::LazyLock;
 
