@@ -677,3 +677,99 @@ pub struct GenerationSummary {
     pub uniqueness_repairs: UniquenessRepairs,
     pub config: GeneratorConfig,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn export_text(base: &GeneratedBase) -> String {
+        base.render_rows(EXPORT_HEADER, |index, out| {
+            base.render_export_row(index, out)
+        })
+        .concat()
+    }
+
+    #[test]
+    fn output_does_not_depend_on_the_number_of_threads() {
+        let config = GeneratorConfig {
+            profiles: 2 * CHUNK_PROFILES + 100,
+            seed: 99,
+            ..GeneratorConfig::default()
+        };
+        let single = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| generate(&config).unwrap());
+        let several = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap()
+            .install(|| generate(&config).unwrap());
+        assert_eq!(single.profiles(), config.profiles);
+        assert!(export_text(&single) == export_text(&several));
+    }
+
+    #[test]
+    fn hard_negative_rate_is_the_share_of_people_in_groups() {
+        for rate in [0.05, 0.10, 0.30] {
+            let config = GeneratorConfig {
+                profiles: 40_000,
+                hard_negative_rate: rate,
+                ..GeneratorConfig::default()
+            };
+            let summary = generate(&config).unwrap().summary();
+            let in_groups: usize = summary.hard_negatives.values().map(|c| c.people).sum();
+            let share = in_groups as f64 / summary.entities as f64;
+            assert!(
+                (share - rate).abs() < 0.25 * rate + 0.005,
+                "rate {rate}: {share}"
+            );
+        }
+    }
+
+    #[test]
+    fn repaired_collisions_leave_identifiers_unique() {
+        let mut rows: Vec<Row> = Vec::new();
+        let base = generate(&GeneratorConfig {
+            profiles: 50,
+            ..GeneratorConfig::default()
+        })
+        .unwrap();
+        rows.extend(base.rows.iter().take(3).cloned());
+        for row in &mut rows {
+            row.phone = Some(population::Phone {
+                national: 9_161_234_567,
+                format: contact::PhoneFormat::Sailplay,
+            });
+            row.email = Some("Ivanov@mail.ru".to_string());
+            row.origin_user_id = Some(2_990_000_000_001);
+        }
+        rows[1].email = Some("ivanov@MAIL.ru".to_string());
+        let repairs = enforce_uniqueness(&mut rows, 1);
+        assert_eq!(
+            (repairs.phone, repairs.email, repairs.origin_user_id),
+            (2, 2, 2)
+        );
+        let phones: HashSet<u64> = rows.iter().map(|r| r.phone.unwrap().national).collect();
+        let emails: HashSet<String> = rows
+            .iter()
+            .map(|r| r.email.clone().unwrap().to_lowercase())
+            .collect();
+        assert_eq!((phones.len(), emails.len()), (3, 3));
+        assert_eq!(rows[0].email.as_deref(), Some("Ivanov@mail.ru"));
+    }
+
+    #[test]
+    fn user_ids_grow_with_the_register_date() {
+        let base = generate(&GeneratorConfig::default()).unwrap();
+        let dates: Vec<_> = base
+            .order
+            .iter()
+            .map(|&i| base.rows[i].register_date)
+            .collect();
+        assert!(dates.windows(2).all(|pair| pair[0] <= pair[1]));
+        let ids: Vec<u64> = base.order.iter().map(|&i| base.user_ids[i]).collect();
+        assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+}

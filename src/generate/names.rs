@@ -228,7 +228,7 @@ impl Vocabulary {
             .iter()
             .filter(|name| name.sex == sex)
             .collect();
-        names.sort_by(|a, b| b.weight.cmp(&a.weight));
+        names.sort_by_key(|name| std::cmp::Reverse(name.weight));
         names.truncate(top);
         names.choose(rng).expect("at least one name of each sex")
     }

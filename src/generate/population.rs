@@ -196,13 +196,14 @@ fn draw_sex(rng: &mut impl Rng) -> Sex {
 }
 
 fn refresh_email(person: &mut Person, rng: &mut impl Rng) {
-    person.email = new_email(
+    let email = new_email(
         person.first.name,
-        &person.surname.for_sex(person.sex).to_string(),
+        person.surname.for_sex(person.sex),
         person.birth,
         person.phone,
         rng,
     );
+    person.email = email;
 }
 
 /// A login of the form surname + suffix in the person's gendered surname,
@@ -227,8 +228,19 @@ fn build_hard_negative_group(kind: HardNegativeKind, rng: &mut impl Rng) -> Vec<
             let mut husband = husband;
             let suffix = format!("{:02}", husband.birth.year().rem_euclid(100));
             husband.email.login = family_login(&husband.surname.male, &suffix);
+            let mut wife_login = family_login(&wife.surname.female, &suffix);
+            if wife.surname.female == wife.surname.male {
+                // An invariant surname (Бойко, Белых): her initial tells
+                // the two mailboxes apart, as a provider would have forced.
+                let initial: String = transliterate(wife.first.name, Transliteration::Informal)
+                    .to_lowercase()
+                    .chars()
+                    .take(1)
+                    .collect();
+                wife_login.insert_str(0, &initial);
+            }
             wife.email = Email {
-                login: family_login(&wife.surname.female, &suffix),
+                login: wife_login,
                 domain: husband.email.domain,
             };
             vec![husband, wife]
@@ -439,6 +451,8 @@ fn render_person(
     }
     primary.origin_user_id = draw_card(rng);
     ensure_an_identifier(&mut primary, rng);
+    let mut used_phones: Vec<u64> = primary.phone.iter().map(|p| p.national).collect();
+    let mut used_emails: Vec<String> = primary.email.iter().map(|e| e.to_lowercase()).collect();
     let first_row = rows.len();
     rows.push(primary);
 
@@ -449,12 +463,15 @@ fn render_person(
             repeat.variations.insert(Variation::JoinedRepeat);
             repeat.phone = None;
             repeat.email = None;
-            if !taken.phone {
+            if !taken.phone && !used_phones.contains(&person.phone) {
                 repeat.phone = Some(format_phone_of(person.phone, &mut repeat.variations, rng));
+                used_phones.push(person.phone);
                 taken.phone = true;
             }
-            if !taken.email {
-                repeat.email = Some(person.email.render());
+            let email = person.email.render();
+            if !taken.email && !used_emails.contains(&email.to_lowercase()) {
+                used_emails.push(email.to_lowercase());
+                repeat.email = Some(email);
                 taken.email = true;
             }
             repeat.origin_user_id = draw_card(rng);
@@ -466,11 +483,22 @@ fn render_person(
         let mut duplicate = render_fields(person, true, rates, rng);
         duplicate.entity = entity;
         duplicate.register_date = draw_register_between(person.register, LAST_REGISTER_DAY, rng);
-        let phone = duplicate_phone(person, &mut taken, &mut duplicate.variations, rates, rng);
-        duplicate.phone =
-            phone.map(|national| format_phone_of(national, &mut duplicate.variations, rng));
-        duplicate.email =
-            duplicate_email(person, &mut taken, &mut duplicate.variations, rates, rng);
+        // Two later profiles may draw the same alias (both drop the gmail
+        // dots); Sailplay would have refused the second, so it goes without.
+        if let Some((variation, national)) = duplicate_phone(person, &mut taken, rates, rng)
+            && !used_phones.contains(&national)
+        {
+            used_phones.push(national);
+            duplicate.variations.insert(variation);
+            duplicate.phone = Some(format_phone_of(national, &mut duplicate.variations, rng));
+        }
+        if let Some((variation, email)) = duplicate_email(person, &mut taken, rates, rng)
+            && !used_emails.contains(&email.to_lowercase())
+        {
+            used_emails.push(email.to_lowercase());
+            duplicate.variations.insert(variation);
+            duplicate.email = Some(email);
+        }
         duplicate.origin_user_id = draw_card(rng);
         ensure_an_identifier(&mut duplicate, rng);
         rows.push(duplicate);
@@ -518,17 +546,16 @@ fn ensure_an_identifier(row: &mut Row, rng: &mut impl Rng) {
     }
 }
 
+/// The phone of a later profile and the variation that produced it.
 fn duplicate_phone(
     person: &Person,
     taken: &mut IdentifiersTaken,
-    variations: &mut VariationSet,
     rates: &Rates,
     rng: &mut impl Rng,
-) -> Option<u64> {
+) -> Option<(Variation, u64)> {
     if !taken.phone && person.forced_channel != Some(Channel::EmailOnly) && rng.random_bool(0.8) {
         taken.phone = true;
-        variations.insert(Variation::SplitChannel);
-        return Some(person.phone);
+        return Some((Variation::SplitChannel, person.phone));
     }
     let roll = rng.random::<f64>() / rates.noise.max(1e-9);
     let (variation, phone) = if roll < 0.08 {
@@ -546,22 +573,20 @@ fn duplicate_phone(
     } else {
         return None;
     };
-    variations.insert(variation);
-    Some(phone)
+    Some((variation, phone))
 }
 
+/// The email of a later profile and the variation that produced it.
 fn duplicate_email(
     person: &Person,
     taken: &mut IdentifiersTaken,
-    variations: &mut VariationSet,
     rates: &Rates,
     rng: &mut impl Rng,
-) -> Option<String> {
+) -> Option<(Variation, String)> {
     let email = &person.email;
     if !taken.email && person.forced_channel != Some(Channel::PhoneOnly) && rng.random_bool(0.8) {
         taken.email = true;
-        variations.insert(Variation::SplitChannel);
-        return Some(email.render());
+        return Some((Variation::SplitChannel, email.render()));
     }
     let roll = rng.random::<f64>() / rates.noise.max(1e-9);
     let kind = email.domain_kind();
@@ -609,8 +634,7 @@ fn duplicate_email(
     } else {
         return None;
     };
-    variations.insert(variation);
-    Some(rendered)
+    Some((variation, rendered))
 }
 
 /// Names, birth date, sex, register date and points of one profile, with
@@ -805,5 +829,146 @@ fn draw_points(rng: &mut impl Rng) -> u32 {
         0
     } else {
         (rng.random::<f64>().powi(3) * 5000.0) as u32 + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn rng() -> ChaCha8Rng {
+        ChaCha8Rng::seed_from_u64(17)
+    }
+
+    fn digits_differing(a: u64, b: u64) -> usize {
+        format!("{a}")
+            .bytes()
+            .zip(format!("{b}").bytes())
+            .filter(|(x, y)| x != y)
+            .count()
+    }
+
+    #[test]
+    fn spouses_share_the_gendered_surname_a_mail_domain_and_near_numbers() {
+        let mut rng = rng();
+        for _ in 0..200 {
+            let group = build_hard_negative_group(HardNegativeKind::Spouses, &mut rng);
+            let (husband, wife) = (&group[0], &group[1]);
+            assert_eq!((husband.sex, wife.sex), (Sex::Male, Sex::Female));
+            assert_eq!(husband.surname, wife.surname);
+            assert_ne!(husband.phone, wife.phone);
+            assert!(husband.phone.abs_diff(wife.phone) < 100);
+            assert_eq!(husband.email.domain, wife.email.domain);
+            assert_ne!(husband.email.login, wife.email.login);
+        }
+    }
+
+    #[test]
+    fn father_and_son_share_the_full_name_a_generation_apart() {
+        let mut rng = rng();
+        for _ in 0..200 {
+            let group = build_hard_negative_group(HardNegativeKind::FatherSon, &mut rng);
+            let (father, son) = (&group[0], &group[1]);
+            assert_eq!(father.first.name, son.first.name);
+            assert_eq!(father.middle_name(), son.middle_name());
+            assert_eq!(father.last_name(), son.last_name());
+            let gap = son.birth.year() - father.birth.year();
+            assert!((18..=36).contains(&gap), "{gap}");
+            assert!(son.email.login.starts_with(&father.email.login));
+        }
+    }
+
+    #[test]
+    fn twins_share_surname_patronymic_and_birth_date_not_first_name() {
+        let mut rng = rng();
+        for _ in 0..200 {
+            let group = build_hard_negative_group(HardNegativeKind::Twins, &mut rng);
+            let (first, second) = (&group[0], &group[1]);
+            assert_eq!(first.birth, second.birth);
+            assert_eq!(first.father, second.father);
+            assert_eq!(first.surname, second.surname);
+            assert_ne!(first.first.name, second.first.name);
+        }
+    }
+
+    #[test]
+    fn namesakes_share_a_common_first_name_and_surname() {
+        let mut rng = rng();
+        for _ in 0..100 {
+            let group = build_hard_negative_group(HardNegativeKind::Namesakes, &mut rng);
+            assert!((2..=4).contains(&group.len()));
+            for person in &group[1..] {
+                assert_eq!(person.first.name, group[0].first.name);
+                assert_eq!(person.last_name(), group[0].last_name());
+                assert_ne!(person.phone, group[0].phone);
+            }
+        }
+    }
+
+    #[test]
+    fn phone_neighbours_and_recycled_numbers_look_like_phone_typos() {
+        let mut rng = rng();
+        for _ in 0..200 {
+            let group = build_hard_negative_group(HardNegativeKind::PhoneNeighbours, &mut rng);
+            let differing = digits_differing(group[0].phone, group[1].phone);
+            assert!(differing == 1 || differing == 2, "{differing}");
+
+            let group = build_hard_negative_group(HardNegativeKind::RecycledPhone, &mut rng);
+            let (old_owner, new_owner) = (&group[0], &group[1]);
+            assert!(old_owner.register < new_owner.register);
+            let mailbox_named_after_number = old_owner.email.login == new_owner.phone.to_string()
+                && old_owner.forced_channel == Some(Channel::EmailOnly);
+            let mistyped_copy = digits_differing(old_owner.phone, new_owner.phone) == 1;
+            assert!(mailbox_named_after_number || mistyped_copy);
+        }
+    }
+
+    #[test]
+    fn placeholder_profiles_carry_no_name_and_a_phone() {
+        let mut rng = rng();
+        let rates = Rates { noise: 1.0 };
+        for _ in 0..50 {
+            let group = build_hard_negative_group(HardNegativeKind::Placeholder, &mut rng);
+            let mut rows = Vec::new();
+            render_person(&group[0], 1, 0, &rates, &mut rng, &mut rows);
+            let row = &rows[0];
+            assert!(super::super::text::PLACEHOLDER_NAMES.contains(&row.first_name.as_str()));
+            assert!(row.last_name.is_empty() && row.middle_name.is_empty());
+            assert!(row.phone.is_some() && row.email.is_none());
+            assert!(row.birth_date.is_none() || row.birth_date == Some(PLACEHOLDER_BIRTH_DATES[0]));
+        }
+    }
+
+    #[test]
+    fn a_persons_profiles_never_repeat_its_phone_or_email() {
+        let mut rng = rng();
+        let rates = Rates { noise: 2.0 };
+        for _ in 0..300 {
+            let person = new_person(draw_sex(&mut rng), &mut rng);
+            let mut rows = Vec::new();
+            render_person(&person, 6, 0, &rates, &mut rng, &mut rows);
+            assert_eq!(rows.len(), 6);
+            let phones: Vec<u64> = rows
+                .iter()
+                .filter_map(|r| r.phone.map(|p| p.national))
+                .collect();
+            let mut unique_phones = phones.clone();
+            unique_phones.sort_unstable();
+            unique_phones.dedup();
+            assert_eq!(phones.len(), unique_phones.len());
+            let emails: Vec<String> = rows
+                .iter()
+                .filter_map(|r| r.email.as_ref().map(|e| e.to_lowercase()))
+                .collect();
+            let mut unique_emails = emails.clone();
+            unique_emails.sort_unstable();
+            unique_emails.dedup();
+            assert_eq!(emails.len(), unique_emails.len(), "{emails:?}");
+            assert!(
+                rows.iter()
+                    .all(|r| r.phone.is_some() || r.email.is_some() || r.origin_user_id.is_some())
+            );
+        }
     }
 }

@@ -37,7 +37,10 @@ fn read(path: PathBuf) -> Vec<u8> {
 fn records(path: PathBuf) -> (csv::StringRecord, Vec<csv::StringRecord>) {
     let mut reader = csv::Reader::from_path(&path).expect("csv opens");
     let headers = reader.headers().expect("header").clone();
-    let rows = reader.records().map(|r| r.expect("well-formed row")).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.expect("well-formed row"))
+        .collect();
     (headers, rows)
 }
 
@@ -124,7 +127,11 @@ fn export_keeps_sailplay_uniqueness_and_truth_covers_every_profile() {
             "a profile without any identifier: {row:?}"
         );
         if !row[1].is_empty() {
-            assert!(origins.insert(row[1].to_string()), "origin_user_id {}", &row[1]);
+            assert!(
+                origins.insert(row[1].to_string()),
+                "origin_user_id {}",
+                &row[1]
+            );
         }
         if !row[2].is_empty() {
             let phone = canonical_phone(&row[2]);
@@ -137,7 +144,10 @@ fn export_keeps_sailplay_uniqueness_and_truth_covers_every_profile() {
         assert!(["", "1", "2"].contains(&&row[8]), "sex {}", &row[8]);
     }
     let (truth_headers, truth) = records(dir.path().join("truth.csv"));
-    assert_eq!(truth_headers.iter().collect::<Vec<_>>(), ["user_id", "entity_id"]);
+    assert_eq!(
+        truth_headers.iter().collect::<Vec<_>>(),
+        ["user_id", "entity_id"]
+    );
     let truth_ids: HashSet<String> = truth.iter().map(|r| r[0].to_string()).collect();
     assert_eq!(truth_ids, user_ids);
 }
@@ -179,7 +189,11 @@ fn every_variation_and_hard_negative_kind_occurs() {
     }
     let entities = summary["entities"].as_u64().unwrap() as f64;
     let duplicated = summary["entities_with_duplicates"].as_u64().unwrap() as f64;
-    assert!((0.15..0.25).contains(&(duplicated / entities)), "{}", duplicated / entities);
+    assert!(
+        (0.15..0.25).contains(&(duplicated / entities)),
+        "{}",
+        duplicated / entities
+    );
 }
 
 #[test]
@@ -209,7 +223,13 @@ fn gen_rejects_bad_settings_naming_the_flags() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
     let output = sailmerge(&[
-        "gen", "--profiles", "0", "--duplicate-rate", "1.5", "--out", out,
+        "gen",
+        "--profiles",
+        "0",
+        "--duplicate-rate",
+        "1.5",
+        "--out",
+        out,
     ]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -285,7 +305,10 @@ fn eval_of_the_truth_itself_is_perfect_and_the_table_shows_it() {
     let output = sailmerge(&["eval", "--truth", &truth, &clusters]);
     assert!(output.status.success());
     let table = String::from_utf8(output.stdout).unwrap();
-    assert!(table.contains("pairwise       1.0000   1.0000   1.0000"), "{table}");
+    assert!(
+        table.contains("pairwise       1.0000   1.0000   1.0000"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -305,7 +328,10 @@ fn eval_errors_name_the_file_and_line() {
     let truth = write(dir.path(), "truth.csv", TRUTH);
     let cases = [
         ("user_id,cluster_id\n1,x\n99,x\n", "line 3: 99"),
-        ("user_id,cluster_id\n1,x\n1,y\n", "line 3: user_id 1 is listed a second time"),
+        (
+            "user_id,cluster_id\n1,x\n1,y\n",
+            "line 3: user_id 1 is listed a second time",
+        ),
         ("user_id,group\n1,x\n", "no `cluster_id` column"),
         ("user_id,cluster_id\n1,x\n2,x,extra\n", "malformed CSV"),
     ];
@@ -349,14 +375,22 @@ fn eval_breaks_recall_down_by_variation_on_generated_data() {
         annotations.to_str().unwrap(),
         "--json",
     ]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let evaluation: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let by_variation = evaluation["breakdown"]["recall_by_variation"].as_object().unwrap();
+    let by_variation = evaluation["breakdown"]["recall_by_variation"]
+        .as_object()
+        .unwrap();
     assert!(by_variation.len() > 20);
     for (kind, recall) in by_variation {
         assert_eq!(recall["recall"], 1.0, "{kind}");
     }
-    let by_kind = evaluation["breakdown"]["linked_by_hard_negative"].as_object().unwrap();
+    let by_kind = evaluation["breakdown"]["linked_by_hard_negative"]
+        .as_object()
+        .unwrap();
     assert!(by_kind.len() >= 6);
     for (kind, confusion) in by_kind {
         assert!(confusion["people_pairs"].as_u64().unwrap() > 0, "{kind}");
