@@ -45,10 +45,12 @@
 //! otherwise its phone is the main one with a substituted digit (8 %), two
 //! adjacent digits swapped (5 %), a different number (25 %) or none, and its
 //! email is a gmail dot/`+tag` alias or a yandex.ru/ya.ru/yandex.com alias
-//! (7 % where the provider has them), a one-edit login typo (5 %), a domain
-//! typo such as mail.ry or gmial.com (4 %), a different mailbox (24 %) or
-//! none. 14 % of phones are written in other systems' formats
-//! (`+7 (916) 123-45-67`, `8-916-...`, `8916...`, `+7916...`, `916...`).
+//! (7 % where the provider has them), a one-edit login typo (5 %, 12 % where
+//! the provider has no alias), a domain typo such as mail.ry or gmial.com
+//! (4 %), a different mailbox (24 %) or none. An alias the person already
+//! holds on another profile is dropped, as Sailplay would refuse it. 14 % of
+//! phones are written in other systems' formats (`+7 (916) 123-45-67`,
+//! `8-916-...`, `8916...`, `+7916...`, `916...`).
 //!
 //! # Data-entry variations of every profile (first and later alike)
 //! Probabilities per profile, all scaled by `--noise` (default 1.0):
