@@ -79,7 +79,8 @@
 //! old profile keeps a mail.ru mailbox named after the number, or a copy of
 //! it with one digit wrong), placeholder 16 (a till profile `Покупатель`/
 //! `Гость`/`Test`, phone only, often 1900-01-01: many different people who
-//! look alike). People in these groups get duplicates like anyone else.
+//! look alike; their other profiles, if any, carry their real names).
+//! People in these groups get duplicates like anyone else.
 
 mod contact;
 mod names;
@@ -647,9 +648,64 @@ impl GeneratedBase {
             variations,
             hard_negatives,
             uniqueness_repairs: self.repairs,
+            name_evidence: self.name_evidence(),
             config: self.config.clone(),
         }
     }
+
+    /// How far exact names and birth dates go, counted combinatorially from
+    /// cell sizes (pairs in a cell = n(n-1)/2), never by enumerating pairs.
+    fn name_evidence(&self) -> NameEvidence {
+        let fold = |name: &str| name.trim().to_lowercase().replace('ё', "е");
+        let mut by_name: HashMap<u64, u64> = HashMap::new();
+        let mut by_name_entity: HashMap<(u64, u32), u64> = HashMap::new();
+        let mut by_name_birth: HashMap<u64, u64> = HashMap::new();
+        let mut by_name_birth_entity: HashMap<(u64, u32), u64> = HashMap::new();
+        for row in &self.rows {
+            let (first, last) = (fold(&row.first_name), fold(&row.last_name));
+            if first.is_empty() || last.is_empty() {
+                continue;
+            }
+            let name = stable_hash(&format!("{first}\u{1f}{last}"));
+            *by_name.entry(name).or_default() += 1;
+            *by_name_entity.entry((name, row.entity)).or_default() += 1;
+            if let Some(birth) = row.birth_date {
+                let name_birth = stable_hash(&format!("{first}\u{1f}{last}\u{1f}{birth}"));
+                *by_name_birth.entry(name_birth).or_default() += 1;
+                *by_name_birth_entity
+                    .entry((name_birth, row.entity))
+                    .or_default() += 1;
+            }
+        }
+        let pairs_in = |cells: &mut dyn Iterator<Item = u64>| -> u64 {
+            cells.map(|n| n * n.saturating_sub(1) / 2).sum()
+        };
+        let same_name = pairs_in(&mut by_name.values().copied());
+        let same_name_same_person = pairs_in(&mut by_name_entity.values().copied());
+        let same_name_birth = pairs_in(&mut by_name_birth.values().copied());
+        let same_name_birth_same_person = pairs_in(&mut by_name_birth_entity.values().copied());
+        NameEvidence {
+            true_pairs_same_name_and_birth_date: same_name_birth_same_person,
+            true_pairs_same_name_not_birth_date: same_name_same_person
+                - same_name_birth_same_person,
+            different_people_pairs_same_name: same_name - same_name_same_person,
+            different_people_pairs_same_name_and_birth_date: same_name_birth
+                - same_name_birth_same_person,
+        }
+    }
+}
+
+/// Pairs of profiles whose first and last names are equal after trimming,
+/// lower-casing and folding ё to е (both non-empty), with or without an
+/// equal birth date: how much of the truth exact names find, and how many
+/// different people they would join.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct NameEvidence {
+    pub true_pairs_same_name_and_birth_date: u64,
+    /// Same name, but a birth date missing on one side or different.
+    pub true_pairs_same_name_not_birth_date: u64,
+    pub different_people_pairs_same_name: u64,
+    pub different_people_pairs_same_name_and_birth_date: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -681,6 +737,7 @@ pub struct GenerationSummary {
     pub variations: BTreeMap<&'static str, VariationCount>,
     pub hard_negatives: BTreeMap<&'static str, HardNegativeCount>,
     pub uniqueness_repairs: UniquenessRepairs,
+    pub name_evidence: NameEvidence,
     pub config: GeneratorConfig,
 }
 
@@ -763,6 +820,26 @@ mod tests {
             .collect();
         assert_eq!((phones.len(), emails.len()), (3, 3));
         assert_eq!(rows[0].email.as_deref(), Some("Ivanov@mail.ru"));
+    }
+
+    #[test]
+    fn without_noise_every_true_pair_shares_name_and_birth_date() {
+        let summary = generate(&GeneratorConfig {
+            profiles: 5000,
+            noise: 0.0,
+            // Placeholder people's till profiles carry no name.
+            hard_negative_rate: 0.0,
+            ..GeneratorConfig::default()
+        })
+        .unwrap()
+        .summary();
+        let evidence = summary.name_evidence;
+        assert_eq!(
+            evidence.true_pairs_same_name_and_birth_date,
+            summary.true_pairs
+        );
+        assert_eq!(evidence.true_pairs_same_name_not_birth_date, 0);
+        assert!(evidence.different_people_pairs_same_name > 0);
     }
 
     #[test]
