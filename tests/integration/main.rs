@@ -1,6 +1,7 @@
 mod apply;
 mod browser;
 mod fixtures;
+mod gen_eval;
 mod load;
 mod report;
 mod sandbox;
