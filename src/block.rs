@@ -196,9 +196,9 @@ impl BlockingRule {
                         if login.chars().count() >= 3 {
                             for (start, letter) in login.char_indices().take(MAX_LOGIN_DELETIONS) {
                                 key.truncate(prefix);
-                                key.extend_from_slice(login[..start].as_bytes());
+                                key.extend_from_slice(&login.as_bytes()[..start]);
                                 key.extend_from_slice(
-                                    login[start + letter.len_utf8()..].as_bytes(),
+                                    &login.as_bytes()[start + letter.len_utf8()..],
                                 );
                                 emit(&key);
                             }
