@@ -833,3 +833,82 @@ fn engine_speed_at_a_million_profiles() {
         measured.precision, measured.recall, measured.wrong_cluster_share
     );
 }
+
+fn sailmerge(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sailmerge"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn show_settings_prints_every_matching_default_and_the_threshold_flag() {
+    let output = sailmerge(&["plan", "--show-settings", "--threshold", "0.95"]);
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let settings: toml::Value = toml::from_str(&text).unwrap();
+    let matching = &settings["matching"];
+    assert_eq!(matching["threshold"].as_float(), Some(0.95));
+    for key in [
+        "blocking_rules",
+        "max_block_pairs",
+        "u_sample_pairs",
+        "seed",
+        "em_iterations",
+        "minimum_u",
+        "conflict_weight",
+        "term_frequency",
+        "max_cluster_size",
+        "extra",
+    ] {
+        assert!(matching.get(key).is_some(), "{key} missing from\n{text}");
+    }
+}
+
+#[test]
+fn extra_comparisons_from_the_config_file_are_shown_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("base.toml");
+    std::fs::write(
+        &config,
+        "[matching]\nmax_cluster_size = 10\n[[matching.extra]]\ncolumn = \"city\"\nkind = \"fuzzy\"\n[[matching.extra]]\ncolumn = \"card\"\nkind = \"exact\"\nblock = true\n",
+    )
+    .unwrap();
+    let output = sailmerge(&[
+        "plan",
+        "--show-settings",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let settings: toml::Value = toml::from_str(&text).unwrap();
+    let extra = settings["matching"]["extra"].as_array().unwrap();
+    assert_eq!(extra.len(), 2);
+    assert_eq!(extra[0]["kind"].as_str(), Some("fuzzy"));
+    assert_eq!(extra[1]["block"].as_bool(), Some(true));
+    assert_eq!(
+        settings["matching"]["max_cluster_size"].as_integer(),
+        Some(10)
+    );
+
+    std::fs::write(
+        &config,
+        "[matching]\nblocking_rules = [\"phone_soundex\"]\nconflict_weight = 3.0\n",
+    )
+    .unwrap();
+    let output = sailmerge(&[
+        "plan",
+        "--show-settings",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("phone_soundex"), "{stderr}");
+    assert!(stderr.contains("conflict_weight"), "{stderr}");
+}
