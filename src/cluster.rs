@@ -127,6 +127,8 @@ pub fn contradiction(a: &NormalizedRecord, b: &NormalizedRecord) -> Option<Contr
         return Some(Contradiction::Sex);
     }
     if let (Some(x), Some(y)) = (a.birth_date, b.birth_date)
+        && !a.birth_date_implausible
+        && !b.birth_date_implausible
         && !dates_compatible(x, y)
     {
         return Some(Contradiction::BirthDate);
@@ -468,6 +470,7 @@ mod tests {
             },
             birth_date: NaiveDate::parse_from_str(born, "%Y-%m-%d").ok(),
             birth_date_placeholder: false,
+            birth_date_implausible: false,
             sex_stated: Some(sex),
             sex: Some(sex),
             origin_user_id: None,

@@ -292,6 +292,7 @@ impl Population {
             },
             birth_date: shape.birth,
             birth_date_placeholder: false,
+            birth_date_implausible: false,
             sex_stated: shape.sex_known.then_some(person.sex),
             sex: Some(person.sex),
             origin_user_id: None,
