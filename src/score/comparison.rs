@@ -28,6 +28,11 @@ pub enum LevelRole {
     Evidence,
     /// Evidence against: weight at most `conflict_weight`.
     Conflict,
+    /// Observed agreement that adds nothing the other comparisons have not
+    /// already counted (the same sex, when names imply it): weight 0, but it
+    /// takes its share of m and u so the other levels' estimates stay
+    /// probabilities.
+    Baseline,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +56,14 @@ const fn evidence(name: &'static str, initial_m: f64) -> Level {
     Level {
         name,
         role: LevelRole::Evidence,
+        initial_m,
+    }
+}
+
+const fn baseline(name: &'static str, initial_m: f64) -> Level {
+    Level {
+        name,
+        role: LevelRole::Baseline,
         initial_m,
     }
 }
@@ -86,6 +99,10 @@ pub struct Comparison {
     /// The level whose weight is scaled by the value's frequency (exact
     /// agreement on a name or date), if any.
     pub term_frequency_level: Option<u8>,
+    /// Whether EM re-estimates m. Sex is mostly inferred from the names, so
+    /// on candidate pairs (which mostly share a name) it would teach EM
+    /// nothing but the blocking: its m stays at the initial value.
+    pub estimated_by_em: bool,
 }
 
 // Level indices, shared by `compare_field` and the ladders below.
@@ -172,6 +189,7 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 evidence("else", 0.82),
             ],
             term_frequency_level: None,
+            estimated_by_em: true,
         },
         Comparison {
             name: "email".into(),
@@ -186,6 +204,7 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 evidence("else", 0.8),
             ],
             term_frequency_level: None,
+            estimated_by_em: true,
         },
         Comparison {
             name: "first_name".into(),
@@ -200,6 +219,7 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 evidence("else", 0.04),
             ],
             term_frequency_level: Some(first_name::EXACT),
+            estimated_by_em: true,
         },
         Comparison {
             name: "last_name".into(),
@@ -214,6 +234,7 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 evidence("else", 0.075),
             ],
             term_frequency_level: Some(last_name::EXACT),
+            estimated_by_em: true,
         },
         Comparison {
             name: "patronymic".into(),
@@ -227,6 +248,7 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 evidence("else", 0.045),
             ],
             term_frequency_level: None,
+            estimated_by_em: true,
         },
         Comparison {
             name: "birth_date".into(),
@@ -241,16 +263,18 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 evidence("else", 0.04),
             ],
             term_frequency_level: Some(birth_date::EXACT),
+            estimated_by_em: true,
         },
         Comparison {
             name: "sex".into(),
             field: Field::Sex,
             levels: vec![
                 neutral("missing"),
-                evidence("same", 0.99),
+                baseline("same", 0.99),
                 conflict("conflict", 0.01),
             ],
             term_frequency_level: None,
+            estimated_by_em: false,
         },
         Comparison {
             name: "origin_user_id".into(),
@@ -261,6 +285,7 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 evidence("else", 0.9),
             ],
             term_frequency_level: None,
+            estimated_by_em: true,
         },
     ];
     for (index, extra) in settings.extra.iter().enumerate() {
@@ -295,6 +320,7 @@ fn extra_comparison(index: usize, extra: &ExtraComparison) -> Comparison {
         field: Field::Extra(index),
         levels,
         term_frequency_level: None,
+        estimated_by_em: true,
     }
 }
 

@@ -263,7 +263,8 @@ pub fn score_pairs(
     drop(keyed);
 
     let start_m = model::initial_m(&comparisons);
-    let mut sessions = Vec::new();
+    let mut sessions: Vec<Option<model::SessionEstimate>> = Vec::new();
+    let mut fixed_by_rule: Vec<Vec<bool>> = Vec::new();
     let mut session_summaries = Vec::new();
     for (rule_index, rule) in candidates.rules.iter().enumerate() {
         let bit = 1u32 << rule_index;
@@ -276,9 +277,14 @@ pub fn score_pairs(
         let mut session_patterns: Vec<_> = session_patterns.into_iter().collect();
         session_patterns.sort_unstable();
         let fixed_fields = rule_fields(rule.kind);
+        let fixed: Vec<bool> = comparisons
+            .iter()
+            .map(|c| fixed_fields.contains(&c.field))
+            .collect();
         let active: Vec<bool> = comparisons
             .iter()
-            .map(|c| !fixed_fields.contains(&c.field))
+            .zip(&fixed)
+            .map(|(c, fixed)| c.estimated_by_em && !fixed)
             .collect();
         let pairs: u64 = session_patterns.iter().map(|(_, count)| count).sum();
         let mut summary = EmSessionSummary {
@@ -286,14 +292,14 @@ pub fn score_pairs(
             pairs,
             fixed: comparisons
                 .iter()
-                .zip(&active)
-                .filter(|(_, active)| !**active)
+                .zip(&fixed)
+                .filter(|(_, fixed)| **fixed)
                 .map(|(c, _)| c.name.clone())
                 .collect(),
             match_share: 0.0,
         };
-        if pairs >= MINIMUM_SESSION_PAIRS {
-            let estimate = model::em_session(
+        let estimate = (pairs >= MINIMUM_SESSION_PAIRS).then(|| {
+            model::em_session(
                 &comparisons,
                 &session_patterns,
                 &active,
@@ -302,36 +308,32 @@ pub fn score_pairs(
                 settings.conflict_weight,
                 settings.em_iterations,
                 0.3,
-            );
+            )
+        });
+        if let Some(estimate) = &estimate {
             summary.match_share = estimate.match_share;
-            sessions.push(estimate);
         }
+        sessions.push(estimate);
+        fixed_by_rule.push(fixed);
         session_summaries.push(summary);
     }
-    let m = model::combine_sessions(&comparisons, &sessions);
+    let m = model::combine_sessions(&comparisons, sessions.iter().flatten());
     let weights = model::level_weights(&comparisons, &m, &u, settings.conflict_weight);
 
-    let all_patterns: Vec<(model::Pattern, u64)> = {
-        let mut merged: HashMap<model::Pattern, u64> = HashMap::new();
-        for &((_, pattern), count) in &pattern_counts {
-            *merged.entry(pattern).or_default() += count;
-        }
-        let mut merged: Vec<_> = merged.into_iter().collect();
-        merged.sort_unstable();
-        merged
-    };
-    let candidate_match_share = model::estimate_match_share(
+    let expected_matches = model::expected_matches(
         &comparisons,
-        &all_patterns,
+        &pattern_counts,
+        &sessions,
+        &fixed_by_rule,
         &weights,
-        settings.em_iterations,
     );
-    let expected_matches = candidate_match_share * candidates.pairs.len() as f64;
+    let candidate_match_share = expected_matches / candidates.pairs.len().max(1) as f64;
     let all_pairs = records.len() as f64 * (records.len() as f64 - 1.0) / 2.0;
-    let prior_match_probability = if all_pairs > 0.0 {
+    let prior_match_probability = if all_pairs > 0.0 && expected_matches > 0.0 {
         (expected_matches / all_pairs).clamp(1e-15, 0.5)
     } else {
-        0.5
+        // Nothing to estimate from: one match per profile, a cautious guess.
+        (records.len() as f64 / all_pairs.max(1.0)).clamp(1e-15, 0.5)
     };
     let prior_weight = weight_of_probability(prior_match_probability);
 

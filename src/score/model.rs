@@ -185,7 +185,7 @@ pub fn level_weights(
                 .iter()
                 .enumerate()
                 .map(|(l, level)| match level.role {
-                    LevelRole::Neutral => 0.0,
+                    LevelRole::Neutral | LevelRole::Baseline => 0.0,
                     LevelRole::Evidence => (m[c][l] / u[c][l]).log2(),
                     LevelRole::Conflict => (m[c][l] / u[c][l]).log2().min(conflict_weight),
                 })
@@ -297,11 +297,14 @@ pub fn em_session(
 
 /// m of each level: the sessions' estimates averaged, weighted by their
 /// expected matches; the initial m where no session estimated a comparison.
-pub fn combine_sessions(comparisons: &[Comparison], sessions: &[SessionEstimate]) -> LevelTable {
+pub fn combine_sessions<'a>(
+    comparisons: &[Comparison],
+    sessions: impl Iterator<Item = &'a SessionEstimate> + Clone,
+) -> LevelTable {
     let mut m = initial_m(comparisons);
     for (c, comparison) in comparisons.iter().enumerate() {
         let weights: f64 = sessions
-            .iter()
+            .clone()
             .filter(|s| s.estimated[c])
             .map(|s| s.expected_matches)
             .sum();
@@ -310,7 +313,7 @@ pub fn combine_sessions(comparisons: &[Comparison], sessions: &[SessionEstimate]
         }
         for l in informative_levels(comparison) {
             m[c][l] = sessions
-                .iter()
+                .clone()
                 .filter(|s| s.estimated[c])
                 .map(|s| s.m[c][l] * s.expected_matches)
                 .sum::<f64>()
@@ -320,35 +323,41 @@ pub fn combine_sessions(comparisons: &[Comparison], sessions: &[SessionEstimate]
     m
 }
 
-/// The share of matches among all candidate pairs under fixed m and u.
-pub fn estimate_match_share(
+/// The expected number of matches among the candidate pairs. Each pair is
+/// judged as in an EM session of the first of its rules: that session's
+/// match share as the prior, and only the comparisons the rule did not key
+/// on as evidence (a pair found by its name agrees on the name by
+/// construction, which says nothing about how many such pairs match).
+/// `sessions[rule]` is that rule's estimate, if it had one; a rule without
+/// one lends the average share of the others.
+pub fn expected_matches(
     comparisons: &[Comparison],
-    patterns: &[(Pattern, u64)],
+    pattern_counts: &[((u32, Pattern), u64)],
+    sessions: &[Option<SessionEstimate>],
+    fixed_by_rule: &[Vec<bool>],
     weights: &LevelTable,
-    iterations: u32,
 ) -> f64 {
-    let pairs: u64 = patterns.iter().map(|(_, count)| count).sum();
-    if pairs == 0 {
+    let known: Vec<f64> = sessions.iter().flatten().map(|s| s.match_share).collect();
+    if known.is_empty() {
         return 0.0;
     }
-    let pattern_weights: Vec<(f64, u64)> = patterns
+    let fallback_share = known.iter().sum::<f64>() / known.len() as f64;
+    pattern_counts
         .iter()
-        .map(|&(pattern, count)| {
-            let weight = (0..comparisons.len())
+        .map(|&((mask, pattern), count)| {
+            let Some(rule) = (0..fixed_by_rule.len()).find(|rule| mask & (1 << rule) != 0) else {
+                return 0.0;
+            };
+            let share = sessions[rule]
+                .as_ref()
+                .map_or(fallback_share, |session| session.match_share);
+            let weight: f64 = (0..comparisons.len())
+                .filter(|&c| !fixed_by_rule[rule][c])
                 .map(|c| weights[c][pattern_level(pattern, c) as usize])
                 .sum();
-            (weight, count)
+            posterior(log_odds(share), weight) * count as f64
         })
-        .collect();
-    let mut share = 0.1;
-    for _ in 0..iterations.max(1) {
-        let expected: f64 = pattern_weights
-            .iter()
-            .map(|&(weight, count)| posterior(log_odds(share), weight) * count as f64)
-            .sum();
-        share = (expected / pairs as f64).clamp(1e-12, 1.0 - 1e-12);
-    }
-    share
+        .sum()
 }
 
 #[cfg(test)]
@@ -378,6 +387,7 @@ mod tests {
                 },
             ],
             term_frequency_level: None,
+            estimated_by_em: true,
         }
     }
 
