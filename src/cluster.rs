@@ -505,7 +505,13 @@ mod tests {
         let scored = ScoredPairs {
             pairs: links,
             comparisons: Vec::new(),
-            level_weights: Vec::new(),
+            weights: crate::score::model::Weights::new(
+                &[],
+                &Vec::new(),
+                &Vec::new(),
+                &Vec::new(),
+                -4.0,
+            ),
             term_frequency_slots: Vec::new(),
             rule_names: Vec::new(),
             model: ModelSummary::default(),

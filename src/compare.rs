@@ -40,8 +40,9 @@ pub fn phone_difference(left: &str, right: &str) -> PhoneDifference {
     }
 }
 
-/// True when `left` and `right` are one insertion, deletion or substitution
-/// apart (Levenshtein distance exactly 1), over characters.
+/// True when `left` and `right` are one insertion, deletion, substitution
+/// or swap of two adjacent characters apart (Damerau-Levenshtein distance
+/// exactly 1), over characters.
 pub fn one_edit_apart(left: &str, right: &str) -> bool {
     let left: Vec<char> = left.chars().collect();
     let right: Vec<char> = right.chars().collect();
@@ -52,12 +53,16 @@ pub fn one_edit_apart(left: &str, right: &str) -> bool {
     };
     match long.len() - short.len() {
         0 => {
-            short
-                .iter()
-                .zip(long.iter())
-                .filter(|(a, b)| a != b)
-                .count()
-                == 1
+            let differing: Vec<usize> = (0..short.len()).filter(|&i| short[i] != long[i]).collect();
+            match differing.as_slice() {
+                [_] => true,
+                [first, second] => {
+                    *second == first + 1
+                        && short[*first] == long[*second]
+                        && short[*second] == long[*first]
+                }
+                _ => false,
+            }
         }
         1 => {
             let prefix = short
@@ -212,7 +217,8 @@ mod tests {
         assert!(one_edit_apart("ivanov", "ivanovv"));
         assert!(one_edit_apart("ivanov", "ivnov"));
         assert!(!one_edit_apart("ivanov", "ivanov"));
-        assert!(!one_edit_apart("ivanov", "vianov"));
+        assert!(one_edit_apart("belyaev81", "bleyaev81"));
+        assert!(!one_edit_apart("ivanov", "vainov"));
         assert!(!one_edit_apart("ivanov", "ivanov12"));
         assert!(one_edit_apart("ёж", "еж"));
     }

@@ -42,6 +42,11 @@ pub struct Level {
     /// m before estimation: the share of true matches expected at this
     /// level, the starting point of the EM rounds.
     pub initial_m: f64,
+    /// Whether u may not fall below `minimum_u`. True but for agreement on
+    /// a whole unique identifier (a phone, a mailbox, a card): Sailplay
+    /// gives each to one profile, so two people share one only by
+    /// accident, and the random sample's own estimate stands.
+    pub u_floor: bool,
 }
 
 const fn neutral(name: &'static str) -> Level {
@@ -49,6 +54,7 @@ const fn neutral(name: &'static str) -> Level {
         name,
         role: LevelRole::Neutral,
         initial_m: 0.0,
+        u_floor: true,
     }
 }
 
@@ -57,6 +63,7 @@ const fn evidence(name: &'static str, initial_m: f64) -> Level {
         name,
         role: LevelRole::Evidence,
         initial_m,
+        u_floor: true,
     }
 }
 
@@ -65,6 +72,7 @@ const fn baseline(name: &'static str, initial_m: f64) -> Level {
         name,
         role: LevelRole::Baseline,
         initial_m,
+        u_floor: true,
     }
 }
 
@@ -73,6 +81,17 @@ const fn conflict(name: &'static str, initial_m: f64) -> Level {
         name,
         role: LevelRole::Conflict,
         initial_m,
+        u_floor: true,
+    }
+}
+
+/// Agreement on a whole unique identifier; see `Level::u_floor`.
+const fn identifier(name: &'static str, initial_m: f64) -> Level {
+    Level {
+        name,
+        role: LevelRole::Evidence,
+        initial_m,
+        u_floor: false,
     }
 }
 
@@ -183,7 +202,7 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 neutral("missing"),
                 neutral("junk"),
                 evidence("exact_landline", 0.01),
-                evidence("exact", 0.1),
+                identifier("exact", 0.1),
                 evidence("one_substitution", 0.05),
                 evidence("transposition", 0.02),
                 evidence("else", 0.82),
@@ -197,7 +216,7 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
             levels: vec![
                 neutral("missing"),
                 neutral("junk"),
-                evidence("exact_mailbox", 0.1),
+                identifier("exact_mailbox", 0.1),
                 evidence("one_edit_same_domain", 0.05),
                 evidence("same_login_sister_domain", 0.02),
                 evidence("same_login_other_domain", 0.03),
@@ -281,7 +300,7 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
             field: Field::OriginUserId,
             levels: vec![
                 neutral("missing"),
-                evidence("exact", 0.1),
+                identifier("exact", 0.1),
                 evidence("else", 0.9),
             ],
             term_frequency_level: None,

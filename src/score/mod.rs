@@ -72,8 +72,9 @@ pub struct ScoredPairs {
     /// In the candidates' order: by `(left, right)`.
     pub pairs: Vec<ScoredPair>,
     pub comparisons: Vec<Comparison>,
-    /// log2(m/u) per comparison and level.
-    pub level_weights: Vec<Vec<f64>>,
+    /// log2(m/u) per comparison and level, in general and among
+    /// namesakes.
+    pub weights: model::Weights,
     /// Per comparison, its slot in `ScoredPair::term_frequency_weights`.
     pub term_frequency_slots: Vec<Option<usize>>,
     pub rule_names: Vec<String>,
@@ -90,7 +91,10 @@ impl ScoredPairs {
             Some(slot) if self.comparisons[index].term_frequency_level == Some(level) => {
                 pair.term_frequency_weights[slot] as f64
             }
-            _ => self.level_weights[index][level as usize],
+            _ => {
+                let names_agree = self.weights.names_agree(|c| pair.levels[c]);
+                self.weights.of(index, level, names_agree)
+            }
         }
     }
 
@@ -151,6 +155,9 @@ pub struct ModelSummary {
     pub threshold_weight: f64,
     pub pairs_above_threshold: u64,
     pub u_sample_pairs: u64,
+    /// Namesake pairs drawn for the u of name-dependent comparisons (0:
+    /// too few namesakes, the general u is used).
+    pub namesake_pairs: u64,
     pub u_seed: u64,
     pub em_iterations: u32,
     pub em_sessions: Vec<EmSessionSummary>,
@@ -171,6 +178,10 @@ pub struct LevelSummary {
     pub u: f64,
     /// log2(m/u) before term-frequency scaling.
     pub weight: f64,
+    /// u and weight for pairs sharing their full name (differ from the
+    /// above for name-dependent comparisons: phone, email, patronymic).
+    pub u_among_namesakes: f64,
+    pub weight_among_namesakes: f64,
     /// Candidate pairs at this level.
     pub candidate_pairs: u64,
     /// Random pairs at this level (the u sample).
@@ -253,6 +264,15 @@ pub fn score_pairs(
         settings.minimum_u,
     );
 
+    let (namesake_u, namesake_pairs) = model::estimate_u_among_namesakes(
+        &comparisons,
+        &context,
+        settings.u_sample_pairs,
+        settings.seed,
+        settings.minimum_u,
+        &u,
+    );
+
     let keyed: Vec<(u32, model::Pattern)> = candidates
         .pairs
         .par_iter()
@@ -305,6 +325,7 @@ pub fn score_pairs(
                 &active,
                 &start_m,
                 &u,
+                &namesake_u,
                 settings.conflict_weight,
                 settings.em_iterations,
                 0.3,
@@ -318,7 +339,7 @@ pub fn score_pairs(
         session_summaries.push(summary);
     }
     let m = model::combine_sessions(&comparisons, sessions.iter().flatten());
-    let weights = model::level_weights(&comparisons, &m, &u, settings.conflict_weight);
+    let weights = model::Weights::new(&comparisons, &m, &u, &namesake_u, settings.conflict_weight);
 
     let expected_matches = model::expected_matches(
         &comparisons,
@@ -337,8 +358,14 @@ pub fn score_pairs(
     };
     let prior_weight = weight_of_probability(prior_match_probability);
 
-    let comparison_summaries =
-        summarise_comparisons(&comparisons, &m, &u, &weights, &levels, &random_counts);
+    let comparison_summaries = summarise_comparisons(
+        &comparisons,
+        &m,
+        (&u, &namesake_u),
+        &weights,
+        &levels,
+        &random_counts,
+    );
     let frequencies = TermFrequencies::from_records(records);
     let term_frequency_slots = term_frequency_slots(&comparisons);
     let term_frequency = settings.term_frequency;
@@ -353,9 +380,10 @@ pub fn score_pairs(
                 .map(|(pair, levels)| {
                     let mut term_frequency_weights = [0f32; TERM_FREQUENCY_SLOTS];
                     let mut weight = prior_weight;
+                    let names_agree = weights.names_agree(|c| levels[c]);
                     for (index, comparison) in comparisons.iter().enumerate() {
                         let level = levels[index];
-                        let mut field_weight = weights[index][level as usize];
+                        let mut field_weight = weights.of(index, level, names_agree);
                         if let Some(slot) = term_frequency_slots[index]
                             && comparison.term_frequency_level == Some(level)
                         {
@@ -404,6 +432,7 @@ pub fn score_pairs(
         threshold_weight,
         pairs_above_threshold,
         u_sample_pairs: settings.u_sample_pairs,
+        namesake_pairs,
         u_seed: settings.seed,
         em_iterations: settings.em_iterations,
         em_sessions: session_summaries,
@@ -412,7 +441,7 @@ pub fn score_pairs(
     Ok(ScoredPairs {
         pairs,
         comparisons,
-        level_weights: weights,
+        weights,
         term_frequency_slots,
         rule_names: candidates
             .rules
@@ -442,8 +471,8 @@ fn term_frequency_slots(comparisons: &[Comparison]) -> Vec<Option<usize>> {
 fn summarise_comparisons(
     comparisons: &[Comparison],
     m: &LevelTable,
-    u: &LevelTable,
-    weights: &LevelTable,
+    (u, namesake_u): (&LevelTable, &LevelTable),
+    weights: &model::Weights,
     levels: &[[u8; MAX_COMPARISONS]],
     random_counts: &[Vec<u64>],
 ) -> Vec<ComparisonSummary> {
@@ -456,6 +485,13 @@ fn summarise_comparisons(
             counts[pair_levels[index] as usize] += 1;
         }
     }
+    let unless_neutral = |role: LevelRole, value: f64| {
+        if role == LevelRole::Neutral {
+            0.0
+        } else {
+            value
+        }
+    };
     comparisons
         .iter()
         .enumerate()
@@ -468,17 +504,11 @@ fn summarise_comparisons(
                 .map(|(l, level)| LevelSummary {
                     level: level.name.to_string(),
                     role: level.role,
-                    m: if level.role == LevelRole::Neutral {
-                        0.0
-                    } else {
-                        m[c][l]
-                    },
-                    u: if level.role == LevelRole::Neutral {
-                        0.0
-                    } else {
-                        u[c][l]
-                    },
-                    weight: weights[c][l],
+                    m: unless_neutral(level.role, m[c][l]),
+                    u: unless_neutral(level.role, u[c][l]),
+                    weight: weights.general[c][l],
+                    u_among_namesakes: unless_neutral(level.role, namesake_u[c][l]),
+                    weight_among_namesakes: weights.same_name[c][l],
                     candidate_pairs: candidate_counts[c][l],
                     random_pairs: random_counts[c][l],
                 })

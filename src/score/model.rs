@@ -19,7 +19,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use super::comparison::{CompareContext, Comparison, LevelRole, MAX_COMPARISONS, compare_field};
+use crate::compare::dates_compatible;
+
+use super::comparison::{
+    CompareContext, Comparison, Field, LevelRole, MAX_COMPARISONS, compare_field,
+};
 
 /// Levels of one pair, one per comparison, 4 bits each.
 pub type Pattern = u64;
@@ -125,7 +129,11 @@ pub fn estimate_u(
                     if informative.contains(&level) {
                         let smoothed = (level_counts[level] as f64 + 0.5)
                             / (total as f64 + 0.5 * informative.len() as f64);
-                        smoothed.max(minimum_u)
+                        if comparison.levels[level].u_floor {
+                            smoothed.max(minimum_u)
+                        } else {
+                            smoothed
+                        }
                     } else {
                         1.0
                     }
@@ -134,6 +142,195 @@ pub fn estimate_u(
         })
         .collect();
     (u, counts)
+}
+
+/// Whether a comparison's agreement depends on the names: logins are made
+/// of names, relatives share phone blocks and patronymics. For pairs that
+/// share their full name, such a comparison's u is estimated among other
+/// pairs sharing a full name (`estimate_u_among_namesakes`), not among
+/// random pairs: two Ирина Виноградова are far likelier than two random
+/// people to both own irina.vinogradova@ somewhere.
+pub fn depends_on_names(field: Field) -> bool {
+    matches!(
+        field,
+        Field::Phone | Field::Email | Field::Patronymic | Field::OriginUserId | Field::Extra(_)
+    )
+}
+
+/// u among namesakes: pairs of profiles with the same full first name and
+/// gender-neutral surname, drawn at random (seeded) across all such
+/// groups, keeping only pairs whose birth dates no typo explains: those are
+/// surely two people, so the sample is not polluted by the duplicates it is
+/// meant to tell apart. Comparisons that do not depend on names keep `general`. Falls
+/// back to `general` when fewer than 1000 namesake pairs exist. Returns the
+/// table and the pairs drawn.
+pub fn estimate_u_among_namesakes(
+    comparisons: &[Comparison],
+    context: &CompareContext,
+    sample_pairs: u64,
+    seed: u64,
+    minimum_u: f64,
+    general: &LevelTable,
+) -> (LevelTable, u64) {
+    let records = context.records;
+    let mut groups: HashMap<(&str, &str), Vec<u32>> = HashMap::new();
+    for record in records {
+        let first = record
+            .name
+            .first_full
+            .first()
+            .or(record.name.first.as_ref());
+        if let (Some(first), Some(last)) = (first, &record.name.last_key) {
+            groups
+                .entry((first.as_str(), last.as_str()))
+                .or_default()
+                .push(record.row);
+        }
+    }
+    let mut groups: Vec<Vec<u32>> = groups
+        .into_values()
+        .filter(|rows| rows.len() >= 2)
+        .collect();
+    groups.sort_unstable();
+    let mut cumulative = Vec::with_capacity(groups.len());
+    let mut total = 0u64;
+    for rows in &groups {
+        let size = rows.len() as u64;
+        total += size * (size - 1) / 2;
+        cumulative.push(total);
+    }
+    if total < 1000 {
+        return (general.clone(), 0);
+    }
+    let mut random = ChaCha8Rng::seed_from_u64(seed ^ 0x6e61_6d65_7361_6b65);
+    let draws = sample_pairs.min(total * 4);
+    let pairs: Vec<(u32, u32)> = (0..draws)
+        .filter_map(|_| {
+            let target = random.random_range(0..total);
+            let group = &groups[cumulative.partition_point(|&end| end <= target)];
+            let left = group[random.random_range(0..group.len())];
+            let right = group[random.random_range(0..group.len())];
+            let (a, b) = (&records[left as usize], &records[right as usize]);
+            let different_people = match (a.birth_date, b.birth_date) {
+                (Some(x), Some(y)) => {
+                    !a.birth_date_implausible
+                        && !b.birth_date_implausible
+                        && !dates_compatible(x, y)
+                }
+                _ => false,
+            };
+            (left != right && different_people).then_some((left, right))
+        })
+        .collect();
+    let mut counts: Vec<Vec<u64>> = comparisons
+        .iter()
+        .map(|c| vec![0; c.levels.len()])
+        .collect();
+    for &(left, right) in &pairs {
+        for (index, comparison) in comparisons.iter().enumerate() {
+            if depends_on_names(comparison.field) {
+                let level = compare_field(comparison, context, left as usize, right as usize);
+                counts[index][level as usize] += 1;
+            }
+        }
+    }
+    let table = comparisons
+        .iter()
+        .enumerate()
+        .map(|(c, comparison)| {
+            if !depends_on_names(comparison.field) {
+                return general[c].clone();
+            }
+            let informative = informative_levels(comparison);
+            let observed: u64 = informative.iter().map(|&l| counts[c][l]).sum();
+            (0..comparison.levels.len())
+                .map(|level| {
+                    if informative.contains(&level) {
+                        let smoothed = (counts[c][level] as f64 + 0.5)
+                            / (observed as f64 + 0.5 * informative.len() as f64);
+                        // Never below the general u: sharing a name does not
+                        // make agreement rarer.
+                        let floored = if comparison.levels[level].u_floor {
+                            smoothed.max(minimum_u)
+                        } else {
+                            smoothed
+                        };
+                        floored.max(general[c][level])
+                    } else {
+                        1.0
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    (table, pairs.len() as u64)
+}
+
+/// Level weights for pairs in general and for pairs sharing their full
+/// name (whose name-dependent comparisons are judged against namesakes).
+#[derive(Debug, Clone)]
+pub struct Weights {
+    pub general: LevelTable,
+    pub same_name: LevelTable,
+    first_name: Option<usize>,
+    last_name: Option<usize>,
+}
+
+impl Weights {
+    pub fn new(
+        comparisons: &[Comparison],
+        m: &LevelTable,
+        general_u: &LevelTable,
+        same_name_u: &LevelTable,
+        conflict_weight: f64,
+    ) -> Weights {
+        let position = |field| comparisons.iter().position(|c| c.field == field);
+        Weights {
+            general: level_weights(comparisons, m, general_u, conflict_weight),
+            same_name: level_weights(comparisons, m, same_name_u, conflict_weight),
+            first_name: position(Field::FirstName),
+            last_name: position(Field::LastName),
+        }
+    }
+
+    /// Whether a pair whose comparison `c` is at `level_of(c)` shares its
+    /// full first name (or a diminutive's) and its surname.
+    pub fn names_agree(&self, level_of: impl Fn(usize) -> u8) -> bool {
+        use super::comparison::{first_name, last_name};
+        match (self.first_name, self.last_name) {
+            (Some(first), Some(last)) => {
+                matches!(
+                    level_of(first),
+                    first_name::EXACT | first_name::SAME_FULL_NAME
+                ) && level_of(last) == last_name::EXACT
+            }
+            _ => false,
+        }
+    }
+
+    pub fn of(&self, comparison: usize, level: u8, names_agree: bool) -> f64 {
+        let table = if names_agree {
+            &self.same_name
+        } else {
+            &self.general
+        };
+        table[comparison][level as usize]
+    }
+
+    /// The summed weight of the comparisons of `pattern` that `included`
+    /// selects, out of the first `count`.
+    pub fn of_pattern(
+        &self,
+        pattern: Pattern,
+        included: impl Fn(usize) -> bool,
+        count: usize,
+    ) -> f64 {
+        let names_agree = self.names_agree(|c| pattern_level(pattern, c));
+        (0..count)
+            .filter(|&c| included(c))
+            .map(|c| self.of(c, pattern_level(pattern, c), names_agree))
+            .sum()
+    }
 }
 
 /// The levels that carry evidence (not missing or junk).
@@ -245,6 +442,7 @@ pub fn em_session(
     active: &[bool],
     start_m: &LevelTable,
     u: &LevelTable,
+    same_name_u: &LevelTable,
     conflict_weight: f64,
     iterations: u32,
     start_match_share: f64,
@@ -255,17 +453,14 @@ pub fn em_session(
     let pairs: u64 = patterns.iter().map(|(_, count)| count).sum();
     let mut expected_matches = 0.0;
     for _ in 0..iterations {
-        let weights = level_weights(comparisons, &m, u, conflict_weight);
+        let weights = Weights::new(comparisons, &m, u, same_name_u, conflict_weight);
         let mut mass: LevelTable = comparisons
             .iter()
             .map(|c| vec![0.0; c.levels.len()])
             .collect();
         expected_matches = 0.0;
         for &(pattern, count) in patterns {
-            let weight: f64 = (0..comparisons.len())
-                .filter(|&c| active[c])
-                .map(|c| weights[c][pattern_level(pattern, c) as usize])
-                .sum();
+            let weight = weights.of_pattern(pattern, |c| active[c], comparisons.len());
             let probability = posterior(log_odds(match_share), weight) * count as f64;
             expected_matches += probability;
             for (c, level_mass) in mass.iter_mut().enumerate() {
@@ -335,7 +530,7 @@ pub fn expected_matches(
     pattern_counts: &[((u32, Pattern), u64)],
     sessions: &[Option<SessionEstimate>],
     fixed_by_rule: &[Vec<bool>],
-    weights: &LevelTable,
+    weights: &Weights,
 ) -> f64 {
     let known: Vec<f64> = sessions.iter().flatten().map(|s| s.match_share).collect();
     if known.is_empty() {
@@ -351,10 +546,8 @@ pub fn expected_matches(
             let share = sessions[rule]
                 .as_ref()
                 .map_or(fallback_share, |session| session.match_share);
-            let weight: f64 = (0..comparisons.len())
-                .filter(|&c| !fixed_by_rule[rule][c])
-                .map(|c| weights[c][pattern_level(pattern, c) as usize])
-                .sum();
+            let weight =
+                weights.of_pattern(pattern, |c| !fixed_by_rule[rule][c], comparisons.len());
             posterior(log_odds(share), weight) * count as f64
         })
         .sum()
@@ -374,16 +567,19 @@ mod tests {
                     name: "missing",
                     role: LevelRole::Neutral,
                     initial_m: 0.0,
+                    u_floor: true,
                 },
                 Level {
                     name: "agree",
                     role: LevelRole::Evidence,
                     initial_m: 0.6,
+                    u_floor: true,
                 },
                 Level {
                     name: "else",
                     role: LevelRole::Evidence,
                     initial_m: 0.4,
+                    u_floor: true,
                 },
             ],
             term_frequency_level: None,
@@ -437,6 +633,7 @@ mod tests {
             &patterns,
             &[true, true, true],
             &initial_m(&comparisons),
+            &u,
             &u,
             -4.0,
             50,
