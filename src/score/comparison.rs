@@ -136,11 +136,12 @@ pub mod phone {
     pub const ELSE: u8 = 6;
 }
 pub mod email {
-    pub const EXACT_MAILBOX: u8 = 2;
-    pub const ONE_EDIT_SAME_DOMAIN: u8 = 3;
-    pub const SAME_LOGIN_SISTER_DOMAIN: u8 = 4;
-    pub const SAME_LOGIN_OTHER_DOMAIN: u8 = 5;
-    pub const ELSE: u8 = 6;
+    pub const EXACT_ADDRESS: u8 = 2;
+    pub const SAME_MAILBOX: u8 = 3;
+    pub const ONE_EDIT_SAME_DOMAIN: u8 = 4;
+    pub const SAME_LOGIN_SISTER_DOMAIN: u8 = 5;
+    pub const SAME_LOGIN_OTHER_DOMAIN: u8 = 6;
+    pub const ELSE: u8 = 7;
 }
 pub mod first_name {
     pub const EXACT: u8 = 2;
@@ -216,7 +217,11 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
             levels: vec![
                 neutral("missing"),
                 neutral("junk"),
-                identifier("exact_mailbox", 0.1),
+                identifier("exact_address", 0.07),
+                // Gmail dots and +tags, Yandex aliases, repaired domain
+                // typos: one inbox to the provider, but two people may
+                // well have typed v.novikov@ and vnovikov@.
+                evidence("same_mailbox", 0.03),
                 evidence("one_edit_same_domain", 0.05),
                 evidence("same_login_sister_domain", 0.02),
                 evidence("same_login_other_domain", 0.03),
@@ -443,8 +448,11 @@ pub fn compare_emails(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
     if !x.valid || !y.valid {
         return MISSING;
     }
+    if x.address == y.address {
+        return email::EXACT_ADDRESS;
+    }
     if x.mailbox_key == y.mailbox_key {
-        return email::EXACT_MAILBOX;
+        return email::SAME_MAILBOX;
     }
     let (x_login, x_domain) = x
         .mailbox_key
@@ -749,7 +757,13 @@ mod tests {
         let level = |x: &str, y: &str| compare_emails(&mail(x), &mail(y));
         assert_eq!(
             level("ivanov@mail.ru", "ivanov@mail.ru"),
-            email::EXACT_MAILBOX
+            email::EXACT_ADDRESS
+        );
+        let mut alias = mail("ivanov@mail.ru");
+        alias.email.as_mut().unwrap().address = "ivanov@mail.ry".into();
+        assert_eq!(
+            compare_emails(&mail("ivanov@mail.ru"), &alias),
+            email::SAME_MAILBOX
         );
         assert_eq!(
             level("ivanov@mail.ru", "ivanof@mail.ru"),
