@@ -182,7 +182,7 @@ impl MergePlan {
                 SCHEMA_VERSION
             );
         }
-        let hash = plan.compute_hash();
+        let hash = hash_of_plan_text(&text);
         if hash != plan.plan_hash {
             bail!(
                 "{} was changed after it was written: its content hashes to {hash}, not to the plan_hash it states ({})",
@@ -199,6 +199,45 @@ impl MergePlan {
         bytes.push(b'\n');
         crate::fsutil::write_bytes_atomically(&dir.join(PLAN_FILE), &bytes)
     }
+}
+
+/// The hash [`MergePlan::compute_hash`] gave when the plan in `text` was
+/// sealed, computed from the text itself: insignificant whitespace removed
+/// (pretty JSON becomes the compact form `compute_hash` serialises) and the
+/// `plan_hash` value emptied.
+///
+/// Hashing the text rather than the parsed plan keeps the check exact:
+/// serde_json, without its `float_roundtrip` feature, may read a float back
+/// one ulp off, and the re-serialised plan would hash differently although
+/// nobody changed the file.
+fn hash_of_plan_text(text: &str) -> String {
+    let mut compact = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            compact.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            compact.push(c);
+        } else if !c.is_ascii_whitespace() {
+            compact.push(c);
+        }
+    }
+    const KEY: &str = "\"plan_hash\":\"";
+    if let Some(start) = compact.find(KEY).map(|i| i + KEY.len())
+        && let Some(length) = compact[start..].find('"')
+    {
+        compact.replace_range(start..start + length, "");
+    }
+    hex::encode(Sha256::digest(compact.as_bytes()))
 }
 
 /// What the stages before planning found, carried in the plan so that the
@@ -225,4 +264,54 @@ pub struct HistogramBin {
     pub lower: f64,
     pub upper: f64,
     pub count: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::synthetic::synthetic_plan;
+
+    #[test]
+    fn plan_with_floats_serde_json_reads_one_ulp_off_still_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut plan = synthetic_plan(3, 3);
+        // serde_json (without float_roundtrip) parses this one ulp off.
+        plan.clusters[0].min_probability = 0.9712846478668253;
+        plan.seal();
+        plan.write(dir.path()).unwrap();
+        let back = MergePlan::read(dir.path()).unwrap();
+        assert_eq!(back.plan_hash, plan.plan_hash);
+        assert_eq!(back.clusters.len(), 3);
+    }
+
+    #[test]
+    fn edited_plan_is_refused_but_reformatted_plan_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = synthetic_plan(2, 1);
+        plan.write(dir.path()).unwrap();
+        let path = dir.path().join(PLAN_FILE);
+        let pretty = std::fs::read_to_string(&path).unwrap();
+
+        std::fs::write(&path, serde_json::to_string(&plan).unwrap()).unwrap();
+        assert!(
+            MergePlan::read(dir.path()).is_ok(),
+            "whitespace is not content"
+        );
+
+        let survivor = &plan.clusters[0].survivor;
+        let edited = pretty.replacen(
+            &format!("\"survivor\": \"{survivor}\""),
+            "\"survivor\": \"999\"",
+            1,
+        );
+        assert_ne!(edited, pretty);
+        std::fs::write(&path, edited).unwrap();
+        let error = MergePlan::read(dir.path()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("was changed after it was written"),
+            "{error}"
+        );
+    }
 }

@@ -1,0 +1,442 @@
+//! The data the page's script renders cluster cards from, in two parts, so
+//! that a plan of 100,000 clusters opens in seconds:
+//!
+//! - the index ([`PageIndex`], one JSON object parsed when the page opens):
+//!   per cluster only what sorting, filtering and searching need (id, risk,
+//!   weakest link, size, lost count, warning codes, lower-cased searchable
+//!   values), riskiest first;
+//! - the details ([`PageCluster`], one JSON document per line, in index
+//!   order), which the page parses only for the cards it shows.
+//!
+//! The details are compact too: profiles are arrays in the order of
+//! `fields` (trailing empty fields dropped) rather than objects repeating
+//! every key, a step's simulated profile is left out when it equals the
+//! final result, and the preferred ("golden") profile only when it differs
+//! from the result. `templates/report.js` documents the keys where it reads
+//! them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::risk::{assess_risk, risk_level};
+use crate::plan::{MergePlan, PlannedCluster};
+use crate::profile::{
+    CANONICAL_FIELDS, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE, Profile,
+    USER_ID,
+};
+
+/// The values a reviewer searches by.
+const SEARCHED_FIELDS: [&str; 7] = [
+    USER_ID,
+    ORIGIN_USER_ID,
+    PHONE,
+    EMAIL,
+    FIRST_NAME,
+    MIDDLE_NAME,
+    LAST_NAME,
+];
+
+/// Everything the page needs, before it is split into index and details.
+#[derive(Debug)]
+pub struct PageData<'a> {
+    pub index: PageIndex<'a>,
+    /// In the order of `index.clusters`.
+    pub clusters: Vec<PageCluster<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PageIndex<'a> {
+    pub plan_hash: &'a str,
+    pub threshold: f64,
+    /// Field names; every profile array is in this order.
+    pub fields: Vec<String>,
+    /// `[code, clusters carrying it]`, by code.
+    pub warning_codes: Vec<(String, u64)>,
+    /// Strings many clusters repeat (comparison and level names, blocking
+    /// rules, survivor reasons), which the details give as positions here.
+    pub terms: Vec<&'a str>,
+    /// Riskiest first; ties by cluster id.
+    pub clusters: Vec<IndexEntry<'a>>,
+}
+
+/// Numbers each distinct string once, in order of first use.
+#[derive(Debug, Default)]
+struct Terms<'a> {
+    positions: BTreeMap<&'a str, usize>,
+    terms: Vec<&'a str>,
+}
+
+impl<'a> Terms<'a> {
+    fn position(&mut self, term: &'a str) -> usize {
+        *self.positions.entry(term).or_insert_with(|| {
+            self.terms.push(term);
+            self.terms.len() - 1
+        })
+    }
+}
+
+/// Probabilities to nine decimals and weights to three: more than the page
+/// shows, and a third of the bytes of a full `f64`.
+fn round_to(value: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (value * scale).round() / scale
+}
+
+/// `[id, risk, level, weakest link p, size, lost values, warning codes (as
+/// positions in `warning_codes`), search text]`.
+pub type IndexEntry<'a> = (
+    &'a str,
+    f64,
+    &'static str,
+    f64,
+    usize,
+    usize,
+    Vec<usize>,
+    String,
+);
+
+/// A profile as an array of optional values in the order of `fields`.
+type ProfileRow<'a> = Vec<Option<&'a str>>;
+
+#[derive(Debug, Serialize)]
+pub struct PageCluster<'a> {
+    pub id: &'a str,
+    /// Risk score, 0 to 100.
+    pub risk: f64,
+    /// `high`, `medium` or `low`.
+    pub level: &'static str,
+    /// Why it is risky, most important first.
+    pub why: Vec<String>,
+    /// The weakest link's match probability.
+    pub p: f64,
+    pub members: Vec<ProfileRow<'a>>,
+    /// Index in `members` of the survivor.
+    pub survivor: usize,
+    /// Why this survivor, as a position in `terms`.
+    pub reason: usize,
+    pub steps: Vec<PageStep<'a>>,
+    pub result: ProfileRow<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub golden: Option<ProfileRow<'a>>,
+    /// `[step, user_id, field, value, kept]`.
+    pub lost: Vec<(u32, &'a str, &'a str, &'a str, Option<&'a str>)>,
+    /// `[code, message]`.
+    pub warnings: Vec<(&'a str, &'a str)>,
+    pub evidence: Vec<PageEvidence<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PageStep<'a> {
+    pub method: &'a str,
+    pub params: Vec<(&'a str, &'a str)>,
+    /// The survivor after this step; absent when it equals `result`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<ProfileRow<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PageEvidence<'a> {
+    pub left: &'a str,
+    pub right: &'a str,
+    pub p: f64,
+    /// Total match weight, prior included.
+    pub w: f64,
+    /// Blocking rules, as positions in `terms`.
+    pub rules: Vec<usize>,
+    /// `[comparison, level, weight]`, names as positions in `terms`.
+    pub f: Vec<(usize, usize, f64)>,
+}
+
+pub fn page_data(plan: &MergePlan) -> PageData<'_> {
+    let fields = field_order(plan);
+    let threshold = plan.diagnostics.threshold;
+    let mut terms = Terms::default();
+    let mut clusters: Vec<(&PlannedCluster, PageCluster)> = plan
+        .clusters
+        .iter()
+        .map(|cluster| {
+            (
+                cluster,
+                page_cluster(cluster, &fields, threshold, &mut terms),
+            )
+        })
+        .collect();
+    clusters.sort_by(|(_, a), (_, b)| b.risk.total_cmp(&a.risk).then_with(|| a.id.cmp(b.id)));
+    let warning_codes: Vec<(String, u64)> = warning_code_counts(plan).into_iter().collect();
+    let code_position: BTreeMap<&str, usize> = warning_codes
+        .iter()
+        .enumerate()
+        .map(|(position, (code, _))| (code.as_str(), position))
+        .collect();
+    let index = clusters
+        .iter()
+        .map(|(cluster, page)| {
+            let codes: BTreeSet<usize> = cluster
+                .warnings
+                .iter()
+                .filter_map(|w| code_position.get(w.code.as_str()).copied())
+                .collect();
+            (
+                page.id,
+                page.risk,
+                page.level,
+                page.p,
+                cluster.members.len(),
+                cluster.lost.len(),
+                codes.into_iter().collect(),
+                search_text(cluster),
+            )
+        })
+        .collect();
+    PageData {
+        index: PageIndex {
+            plan_hash: &plan.plan_hash,
+            threshold,
+            fields,
+            warning_codes,
+            terms: terms.terms,
+            clusters: index,
+        },
+        clusters: clusters.into_iter().map(|(_, page)| page).collect(),
+    }
+}
+
+/// The cluster id and its members' searched values, lower-cased with `ё`
+/// as `е` (as the page folds the query), and each phone's digits alone
+/// when it is written with other characters.
+pub fn search_text(cluster: &PlannedCluster) -> String {
+    let mut parts = vec![cluster.cluster_id.clone()];
+    for profile in &cluster.profiles {
+        for field in SEARCHED_FIELDS {
+            if let Some(value) = profile.get(field) {
+                parts.push(value.to_string());
+            }
+        }
+        if let Some(phone) = &profile.phone {
+            let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+            if digits.len() != phone.len() {
+                parts.push(digits);
+            }
+        }
+    }
+    parts.join(" ").to_lowercase().replace('ё', "е")
+}
+
+/// The canonical fields, then every custom column any profile has, sorted.
+pub fn field_order(plan: &MergePlan) -> Vec<String> {
+    let extra: BTreeSet<&str> = plan
+        .clusters
+        .iter()
+        .flat_map(|c| c.profiles.iter().chain([&c.result]))
+        .flat_map(|p| p.extra.keys().map(String::as_str))
+        .collect();
+    CANONICAL_FIELDS
+        .iter()
+        .copied()
+        .chain(extra)
+        .map(str::to_string)
+        .collect()
+}
+
+/// How many clusters carry each warning code.
+pub fn warning_code_counts(plan: &MergePlan) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for cluster in &plan.clusters {
+        let codes: BTreeSet<&str> = cluster.warnings.iter().map(|w| w.code.as_str()).collect();
+        for code in codes {
+            *counts.entry(code.to_string()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+fn page_cluster<'a>(
+    cluster: &'a PlannedCluster,
+    fields: &[String],
+    threshold: f64,
+    terms: &mut Terms<'a>,
+) -> PageCluster<'a> {
+    let risk = assess_risk(cluster, threshold);
+    let result = profile_row(&cluster.result, fields);
+    let steps = cluster
+        .steps
+        .iter()
+        .map(|step| PageStep {
+            method: &step.method,
+            params: step
+                .params
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect(),
+            after: (step.after != cluster.result).then(|| profile_row(&step.after, fields)),
+        })
+        .collect();
+    PageCluster {
+        id: &cluster.cluster_id,
+        level: risk_level(risk.score),
+        risk: risk.score,
+        why: risk.reasons,
+        p: round_to(cluster.min_probability, 9),
+        members: cluster
+            .profiles
+            .iter()
+            .map(|p| profile_row(p, fields))
+            .collect(),
+        survivor: cluster
+            .profiles
+            .iter()
+            .position(|p| p.user_id == cluster.survivor)
+            .unwrap_or(0),
+        reason: terms.position(&cluster.survivor_reason),
+        steps,
+        golden: (cluster.golden != cluster.result && cluster.golden != Profile::default())
+            .then(|| profile_row(&cluster.golden, fields)),
+        result,
+        lost: cluster
+            .lost
+            .iter()
+            .map(|l| {
+                (
+                    l.step,
+                    l.user_id.as_str(),
+                    l.field.as_str(),
+                    l.value.as_str(),
+                    l.kept.as_deref(),
+                )
+            })
+            .collect(),
+        warnings: cluster
+            .warnings
+            .iter()
+            .map(|w| (w.code.as_str(), w.message.as_str()))
+            .collect(),
+        evidence: cluster
+            .evidence
+            .iter()
+            .map(|pair| PageEvidence {
+                left: &pair.left,
+                right: &pair.right,
+                p: round_to(pair.probability, 9),
+                w: round_to(pair.weight, 3),
+                rules: pair.rules.iter().map(|rule| terms.position(rule)).collect(),
+                f: pair
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        (
+                            terms.position(&f.comparison),
+                            terms.position(&f.level),
+                            round_to(f.weight, 3),
+                        )
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn profile_row<'a>(profile: &'a Profile, fields: &[String]) -> ProfileRow<'a> {
+    let mut row: ProfileRow = fields.iter().map(|field| profile.get(field)).collect();
+    while row.last().is_some_and(Option::is_none) {
+        row.pop();
+    }
+    row
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::synthetic::synthetic_plan;
+
+    #[test]
+    fn clusters_come_riskiest_first_and_rows_follow_the_field_order() {
+        let mut plan = synthetic_plan(60, 3);
+        plan.clusters[0].profiles[0]
+            .extra
+            .insert("card_level".into(), "gold".into());
+        let data = page_data(&plan);
+        assert_eq!(data.clusters.len(), 60);
+        assert!(data.clusters.windows(2).all(|w| w[0].risk >= w[1].risk));
+        let index_ids: Vec<&str> = data.index.clusters.iter().map(|e| e.0).collect();
+        let detail_ids: Vec<&str> = data.clusters.iter().map(|c| c.id).collect();
+        assert_eq!(index_ids, detail_ids);
+        assert_eq!(
+            data.index.fields.last().map(String::as_str),
+            Some("card_level")
+        );
+        let first = data
+            .clusters
+            .iter()
+            .find(|c| c.id == plan.clusters[0].cluster_id)
+            .unwrap();
+        assert_eq!(first.members[0].last(), Some(&Some("gold")));
+        assert_eq!(
+            first.members[0][0],
+            Some(plan.clusters[0].profiles[0].user_id.as_str())
+        );
+        // Repeated names are stored once and referred to by position.
+        let distinct: BTreeSet<&str> = data.index.terms.iter().copied().collect();
+        assert_eq!(distinct.len(), data.index.terms.len());
+        let pair = &first.evidence[0];
+        assert_eq!(
+            data.index.terms[pair.f[0].0],
+            plan.clusters[0].evidence[0].fields[0].comparison
+        );
+        assert_eq!(
+            data.index.terms[first.reason],
+            plan.clusters[0].survivor_reason
+        );
+        // The last step's profile is the result, so it is not repeated.
+        assert!(
+            data.clusters
+                .iter()
+                .all(|c| c.steps.last().unwrap().after.is_none())
+        );
+    }
+
+    #[test]
+    fn index_points_at_warning_codes_and_folds_search_text() {
+        let mut plan = synthetic_plan(8, 2);
+        let cluster = &mut plan.clusters[0];
+        cluster.profiles[0].last_name = Some("Семёнова".into());
+        cluster.profiles[0].phone = Some("+7 (999) 123-45-67".into());
+        cluster.warnings = vec![crate::plan::Warning {
+            code: "weak_link".into(),
+            message: String::new(),
+        }];
+        let data = page_data(&plan);
+        let entry = data
+            .index
+            .clusters
+            .iter()
+            .find(|e| e.0 == plan.clusters[0].cluster_id)
+            .unwrap();
+        let codes: Vec<&str> = entry
+            .6
+            .iter()
+            .map(|&i| data.index.warning_codes[i].0.as_str())
+            .collect();
+        assert_eq!(codes, ["weak_link"]);
+        assert!(entry.7.contains("семенова"), "{}", entry.7);
+        assert!(entry.7.contains("79991234567"));
+        assert_eq!(entry.4, plan.clusters[0].members.len());
+    }
+
+    #[test]
+    fn warning_codes_count_clusters_not_warnings() {
+        let mut plan = synthetic_plan(5, 1);
+        for cluster in &mut plan.clusters {
+            cluster.warnings.clear();
+        }
+        let twice = crate::plan::Warning {
+            code: "lost_phone".into(),
+            message: String::new(),
+        };
+        plan.clusters[0].warnings = vec![twice.clone(), twice];
+        assert_eq!(
+            warning_code_counts(&plan),
+            BTreeMap::from([("lost_phone".to_string(), 1)])
+        );
+    }
+}

@@ -1,0 +1,414 @@
+//! Report: the plan as one self-contained HTML page for the reviewer,
+//! `DIR/report.html`, readable offline, printable, and the same page that
+//! `sailmerge review` serves to record decisions.
+//!
+//! The summary (counts, data quality, blocking, assumptions, charts) is
+//! rendered here with askama, which escapes every value. The clusters are
+//! embedded once as JSON (see [`embed`]) and rendered page by page by the
+//! page's own script, which writes data only through `textContent`, so that
+//! 100,000 clusters open quickly and no value from an export can become
+//! markup. The page loads nothing from the network, and its CSP forbids it.
+//!
+//! The report reads only the `MergePlan`. The same plan gives the same
+//! bytes: nothing here depends on the time or the machine.
+
+pub mod data;
+pub mod embed;
+pub mod risk;
+pub mod svg;
+pub mod synthetic;
+pub mod tables;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use askama::Template;
+
+use crate::plan::{Assumption, MergePlan};
+use svg::{Bar, BarChart, Marker, group_thousands, render_bar_chart};
+use tables::Row;
+
+pub const REPORT_FILE: &str = "report.html";
+
+/// The page's stylesheet and script, kept as files so that they read as CSS
+/// and JavaScript, and inlined verbatim (never through the template engine).
+const STYLE: &str = include_str!("../../templates/report.css");
+const SCRIPT: &str = include_str!("../../templates/report.js");
+
+/// Cluster sizes above this share the last bar of the size chart.
+const LARGEST_SIZE_BAR: usize = 15;
+
+/// Writes `DIR/report.html` atomically and returns its path.
+pub fn write_report(dir: &Path, plan: &MergePlan) -> Result<PathBuf> {
+    let path = dir.join(REPORT_FILE);
+    let html = render_report(plan)?;
+    crate::fsutil::write_bytes_atomically(&path, html.as_bytes())
+        .with_context(|| format!("cannot write the report {}", path.display()))?;
+    Ok(path)
+}
+
+/// The whole page as a string.
+pub fn render_report(plan: &MergePlan) -> Result<String> {
+    let data = data::page_data(plan);
+    let data_json =
+        embed::embed_json(&data.index).context("cannot encode the plan for the report")?;
+    let mut cluster_lines = String::new();
+    for cluster in &data.clusters {
+        if !cluster_lines.is_empty() {
+            cluster_lines.push('\n');
+        }
+        cluster_lines.push_str(
+            &embed::embed_json(cluster).context("cannot encode the plan for the report")?,
+        );
+    }
+    let risk_counts = ["high", "medium", "low"]
+        .map(|level| data.clusters.iter().filter(|c| c.level == level).count() as u64);
+    let page = ReportPage {
+        title: format!(
+            "sailmerge review — {} clusters — plan {}",
+            group_thousands(plan.summary.clusters),
+            short_hash(&plan.plan_hash)
+        ),
+        csp: embed::content_security_policy(SCRIPT),
+        style: STYLE,
+        script: SCRIPT,
+        plan_hash: &plan.plan_hash,
+        plan_hash_short: short_hash(&plan.plan_hash),
+        generated_by: &plan.generated_by,
+        threshold: format_probability(plan.diagnostics.threshold),
+        kpis: kpis(plan, risk_counts),
+        size_chart: render_bar_chart(&cluster_size_chart(plan)),
+        score_chart: render_bar_chart(&score_chart(plan)),
+        warning_codes: data
+            .index
+            .warning_codes
+            .iter()
+            .map(|(code, count)| {
+                let noun = if *count == 1 { "cluster" } else { "clusters" };
+                (code.clone(), format!("{} {noun}", group_thousands(*count)))
+            })
+            .collect(),
+        inputs: plan
+            .inputs
+            .iter()
+            .map(|input| InputRow {
+                path: input.path.clone(),
+                rows: group_thousands(input.rows),
+                sha256: short_hash(&input.sha256),
+            })
+            .collect(),
+        assumptions: &plan.assumptions,
+        diagnostics: vec![
+            Section::new("Data quality", &plan.diagnostics.data_quality),
+            Section::new("Blocking", &plan.diagnostics.blocking),
+            Section::new("Clustering", &plan.diagnostics.clustering),
+            Section::new("Match model", &plan.diagnostics.model),
+        ],
+        settings: tables::flatten(&plan.settings),
+        data_json,
+        cluster_lines,
+    };
+    page.render().context("cannot render the report template")
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage<'a> {
+    title: String,
+    csp: String,
+    style: &'static str,
+    script: &'static str,
+    plan_hash: &'a str,
+    plan_hash_short: String,
+    generated_by: &'a str,
+    threshold: String,
+    kpis: Vec<Kpi>,
+    size_chart: String,
+    score_chart: String,
+    warning_codes: Vec<(String, String)>,
+    inputs: Vec<InputRow>,
+    assumptions: &'a [Assumption],
+    diagnostics: Vec<Section>,
+    settings: Vec<Row>,
+    data_json: String,
+    /// One JSON document per cluster and line, in the index's order.
+    cluster_lines: String,
+}
+
+struct Kpi {
+    label: &'static str,
+    value: String,
+    note: String,
+    /// A CSS class for emphasis: `""`, `warn` or `danger`.
+    tone: &'static str,
+}
+
+struct InputRow {
+    path: String,
+    rows: String,
+    sha256: String,
+}
+
+struct Section {
+    title: &'static str,
+    rows: Vec<Row>,
+    /// Keys whose count is zero, listed in one line rather than a row each,
+    /// so that the findings stand out.
+    zero_keys: String,
+}
+
+impl Section {
+    fn new(title: &'static str, value: &serde_json::Value) -> Section {
+        let (zero, rows): (Vec<Row>, Vec<Row>) = tables::flatten(value)
+            .into_iter()
+            .partition(|row| row.value == "0");
+        Section {
+            title,
+            rows,
+            zero_keys: zero
+                .into_iter()
+                .map(|row| row.key)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+fn kpis(plan: &MergePlan, [high, medium, low]: [u64; 3]) -> Vec<Kpi> {
+    let s = &plan.summary;
+    let percent = |part: u64, whole: u64| {
+        if whole == 0 {
+            String::new()
+        } else {
+            format!("{:.1}% of all", 100.0 * part as f64 / whole as f64)
+        }
+    };
+    vec![
+        Kpi {
+            label: "Profiles read",
+            value: group_thousands(s.profiles),
+            note: match plan.inputs.len() {
+                1 => "1 input file".to_string(),
+                count => format!("{count} input files"),
+            },
+            tone: "",
+        },
+        Kpi {
+            label: "Clusters to merge",
+            value: group_thousands(s.clusters),
+            note: format!(
+                "{} profiles, {}",
+                group_thousands(s.profiles_in_clusters),
+                percent(s.profiles_in_clusters, s.profiles)
+            ),
+            tone: "",
+        },
+        Kpi {
+            label: "Calls planned",
+            value: group_thousands(s.merge_calls + s.update_calls),
+            note: format!(
+                "{} merges, {} updates",
+                group_thousands(s.merge_calls),
+                group_thousands(s.update_calls)
+            ),
+            tone: "",
+        },
+        Kpi {
+            label: "Clusters losing values",
+            value: group_thousands(s.clusters_with_lost_values),
+            note: "a phone, e-mail or name no profile keeps".to_string(),
+            tone: if s.clusters_with_lost_values > 0 {
+                "warn"
+            } else {
+                ""
+            },
+        },
+        Kpi {
+            label: "Clusters with warnings",
+            value: group_thousands(s.clusters_with_warnings),
+            note: "filter by warning below".to_string(),
+            tone: if s.clusters_with_warnings > 0 {
+                "warn"
+            } else {
+                ""
+            },
+        },
+        Kpi {
+            label: "High risk",
+            value: group_thousands(high),
+            note: format!(
+                "{} medium, {} low",
+                group_thousands(medium),
+                group_thousands(low)
+            ),
+            tone: if high > 0 { "danger" } else { "" },
+        },
+    ]
+}
+
+/// Clusters by number of profiles, 2 to `LARGEST_SIZE_BAR`+.
+fn cluster_size_chart(plan: &MergePlan) -> BarChart {
+    let largest = plan.clusters.iter().map(|c| c.members.len()).max();
+    let last = largest.unwrap_or(0).clamp(2, LARGEST_SIZE_BAR);
+    // No clusters, no bars: the chart then says "no data".
+    let mut counts = vec![0u64; if largest.is_some() { last - 1 } else { 0 }];
+    for cluster in &plan.clusters {
+        let size = cluster.members.len().clamp(2, last);
+        counts[size - 2] += 1;
+    }
+    BarChart {
+        title: "Clusters by number of profiles".to_string(),
+        x_caption: "profiles per cluster".to_string(),
+        bars: counts
+            .into_iter()
+            .enumerate()
+            .map(|(index, count)| {
+                let size = index + 2;
+                Bar {
+                    label: if size == LARGEST_SIZE_BAR && largest > Some(LARGEST_SIZE_BAR) {
+                        format!("{size}+")
+                    } else {
+                        size.to_string()
+                    },
+                    count,
+                    accent: size >= 4,
+                }
+            })
+            .collect(),
+        marker: None,
+        log_scale: false,
+    }
+}
+
+/// Scored pairs by match weight, with the threshold drawn where its weight
+/// falls; bars above it in the accent colour.
+fn score_chart(plan: &MergePlan) -> BarChart {
+    let bins = &plan.diagnostics.score_histogram;
+    let threshold = plan.diagnostics.threshold;
+    let threshold_weight = risk::log2_odds(threshold);
+    let marker = bins
+        .iter()
+        .position(|bin| threshold_weight < bin.upper)
+        .map(|index| {
+            let bin = &bins[index];
+            let width = bin.upper - bin.lower;
+            let inside = if width > 0.0 {
+                ((threshold_weight - bin.lower) / width).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            index as f64 + inside
+        })
+        .or_else(|| (!bins.is_empty()).then_some(bins.len() as f64))
+        .map(|position| Marker {
+            position,
+            label: format!(
+                "threshold p = {} ({threshold_weight:.1} bits)",
+                format_probability(threshold)
+            ),
+        });
+    BarChart {
+        title: "Scored candidate pairs by match weight".to_string(),
+        x_caption: "match weight (log2 Bayes factor)".to_string(),
+        bars: bins
+            .iter()
+            .map(|bin| Bar {
+                label: format_weight(bin.lower),
+                count: bin.count,
+                accent: bin.lower >= threshold_weight,
+            })
+            .collect(),
+        marker,
+        log_scale: true,
+    }
+}
+
+fn format_weight(weight: f64) -> String {
+    if weight.fract() == 0.0 {
+        format!("{weight:.0}")
+    } else {
+        format!("{weight:.1}")
+    }
+}
+
+fn format_probability(probability: f64) -> String {
+    let text = format!("{probability:.4}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+fn short_hash(hash: &str) -> String {
+    hash.chars().take(12).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::HistogramBin;
+
+    #[test]
+    fn threshold_marker_falls_inside_its_bin() {
+        let mut plan = synthetic::synthetic_plan(3, 1);
+        plan.diagnostics.threshold = 0.8; // log2(0.8 / 0.2) = 2 bits
+        plan.diagnostics.score_histogram = (0..4)
+            .map(|i| HistogramBin {
+                lower: i as f64 * 2.0 - 3.0,
+                upper: i as f64 * 2.0 - 1.0,
+                count: 5,
+            })
+            .collect();
+        let chart = score_chart(&plan);
+        // Bins: [-3,-1) [-1,1) [1,3) [3,5): 2 bits is the middle of bin 2.
+        assert!((chart.marker.unwrap().position - 2.5).abs() < 1e-9);
+        assert_eq!(
+            chart.bars.iter().map(|b| b.accent).collect::<Vec<_>>(),
+            [false, false, false, true]
+        );
+    }
+
+    #[test]
+    fn size_chart_groups_the_largest_clusters() {
+        let mut plan = synthetic::synthetic_plan(30, 2);
+        let extra = plan.clusters[0].members[0].clone();
+        plan.clusters[0]
+            .members
+            .extend(std::iter::repeat_n(extra, 40));
+        let chart = cluster_size_chart(&plan);
+        assert_eq!(chart.bars.len(), LARGEST_SIZE_BAR - 1);
+        assert_eq!(chart.bars.last().unwrap().label, "15+");
+        assert_eq!(chart.bars.iter().map(|b| b.count).sum::<u64>(), 30);
+    }
+
+    #[test]
+    fn probabilities_print_without_trailing_zeros() {
+        assert_eq!(format_probability(0.9), "0.9");
+        assert_eq!(format_probability(0.95), "0.95");
+        assert_eq!(format_probability(0.99999), "1");
+        assert_eq!(format_probability(0.1234), "0.1234");
+    }
+
+    #[test]
+    fn plan_without_clusters_renders_an_empty_page() {
+        let mut plan = synthetic::synthetic_plan(0, 1);
+        plan.diagnostics.score_histogram.clear();
+        let html = render_report(&plan).unwrap();
+        assert!(html.contains(r#"<script type="text/plain" id="cluster-details"></script>"#));
+        assert_eq!(html.matches("no data").count(), 2);
+    }
+
+    #[test]
+    fn zero_counts_are_listed_apart_from_findings() {
+        let section = Section::new(
+            "Data quality",
+            &serde_json::json!({"phones_invalid": 12, "names_swapped": 0, "sex_conflicts": 0}),
+        );
+        assert_eq!(section.rows.len(), 1);
+        assert_eq!(section.rows[0].key, "phones invalid");
+        assert_eq!(section.zero_keys, "names swapped, sex conflicts");
+    }
+
+    #[test]
+    fn same_plan_renders_the_same_bytes() {
+        let plan = synthetic::synthetic_plan(20, 4);
+        assert_eq!(render_report(&plan).unwrap(), render_report(&plan).unwrap());
+    }
+}

@@ -1,0 +1,722 @@
+//! A realistic synthetic `MergePlan` for tests, benchmarks and demos of the
+//! report: Russian names with diminutives and gendered surnames, changed
+//! phones, several e-mails, conflicting birth dates, clusters of two to a
+//! dozen profiles, evidence with per-field levels and weights, and the
+//! merges simulated under Sailplay's precedence rules (phone and e-mail from
+//! "to", names, birth date, sex and origin_user_id from "from").
+//!
+//! It is not the planner: it exists so that the report, the review server
+//! and the stages after planning can be exercised at any scale without the
+//! matching pipeline. The same `(cluster_count, seed)` always gives the same
+//! plan, byte for byte.
+
+use std::collections::BTreeMap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::json;
+
+use crate::normalize::DataQuality;
+use crate::plan::{
+    Assumption, Diagnostics, FieldEvidence, HistogramBin, InputFile, LostValue, METHOD_MERGE,
+    METHOD_UPDATE, MergePlan, PairEvidence, PlanSummary, PlannedCluster, SCHEMA_VERSION, Step,
+    Warning,
+};
+use crate::profile::{
+    BIRTH_DATE, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE, Profile, SEX,
+};
+
+/// The match threshold the synthetic plan states.
+pub const SYNTHETIC_THRESHOLD: f64 = 0.9;
+
+/// Prior log2 odds that two random candidate profiles match; the evidence
+/// weights add to it.
+const PRIOR_WEIGHT: f64 = -13.3;
+
+struct Person {
+    first_names: &'static [&'static str],
+    middle_name: &'static str,
+    last_name: String,
+    latin: &'static str,
+    sex: &'static str,
+    birth_date: String,
+    phone: String,
+}
+
+// Full name first, then diminutives that exports really carry.
+const MALE_FIRST: &[&[&str]] = &[
+    &["Александр", "Саша", "Шура"],
+    &["Дмитрий", "Дима"],
+    &["Сергей", "Серёжа"],
+    &["Алексей", "Алёша", "Лёша"],
+    &["Андрей", "Андрюша"],
+    &["Михаил", "Миша"],
+    &["Иван", "Ваня"],
+    &["Николай", "Коля"],
+    &["Евгений", "Женя"],
+    &["Владимир", "Вова", "Володя"],
+    &["Артём"],
+    &["Игорь"],
+];
+const FEMALE_FIRST: &[&[&str]] = &[
+    &["Елена", "Лена"],
+    &["Ольга", "Оля"],
+    &["Наталья", "Наташа", "Наталия"],
+    &["Татьяна", "Таня"],
+    &["Екатерина", "Катя"],
+    &["Анастасия", "Настя"],
+    &["Мария", "Маша"],
+    &["Юлия", "Юля"],
+    &["Светлана", "Света"],
+    &["Ирина", "Ира"],
+    &["Дарья", "Даша"],
+    &["Алёна"],
+];
+// (male patronymic, female patronymic)
+const PATRONYMICS: &[(&str, &str)] = &[
+    ("Александрович", "Александровна"),
+    ("Сергеевич", "Сергеевна"),
+    ("Владимирович", "Владимировна"),
+    ("Андреевич", "Андреевна"),
+    ("Игоревич", "Игоревна"),
+    ("Николаевич", "Николаевна"),
+    ("Михайлович", "Михайловна"),
+    ("Петрович", "Петровна"),
+];
+// (male surname, latin for e-mails)
+const SURNAMES: &[(&str, &str)] = &[
+    ("Иванов", "ivanov"),
+    ("Смирнов", "smirnov"),
+    ("Кузнецов", "kuznetsov"),
+    ("Попов", "popov"),
+    ("Васильев", "vasiliev"),
+    ("Петров", "petrov"),
+    ("Соколов", "sokolov"),
+    ("Михайлов", "mikhailov"),
+    ("Новиков", "novikov"),
+    ("Фёдоров", "fedorov"),
+    ("Морозов", "morozov"),
+    ("Волков", "volkov"),
+    ("Лебедев", "lebedev"),
+    ("Семёнов", "semenov"),
+    ("Егоров", "egorov"),
+    ("Козлов", "kozlov"),
+];
+const MAIL_DOMAINS: &[&str] = &["mail.ru", "yandex.ru", "gmail.com", "bk.ru", "inbox.ru"];
+
+/// A sealed plan of `cluster_count` clusters, deterministic in `seed`.
+pub fn synthetic_plan(cluster_count: usize, seed: u64) -> MergePlan {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut next_user_id = 100_000u64;
+    let mut clusters = Vec::with_capacity(cluster_count);
+    for index in 0..cluster_count {
+        let cluster_id = format!("c{:06}", index + 1);
+        clusters.push(synthetic_cluster(&mut rng, cluster_id, &mut next_user_id));
+    }
+    let profiles_in_clusters: u64 = clusters.iter().map(|c| c.members.len() as u64).sum();
+    let singletons = profiles_in_clusters * 7 + 1_000;
+    let count_method = |method: &str| {
+        clusters
+            .iter()
+            .flat_map(|c| &c.steps)
+            .filter(|s| s.method == method)
+            .count() as u64
+    };
+    let summary = PlanSummary {
+        profiles: singletons + profiles_in_clusters,
+        clusters: clusters.len() as u64,
+        profiles_in_clusters,
+        merge_calls: count_method(METHOD_MERGE),
+        update_calls: count_method(METHOD_UPDATE),
+        clusters_with_lost_values: clusters.iter().filter(|c| !c.lost.is_empty()).count() as u64,
+        clusters_with_warnings: clusters.iter().filter(|c| !c.warnings.is_empty()).count() as u64,
+    };
+    let mut plan = MergePlan {
+        schema_version: SCHEMA_VERSION,
+        plan_hash: String::new(),
+        generated_by: format!("sailmerge {} (synthetic)", env!("CARGO_PKG_VERSION")),
+        inputs: vec![InputFile {
+            path: "exports/clients.csv".to_string(),
+            rows: summary.profiles,
+            sha256: format!("{:064x}", seed),
+        }],
+        settings: json!({
+            "matching": {
+                "threshold": SYNTHETIC_THRESHOLD,
+                "max_block_size": 500,
+                "blocking_rules": ["phone", "email_mailbox", "last_name+birth_date", "first_name+last_name+phone_prefix"],
+                "em_iterations": 20
+            },
+            "planner": {
+                "register_date": "earliest",
+                "points": "sum",
+                "follow_up_updates": true
+            }
+        }),
+        assumptions: vec![
+            Assumption {
+                field: "register_date".into(),
+                rule: "earliest".into(),
+                description: "Sailplay's documentation does not say which registration date survives a merge; the plan assumes the earliest of the two.".into(),
+            },
+            Assumption {
+                field: "points".into(),
+                rule: "sum".into(),
+                description: "Points balances are assumed to be added together.".into(),
+            },
+            Assumption {
+                field: "subscriptions".into(),
+                rule: "to".into(),
+                description: "Subscriptions are assumed to follow the surviving profile (to).".into(),
+            },
+        ],
+        summary,
+        diagnostics: synthetic_diagnostics(&mut rng, profiles_in_clusters),
+        clusters,
+    };
+    plan.seal();
+    plan
+}
+
+fn synthetic_cluster(
+    rng: &mut ChaCha8Rng,
+    cluster_id: String,
+    next_user_id: &mut u64,
+) -> PlannedCluster {
+    let size = match rng.random_range(0..100) {
+        0..70 => 2,
+        70..88 => 3,
+        88..97 => rng.random_range(4..=6),
+        _ => rng.random_range(7..=12),
+    };
+    let person = synthetic_person(rng);
+    let mut profiles: Vec<Profile> = (0..size)
+        .map(|_| {
+            let user_id = next_user_id.to_string();
+            *next_user_id += rng.random_range(1..40);
+            synthetic_variant(rng, &person, user_id)
+        })
+        .collect();
+    // The profile with the most history survives: the one registered first.
+    profiles.sort_by(|a, b| {
+        a.register_date
+            .cmp(&b.register_date)
+            .then(a.user_id.cmp(&b.user_id))
+    });
+    let survivor = profiles[0].clone();
+    let members: Vec<String> = profiles.iter().map(|p| p.user_id.clone()).collect();
+
+    let mut current = survivor.clone();
+    let mut steps = Vec::new();
+    for (position, from) in profiles.iter().skip(1).enumerate() {
+        current = simulate_merge(&current, from);
+        steps.push(Step {
+            index: position as u32 + 1,
+            method: METHOD_MERGE.to_string(),
+            params: BTreeMap::from([
+                ("from_uid".to_string(), from.user_id.clone()),
+                ("to_uid".to_string(), survivor.user_id.clone()),
+            ]),
+            after: current.clone(),
+        });
+    }
+    let mut golden = current.clone();
+    if current.first_name.as_deref() != Some(person.first_names[0]) && rng.random_bool(0.5) {
+        golden.first_name = Some(person.first_names[0].to_string());
+        current.first_name = golden.first_name.clone();
+        steps.push(Step {
+            index: steps.len() as u32 + 1,
+            method: METHOD_UPDATE.to_string(),
+            params: BTreeMap::from([
+                ("user_id".to_string(), survivor.user_id.clone()),
+                ("first_name".to_string(), person.first_names[0].to_string()),
+            ]),
+            after: current.clone(),
+        });
+    }
+    let result = current;
+    let lost = lost_values(&profiles, &steps, &result);
+
+    let evidence: Vec<PairEvidence> = profiles
+        .iter()
+        .skip(1)
+        .enumerate()
+        .map(|(position, profile)| {
+            // A spanning chain: each profile linked to the one before it,
+            // or to the survivor, as a real clustering would find them.
+            let anchor = if position > 0 && rng.random_bool(0.5) {
+                &profiles[position]
+            } else {
+                &profiles[0]
+            };
+            synthetic_evidence(rng, anchor, profile)
+        })
+        .collect();
+    let min_probability = evidence
+        .iter()
+        .map(|e| e.probability)
+        .fold(1.0f64, f64::min);
+    let warnings = synthetic_warnings(&profiles, &lost, min_probability, &golden, &result);
+    PlannedCluster {
+        cluster_id,
+        members,
+        profiles,
+        survivor: survivor.user_id.clone(),
+        survivor_reason: "registered first, so its purchase history is the longest".to_string(),
+        golden,
+        steps,
+        result,
+        lost,
+        warnings,
+        evidence,
+        min_probability,
+    }
+}
+
+fn synthetic_person(rng: &mut ChaCha8Rng) -> Person {
+    let female = rng.random_bool(0.55);
+    let (surname, latin) = SURNAMES[rng.random_range(0..SURNAMES.len())];
+    let (male_patronymic, female_patronymic) = PATRONYMICS[rng.random_range(0..PATRONYMICS.len())];
+    let first_names = if female {
+        FEMALE_FIRST[rng.random_range(0..FEMALE_FIRST.len())]
+    } else {
+        MALE_FIRST[rng.random_range(0..MALE_FIRST.len())]
+    };
+    Person {
+        first_names,
+        middle_name: if female {
+            female_patronymic
+        } else {
+            male_patronymic
+        },
+        last_name: if female {
+            format!("{surname}а")
+        } else {
+            surname.to_string()
+        },
+        latin,
+        sex: if female { "2" } else { "1" },
+        birth_date: format!(
+            "{}-{:02}-{:02}",
+            rng.random_range(1955..2004),
+            rng.random_range(1..=12),
+            rng.random_range(1..=28)
+        ),
+        phone: format!("79{:09}", rng.random_range(0..1_000_000_000u64)),
+    }
+}
+
+/// One export row of the person: some fields missing, some changed, as
+/// store, web and CRM profiles of one customer differ.
+fn synthetic_variant(rng: &mut ChaCha8Rng, person: &Person, user_id: String) -> Profile {
+    let first_name = if rng.random_bool(0.75) {
+        person.first_names[0]
+    } else {
+        person.first_names[rng.random_range(0..person.first_names.len())]
+    };
+    let phone = match rng.random_range(0..10) {
+        0..5 => Some(person.phone.clone()),
+        5..7 => Some(format!("79{:09}", rng.random_range(0..1_000_000_000u64))),
+        _ => None,
+    };
+    let email = match rng.random_range(0..10) {
+        0..4 => Some(format!(
+            "{}.{}@{}",
+            person.latin,
+            &person.birth_date[..4],
+            MAIL_DOMAINS[0]
+        )),
+        4..7 => Some(format!(
+            "{}{}@{}",
+            person.latin,
+            rng.random_range(1..99),
+            MAIL_DOMAINS[rng.random_range(0..MAIL_DOMAINS.len())]
+        )),
+        _ => None,
+    };
+    let birth_date = match rng.random_range(0..20) {
+        0 => Some(format!("{}-01-01", &person.birth_date[..4])),
+        1..4 => None,
+        _ => Some(person.birth_date.clone()),
+    };
+    Profile {
+        user_id,
+        origin_user_id: rng
+            .random_bool(0.4)
+            .then(|| format!("CARD-{:08}", rng.random_range(0..100_000_000u64))),
+        phone,
+        email,
+        first_name: Some(first_name.to_string()),
+        middle_name: rng.random_bool(0.6).then(|| person.middle_name.to_string()),
+        last_name: rng.random_bool(0.95).then(|| person.last_name.clone()),
+        birth_date,
+        sex: rng.random_bool(0.7).then(|| person.sex.to_string()),
+        register_date: Some(format!(
+            "{}-{:02}-{:02}",
+            rng.random_range(2012..2026),
+            rng.random_range(1..=12),
+            rng.random_range(1..=28)
+        )),
+        points: Some(rng.random_range(0..5_000).to_string()),
+        extra: BTreeMap::new(),
+    }
+}
+
+/// Sailplay's `users/merge` of `from` into `to`, with the plan's
+/// assumptions for what the documentation leaves open.
+fn simulate_merge(to: &Profile, from: &Profile) -> Profile {
+    let to_wins = |to: &Option<String>, from: &Option<String>| to.clone().or_else(|| from.clone());
+    let from_wins =
+        |to: &Option<String>, from: &Option<String>| from.clone().or_else(|| to.clone());
+    let points = match (to.points.as_deref(), from.points.as_deref()) {
+        (Some(a), Some(b)) => match (a.parse::<i64>(), b.parse::<i64>()) {
+            (Ok(a), Ok(b)) => Some((a + b).to_string()),
+            _ => Some(a.to_string()),
+        },
+        (a, b) => a.or(b).map(str::to_string),
+    };
+    let register_date = match (&to.register_date, &from.register_date) {
+        (Some(a), Some(b)) => Some(a.min(b).clone()),
+        (a, b) => a.clone().or_else(|| b.clone()),
+    };
+    let mut extra = from.extra.clone();
+    extra.extend(to.extra.clone());
+    Profile {
+        user_id: to.user_id.clone(),
+        origin_user_id: from_wins(&to.origin_user_id, &from.origin_user_id),
+        phone: to_wins(&to.phone, &from.phone),
+        email: to_wins(&to.email, &from.email),
+        first_name: from_wins(&to.first_name, &from.first_name),
+        middle_name: from_wins(&to.middle_name, &from.middle_name),
+        last_name: from_wins(&to.last_name, &from.last_name),
+        birth_date: from_wins(&to.birth_date, &from.birth_date),
+        sex: from_wins(&to.sex, &from.sex),
+        register_date,
+        points,
+        extra,
+    }
+}
+
+const COMPARED_FIELDS: [&str; 7] = [
+    PHONE,
+    EMAIL,
+    FIRST_NAME,
+    MIDDLE_NAME,
+    LAST_NAME,
+    BIRTH_DATE,
+    SEX,
+];
+const LOSABLE_FIELDS: [&str; 7] = [
+    ORIGIN_USER_ID,
+    PHONE,
+    EMAIL,
+    FIRST_NAME,
+    MIDDLE_NAME,
+    LAST_NAME,
+    BIRTH_DATE,
+];
+
+fn lost_values(profiles: &[Profile], steps: &[Step], result: &Profile) -> Vec<LostValue> {
+    let mut lost = Vec::new();
+    for (position, profile) in profiles.iter().enumerate() {
+        for field in LOSABLE_FIELDS {
+            let Some(value) = profile.get(field) else {
+                continue;
+            };
+            if result.get(field) == Some(value) {
+                continue;
+            }
+            // A merged-away profile loses it at its own merge; the survivor
+            // at the first step after which the value is gone.
+            let step = if position > 0 {
+                position as u32
+            } else {
+                steps
+                    .iter()
+                    .find(|s| s.after.get(field) != Some(value))
+                    .map_or(1, |s| s.index)
+            };
+            lost.push(LostValue {
+                step,
+                user_id: profile.user_id.clone(),
+                field: field.to_string(),
+                value: value.to_string(),
+                kept: result.get(field).map(str::to_string),
+            });
+        }
+    }
+    lost
+}
+
+fn synthetic_evidence(rng: &mut ChaCha8Rng, left: &Profile, right: &Profile) -> PairEvidence {
+    let mut fields = Vec::new();
+    for comparison in COMPARED_FIELDS {
+        let (level, weight) = match (left.get(comparison), right.get(comparison)) {
+            (Some(a), Some(b)) if a == b => ("exact", exact_weight(comparison)),
+            (Some(a), Some(b))
+                if comparison == FIRST_NAME && a.chars().next() == b.chars().next() =>
+            {
+                ("diminutive", 2.1)
+            }
+            (Some(a), Some(b))
+                if comparison == EMAIL && a.split('@').next() == b.split('@').next() =>
+            {
+                ("same_local_part", 6.4)
+            }
+            (Some(a), Some(b)) if comparison == BIRTH_DATE && a[..4] == b[..4] => {
+                ("same_year", 1.2)
+            }
+            (Some(_), Some(_)) => ("different", -exact_weight(comparison) * 0.6),
+            _ => ("missing", 0.0),
+        };
+        fields.push(FieldEvidence {
+            comparison: comparison.to_string(),
+            level: level.to_string(),
+            // Estimated weights differ a little from the textbook ones.
+            weight: if level == "missing" {
+                0.0
+            } else {
+                round2(weight + rng.random_range(-0.3..0.3))
+            },
+        });
+    }
+    let mut weight = PRIOR_WEIGHT + fields.iter().map(|f| f.weight).sum::<f64>();
+    let mut rules = Vec::new();
+    if left.phone.is_some() && left.phone == right.phone {
+        rules.push("phone".to_string());
+    }
+    if left.email.is_some() && left.email == right.email {
+        rules.push("email_mailbox".to_string());
+    }
+    if left.last_name.is_some()
+        && left.last_name == right.last_name
+        && left.birth_date == right.birth_date
+    {
+        rules.push("last_name+birth_date".to_string());
+    }
+    if rules.is_empty() {
+        rules.push("first_name+last_name+phone_prefix".to_string());
+    }
+    // Pairs the clustering kept are above the threshold; some only just.
+    let threshold_weight = (SYNTHETIC_THRESHOLD / (1.0 - SYNTHETIC_THRESHOLD)).log2();
+    if weight < threshold_weight + 0.2 {
+        let lift = threshold_weight + rng.random_range(0.2..2.5) - weight;
+        fields.push(FieldEvidence {
+            comparison: "name_frequency".to_string(),
+            level: "rare_surname".to_string(),
+            weight: round2(lift),
+        });
+        weight += round2(lift);
+    }
+    let weight = round2(weight);
+    PairEvidence {
+        left: left.user_id.clone(),
+        right: right.user_id.clone(),
+        rules,
+        weight,
+        probability: probability_from_weight(weight),
+        fields,
+    }
+}
+
+fn exact_weight(comparison: &str) -> f64 {
+    match comparison {
+        PHONE => 9.6,
+        EMAIL => 10.2,
+        FIRST_NAME => 3.1,
+        MIDDLE_NAME => 2.6,
+        LAST_NAME => 4.4,
+        BIRTH_DATE => 5.5,
+        SEX => 0.7,
+        _ => 1.0,
+    }
+}
+
+fn probability_from_weight(weight: f64) -> f64 {
+    let odds = weight.exp2();
+    odds / (1.0 + odds)
+}
+
+fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
+fn synthetic_warnings(
+    profiles: &[Profile],
+    lost: &[LostValue],
+    min_probability: f64,
+    golden: &Profile,
+    result: &Profile,
+) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    for value in lost {
+        let kept = value.kept.as_deref().unwrap_or("nothing");
+        match value.field.as_str() {
+            PHONE => warnings.push(Warning {
+                code: "lost_phone".into(),
+                message: format!(
+                    "Phone {} of profile {} will be lost: Sailplay keeps the surviving profile's phone {kept}.",
+                    value.value, value.user_id
+                ),
+            }),
+            EMAIL => warnings.push(Warning {
+                code: "lost_email".into(),
+                message: format!(
+                    "E-mail {} of profile {} will be lost: Sailplay keeps {kept}.",
+                    value.value, value.user_id
+                ),
+            }),
+            _ => {}
+        }
+    }
+    let mut birth_dates: Vec<&str> = profiles
+        .iter()
+        .filter_map(|p| p.birth_date.as_deref())
+        .collect();
+    birth_dates.sort_unstable();
+    birth_dates.dedup();
+    if birth_dates.len() > 1 {
+        warnings.push(Warning {
+            code: "conflicting_birth_date".into(),
+            message: format!(
+                "The profiles state different birth dates: {}.",
+                birth_dates.join(", ")
+            ),
+        });
+    }
+    if min_probability < 0.97 {
+        warnings.push(Warning {
+            code: "weak_link".into(),
+            message: format!(
+                "The weakest link has match probability {min_probability:.3}, close to the threshold {SYNTHETIC_THRESHOLD}."
+            ),
+        });
+    }
+    if profiles.len() >= 6 {
+        warnings.push(Warning {
+            code: "large_cluster".into(),
+            message: format!(
+                "{} profiles in one cluster: check that they are one person.",
+                profiles.len()
+            ),
+        });
+    }
+    if golden != result {
+        warnings.push(Warning {
+            code: "golden_unreachable".into(),
+            message: "No merge order reaches the preferred profile.".into(),
+        });
+    }
+    warnings
+}
+
+fn synthetic_diagnostics(rng: &mut ChaCha8Rng, profiles_in_clusters: u64) -> Diagnostics {
+    let profiles = profiles_in_clusters * 8 + 1_000;
+    let score_histogram = (-20..30)
+        .map(|lower| {
+            let centre = lower as f64 + 0.5;
+            let non_matches = 40_000.0 * (-(centre + 12.0).powi(2) / 30.0).exp();
+            let matches =
+                profiles_in_clusters as f64 * 0.4 * (-(centre - 14.0).powi(2) / 40.0).exp();
+            HistogramBin {
+                lower: lower as f64,
+                upper: lower as f64 + 1.0,
+                count: (non_matches + matches) as u64 + rng.random_range(0..3),
+            }
+        })
+        .collect();
+    Diagnostics {
+        data_quality: serde_json::to_value(DataQuality {
+            profiles,
+            phones_missing: profiles / 6,
+            phones_mobile: profiles * 4 / 5,
+            phones_landline: profiles / 150,
+            phones_invalid: profiles / 90,
+            emails_missing: profiles / 3,
+            emails_invalid: profiles / 70,
+            emails_repaired: profiles / 200,
+            names_placeholder: profiles / 400,
+            names_transliterated: profiles / 60,
+            sex_inferred: profiles / 4,
+            birth_dates_missing: profiles / 5,
+            birth_dates_placeholder: profiles / 120,
+            birth_date_defaults: vec!["1900-01-01".into(), "1971-01-01".into()],
+            register_dates_before_1971: 3,
+            ..DataQuality::default()
+        })
+        .expect("data quality serialises"),
+        blocking: json!({
+            "candidate_pairs": profiles * 3,
+            "pairs_by_rule": {
+                "phone": profiles / 3,
+                "email_mailbox": profiles / 4,
+                "last_name+birth_date": profiles,
+                "first_name+last_name+phone_prefix": profiles * 2
+            },
+            "capped_blocks": 2,
+            "largest_block": {"key": "last_name+birth_date=иванова|1980-01-01", "size": 500}
+        }),
+        model: json!({"prior_weight": PRIOR_WEIGHT, "em_iterations": 14, "converged": true}),
+        clustering: json!({"components": profiles_in_clusters / 2, "split_oversized": 1, "flagged_contradictory": 4}),
+        threshold: SYNTHETIC_THRESHOLD,
+        score_histogram,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_gives_the_same_sealed_plan() {
+        let first = synthetic_plan(40, 7);
+        let second = synthetic_plan(40, 7);
+        assert_eq!(first, second);
+        assert_eq!(first.plan_hash, first.compute_hash());
+        assert_ne!(first.plan_hash, synthetic_plan(40, 8).plan_hash);
+    }
+
+    #[test]
+    fn clusters_are_consistent_with_their_steps() {
+        let plan = synthetic_plan(200, 1);
+        assert_eq!(plan.clusters.len(), 200);
+        for cluster in &plan.clusters {
+            assert!(cluster.members.len() >= 2);
+            assert_eq!(cluster.members[0], cluster.survivor);
+            let merges = cluster
+                .steps
+                .iter()
+                .filter(|s| s.method == METHOD_MERGE)
+                .count();
+            assert_eq!(merges, cluster.members.len() - 1);
+            assert_eq!(&cluster.steps.last().unwrap().after, &cluster.result);
+            assert_eq!(cluster.evidence.len(), cluster.members.len() - 1);
+            assert!(cluster.min_probability > SYNTHETIC_THRESHOLD);
+            for lost in &cluster.lost {
+                assert_ne!(cluster.result.get(&lost.field), Some(lost.value.as_str()));
+            }
+        }
+    }
+
+    #[test]
+    fn merge_keeps_to_identifiers_and_from_names() {
+        let to = Profile {
+            user_id: "1".into(),
+            phone: Some("79990000001".into()),
+            first_name: Some("Саша".into()),
+            ..Profile::default()
+        };
+        let from = Profile {
+            user_id: "2".into(),
+            phone: Some("79990000002".into()),
+            email: Some("a@b.ru".into()),
+            first_name: Some("Александр".into()),
+            ..Profile::default()
+        };
+        let merged = simulate_merge(&to, &from);
+        assert_eq!(merged.user_id, "1");
+        assert_eq!(merged.phone.as_deref(), Some("79990000001"));
+        assert_eq!(merged.email.as_deref(), Some("a@b.ru"));
+        assert_eq!(merged.first_name.as_deref(), Some("Александр"));
+    }
+}
