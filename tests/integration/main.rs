@@ -3,6 +3,7 @@ mod browser;
 mod fixtures;
 mod gen_eval;
 mod load;
+mod matching;
 mod planner;
 mod report;
 mod sandbox;
