@@ -4,5 +4,6 @@ mod fixtures;
 mod gen_eval;
 mod load;
 mod matching;
+mod planner;
 mod report;
 mod sandbox;
