@@ -45,10 +45,12 @@
 //! otherwise its phone is the main one with a substituted digit (8 %), two
 //! adjacent digits swapped (5 %), a different number (25 %) or none, and its
 //! email is a gmail dot/`+tag` alias or a yandex.ru/ya.ru/yandex.com alias
-//! (7 % where the provider has them), a one-edit login typo (5 %), a domain
-//! typo such as mail.ry or gmial.com (4 %), a different mailbox (24 %) or
-//! none. 14 % of phones are written in other systems' formats
-//! (`+7 (916) 123-45-67`, `8-916-...`, `8916...`, `+7916...`, `916...`).
+//! (7 % where the provider has them), a one-edit login typo (5 %, 12 % where
+//! the provider has no alias), a domain typo such as mail.ry or gmial.com
+//! (4 %), a different mailbox (24 %) or none. An alias the person already
+//! holds on another profile is dropped, as Sailplay would refuse it. 14 % of
+//! phones are written in other systems' formats (`+7 (916) 123-45-67`,
+//! `8-916-...`, `8916...`, `+7916...`, `916...`).
 //!
 //! # Data-entry variations of every profile (first and later alike)
 //! Probabilities per profile, all scaled by `--noise` (default 1.0):
@@ -77,7 +79,8 @@
 //! old profile keeps a mail.ru mailbox named after the number, or a copy of
 //! it with one digit wrong), placeholder 16 (a till profile `Покупатель`/
 //! `Гость`/`Test`, phone only, often 1900-01-01: many different people who
-//! look alike). People in these groups get duplicates like anyone else.
+//! look alike; their other profiles, if any, carry their real names).
+//! People in these groups get duplicates like anyone else.
 
 mod contact;
 mod names;
@@ -87,7 +90,7 @@ mod text;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use rand::{Rng, SeedableRng};
@@ -493,21 +496,40 @@ impl GeneratedBase {
         let _ = writeln!(out, ",{}", row.points);
     }
 
-    /// Renders rows in export order, in parallel blocks, joined in order.
-    fn render_rows(&self, header: &str, render: impl Fn(usize, &mut String) + Sync) -> Vec<String> {
-        let mut blocks: Vec<String> = self
-            .order
-            .par_chunks(65_536)
-            .map(|indices| {
-                let mut block = String::with_capacity(indices.len() * 120);
-                for &index in indices {
-                    render(index, &mut block);
-                }
-                block
-            })
-            .collect();
-        blocks.insert(0, format!("{header}\n"));
-        blocks
+    /// Streams rows in export order: batches rendered in parallel blocks,
+    /// written in order, so that memory holds one batch of text at a time.
+    fn stream_rows(
+        &self,
+        out: &mut dyn std::io::Write,
+        header: &str,
+        render: impl Fn(usize, &mut String) + Sync,
+    ) -> std::io::Result<()> {
+        const BATCH_ROWS: usize = 1 << 18;
+        const BLOCK_ROWS: usize = 1 << 14;
+        out.write_all(header.as_bytes())?;
+        out.write_all(b"\n")?;
+        for batch in self.order.chunks(BATCH_ROWS) {
+            let blocks: Vec<String> = batch
+                .par_chunks(BLOCK_ROWS)
+                .map(|indices| {
+                    let mut block = String::with_capacity(indices.len() * 128);
+                    for &index in indices {
+                        render(index, &mut block);
+                    }
+                    block
+                })
+                .collect();
+            for block in blocks {
+                out.write_all(block.as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_export(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        self.stream_rows(out, EXPORT_HEADER, |index, text| {
+            self.render_export_row(index, text)
+        })
     }
 
     /// Writes export.csv, truth.csv, generation.json (and annotations.csv
@@ -515,39 +537,23 @@ impl GeneratedBase {
     pub fn write(&self, dir: &Path, annotations: bool) -> Result<GenerationSummary> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the output directory {}", dir.display()))?;
-        let write_blocks = |name: &str, blocks: Vec<String>| -> Result<PathBuf> {
-            let path = dir.join(name);
-            write_atomically(&path, |out| {
-                for block in &blocks {
-                    out.write_all(block.as_bytes())?;
-                }
-                Ok(())
-            })?;
-            Ok(path)
-        };
-        write_blocks(
-            "export.csv",
-            self.render_rows(EXPORT_HEADER, |index, out| {
-                self.render_export_row(index, out)
-            }),
-        )?;
-        write_blocks(
-            "truth.csv",
-            self.render_rows("user_id,entity_id", |index, out| {
+        write_atomically(&dir.join("export.csv"), |out| self.write_export(out))?;
+        write_atomically(&dir.join("truth.csv"), |out| {
+            self.stream_rows(out, "user_id,entity_id", |index, text| {
                 let _ = writeln!(
-                    out,
+                    text,
                     "{},{}",
                     self.user_ids[index],
                     self.entity_id(&self.rows[index])
                 );
-            }),
-        )?;
+            })
+        })?;
         if annotations {
-            write_blocks(
-                "annotations.csv",
-                self.render_rows(
+            write_atomically(&dir.join("annotations.csv"), |out| {
+                self.stream_rows(
+                    out,
                     "user_id,entity_id,group_id,hard_negative,variations",
-                    |index, out| {
+                    |index, text| {
                         let row = &self.rows[index];
                         let group = self.entities[row.entity as usize].group;
                         let kind = self.groups[group as usize]
@@ -556,7 +562,7 @@ impl GeneratedBase {
                         let variations: Vec<&str> =
                             row.variations.iter().map(Variation::name).collect();
                         let _ = writeln!(
-                            out,
+                            text,
                             "{},{},{},{},{}",
                             self.user_ids[index],
                             self.entity_id(row),
@@ -565,13 +571,14 @@ impl GeneratedBase {
                             variations.join("|")
                         );
                     },
-                ),
-            )?;
+                )
+            })?;
         }
         let summary = self.summary();
-        let json =
+        let mut json =
             serde_json::to_string_pretty(&summary).context("cannot serialise the summary")?;
-        write_blocks("generation.json", vec![json, "\n".to_string()])?;
+        json.push('\n');
+        crate::fsutil::write_bytes_atomically(&dir.join("generation.json"), json.as_bytes())?;
         Ok(summary)
     }
 
@@ -641,9 +648,64 @@ impl GeneratedBase {
             variations,
             hard_negatives,
             uniqueness_repairs: self.repairs,
+            name_evidence: self.name_evidence(),
             config: self.config.clone(),
         }
     }
+
+    /// How far exact names and birth dates go, counted combinatorially from
+    /// cell sizes (pairs in a cell = n(n-1)/2), never by enumerating pairs.
+    fn name_evidence(&self) -> NameEvidence {
+        let fold = |name: &str| name.trim().to_lowercase().replace('ё', "е");
+        let mut by_name: HashMap<u64, u64> = HashMap::new();
+        let mut by_name_entity: HashMap<(u64, u32), u64> = HashMap::new();
+        let mut by_name_birth: HashMap<u64, u64> = HashMap::new();
+        let mut by_name_birth_entity: HashMap<(u64, u32), u64> = HashMap::new();
+        for row in &self.rows {
+            let (first, last) = (fold(&row.first_name), fold(&row.last_name));
+            if first.is_empty() || last.is_empty() {
+                continue;
+            }
+            let name = stable_hash(&format!("{first}\u{1f}{last}"));
+            *by_name.entry(name).or_default() += 1;
+            *by_name_entity.entry((name, row.entity)).or_default() += 1;
+            if let Some(birth) = row.birth_date {
+                let name_birth = stable_hash(&format!("{first}\u{1f}{last}\u{1f}{birth}"));
+                *by_name_birth.entry(name_birth).or_default() += 1;
+                *by_name_birth_entity
+                    .entry((name_birth, row.entity))
+                    .or_default() += 1;
+            }
+        }
+        let pairs_in = |cells: &mut dyn Iterator<Item = u64>| -> u64 {
+            cells.map(|n| n * n.saturating_sub(1) / 2).sum()
+        };
+        let same_name = pairs_in(&mut by_name.values().copied());
+        let same_name_same_person = pairs_in(&mut by_name_entity.values().copied());
+        let same_name_birth = pairs_in(&mut by_name_birth.values().copied());
+        let same_name_birth_same_person = pairs_in(&mut by_name_birth_entity.values().copied());
+        NameEvidence {
+            true_pairs_same_name_and_birth_date: same_name_birth_same_person,
+            true_pairs_same_name_not_birth_date: same_name_same_person
+                - same_name_birth_same_person,
+            different_people_pairs_same_name: same_name - same_name_same_person,
+            different_people_pairs_same_name_and_birth_date: same_name_birth
+                - same_name_birth_same_person,
+        }
+    }
+}
+
+/// Pairs of profiles whose first and last names are equal after trimming,
+/// lower-casing and folding ё to е (both non-empty), with or without an
+/// equal birth date: how much of the truth exact names find, and how many
+/// different people they would join.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct NameEvidence {
+    pub true_pairs_same_name_and_birth_date: u64,
+    /// Same name, but a birth date missing on one side or different.
+    pub true_pairs_same_name_not_birth_date: u64,
+    pub different_people_pairs_same_name: u64,
+    pub different_people_pairs_same_name_and_birth_date: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -675,6 +737,7 @@ pub struct GenerationSummary {
     pub variations: BTreeMap<&'static str, VariationCount>,
     pub hard_negatives: BTreeMap<&'static str, HardNegativeCount>,
     pub uniqueness_repairs: UniquenessRepairs,
+    pub name_evidence: NameEvidence,
     pub config: GeneratorConfig,
 }
 
@@ -682,11 +745,10 @@ pub struct GenerationSummary {
 mod tests {
     use super::*;
 
-    fn export_text(base: &GeneratedBase) -> String {
-        base.render_rows(EXPORT_HEADER, |index, out| {
-            base.render_export_row(index, out)
-        })
-        .concat()
+    fn export_text(base: &GeneratedBase) -> Vec<u8> {
+        let mut text = Vec::new();
+        base.write_export(&mut text).unwrap();
+        text
     }
 
     #[test]
@@ -758,6 +820,26 @@ mod tests {
             .collect();
         assert_eq!((phones.len(), emails.len()), (3, 3));
         assert_eq!(rows[0].email.as_deref(), Some("Ivanov@mail.ru"));
+    }
+
+    #[test]
+    fn without_noise_every_true_pair_shares_name_and_birth_date() {
+        let summary = generate(&GeneratorConfig {
+            profiles: 5000,
+            noise: 0.0,
+            // Placeholder people's till profiles carry no name.
+            hard_negative_rate: 0.0,
+            ..GeneratorConfig::default()
+        })
+        .unwrap()
+        .summary();
+        let evidence = summary.name_evidence;
+        assert_eq!(
+            evidence.true_pairs_same_name_and_birth_date,
+            summary.true_pairs
+        );
+        assert_eq!(evidence.true_pairs_same_name_not_birth_date, 0);
+        assert!(evidence.different_people_pairs_same_name > 0);
     }
 
     #[test]

@@ -645,7 +645,9 @@ fn render_fields(person: &Person, duplicate: bool, rates: &Rates, rng: &mut ChaC
     let mut middle = person.middle_name();
     let mut last = person.last_name().to_string();
 
-    if person.placeholder {
+    // A till profile without a name; the same person's other profiles
+    // (from a web shop, say) carry their real name.
+    if person.placeholder && !duplicate {
         variations.insert(Variation::PlaceholderName);
         let birth_date = rng.random_bool(0.5).then_some(PLACEHOLDER_BIRTH_DATES[0]);
         if birth_date.is_some() {
