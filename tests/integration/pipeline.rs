@@ -29,7 +29,12 @@ fn text(output: &Output) -> String {
 /// `sailmerge plan EXPORT --out OUT`, which must succeed.
 fn plan(export: &Path, out: &Path) {
     let output = sailmerge(
-        &["plan", export.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        &[
+            "plan",
+            export.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
         &[],
     );
     assert_eq!(
@@ -220,8 +225,15 @@ fn every_export_format_gives_byte_identical_clusters() {
     // The duplicates among 30 distinct people.
     let mut profiles = sample_profiles();
     profiles.extend(duplicates);
-    let files = write_every_format(&profiles, dir.path());
-    assert!(files.len() >= 6);
+    // Six formats and dialects; the fixture's two others (UTF-8 `;` with a
+    // BOM, a JSON array) add time, not coverage of a different reader.
+    let files: Vec<_> = write_every_format(&profiles, dir.path())
+        .into_iter()
+        .filter(|file| {
+            !file.path.ends_with("export_bom.csv") && !file.path.ends_with("export.json")
+        })
+        .collect();
+    assert_eq!(files.len(), 6);
 
     let mut first: Option<(String, Vec<u8>)> = None;
     for (index, file) in files.iter().enumerate() {
@@ -289,7 +301,9 @@ fn plan_is_deterministic_and_accurate_on_a_generated_export() {
     }
 
     let (precision, recall) = evaluate(&runs[0].join("clusters.csv"), &generated.join("truth.csv"));
-    eprintln!("gen --profiles 2000 --seed 7: pairwise precision {precision:.4}, recall {recall:.4}");
+    eprintln!(
+        "gen --profiles 2000 --seed 7: pairwise precision {precision:.4}, recall {recall:.4}"
+    );
     assert!(precision >= 0.95, "precision {precision}");
     assert!(recall >= 0.5, "recall {recall}");
 
@@ -306,12 +320,16 @@ fn journal_lines(dir: &Path) -> usize {
     std::fs::read_to_string(dir.join("journal.jsonl")).map_or(0, |t| t.lines().count())
 }
 
+/// The sandbox drops 5% of connections after carrying the call out; the
+/// default 30 s wait for each would make the test minutes long.
+const APPLY_TIMEOUT_SECONDS: &str = "2";
+
 #[test]
 fn planned_merges_apply_exactly_once_across_a_crash_against_the_loaded_sandbox() {
     let dir = tempfile::tempdir().unwrap();
     let logs = tempfile::tempdir().unwrap();
     let generated = logs.path().join("gen");
-    generate(1500, 11, &generated);
+    generate(1000, 11, &generated);
     let export = generated.join("export.csv");
     plan(&export, dir.path());
     let planned = MergePlan::read(dir.path()).unwrap();
@@ -349,6 +367,8 @@ fn planned_merges_apply_exactly_once_across_a_crash_against_the_loaded_sandbox()
         &sandbox.url,
         "--department-id",
         DEPARTMENT_ID,
+        "--timeout",
+        APPLY_TIMEOUT_SECONDS,
     ]);
     for name in CREDENTIAL_ENV {
         command.env_remove(name);
@@ -385,7 +405,13 @@ fn planned_merges_apply_exactly_once_across_a_crash_against_the_loaded_sandbox()
         planned.summary.merge_calls
     );
 
-    let rerun = apply(dir.path(), &sandbox.url, &[], &[("SAILPLAY_TOKEN", TOKEN)]);
+    let killed_after = started.elapsed();
+    let rerun = apply(
+        dir.path(),
+        &sandbox.url,
+        &["--timeout", APPLY_TIMEOUT_SECONDS],
+        &[("SAILPLAY_TOKEN", TOKEN)],
+    );
     assert_eq!(rerun.status.code(), Some(0), "{}", text(&rerun));
     assert_applied(&sandbox, &planned, |_| true);
 
@@ -396,12 +422,18 @@ fn planned_merges_apply_exactly_once_across_a_crash_against_the_loaded_sandbox()
         &[&first_stdout, &first_stderr, &rerun.stdout, &rerun.stderr],
         TOKEN,
     );
+    let summary = crate::apply::summary(dir.path());
     eprintln!(
-        "pipeline crash-and-resume: {} clusters, {} merges, {} done at the kill after {:.2} s",
+        "pipeline crash-and-resume: {} clusters, {} merges, {} done at the kill after {:.2} s; \
+         rerun finished at {:.2} s with {} HTTP requests, {} retries; sandbox {}",
         planned.clusters.len(),
         planned.summary.merge_calls,
         merges_at_kill,
-        started.elapsed().as_secs_f64()
+        killed_after.as_secs_f64(),
+        started.elapsed().as_secs_f64(),
+        summary["http_requests"],
+        summary["retries"],
+        sandbox.stats()
     );
 }
 
@@ -455,7 +487,12 @@ fn plan_on_a_malformed_export_writes_nothing_and_exits_2() {
         let fresh = dir.path().join(format!("{name}.fresh/nested"));
         for out in [&existing, &fresh] {
             let output = sailmerge(
-                &["plan", export.to_str().unwrap(), "--out", out.to_str().unwrap()],
+                &[
+                    "plan",
+                    export.to_str().unwrap(),
+                    "--out",
+                    out.to_str().unwrap(),
+                ],
                 &[],
             );
             assert_eq!(output.status.code(), Some(2), "{name}: {}", text(&output));
@@ -470,21 +507,37 @@ fn plan_on_a_malformed_export_writes_nothing_and_exits_2() {
 
 #[test]
 fn every_subcommand_help_ends_with_examples() {
-    let subcommands = ["plan", "eval", "gen", "approve", "review", "sandbox", "apply"];
+    let subcommands = [
+        "plan", "eval", "gen", "approve", "review", "sandbox", "apply",
+    ];
     for subcommand in subcommands {
         let output = sailmerge(&[subcommand, "--help"], &[]);
-        assert_eq!(output.status.code(), Some(0), "{subcommand}: {}", text(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{subcommand}: {}",
+            text(&output)
+        );
         let help = String::from_utf8(output.stdout).unwrap();
         let (_, examples) = help
             .rsplit_once("\nExamples:\n")
             .unwrap_or_else(|| panic!("{subcommand} --help has no Examples section:\n{help}"));
         let lines: Vec<&str> = examples.lines().filter(|l| !l.trim().is_empty()).collect();
         assert!(!lines.is_empty(), "{subcommand}: empty Examples section");
+        // Every line is an example command, or the continuation of one
+        // that ends in a shell `\`: a line clap wrapped would paste as two
+        // broken commands.
+        let mut continued = false;
         for line in lines {
+            let is_example = line.starts_with("  ")
+                && (continued
+                    || line.contains("sailmerge ")
+                    || line.trim_start().starts_with("curl "));
             assert!(
-                line.starts_with("  ") && line.contains("sailmerge "),
+                is_example,
                 "{subcommand} --help: after Examples comes {line:?}, not an example"
             );
+            continued = line.ends_with('\\');
         }
     }
 }
