@@ -161,8 +161,8 @@ pub fn login(parts: &LoginParts, domain: &Domain, rng: &mut impl Rng) -> String 
     let year = parts.birth_year;
     let short_year = year.rem_euclid(100);
     let initial: String = first.chars().take(1).collect();
-    match rng.random_range(0..100) {
-        0..4 if domain.kind == DomainKind::MailRu => format!("{}", parts.phone),
+    let base = match rng.random_range(0..100) {
+        0..4 if domain.kind == DomainKind::MailRu => return format!("{}", parts.phone),
         0..16 => format!("{last}{short_year:02}"),
         16..30 => format!("{first}.{last}"),
         30..40 => format!("{last}.{first}"),
@@ -181,6 +181,18 @@ pub fn login(parts: &LoginParts, domain: &Domain, rng: &mut impl Rng) -> String 
             format!("{one}_{two}")
         }
         _ => format!("{last}{first}"),
+    };
+    // Name-based logins are long taken at the big providers: most people
+    // add digits, so that logins stay unique at any base size.
+    let has_digits = base.bytes().any(|byte| byte.is_ascii_digit());
+    if rng.random_bool(if has_digits { 0.4 } else { 0.75 }) {
+        match rng.random_range(0..3) {
+            0 => format!("{base}{}", rng.random_range(1..1000)),
+            1 => format!("{base}_{}", rng.random_range(1..100)),
+            _ => format!("{base}{}", rng.random_range(1000..10_000)),
+        }
+    } else {
+        base
     }
 }
 

@@ -436,7 +436,10 @@ fn enforce_uniqueness(rows: &mut [Row], seed: u64) -> UniquenessRepairs {
 pub const EXPORT_HEADER: &str = "user_id,origin_user_id,phone,email,first_name,middle_name,last_name,birth_date,sex,register_date,points";
 
 fn push_csv_field(out: &mut String, value: &str) {
-    if value.contains([',', '"', '\n', '\r']) {
+    if value
+        .bytes()
+        .any(|byte| matches!(byte, b',' | b'"' | b'\n' | b'\r'))
+    {
         out.push('"');
         out.push_str(&value.replace('"', "\"\""));
         out.push('"');
@@ -666,11 +669,14 @@ impl GeneratedBase {
             if first.is_empty() || last.is_empty() {
                 continue;
             }
-            let name = stable_hash(&format!("{first}\u{1f}{last}"));
+            let mut hasher = DefaultHasher::new();
+            (&first, &last).hash(&mut hasher);
+            let name = hasher.finish();
             *by_name.entry(name).or_default() += 1;
             *by_name_entity.entry((name, row.entity)).or_default() += 1;
             if let Some(birth) = row.birth_date {
-                let name_birth = stable_hash(&format!("{first}\u{1f}{last}\u{1f}{birth}"));
+                birth.hash(&mut hasher);
+                let name_birth = hasher.finish();
                 *by_name_birth.entry(name_birth).or_default() += 1;
                 *by_name_birth_entity
                     .entry((name_birth, row.entity))

@@ -142,8 +142,19 @@ fn draw_register_date(rng: &mut impl Rng) -> NaiveDate {
     let span = (LAST_REGISTER_DAY - FIRST_REGISTER_DAY).num_days() as f64;
     add_days(
         FIRST_REGISTER_DAY,
-        (span * rng.random::<f64>().sqrt()) as u64,
+        (span * rng.random::<f64>().powf(0.6)) as u64,
     )
+}
+
+/// A register date drawn like everyone's, within `from..to`, so that a
+/// group's members do not stand out in the export's date order.
+fn draw_register_within(from: NaiveDate, to: NaiveDate, rng: &mut impl Rng) -> NaiveDate {
+    loop {
+        let day = draw_register_date(rng);
+        if (from..to).contains(&day) {
+            return day;
+        }
+    }
 }
 
 fn draw_register_between(from: NaiveDate, to: NaiveDate, rng: &mut impl Rng) -> NaiveDate {
@@ -332,8 +343,8 @@ fn build_hard_negative_group(kind: HardNegativeKind, rng: &mut impl Rng) -> Vec<
             // an old mistyped copy of it.
             let mut old_owner = new_person(draw_sex(rng), rng);
             let mut new_owner = new_person(draw_sex(rng), rng);
-            old_owner.register = draw_register_between(FIRST_REGISTER_DAY, date(2017, 1, 1), rng);
-            new_owner.register = draw_register_between(date(2020, 1, 1), LAST_REGISTER_DAY, rng);
+            old_owner.register = draw_register_within(FIRST_REGISTER_DAY, date(2017, 1, 1), rng);
+            new_owner.register = draw_register_within(date(2020, 1, 1), LAST_REGISTER_DAY, rng);
             if rng.random_bool(0.6) {
                 let mail_ru = VOCABULARY.domain_of_kind(DomainKind::MailRu, rng);
                 old_owner.email = Email {

@@ -342,7 +342,8 @@ fn check_unique_user_ids(
     source_rows: &[i64],
 ) -> Result<(), LoadError> {
     let user_ids = user_ids.str().expect("user_id is built as text");
-    let mut first_row_of: HashMap<&str, usize> = HashMap::with_capacity(user_ids.len());
+    // polars' hasher: several times faster than SipHash on a million ids.
+    let mut first_row_of: PlHashMap<&str, usize> = PlHashMap::with_capacity(user_ids.len());
     for (row, user_id) in user_ids.iter().enumerate() {
         let Some(user_id) = user_id else { continue };
         if let Some(first) = first_row_of.insert(user_id, row) {

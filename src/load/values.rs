@@ -84,9 +84,11 @@ fn parse_digits(text: &str) -> Option<u32> {
 /// allowed (`муж.`).
 pub fn parse_sex(value: &str) -> Option<i32> {
     let value = value.trim();
+    // The spellings of real exports, matched before lowercasing so that a
+    // million-row column costs no allocation.
     match value {
-        "1" => return Some(1),
-        "2" => return Some(2),
+        "1" | "м" | "М" | "m" | "M" | "муж" | "male" => return Some(1),
+        "2" | "ж" | "Ж" | "f" | "F" | "жен" | "female" => return Some(2),
         "3" => return Some(3),
         _ => {}
     }

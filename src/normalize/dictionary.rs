@@ -76,7 +76,16 @@ pub fn diminutive_full_names(name: &str) -> &'static [&'static str] {
 
 /// A full first name or a diminutive of one.
 pub fn is_known_first_name(name: &str) -> bool {
-    is_full_first_name(name) || DIMINUTIVES.contains_key(name)
+    known_first_name(name).is_some()
+}
+
+/// The dictionary's own copy of a full first name or diminutive, so that
+/// callers can keep it without allocating.
+pub fn known_first_name(name: &str) -> Option<&'static str> {
+    FIRST_NAME_SEX
+        .get_key_value(name)
+        .map(|(key, _)| *key)
+        .or_else(|| DIMINUTIVES.get_key_value(name).map(|(key, _)| *key))
 }
 
 /// The canonical spelling of a first-name variant (`наталия` → `наталья`).

@@ -17,6 +17,8 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use super::name::is_invisible;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct NormalizedEmail {
     /// Trimmed, lower-cased, with a known domain typo repaired.
@@ -472,23 +474,28 @@ pub fn normalize_email(raw: &str) -> Option<NormalizedEmail> {
             valid: false,
         });
     };
-    let (domain, typo_repaired) = match DOMAIN_TYPOS.get(domain) {
-        Some(right) => ((*right).to_string(), true),
-        None => (domain.to_string(), false),
-    };
-    let address = format!("{login}@{domain}");
-    let provider = PROVIDERS.get(domain.as_str());
-    let canonical_domain = provider.map_or(domain.as_str(), |p| p.canonical);
+    let repaired_domain: Option<&'static str> = DOMAIN_TYPOS.get(domain).copied();
+    let domain: &str = repaired_domain.unwrap_or(domain);
+    let provider = PROVIDERS.get(domain);
+    let canonical_domain = provider.map_or(domain, |p| p.canonical);
     let aliasing = provider.map_or(NO_ALIASING, |p| p.aliasing);
     let key_login = mailbox_login(login, aliasing);
-    let valid = is_valid_login(login) && is_valid_domain(&domain);
-    let placeholder = is_placeholder_address(login, &domain);
+    let mailbox_key = format!("{key_login}@{canonical_domain}");
+    let valid = is_valid_login(login) && is_valid_domain(domain);
+    let placeholder = is_placeholder_address(login, domain);
+    let login = login.to_string();
+    let canonical_domain = canonical_domain.to_string();
+    // The tidied text is the address unless the domain was repaired.
+    let address = match repaired_domain {
+        Some(right) => format!("{login}@{right}"),
+        None => address,
+    };
     Some(NormalizedEmail {
-        mailbox_key: format!("{key_login}@{canonical_domain}"),
-        login: login.to_string(),
-        domain: canonical_domain.to_string(),
+        mailbox_key,
+        login,
+        domain: canonical_domain,
         address,
-        repaired: slipped || typo_repaired,
+        repaired: slipped || repaired_domain.is_some(),
         valid,
         placeholder,
     })
@@ -503,6 +510,9 @@ fn tidy_address(raw: &str) -> Option<(String, bool)> {
         return None;
     }
     let original = trimmed.to_lowercase();
+    if is_tidy(&original) {
+        return Some((original, false));
+    }
     let mut text = original.clone();
     // Each pass can expose another slip (`< <ivan@mail.ru`); a handful of
     // passes reaches the fixed point for any real value, and the bound
@@ -521,6 +531,22 @@ fn tidy_address(raw: &str) -> Option<(String, bool)> {
     Some((text, slipped))
 }
 
+/// An address no slip rule would change: one `@`, only the characters of
+/// a plain address, no doubled or trailing dot, no `mailto:`. Most
+/// addresses are, and skip the passes.
+fn is_tidy(text: &str) -> bool {
+    text.bytes().filter(|b| *b == b'@').count() == 1
+        && text.bytes().all(|b| {
+            b.is_ascii_lowercase()
+                || b.is_ascii_digit()
+                || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-' | b'@')
+        })
+        && !text.contains("..")
+        && !text.ends_with('.')
+        && !text.contains("@.")
+        && !text.starts_with("mailto:")
+}
+
 /// One pass of `tidy_address` over lower-case text.
 fn tidy_once(text: &str) -> String {
     let mut text = text;
@@ -534,7 +560,10 @@ fn tidy_once(text: &str) -> String {
             text = first;
         }
     }
-    let mut text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut text: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && !is_invisible(*c))
+        .collect();
     if let Some(rest) = text.strip_prefix("mailto:") {
         text = rest.to_string();
     }
@@ -768,6 +797,10 @@ mod tests {
         assert_eq!(email("ivan@@mail.ru").address, "ivan@mail.ru");
         assert_eq!(email("ivan@mail.ru; petr@bk.ru").address, "ivan@mail.ru");
         assert_eq!(email("ivan@mail.ru petr@bk.ru").address, "ivan@mail.ru");
+        assert_eq!(
+            email("iv\u{200B}an@mail.ru\u{FEFF}").address,
+            "ivan@mail.ru"
+        );
         assert_eq!(email(" < <ivan@mail.ru> ").address, "ivan@mail.ru");
         assert!(email("ivan @ mail.ru").repaired);
         assert!(!email(" IVAN@MAIL.RU ").repaired);

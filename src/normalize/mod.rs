@@ -135,7 +135,7 @@ pub fn normalize_profiles_as_of(
     today: NaiveDate,
 ) -> (Vec<NormalizedRecord>, DataQuality) {
     let bar = printer.bar("normalize", profiles.len() as u64);
-    let outcomes: Vec<(NormalizedRecord, RowQuality)> = profiles
+    let (mut records, row_qualities): (Vec<NormalizedRecord>, Vec<RowQuality>) = profiles
         .par_iter()
         .enumerate()
         .map(|(row, profile)| {
@@ -144,17 +144,15 @@ pub fn normalize_profiles_as_of(
             }
             normalize_profile(row as u32, profile, today)
         })
-        .collect();
+        .unzip();
     bar.finish_and_clear();
 
     let mut quality = DataQuality {
         profiles: profiles.len() as u64,
         ..DataQuality::default()
     };
-    let mut records = Vec::with_capacity(outcomes.len());
-    for (record, row_quality) in outcomes {
-        row_quality.add_to(&mut quality, &record);
-        records.push(record);
+    for (record, row_quality) in records.iter().zip(row_qualities) {
+        row_quality.add_to(&mut quality, record);
     }
     flag_default_birth_dates(&mut records, &mut quality);
     (records, quality)
@@ -307,16 +305,15 @@ pub fn is_placeholder_origin_id(trimmed: &str) -> bool {
         "unknown",
         "no",
     ];
-    let lower = trimmed.to_lowercase();
-    if WORDS.contains(&lower.as_str()) {
+    if trimmed.len() <= 12 && WORDS.contains(&trimmed.to_lowercase().as_str()) {
         return true;
     }
-    let mut chars = lower.chars();
+    let mut chars = trimmed.chars();
     match chars.next() {
         None => true,
         Some(first) => {
             chars.all(|c| c == first)
-                && (lower.chars().count() > 1 || !first.is_alphanumeric() || first == '0')
+                && (trimmed.chars().count() > 1 || !first.is_alphanumeric() || first == '0')
         }
     }
 }

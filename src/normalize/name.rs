@@ -19,12 +19,14 @@
 //! what the first pass did and are not compared).
 
 use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 use super::dictionary::{
     canonical_variant, diminutive_full_names, first_name_sex, is_full_first_name,
-    is_known_first_name, latin_exception,
+    is_known_first_name, known_first_name, latin_exception,
 };
 use super::layout::latin_keys_to_cyrillic;
 use super::phonetic::name_phonetic_key;
@@ -94,6 +96,14 @@ const PLACEHOLDER_PHRASES: &[&str] = &[
     "василий пупкин",
     "пупкин василий",
 ];
+
+static PLACEHOLDER_PHRASE_SET: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| PLACEHOLDER_PHRASES.iter().copied().collect());
+static PLACEHOLDER_WORD_SET: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| PLACEHOLDER_WORDS.iter().copied().collect());
+
+/// Longer than every placeholder phrase and word, in bytes (folded).
+const MAX_PLACEHOLDER_PHRASE_BYTES: usize = 48;
 
 /// Single words that are never a name part; dropped from any field.
 const PLACEHOLDER_WORDS: &[&str] = &[
@@ -255,7 +265,7 @@ struct Token {
     text: String,
     /// The canonical first name this token is, when it is one (after
     /// variants and, for Latin, dictionary-guided transliteration).
-    first_name: Option<String>,
+    first_name: Option<&'static str>,
     transliterated: bool,
 }
 
@@ -305,9 +315,10 @@ pub fn normalize_name(
     let swapped = slots.undo_swap();
     slots.initials_only_fields_to_initials();
 
-    let first_name = join_first_name(&slots.first);
-    let middle_name = join_tokens(&slots.middle);
-    let last_name = join_tokens(&slots.last);
+    let first_name = join_first_name(std::mem::take(&mut slots.first));
+    let middle_name = join_tokens(std::mem::take(&mut slots.middle));
+    let last_name = join_tokens(std::mem::take(&mut slots.last));
+    let last_key = last_name.as_deref().map(surname_key);
     let mut name = NormalizedName {
         first_full: first_name
             .as_deref()
@@ -322,10 +333,8 @@ pub fn normalize_name(
             .and_then(|m| m.chars().next())
             .or(slots.middle_initial),
         first_phonetic: first_name.as_deref().map(name_phonetic_key),
-        last_phonetic: last_name
-            .as_deref()
-            .map(|last| name_phonetic_key(&surname_key(last))),
-        last_key: last_name.as_deref().map(surname_key),
+        last_phonetic: last_key.as_deref().map(name_phonetic_key),
+        last_key,
         first: first_name,
         middle: middle_name,
         last: last_name,
@@ -361,23 +370,34 @@ fn is_template_name(name: &NormalizedName) -> bool {
 
 /// The first-name tokens of a field as one string: each token's canonical
 /// first-name form where it has one.
-fn join_first_name(tokens: &[Token]) -> Option<String> {
-    if tokens.is_empty() {
-        return None;
+fn join_first_name(tokens: Vec<Token>) -> Option<String> {
+    match tokens.as_slice() {
+        [] => None,
+        [token] => Some(
+            token
+                .first_name
+                .map_or_else(|| token.text.clone(), str::to_string),
+        ),
+        _ => {
+            let parts: Vec<&str> = tokens
+                .iter()
+                .map(|token| token.first_name.unwrap_or(&token.text))
+                .collect();
+            Some(parts.join(" "))
+        }
     }
-    let parts: Vec<&str> = tokens
-        .iter()
-        .map(|token| token.first_name.as_deref().unwrap_or(&token.text))
-        .collect();
-    Some(parts.join(" "))
 }
 
-fn join_tokens(tokens: &[Token]) -> Option<String> {
-    if tokens.is_empty() {
-        return None;
+/// The tokens of a field as one string, moving a lone token's text.
+fn join_tokens(mut tokens: Vec<Token>) -> Option<String> {
+    match tokens.len() {
+        0 => None,
+        1 => tokens.pop().map(|token| token.text),
+        _ => {
+            let parts: Vec<&str> = tokens.iter().map(|token| token.text.as_str()).collect();
+            Some(parts.join(" "))
+        }
     }
-    let parts: Vec<&str> = tokens.iter().map(|token| token.text.as_str()).collect();
-    Some(parts.join(" "))
 }
 
 /// The tokens of the three fields while they are sorted into roles.
@@ -581,16 +601,25 @@ fn tokenize_field(raw: &str) -> FieldTokens {
     if trimmed.is_empty() {
         return FieldTokens::default();
     }
-    let text: Cow<str> = match is_nfkc_quick(trimmed.chars()) {
-        IsNormalized::Yes => Cow::Borrowed(trimmed),
-        _ => Cow::Owned(trimmed.nfkc().collect()),
+    // ASCII and the basic Cyrillic block are already in NFKC: most fields
+    // skip the Unicode quick check.
+    let plain = trimmed
+        .chars()
+        .all(|c| (c.is_ascii() && !c.is_ascii_control()) || matches!(c, '\u{0400}'..='\u{045F}'));
+    let text: Cow<str> = match if plain {
+        IsNormalized::Yes
+    } else {
+        is_nfkc_quick(trimmed.chars())
+    } {
+        IsNormalized::Yes if !trimmed.chars().any(is_invisible) => Cow::Borrowed(trimmed),
+        _ => Cow::Owned(trimmed.nfkc().filter(|c| !is_invisible(*c)).collect()),
     };
-    let simple = simple_fold(&text);
-    if PLACEHOLDER_PHRASES.contains(&simple.as_str())
-        || is_repeated_letter(&simple)
-        || text.contains('@')
-        || !text.chars().any(char::is_alphabetic)
-    {
+    // Placeholder phrases are short; longer fields skip the comparison.
+    let phrase = with_simple_fold(&text, |folded| {
+        PLACEHOLDER_PHRASE_SET.contains(folded) || is_repeated_letter(folded.chars())
+    })
+    .unwrap_or(false);
+    if phrase || text.contains('@') || !text.chars().any(is_letter) {
         return FieldTokens {
             tokens: Vec::new(),
             placeholder: true,
@@ -601,10 +630,13 @@ fn tokenize_field(raw: &str) -> FieldTokens {
     for piece in text.split(|c: char| c.is_whitespace() || c == '_' || c == '/' || c == '|') {
         // Latin placeholders (Test, Unknown) are caught before
         // transliteration turns them into something else.
-        let layout_reading = latin_keys_to_cyrillic(piece).map(|reading| simple_fold(&reading));
-        if PLACEHOLDER_WORDS.contains(&simple_fold(piece).as_str())
-            || layout_reading.is_some_and(|reading| PLACEHOLDER_WORDS.contains(&reading.as_str()))
-        {
+        // Cyrillic placeholders are caught on the folded tokens below; Latin
+        // ones (and Latin typed for Cyrillic: Ntcn for Тест) here.
+        let latin_placeholder = piece.bytes().any(|b| b.is_ascii_alphabetic())
+            && (folds_to_placeholder_word(piece)
+                || latin_keys_to_cyrillic(piece)
+                    .is_some_and(|reading| folds_to_placeholder_word(&reading)));
+        if latin_placeholder {
             dropped_placeholder = true;
             continue;
         }
@@ -612,7 +644,9 @@ fn tokenize_field(raw: &str) -> FieldTokens {
             if token.text.is_empty() {
                 continue;
             }
-            if PLACEHOLDER_WORDS.contains(&token.text.as_str()) || is_repeated_letter(&token.text) {
+            if PLACEHOLDER_WORD_SET.contains(token.text.as_str())
+                || is_repeated_letter(token.text.chars())
+            {
                 dropped_placeholder = true;
             } else {
                 tokens.push(token);
@@ -632,34 +666,85 @@ fn tokenize_field(raw: &str) -> FieldTokens {
     }
 }
 
+/// Characters that show nothing but split words when pasted from the web:
+/// zero-width spaces and joiners, the soft hyphen, the byte-order mark.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+    )
+}
+
+/// Lower case of one character, with ASCII and Russian Cyrillic (the bulk
+/// of every export) answered without Unicode table searches.
+fn lower_char(c: char) -> char {
+    match c {
+        'A'..='Z' => c.to_ascii_lowercase(),
+        'a'..='z' | 'а'..='я' | 'ё' => c,
+        'А'..='Я' => char::from_u32(c as u32 + 32).unwrap_or(c),
+        'Ѐ'..='Џ' => char::from_u32(c as u32 + 80).unwrap_or(c),
+        _ if c.is_ascii() => c,
+        // Characters whose lower case is several characters (İ) keep
+        // their first one: names are compared, not displayed, from here.
+        _ => c.to_lowercase().next().unwrap_or(c),
+    }
+}
+
+/// Whether a character is a letter, with ASCII and basic Cyrillic
+/// answered without Unicode table searches.
+fn is_letter(c: char) -> bool {
+    match c {
+        'a'..='z' | 'A'..='Z' | 'А'..='я' | 'Ѐ'..='Џ' | 'ѐ'..='џ' => true,
+        _ if c.is_ascii() => false,
+        _ => c.is_alphabetic(),
+    }
+}
+
 /// `ааа`, `xxx`: one letter typed over and over (three times or more).
-fn is_repeated_letter(text: &str) -> bool {
-    let mut chars = text.chars();
+fn is_repeated_letter(mut chars: impl Iterator<Item = char> + Clone) -> bool {
     let Some(first) = chars.next() else {
         return true;
     };
-    text.chars().count() >= 3 && chars.all(|c| c == first)
+    chars.clone().count() >= 2 && chars.all(|c| c == first)
 }
 
 /// Lower case, ё → е, runs of spaces and punctuation to one space: the
-/// form placeholder phrases are compared in.
-fn simple_fold(text: &str) -> String {
-    let mut folded = String::with_capacity(text.len());
+/// form placeholder phrases are compared in. Written into a stack buffer
+/// (this runs for every field); `None` when the folded text is longer
+/// than every placeholder, so cannot be one.
+fn with_simple_fold<R>(text: &str, compare: impl FnOnce(&str) -> R) -> Option<R> {
+    let mut buffer = [0u8; MAX_PLACEHOLDER_PHRASE_BYTES];
+    let mut length = 0;
     let mut pending_space = false;
     for c in text.chars() {
-        if c.is_alphanumeric() {
-            if pending_space && !folded.is_empty() {
-                folded.push(' ');
-            }
-            pending_space = false;
-            for lower in c.to_lowercase() {
-                folded.push(if lower == 'ё' { 'е' } else { lower });
-            }
-        } else {
+        let keep = is_letter(c) || c.is_ascii_digit() || (!c.is_ascii() && c.is_alphanumeric());
+        if !keep {
             pending_space = true;
+            continue;
         }
+        let lower = match lower_char(c) {
+            'ё' => 'е',
+            other => other,
+        };
+        let space = pending_space && length > 0;
+        pending_space = false;
+        let needed = lower.len_utf8() + usize::from(space);
+        if length + needed > buffer.len() {
+            return None;
+        }
+        if space {
+            buffer[length] = b' ';
+            length += 1;
+        }
+        length += lower.encode_utf8(&mut buffer[length..]).len();
     }
-    folded
+    // Only whole characters were written, so the bytes are UTF-8.
+    std::str::from_utf8(&buffer[..length]).ok().map(compare)
+}
+
+/// Whether `text`, simply folded, is a placeholder word.
+fn folds_to_placeholder_word(text: &str) -> bool {
+    with_simple_fold(text, |folded| PLACEHOLDER_WORD_SET.contains(folded)).unwrap_or(false)
 }
 
 fn is_cyrillic(c: char) -> bool {
@@ -681,16 +766,28 @@ fn tokenize_piece(piece: &str) -> Vec<Token> {
         return Vec::new();
     }
     if cyrillic >= latin {
-        return split_words(&fold_cyrillic(piece))
-            .map(cyrillic_token)
-            .collect();
+        let folded = fold_cyrillic(piece);
+        let one_clean_word = {
+            let mut words = split_words(&folded);
+            words.next().is_some_and(|word| word.len() == folded.len()) && words.next().is_none()
+        };
+        if one_clean_word {
+            // The usual case: keep the folded string as the token.
+            let first_name = resolve_first_name(&folded);
+            return vec![Token {
+                text: folded,
+                first_name,
+                transliterated: false,
+            }];
+        }
+        return split_words(&folded).map(cyrillic_token).collect();
     }
     if let Some(tokens) = layout_repaired_tokens(piece) {
         return tokens;
     }
     let lower: String = piece
         .chars()
-        .flat_map(char::to_lowercase)
+        .map(lower_char)
         .map(cyrillic_lookalike_to_latin)
         .collect();
     split_latin_words(&lower).map(latin_token).collect()
@@ -703,7 +800,8 @@ pub fn fold_cyrillic(text: &str) -> String {
     let mut folded = String::with_capacity(text.len());
     for c in text.chars() {
         let mapped = latin_lookalike_to_cyrillic(c).unwrap_or(c);
-        for lower in mapped.to_lowercase() {
+        {
+            let lower = lower_char(mapped);
             folded.push(match lower {
                 'ё' | 'ѐ' | 'є' => 'е',
                 'і' | 'ї' | 'ѝ' => 'и',
@@ -766,7 +864,7 @@ fn cyrillic_lookalike_to_latin(c: char) -> char {
 /// Words of folded Cyrillic text: Cyrillic letters and inner hyphens;
 /// anything else separates words.
 fn split_words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !((is_cyrillic(c) && c.is_alphabetic()) || c == '-'))
+    text.split(|c: char| !((is_cyrillic(c) && is_letter(c)) || c == '-'))
         .map(|word| word.trim_matches('-'))
         .filter(|word| !word.is_empty())
 }
@@ -776,7 +874,7 @@ fn split_words(text: &str) -> impl Iterator<Item = &str> {
 fn split_latin_words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !(is_latin_letter(c) || matches!(c, '-' | '\'' | '`')))
         .map(|word| word.trim_matches(|c: char| matches!(c, '-' | '\'' | '`')))
-        .filter(|word| word.chars().any(char::is_alphabetic))
+        .filter(|word| word.chars().any(is_letter))
 }
 
 fn cyrillic_token(word: &str) -> Token {
@@ -808,7 +906,7 @@ fn layout_repaired_tokens(piece: &str) -> Option<Vec<Token>> {
     if words.is_empty() {
         return None;
     }
-    let latin_lower = piece.to_lowercase();
+    let latin_lower: String = piece.chars().map(lower_char).collect();
     let latin_words: Vec<&str> = split_latin_words(&latin_lower).collect();
     let latin_is_a_name = latin_words
         .iter()
@@ -846,7 +944,7 @@ fn is_cyrillic_vowel(c: char) -> bool {
 
 /// Share of the letters of `word` that are vowels by `is_vowel`.
 fn vowel_ratio(word: &str, is_vowel: impl Fn(char) -> bool) -> f64 {
-    let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+    let letters = word.chars().filter(|c| is_letter(*c)).count();
     if letters == 0 {
         return 0.0;
     }
@@ -863,19 +961,16 @@ fn looks_russian(word: &str) -> bool {
 
 /// The canonical first name a folded Cyrillic word is: itself when known
 /// (full name or diminutive), its canonical spelling when a variant.
-fn resolve_first_name(word: &str) -> Option<String> {
-    if is_known_first_name(word) {
-        return Some(word.to_string());
-    }
-    canonical_variant(word).map(str::to_string)
+fn resolve_first_name(word: &str) -> Option<&'static str> {
+    known_first_name(word).or_else(|| canonical_variant(word))
 }
 
 /// The canonical first name a Latin word spells, if any: an exception
 /// (Eugene), the transliteration, or one of its ambiguous alternatives
 /// (Diana: дяна or диана; Kolia: колия or коля).
-fn resolve_latin_first_name(latin: &str, transliteration: &str) -> Option<String> {
+fn resolve_latin_first_name(latin: &str, transliteration: &str) -> Option<&'static str> {
     if let Some(cyrillic) = latin_exception(latin) {
-        return Some(cyrillic.to_string());
+        return Some(cyrillic);
     }
     if let Some(name) = resolve_first_name(transliteration) {
         return Some(name);
@@ -890,7 +985,7 @@ fn transliteration_alternatives(word: &str) -> Vec<String> {
     let mut alternatives = Vec::new();
     let chars: Vec<char> = word.chars().collect();
     let is_consonant =
-        |c: char| c.is_alphabetic() && !is_cyrillic_vowel(c) && !matches!(c, 'ь' | 'ъ' | 'й');
+        |c: char| is_letter(c) && !is_cyrillic_vowel(c) && !matches!(c, 'ь' | 'ъ' | 'й');
     if let Some(stem) = word.strip_suffix("ия") {
         alternatives.push(format!("{stem}ья"));
         alternatives.push(format!("{stem}я"));
@@ -1070,6 +1165,17 @@ mod tests {
     }
 
     #[test]
+    fn placeholder_lists_fit_the_fold_buffer() {
+        for entry in PLACEHOLDER_PHRASES.iter().chain(PLACEHOLDER_WORDS) {
+            assert!(entry.len() <= MAX_PLACEHOLDER_PHRASE_BYTES, "{entry}");
+            assert_eq!(
+                with_simple_fold(entry, str::to_string).as_deref(),
+                Some(*entry)
+            );
+        }
+    }
+
+    #[test]
     fn folds_case_yo_and_whitespace() {
         let n = name("  АЛЁНА ", "Сергеевна", "Петрова ");
         assert_eq!(n.first.as_deref(), Some("алена"));
@@ -1081,6 +1187,9 @@ mod tests {
         // NFKC: a compatibility form and a decomposed й.
         assert_eq!(first("Серге\u{0438}\u{0306}").as_deref(), Some("сергей"));
         assert_eq!(first("ＩＶＡＮ").as_deref(), Some("иван"));
+        // Invisible characters pasted from the web.
+        assert_eq!(first("Ива\u{200B}н\u{FEFF}").as_deref(), Some("иван"));
+        assert_eq!(first("Ива\u{00AD}н").as_deref(), Some("иван"));
     }
 
     #[test]

@@ -15,50 +15,46 @@ use super::translit::latin_to_cyrillic;
 
 /// The phonetic key of one name token (Cyrillic or Latin).
 pub fn name_phonetic_key(token: &str) -> String {
-    let lower = token.to_lowercase();
-    let cyrillic = if lower.chars().any(|c| c.is_ascii_alphabetic()) {
-        latin_to_cyrillic(&lower)
+    let transliterated;
+    let cyrillic = if token.bytes().any(|b| b.is_ascii_alphabetic()) {
+        transliterated = latin_to_cyrillic(&token.to_lowercase());
+        transliterated.as_str()
     } else {
-        lower
+        token
     };
-    let letters: Vec<char> = cyrillic
+    let mut letters: Vec<char> = cyrillic
         .chars()
         .filter_map(|c| match c {
-            'ё' => Some('е'),
-            'ь' | 'ъ' => None,
+            'ё' | 'Ё' => Some('е'),
+            'ь' | 'ъ' | 'Ь' | 'Ъ' => None,
             'а'..='я' => Some(c),
+            'А'..='Я' => char::from_u32(c as u32 + 32),
             _ => None,
         })
         .collect();
 
-    // Consonant clusters first, on the spelled letters.
-    let mut merged: Vec<char> = Vec::with_capacity(letters.len());
-    let mut index = 0;
-    while index < letters.len() {
-        let current = letters[index];
-        let next = letters.get(index + 1).copied();
-        let replacement = match (current, next) {
+    // Consonant clusters first, on the spelled letters, in place.
+    let mut write = 0;
+    let mut read = 0;
+    while read < letters.len() {
+        let current = letters[read];
+        let next = letters.get(read + 1).copied();
+        let merged = match (current, next) {
             ('т' | 'д', Some('с' | 'ц')) => Some('ц'),
             ('т' | 'д', Some('ч')) => Some('ч'),
             ('с' | 'з' | 'ж', Some('ч')) => Some('щ'),
             _ => None,
         };
-        match replacement {
-            Some(letter) => {
-                merged.push(letter);
-                index += 2;
-            }
-            None => {
-                merged.push(current);
-                index += 1;
-            }
-        }
+        letters[write] = merged.unwrap_or(current);
+        write += 1;
+        read += if merged.is_some() { 2 } else { 1 };
     }
+    letters.truncate(write);
 
-    let mut key = String::with_capacity(merged.len() * 2);
+    let mut key = String::with_capacity(letters.len() * 2);
     let mut last: Option<char> = None;
-    for (index, &letter) in merged.iter().enumerate() {
-        let next = merged.get(index + 1).copied();
+    for (index, &letter) in letters.iter().enumerate() {
+        let next = letters.get(index + 1).copied();
         let reduced = if let Some(class) = vowel_class(letter) {
             // A run of vowels keeps its last one.
             if next.is_some_and(|n| vowel_class(n).is_some()) {
