@@ -122,6 +122,15 @@ impl BlockingRule {
         Ok(rules)
     }
 
+    /// Whether the rule's keys are names and nothing else: its blocks get
+    /// `max_name_block_pairs`.
+    fn keys_on_names_alone(&self) -> bool {
+        matches!(
+            self.kind,
+            RuleKind::SurnamePhoneticFirstName | RuleKind::NamePatronymic
+        )
+    }
+
     /// How many independent key passes the rule makes.
     fn passes(&self) -> usize {
         match self.kind {
@@ -489,10 +498,15 @@ pub fn candidate_pairs(
                 stats.junk_values_skipped = junk;
             }
             keyed.par_sort_unstable();
+            let cap = if rule.keys_on_names_alone() {
+                settings.max_name_block_pairs
+            } else {
+                settings.max_block_pairs
+            };
             for_each_block(&keyed, |block_hash, rows| {
                 let size = rows.len() as u64;
                 let pairs = size * (size - 1) / 2;
-                if pairs > settings.max_block_pairs {
+                if pairs > cap {
                     stats.capped_blocks += 1;
                     stats.capped_pairs += pairs;
                     capped_refs.push(CappedBlockRef {
@@ -813,7 +827,7 @@ mod tests {
             .map(|row| with_name(row, "александр", "иванов", None))
             .collect();
         let settings = MatchSettings {
-            max_block_pairs: 44,
+            max_name_block_pairs: 44,
             ..only_rules(&["surname_phonetic_first_name"])
         };
         let profiles = vec![Profile::default(); records.len()];
@@ -826,7 +840,7 @@ mod tests {
         assert_eq!(block.key, "александр | иванаф");
         assert_eq!(block.profiles, 10);
         let settings = MatchSettings {
-            max_block_pairs: 45,
+            max_name_block_pairs: 45,
             ..settings
         };
         assert_eq!(pairs_of(&records, &settings).len(), 45);

@@ -198,14 +198,20 @@ pub struct EmSessionSummary {
     pub match_share: f64,
 }
 
-/// The comparisons a blocking rule keys on: its pairs agree on them by
-/// construction, so an EM session on those pairs cannot estimate them.
+/// The comparisons an EM session on a blocking rule's pairs leaves out:
+/// those the rule keys on (its pairs agree on them by construction), and
+/// those its keys depend on. Logins are made of names, so pairs found by
+/// their emails agree on names far more often than chance; left in, the
+/// names would convince EM that most such pairs are one person.
 fn rule_fields(kind: RuleKind) -> Vec<Field> {
     match kind {
         RuleKind::PhoneExact | RuleKind::PhoneOneEdit => vec![Field::Phone],
-        RuleKind::EmailMailbox | RuleKind::EmailOneEdit | RuleKind::EmailLogin => {
-            vec![Field::Email]
-        }
+        RuleKind::EmailMailbox | RuleKind::EmailOneEdit | RuleKind::EmailLogin => vec![
+            Field::Email,
+            Field::FirstName,
+            Field::LastName,
+            Field::Patronymic,
+        ],
         RuleKind::NameBirthDate => vec![Field::FirstName, Field::LastName, Field::BirthDate],
         RuleKind::NamePatronymic => vec![Field::FirstName, Field::Patronymic, Field::LastName],
         RuleKind::SurnamePhoneticFirstName => vec![Field::FirstName, Field::LastName],

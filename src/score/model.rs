@@ -490,8 +490,10 @@ pub fn em_session(
     }
 }
 
-/// m of each level: the sessions' estimates averaged, weighted by their
-/// expected matches; the initial m where no session estimated a comparison.
+/// m of each level: the sessions' estimates averaged, weighted by the
+/// logarithm of their expected matches (a large session counts more, but
+/// cannot drown the others); the initial m where no session estimated a
+/// comparison.
 pub fn combine_sessions<'a>(
     comparisons: &[Comparison],
     sessions: impl Iterator<Item = &'a SessionEstimate> + Clone,
@@ -501,7 +503,7 @@ pub fn combine_sessions<'a>(
         let weights: f64 = sessions
             .clone()
             .filter(|s| s.estimated[c])
-            .map(|s| s.expected_matches)
+            .map(|s| s.expected_matches.ln_1p())
             .sum();
         if weights <= 0.0 {
             continue;
@@ -510,7 +512,7 @@ pub fn combine_sessions<'a>(
             m[c][l] = sessions
                 .clone()
                 .filter(|s| s.estimated[c])
-                .map(|s| s.m[c][l] * s.expected_matches)
+                .map(|s| s.m[c][l] * s.expected_matches.ln_1p())
                 .sum::<f64>()
                 / weights;
         }

@@ -58,6 +58,11 @@ pub struct MatchSettings {
     /// reported: its key (a very common name, a filler phone) carries too
     /// little information to be worth comparing all its members.
     pub max_block_pairs: u64,
+    /// The same cap for the rules keyed on names alone
+    /// (`surname_phonetic_first_name`, `name_patronymic`), lower: a name
+    /// shared by more than a few dozen profiles cannot link two of them
+    /// without other evidence, so comparing them all only costs time.
+    pub max_name_block_pairs: u64,
     /// Random profile pairs drawn to estimate u (how often two different
     /// people agree by chance) for every comparison level.
     pub u_sample_pairs: u64,
@@ -116,6 +121,7 @@ impl Default for MatchSettings {
                 .map(|rule| rule.to_string())
                 .collect(),
             max_block_pairs: 5000,
+            max_name_block_pairs: 500,
             u_sample_pairs: 1_000_000,
             seed: 42,
             em_iterations: 25,
@@ -146,8 +152,10 @@ impl MatchSettings {
                 ));
             }
         }
-        if self.max_block_pairs == 0 {
-            problems.push("matching.max_block_pairs must be at least 1".to_string());
+        if self.max_block_pairs == 0 || self.max_name_block_pairs == 0 {
+            problems.push(
+                "matching.max_block_pairs and max_name_block_pairs must be at least 1".to_string(),
+            );
         }
         if self.u_sample_pairs < 1000 {
             problems.push(format!(

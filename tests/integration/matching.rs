@@ -859,6 +859,7 @@ fn show_settings_prints_every_matching_default_and_the_threshold_flag() {
     for key in [
         "blocking_rules",
         "max_block_pairs",
+        "max_name_block_pairs",
         "u_sample_pairs",
         "seed",
         "em_iterations",
