@@ -185,14 +185,15 @@ fn merge_steps(
     rules: &MergeRules,
 ) -> (Vec<Step>, Vec<LostValue>, Provenance) {
     let survivor = &members[sequence[0]];
-    let mut current = survivor.clone();
     let mut provenance = Provenance::new();
-    let mut steps = Vec::with_capacity(sequence.len());
+    let mut steps: Vec<Step> = Vec::with_capacity(sequence.len());
     let mut dropped = Vec::new();
     for (position, &member) in sequence.iter().enumerate().skip(1) {
         let from = &members[member];
         let index = position as u32;
-        let outcome = simulate_merge(from, &current, rules);
+        let current = steps.last().map_or(survivor, |step| &step.after);
+        let outcome = simulate_merge(from, current, rules);
+        // Attribute drops by the provenance before this merge, then update it.
         for value in outcome.dropped {
             let user_id = match value.side {
                 Side::From => from.user_id.clone(),
@@ -209,10 +210,9 @@ fn merge_steps(
                 kept: value.kept,
             });
         }
-        for field in changed_fields(&current, &outcome.merged) {
+        for field in changed_fields(current, &outcome.merged) {
             provenance.insert(field, from.user_id.clone());
         }
-        current = outcome.merged;
         steps.push(Step {
             index,
             method: METHOD_MERGE.to_string(),
@@ -220,7 +220,7 @@ fn merge_steps(
                 ("from_uid".to_string(), from.user_id.clone()),
                 ("to_uid".to_string(), survivor.user_id.clone()),
             ]),
-            after: current.clone(),
+            after: outcome.merged,
         });
     }
     (steps, dropped, provenance)

@@ -11,6 +11,8 @@
 //! depends on today's date and a plan must not.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use crate::normalize::dictionary::{diminutive_full_names, is_full_first_name};
 use crate::normalize::name::{fold_cyrillic, normalize_name};
@@ -120,19 +122,64 @@ fn is_conventionally_capitalised(value: &str) -> bool {
         })
 }
 
+/// What the planner needs of normalize's reading of one name field.
+#[derive(Debug)]
+struct NameReading {
+    placeholder: bool,
+    first: Option<String>,
+    first_full: Vec<String>,
+    middle: Option<String>,
+    last: Option<String>,
+}
+
+/// Readings cached per worker thread and field: names repeat across a base
+/// (Иван, Мария), and normalising one costs far more than planning a merge.
+/// Bounded, so a base of unique names cannot grow it without limit.
+const NAME_CACHE_LIMIT: usize = 1 << 17;
+
+thread_local! {
+    static NAME_READINGS: RefCell<[HashMap<String, Rc<NameReading>>; 3]> =
+        RefCell::new(Default::default());
+}
+
+fn read_name(field: &str, value: &str) -> Rc<NameReading> {
+    let slot = match field {
+        FIRST_NAME => 0,
+        MIDDLE_NAME => 1,
+        _ => 2,
+    };
+    if let Some(reading) = NAME_READINGS.with(|cache| cache.borrow()[slot].get(value).cloned()) {
+        return reading;
+    }
+    let normalized = match slot {
+        0 => normalize_name(Some(value), None, None),
+        1 => normalize_name(None, Some(value), None),
+        _ => normalize_name(None, None, Some(value)),
+    };
+    let reading = Rc::new(NameReading {
+        placeholder: normalized.placeholder,
+        first: normalized.first,
+        first_full: normalized.first_full,
+        middle: normalized.middle,
+        last: normalized.last,
+    });
+    NAME_READINGS.with(|cache| {
+        let map = &mut cache.borrow_mut()[slot];
+        if map.len() >= NAME_CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(value.to_string(), Rc::clone(&reading));
+    });
+    reading
+}
+
 /// A filler such as Покупатель, Гость, Test (normalize's judgement, field
 /// by field), or something with no letters or with digits.
 pub fn name_is_placeholder(field: &str, value: &str) -> bool {
     let value = value.trim();
-    let field_value = Some(value);
-    let normalized = match field {
-        FIRST_NAME => normalize_name(field_value, None, None),
-        MIDDLE_NAME => normalize_name(None, field_value, None),
-        _ => normalize_name(None, None, field_value),
-    };
-    normalized.placeholder
-        || !value.chars().any(char::is_alphabetic)
+    !value.chars().any(char::is_alphabetic)
         || value.chars().any(|c| c.is_ascii_digit())
+        || read_name(field, value).placeholder
 }
 
 /// A diminutive first name (Саша, Женя, Маша) in normalize's dictionary
@@ -151,12 +198,10 @@ pub fn same_name(field: &str, first: &str, second: &str) -> bool {
     if fold_cyrillic(first.trim()) == fold_cyrillic(second.trim()) {
         return true;
     }
-    let normalized = |value: &str| match field {
-        FIRST_NAME => normalize_name(Some(value), None, None),
-        MIDDLE_NAME => normalize_name(None, Some(value), None),
-        _ => normalize_name(None, None, Some(value)),
-    };
-    let (a, b) = (normalized(first), normalized(second));
+    let (a, b) = (
+        read_name(field, first.trim()),
+        read_name(field, second.trim()),
+    );
     match field {
         FIRST_NAME => {
             a.first.is_some() && a.first == b.first
@@ -189,8 +234,23 @@ pub fn email_is_placeholder(value: &str) -> bool {
 
 /// `YYYY-MM-DD`, a real calendar date, year 1900 or later.
 pub fn birth_date_is_valid(value: &str) -> bool {
-    chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .is_ok_and(|date| chrono::Datelike::year(&date) >= 1900)
+    parse_iso_date(value).is_some_and(|date| chrono::Datelike::year(&date) >= 1900)
+}
+
+/// `YYYY-MM-DD` exactly (after trimming), a real calendar date. Written out
+/// because chrono's format parser costs more than the rest of a plan step.
+pub fn parse_iso_date(value: &str) -> Option<chrono::NaiveDate> {
+    let bytes = value.trim().as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        bytes[range].iter().try_fold(0u32, |acc, b| {
+            b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
+        })
+    };
+    let year = i32::try_from(number(0..4)?).ok()?;
+    chrono::NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)
 }
 
 /// Dates systems fill in when the real one is unknown.
@@ -292,6 +352,24 @@ mod tests {
             "a@b.1",
         ] {
             assert_eq!(value_quality(EMAIL, email), 0, "{email}");
+        }
+    }
+
+    #[test]
+    fn iso_dates_parse_exactly() {
+        assert_eq!(
+            parse_iso_date(" 1985-03-04 "),
+            chrono::NaiveDate::from_ymd_opt(1985, 3, 4)
+        );
+        for bad in [
+            "1985-3-04",
+            "1985-02-30",
+            "85-03-04xx",
+            "1985/03/04",
+            "198a-03-04",
+            "",
+        ] {
+            assert_eq!(parse_iso_date(bad), None, "{bad}");
         }
     }
 

@@ -6,8 +6,9 @@
 
 use std::cmp::Ordering;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 
+use crate::merge::quality::parse_iso_date;
 use crate::merge::simulate::PLANNED_FIELDS;
 use crate::profile::Profile;
 use crate::settings::planner::{PlannerSettings, SurvivorPolicy};
@@ -18,7 +19,7 @@ pub fn policy_score(member: &Profile, settings: &PlannerSettings) -> i64 {
         SurvivorPolicy::OldestRegisterDate => member
             .register_date
             .as_deref()
-            .and_then(|date| NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok())
+            .and_then(parse_iso_date)
             .map_or(i64::MIN, |date| -i64::from(date.num_days_from_ce())),
         SurvivorPolicy::MostPoints => member
             .points
