@@ -35,8 +35,10 @@ pub const SUMMARY_FILE: &str = "apply_summary.json";
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   sailmerge apply out/ --base-url https://api.sailplay.ru --dry-run
-  SAILPLAY_TOKEN=... SAILPLAY_DEPARTMENT_ID=14864 sailmerge apply out/ --base-url https://api.sailplay.ru
-  SAILPLAY_TOKEN=test sailmerge apply out/ --base-url http://127.0.0.1:8085 --department-id 1 --rps 20")]
+  SAILPLAY_TOKEN=... SAILPLAY_DEPARTMENT_ID=14864 sailmerge apply out/ \\
+    --base-url https://api.sailplay.ru
+  SAILPLAY_TOKEN=test sailmerge apply out/ --base-url http://127.0.0.1:8085 \\
+    --department-id 1 --rps 20")]
 pub struct ApplyArgs {
     /// The directory holding plan.json and decisions.json.
     #[arg(value_name = "DIR")]

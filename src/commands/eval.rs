@@ -22,7 +22,8 @@ use crate::printer::Printer;
 #[command(after_help = "Examples:
   sailmerge eval --truth datasets/demo/truth.csv out/clusters.csv
   sailmerge eval --truth datasets/demo/truth.csv out/clusters.csv --json
-  sailmerge gen --profiles 50000 --annotations --out /tmp/g && sailmerge plan /tmp/g/export.csv --out /tmp/p
+  sailmerge gen --profiles 50000 --annotations --out /tmp/g
+  sailmerge plan /tmp/g/export.csv --out /tmp/p
   sailmerge eval --truth /tmp/g/truth.csv /tmp/p/clusters.csv --annotations /tmp/g/annotations.csv")]
 pub struct EvalArgs {
     /// The predicted clusters: CSV with user_id and cluster_id columns.

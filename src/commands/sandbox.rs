@@ -31,8 +31,10 @@ use crate::settings::load::LoadSettings;
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   SAILPLAY_TOKEN=test sailmerge sandbox --load datasets/demo/export.csv --listen 127.0.0.1:8085
-  SAILPLAY_TOKEN=test sailmerge sandbox --load export.csv --listen 127.0.0.1:0 --fail-rate 0.05 --drop-rate 0.05 --rate-limit 50 --seed 7
-  SAILPLAY_DEPARTMENT_KEY=k SAILPLAY_PIN=1234 sailmerge sandbox --profiles state.json --department-id 14864
+  SAILPLAY_TOKEN=test sailmerge sandbox --load export.csv --listen 127.0.0.1:0 \\
+    --fail-rate 0.05 --drop-rate 0.05 --rate-limit 50 --seed 7
+  SAILPLAY_DEPARTMENT_KEY=k SAILPLAY_PIN=1234 sailmerge sandbox --profiles state.json \\
+    --department-id 14864
   curl -s http://127.0.0.1:8085/_sandbox/stats")]
 pub struct SandboxArgs {
     /// Export files to load (the formats `plan` reads).

@@ -4,6 +4,7 @@ mod fixtures;
 mod gen_eval;
 mod load;
 mod matching;
+mod pipeline;
 mod planner;
 mod report;
 mod sandbox;
