@@ -1,23 +1,863 @@
-//! Block: candidate pairs from several keys.
+//! Block: candidate pairs from several keys, so that scoring compares only
+//! profiles that share something, never all n² pairs.
+//!
+//! Each blocking rule turns a profile into zero or more keys, in one or more
+//! passes (a phone's one-edit neighbourhood is nineteen passes: one per
+//! deleted-position or swapped-pair variant). Profiles sharing a key in a
+//! pass form a block and every pair in it is a candidate. Invariants:
+//! - every candidate pair has `left < right` and remembers, as a bitmask,
+//!   every rule that proposed it (bit `i` is `Candidates::rules[i]`);
+//! - placeholder values (filler phones, `test@test.ru`, `Покупатель`) never
+//!   make a key, and are counted per rule;
+//! - a block that would yield more than `max_block_pairs` pairs is skipped
+//!   whole and reported with its key and size: its key is too common to be
+//!   evidence of anything;
+//! - the output is sorted by `(left, right)` and identical for the same
+//!   input, whatever the thread count.
+//!
+//! Grouping is done by hashing each key to 64 bits and sorting (key, row)
+//! arrays in parallel: at a million profiles that is faster and leaner than
+//! a data-frame group-by over string keys. A hash collision can only add a
+//! candidate pair, which scoring then judges on its merits.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::normalize::NormalizedRecord;
+use crate::compare::{normalize_extra_value, surname_phonetic_key};
+use crate::normalize::{NormalizedRecord, PhoneKind};
 use crate::printer::Printer;
+use crate::profile::Profile;
 use crate::settings::matching::MatchSettings;
 
+/// Two profiles (row indices, `left < right`) worth comparing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CandidatePair {
+    pub left: u32,
+    pub right: u32,
+    /// Bit `i` set when `Candidates::rules[i]` proposed the pair.
+    pub rules: u32,
+}
+
+/// What a blocking rule keys on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    PhoneExact,
+    /// Phones one substitution or one adjacent transposition apart.
+    PhoneOneEdit,
+    EmailMailbox,
+    /// Logins one edit apart within one mailbox domain.
+    EmailOneEdit,
+    /// The same login on any domain.
+    EmailLogin,
+    /// Full first name, gender-neutral surname, and birth year or birth
+    /// month-day (so a typo in one half still meets).
+    NameBirthDate,
+    /// Full first name, patronymic and gender-neutral surname.
+    NamePatronymic,
+    /// Surname sound key and full first name.
+    SurnamePhoneticFirstName,
+    BirthDateFirstName,
+    BirthDateLastName,
+    OriginUserId,
+    /// The exact value of a custom attribute (`[[matching.extra]]` with
+    /// `block = true`), by its index in `settings.extra`.
+    Extra(usize),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockingRule {
+    pub name: String,
+    pub kind: RuleKind,
+}
+
+impl BlockingRule {
+    pub fn from_name(name: &str) -> Option<BlockingRule> {
+        let kind = match name {
+            "phone_exact" => RuleKind::PhoneExact,
+            "phone_one_edit" => RuleKind::PhoneOneEdit,
+            "email_mailbox" => RuleKind::EmailMailbox,
+            "email_one_edit" => RuleKind::EmailOneEdit,
+            "email_login" => RuleKind::EmailLogin,
+            "name_birth_date" => RuleKind::NameBirthDate,
+            "name_patronymic" => RuleKind::NamePatronymic,
+            "surname_phonetic_first_name" => RuleKind::SurnamePhoneticFirstName,
+            "birth_date_first_name" => RuleKind::BirthDateFirstName,
+            "birth_date_last_name" => RuleKind::BirthDateLastName,
+            "origin_user_id" => RuleKind::OriginUserId,
+            _ => return None,
+        };
+        Some(BlockingRule {
+            name: name.to_string(),
+            kind,
+        })
+    }
+
+    /// The rules the settings ask for: the named built-in rules, then one
+    /// per blocking extra column.
+    pub fn from_settings(settings: &MatchSettings) -> Result<Vec<BlockingRule>> {
+        let mut rules = Vec::new();
+        for name in &settings.blocking_rules {
+            let Some(rule) = BlockingRule::from_name(name) else {
+                bail!("matching.blocking_rules: unknown rule {name:?}");
+            };
+            if !rules.contains(&rule) {
+                rules.push(rule);
+            }
+        }
+        for (index, extra) in settings.extra.iter().enumerate() {
+            if extra.block {
+                rules.push(BlockingRule {
+                    name: format!("extra_{}", extra.column),
+                    kind: RuleKind::Extra(index),
+                });
+            }
+        }
+        if rules.len() > 32 {
+            bail!(
+                "{} blocking rules configured; at most 32 fit a candidate pair's rule mask",
+                rules.len()
+            );
+        }
+        Ok(rules)
+    }
+
+    /// How many independent key passes the rule makes.
+    fn passes(&self) -> usize {
+        match self.kind {
+            // Positions 1..=10 deleted (the leading 7 is the same for every
+            // Russian number), then pairs (1,2)..(9,10) put in order.
+            RuleKind::PhoneOneEdit => PHONE_SUBSTITUTION_PASSES + PHONE_TRANSPOSITION_PASSES,
+            // Birth year, then birth month-day.
+            RuleKind::NameBirthDate => 2,
+            _ => 1,
+        }
+    }
+
+    /// Calls `emit` with each key of `record` in `pass`. Says whether the
+    /// record had the rule's value at all, and whether it was junk.
+    fn emit_keys(
+        &self,
+        record: &NormalizedRecord,
+        extra_values: &[Vec<Option<String>>],
+        pass: usize,
+        emit: &mut dyn FnMut(&[u8]),
+    ) -> KeySource {
+        let mut key = Vec::with_capacity(64);
+        match self.kind {
+            RuleKind::PhoneExact | RuleKind::PhoneOneEdit => {
+                let Some(phone) = &record.phone else {
+                    return KeySource::Missing;
+                };
+                if phone.placeholder {
+                    return KeySource::Junk;
+                }
+                if phone.kind == PhoneKind::Invalid || phone.digits.len() < 7 {
+                    return KeySource::Missing;
+                }
+                let digits = phone.digits.as_bytes();
+                if self.kind == RuleKind::PhoneExact {
+                    emit(digits);
+                } else {
+                    phone_neighbourhood_key(digits, pass, &mut key);
+                    if !key.is_empty() {
+                        emit(&key);
+                    }
+                }
+            }
+            RuleKind::EmailMailbox | RuleKind::EmailOneEdit | RuleKind::EmailLogin => {
+                let Some(email) = &record.email else {
+                    return KeySource::Missing;
+                };
+                if email.placeholder {
+                    return KeySource::Junk;
+                }
+                if !email.valid {
+                    return KeySource::Missing;
+                }
+                let (login, domain) = mailbox_login_and_domain(&email.mailbox_key);
+                match self.kind {
+                    RuleKind::EmailMailbox => emit(email.mailbox_key.as_bytes()),
+                    RuleKind::EmailLogin => {
+                        if !login.is_empty() {
+                            emit(login.as_bytes());
+                        }
+                    }
+                    _ => {
+                        // The login itself and each one-character deletion
+                        // (a symmetric deletion neighbourhood: logins one
+                        // edit apart share at least one key). Logins shorter
+                        // than three characters get only the first.
+                        key.extend_from_slice(domain.as_bytes());
+                        key.push(SEPARATOR);
+                        let prefix = key.len();
+                        key.extend_from_slice(login.as_bytes());
+                        emit(&key);
+                        if login.chars().count() >= 3 {
+                            for (start, letter) in login.char_indices().take(MAX_LOGIN_DELETIONS) {
+                                key.truncate(prefix);
+                                key.extend_from_slice(login[..start].as_bytes());
+                                key.extend_from_slice(
+                                    login[start + letter.len_utf8()..].as_bytes(),
+                                );
+                                emit(&key);
+                            }
+                        }
+                    }
+                }
+            }
+            RuleKind::NameBirthDate
+            | RuleKind::NamePatronymic
+            | RuleKind::SurnamePhoneticFirstName
+            | RuleKind::BirthDateFirstName
+            | RuleKind::BirthDateLastName => {
+                let name = &record.name;
+                if name.placeholder {
+                    return KeySource::Junk;
+                }
+                let first_forms = first_name_forms(record);
+                let date = record
+                    .birth_date
+                    .map(|date| date.format("%Y%m%d").to_string());
+                match self.kind {
+                    RuleKind::NameBirthDate => {
+                        let (Some(last), Some(date)) = (&name.last_key, &date) else {
+                            return missing_or_junk(record, self.kind);
+                        };
+                        let date_part = if pass == 0 { &date[..4] } else { &date[4..] };
+                        for first in &first_forms {
+                            emit_joined(&mut key, &[first, last, date_part], emit);
+                        }
+                    }
+                    RuleKind::NamePatronymic => {
+                        let (Some(last), Some(middle)) = (&name.last_key, &name.middle) else {
+                            return KeySource::Missing;
+                        };
+                        for first in &first_forms {
+                            emit_joined(&mut key, &[first, middle, last], emit);
+                        }
+                    }
+                    RuleKind::SurnamePhoneticFirstName => {
+                        let Some(last) = &name.last_key else {
+                            return KeySource::Missing;
+                        };
+                        let sound = surname_phonetic_key(last);
+                        for first in &first_forms {
+                            emit_joined(&mut key, &[first, &sound], emit);
+                        }
+                    }
+                    RuleKind::BirthDateFirstName => {
+                        let Some(date) = &date else {
+                            return missing_or_junk(record, self.kind);
+                        };
+                        for first in &first_forms {
+                            emit_joined(&mut key, &[first, date], emit);
+                        }
+                    }
+                    _ => {
+                        let (Some(last), Some(date)) = (&name.last_key, &date) else {
+                            return missing_or_junk(record, self.kind);
+                        };
+                        emit_joined(&mut key, &[last, date], emit);
+                    }
+                }
+                if first_forms.is_empty() && self.kind != RuleKind::BirthDateLastName {
+                    return KeySource::Missing;
+                }
+            }
+            RuleKind::OriginUserId => {
+                let Some(origin) = &record.origin_user_id else {
+                    return KeySource::Missing;
+                };
+                emit(origin.as_bytes());
+            }
+            RuleKind::Extra(index) => {
+                let Some(value) = extra_values
+                    .get(index)
+                    .and_then(|values| values.get(record.row as usize))
+                    .and_then(Option::as_ref)
+                else {
+                    return KeySource::Missing;
+                };
+                emit(value.as_bytes());
+            }
+        }
+        KeySource::Present
+    }
+}
+
+const PHONE_SUBSTITUTION_PASSES: usize = 10;
+const PHONE_TRANSPOSITION_PASSES: usize = 9;
+const MAX_LOGIN_DELETIONS: usize = 32;
+/// Joins the parts of a composite key; never occurs in normalised values.
+const SEPARATOR: u8 = 0x1f;
+
+/// A key of the one-edit neighbourhood of a phone, for one pass: the number
+/// with one position masked (two numbers one substitution apart share the
+/// key of that position), or with two adjacent digits put in order (two
+/// numbers one transposition apart share it). Positions count from the
+/// second digit: the first is the country code.
+fn phone_neighbourhood_key(digits: &[u8], pass: usize, key: &mut Vec<u8>) {
+    key.clear();
+    if pass < PHONE_SUBSTITUTION_PASSES {
+        let position = pass + 1;
+        if position < digits.len() {
+            key.extend_from_slice(digits);
+            key[position] = b'*';
+        }
+    } else {
+        let position = pass - PHONE_SUBSTITUTION_PASSES + 1;
+        if position + 1 < digits.len() && digits[position] != digits[position + 1] {
+            key.extend_from_slice(digits);
+            let (low, high) = if digits[position] < digits[position + 1] {
+                (digits[position], digits[position + 1])
+            } else {
+                (digits[position + 1], digits[position])
+            };
+            key[position] = low;
+            key[position + 1] = high;
+            key.push(b'T');
+        }
+    }
+}
+
+/// The login and domain halves of a mailbox key.
+fn mailbox_login_and_domain(mailbox_key: &str) -> (&str, &str) {
+    mailbox_key.rsplit_once('@').unwrap_or((mailbox_key, ""))
+}
+
+/// The full first names a record's first name may stand for (every reading
+/// of an ambiguous diminutive), or the first name itself.
+fn first_name_forms(record: &NormalizedRecord) -> Vec<&str> {
+    if !record.name.first_full.is_empty() {
+        record.name.first_full.iter().map(String::as_str).collect()
+    } else {
+        record.name.first.as_deref().into_iter().collect()
+    }
+}
+
+fn missing_or_junk(record: &NormalizedRecord, kind: RuleKind) -> KeySource {
+    let needs_date = matches!(
+        kind,
+        RuleKind::NameBirthDate | RuleKind::BirthDateFirstName | RuleKind::BirthDateLastName
+    );
+    if needs_date && record.birth_date.is_none() && record.birth_date_placeholder {
+        KeySource::Junk
+    } else {
+        KeySource::Missing
+    }
+}
+
+fn emit_joined(key: &mut Vec<u8>, parts: &[&str], emit: &mut dyn FnMut(&[u8])) {
+    key.clear();
+    for (index, part) in parts.iter().enumerate() {
+        if index > 0 {
+            key.push(SEPARATOR);
+        }
+        key.extend_from_slice(part.as_bytes());
+    }
+    emit(key);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeySource {
+    Present,
+    Missing,
+    Junk,
+}
+
+/// 64-bit hash of a key; stable across runs and platforms.
+fn hash_key(bytes: &[u8]) -> u64 {
+    const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut hash = 0x243f_6a88_85a3_08d3_u64 ^ (bytes.len() as u64).wrapping_mul(MULTIPLIER);
+    for chunk in bytes.chunks(8) {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        hash = (hash ^ u64::from_le_bytes(word)).wrapping_mul(MULTIPLIER);
+        hash ^= hash >> 29;
+    }
+    // murmur3 finaliser
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^ (hash >> 33)
+}
+
+/// The candidate pairs, sorted by `(left, right)`.
 pub struct Candidates {
+    pub pairs: Vec<CandidatePair>,
+    /// Bit `i` of a pair's `rules` is `rules[i]`.
+    pub rules: Vec<BlockingRule>,
     pub stats: BlockingStats,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct BlockingStats {}
+impl Candidates {
+    /// The names of the rules in a pair's mask, in rule order.
+    pub fn rule_names(&self, mask: u32) -> Vec<String> {
+        self.rules
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| mask & (1 << index) != 0)
+            .map(|(_, rule)| rule.name.clone())
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BlockingStats {
+    pub profiles: u64,
+    /// Distinct candidate pairs, all rules together.
+    pub candidate_pairs: u64,
+    pub max_block_pairs: u64,
+    pub rules: Vec<RuleStats>,
+    /// The largest skipped blocks (at most 50), largest first.
+    pub capped_blocks: Vec<CappedBlock>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleStats {
+    pub rule: String,
+    /// Distinct candidate pairs this rule proposed.
+    pub pairs: u64,
+    /// Of those, pairs no other rule proposed.
+    pub pairs_only_this_rule: u64,
+    /// Blocks of two or more profiles that were kept.
+    pub blocks: u64,
+    /// Profiles whose value for this rule was a placeholder (no key made).
+    pub junk_values_skipped: u64,
+    /// Blocks skipped for exceeding `max_block_pairs`, and the pairs they
+    /// would have given.
+    pub capped_blocks: u64,
+    pub capped_pairs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CappedBlock {
+    pub rule: String,
+    /// The shared key, its parts joined by ` | `.
+    pub key: String,
+    pub profiles: u64,
+    pub pairs: u64,
+}
+
+/// A skipped block before its key is spelled out.
+struct CappedBlockRef {
+    rule: usize,
+    pass: usize,
+    key_hash: u64,
+    first_row: u32,
+    profiles: u64,
+}
 
 pub fn candidate_pairs(
-    _records: &[NormalizedRecord],
-    _settings: &MatchSettings,
-    _printer: &Printer,
+    profiles: &[Profile],
+    records: &[NormalizedRecord],
+    settings: &MatchSettings,
+    printer: &Printer,
 ) -> Result<Candidates> {
-    todo!("matching helper")
+    let rules = BlockingRule::from_settings(settings)?;
+    let extra_values: Vec<Vec<Option<String>>> = settings
+        .extra
+        .iter()
+        .map(|extra| {
+            if extra.block {
+                profiles
+                    .iter()
+                    .map(|profile| profile.get(&extra.column).and_then(normalize_extra_value))
+                    .collect()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    let total_passes: usize = rules.iter().map(BlockingRule::passes).sum();
+    let bar = printer.bar("block", total_passes as u64);
+
+    let mut merged: Vec<(u64, u32)> = Vec::new();
+    let mut rule_stats = Vec::with_capacity(rules.len());
+    let mut capped_refs = Vec::new();
+    for (rule_index, rule) in rules.iter().enumerate() {
+        let mut stats = RuleStats {
+            rule: rule.name.clone(),
+            ..RuleStats::default()
+        };
+        let mut rule_pairs: Vec<u64> = Vec::new();
+        for pass in 0..rule.passes() {
+            let (mut keyed, junk) = keyed_rows(rule, records, &extra_values, pass);
+            if pass == 0 {
+                stats.junk_values_skipped = junk;
+            }
+            keyed.par_sort_unstable();
+            for_each_block(&keyed, |block_hash, rows| {
+                let size = rows.len() as u64;
+                let pairs = size * (size - 1) / 2;
+                if pairs > settings.max_block_pairs {
+                    stats.capped_blocks += 1;
+                    stats.capped_pairs += pairs;
+                    capped_refs.push(CappedBlockRef {
+                        rule: rule_index,
+                        pass,
+                        key_hash: block_hash,
+                        first_row: rows[0],
+                        profiles: size,
+                    });
+                    return;
+                }
+                stats.blocks += 1;
+                for (position, &left) in rows.iter().enumerate() {
+                    for &right in &rows[position + 1..] {
+                        if left != right {
+                            rule_pairs.push(pack_pair(left, right));
+                        }
+                    }
+                }
+            });
+            bar.inc(1);
+        }
+        rule_pairs.par_sort_unstable();
+        rule_pairs.dedup();
+        merged = merge_rule_pairs(merged, &rule_pairs, 1 << rule_index);
+        rule_stats.push(stats);
+    }
+    bar.finish_and_clear();
+
+    for (index, stats) in rule_stats.iter_mut().enumerate() {
+        let bit = 1u32 << index;
+        stats.pairs = merged.iter().filter(|(_, mask)| mask & bit != 0).count() as u64;
+        stats.pairs_only_this_rule = merged.iter().filter(|(_, mask)| *mask == bit).count() as u64;
+    }
+    capped_refs.sort_by(|a, b| {
+        b.profiles
+            .cmp(&a.profiles)
+            .then(a.rule.cmp(&b.rule))
+            .then(a.first_row.cmp(&b.first_row))
+    });
+    let capped_blocks = capped_refs
+        .iter()
+        .take(50)
+        .map(|block| CappedBlock {
+            rule: rules[block.rule].name.clone(),
+            key: spell_key(&rules[block.rule], records, &extra_values, block),
+            profiles: block.profiles,
+            pairs: block.profiles * (block.profiles - 1) / 2,
+        })
+        .collect();
+    let pairs: Vec<CandidatePair> = merged
+        .into_iter()
+        .map(|(packed, rules)| CandidatePair {
+            left: (packed >> 32) as u32,
+            right: packed as u32,
+            rules,
+        })
+        .collect();
+    let stats = BlockingStats {
+        profiles: records.len() as u64,
+        candidate_pairs: pairs.len() as u64,
+        max_block_pairs: settings.max_block_pairs,
+        rules: rule_stats,
+        capped_blocks,
+    };
+    Ok(Candidates {
+        pairs,
+        rules,
+        stats,
+    })
+}
+
+fn pack_pair(left: u32, right: u32) -> u64 {
+    let (low, high) = if left < right {
+        (left, right)
+    } else {
+        (right, left)
+    };
+    ((low as u64) << 32) | high as u64
+}
+
+/// `(key hash, row)` for every key of every record in one pass of a rule,
+/// and how many records had a junk value.
+fn keyed_rows(
+    rule: &BlockingRule,
+    records: &[NormalizedRecord],
+    extra_values: &[Vec<Option<String>>],
+    pass: usize,
+) -> (Vec<(u64, u32)>, u64) {
+    records
+        .par_chunks(4096)
+        .map(|chunk| {
+            let mut keyed = Vec::with_capacity(chunk.len());
+            let mut junk = 0u64;
+            for record in chunk {
+                let row = record.row;
+                let source = rule.emit_keys(record, extra_values, pass, &mut |key| {
+                    keyed.push((hash_key(key), row));
+                });
+                if source == KeySource::Junk {
+                    junk += 1;
+                }
+            }
+            (keyed, junk)
+        })
+        .reduce(
+            || (Vec::new(), 0),
+            |(mut left, left_junk), (right, right_junk)| {
+                left.extend(right);
+                (left, left_junk + right_junk)
+            },
+        )
+}
+
+/// Calls `visit` with each run of equal keys of two or more rows (rows
+/// ascending, a row listed once).
+fn for_each_block(keyed: &[(u64, u32)], mut visit: impl FnMut(u64, &[u32])) {
+    let mut rows = Vec::new();
+    let mut start = 0;
+    while start < keyed.len() {
+        let key = keyed[start].0;
+        let mut end = start + 1;
+        while end < keyed.len() && keyed[end].0 == key {
+            end += 1;
+        }
+        if end - start >= 2 {
+            rows.clear();
+            rows.extend(keyed[start..end].iter().map(|(_, row)| *row));
+            rows.dedup();
+            if rows.len() >= 2 {
+                visit(key, &rows);
+            }
+        }
+        start = end;
+    }
+}
+
+/// Merges one rule's sorted, distinct pairs into the union so far, OR-ing
+/// the rule's bit into the masks.
+fn merge_rule_pairs(union: Vec<(u64, u32)>, rule_pairs: &[u64], bit: u32) -> Vec<(u64, u32)> {
+    let mut merged = Vec::with_capacity(union.len() + rule_pairs.len());
+    let mut new_pairs = rule_pairs.iter().peekable();
+    for (pair, mask) in union {
+        while let Some(&&next) = new_pairs.peek() {
+            if next >= pair {
+                break;
+            }
+            merged.push((next, bit));
+            new_pairs.next();
+        }
+        if new_pairs.peek() == Some(&&pair) {
+            new_pairs.next();
+            merged.push((pair, mask | bit));
+        } else {
+            merged.push((pair, mask));
+        }
+    }
+    merged.extend(new_pairs.map(|&pair| (pair, bit)));
+    merged
+}
+
+/// The readable key of a skipped block, recomputed from its first member.
+fn spell_key(
+    rule: &BlockingRule,
+    records: &[NormalizedRecord],
+    extra_values: &[Vec<Option<String>>],
+    block: &CappedBlockRef,
+) -> String {
+    let mut spelled = String::new();
+    if let Some(record) = records.get(block.first_row as usize) {
+        rule.emit_keys(record, extra_values, block.pass, &mut |key| {
+            if spelled.is_empty() && hash_key(key) == block.key_hash {
+                spelled = String::from_utf8_lossy(key).replace(SEPARATOR as char, " | ");
+            }
+        });
+    }
+    spelled
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::{NormalizedEmail, NormalizedName, NormalizedPhone};
+    use chrono::NaiveDate;
+
+    fn record(row: u32) -> NormalizedRecord {
+        NormalizedRecord {
+            row,
+            phone: None,
+            email: None,
+            name: NormalizedName::default(),
+            birth_date: None,
+            birth_date_placeholder: false,
+            sex_stated: None,
+            sex: None,
+            origin_user_id: None,
+        }
+    }
+
+    fn with_phone(row: u32, digits: &str) -> NormalizedRecord {
+        NormalizedRecord {
+            phone: Some(NormalizedPhone {
+                digits: digits.into(),
+                kind: PhoneKind::Mobile,
+                placeholder: false,
+            }),
+            ..record(row)
+        }
+    }
+
+    fn with_email(row: u32, login: &str, domain: &str) -> NormalizedRecord {
+        NormalizedRecord {
+            email: Some(NormalizedEmail {
+                address: format!("{login}@{domain}"),
+                login: login.into(),
+                domain: domain.into(),
+                mailbox_key: format!("{login}@{domain}"),
+                repaired: false,
+                valid: true,
+                placeholder: false,
+            }),
+            ..record(row)
+        }
+    }
+
+    fn with_name(row: u32, first: &str, last: &str, birth: Option<&str>) -> NormalizedRecord {
+        NormalizedRecord {
+            name: NormalizedName {
+                first: Some(first.into()),
+                first_full: vec![first.into()],
+                last: Some(last.into()),
+                last_key: Some(last.trim_end_matches('а').into()),
+                ..NormalizedName::default()
+            },
+            birth_date: birth.map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap()),
+            ..record(row)
+        }
+    }
+
+    fn only_rules(names: &[&str]) -> MatchSettings {
+        MatchSettings {
+            blocking_rules: names.iter().map(|n| n.to_string()).collect(),
+            ..MatchSettings::default()
+        }
+    }
+
+    fn pairs_of(records: &[NormalizedRecord], settings: &MatchSettings) -> Vec<(u32, u32)> {
+        let profiles = vec![Profile::default(); records.len()];
+        candidate_pairs(&profiles, records, settings, &Printer::silent())
+            .unwrap()
+            .pairs
+            .iter()
+            .map(|pair| (pair.left, pair.right))
+            .collect()
+    }
+
+    #[test]
+    fn phone_neighbourhood_reaches_one_substitution_and_one_transposition() {
+        let records = vec![
+            with_phone(0, "79161234567"),
+            with_phone(1, "79161234568"), // one substitution from 0
+            with_phone(2, "79161235467"), // transposition from 0
+            with_phone(3, "79169999999"), // far from all
+            with_phone(4, "79161234567"), // equal to 0
+        ];
+        let pairs = pairs_of(&records, &only_rules(&["phone_one_edit"]));
+        assert_eq!(pairs, vec![(0, 1), (0, 2), (0, 4), (1, 4), (2, 4)]);
+    }
+
+    #[test]
+    fn placeholder_phones_make_no_block_and_are_counted() {
+        let mut records = vec![with_phone(0, "79999999999"), with_phone(1, "79999999999")];
+        for record in &mut records {
+            record.phone.as_mut().unwrap().placeholder = true;
+        }
+        let profiles = vec![Profile::default(); 2];
+        let candidates = candidate_pairs(
+            &profiles,
+            &records,
+            &only_rules(&["phone_exact"]),
+            &Printer::silent(),
+        )
+        .unwrap();
+        assert!(candidates.pairs.is_empty());
+        assert_eq!(candidates.stats.rules[0].junk_values_skipped, 2);
+    }
+
+    #[test]
+    fn email_one_edit_stays_within_a_domain() {
+        let records = vec![
+            with_email(0, "ivanov", "mail.ru"),
+            with_email(1, "ivanof", "mail.ru"),
+            with_email(2, "ivanovv", "mail.ru"),
+            with_email(3, "ivanov", "gmail.com"),
+        ];
+        let pairs = pairs_of(&records, &only_rules(&["email_one_edit"]));
+        assert_eq!(pairs, vec![(0, 1), (0, 2)]);
+        let pairs = pairs_of(&records, &only_rules(&["email_login"]));
+        assert_eq!(pairs, vec![(0, 3)]);
+    }
+
+    #[test]
+    fn name_and_birth_date_meet_despite_a_typo_in_the_date() {
+        let records = vec![
+            with_name(0, "александр", "иванов", Some("1985-03-07")),
+            with_name(1, "александр", "иванов", Some("1985-03-08")),
+            with_name(2, "александр", "иванов", Some("1958-03-07")),
+            with_name(3, "александр", "иванов", Some("1970-01-02")),
+        ];
+        let pairs = pairs_of(&records, &only_rules(&["name_birth_date"]));
+        assert_eq!(pairs, vec![(0, 1), (0, 2)]);
+    }
+
+    #[test]
+    fn oversized_blocks_are_skipped_and_reported_with_their_key() {
+        let records: Vec<_> = (0..10)
+            .map(|row| with_name(row, "александр", "иванов", None))
+            .collect();
+        let settings = MatchSettings {
+            max_block_pairs: 44,
+            ..only_rules(&["surname_phonetic_first_name"])
+        };
+        let profiles = vec![Profile::default(); records.len()];
+        let candidates =
+            candidate_pairs(&profiles, &records, &settings, &Printer::silent()).unwrap();
+        assert!(candidates.pairs.is_empty());
+        assert_eq!(candidates.stats.rules[0].capped_blocks, 1);
+        assert_eq!(candidates.stats.rules[0].capped_pairs, 45);
+        let block = &candidates.stats.capped_blocks[0];
+        assert_eq!(block.key, "александр | ифанаф");
+        assert_eq!(block.profiles, 10);
+        let settings = MatchSettings {
+            max_block_pairs: 45,
+            ..settings
+        };
+        assert_eq!(pairs_of(&records, &settings).len(), 45);
+    }
+
+    #[test]
+    fn each_pair_remembers_every_rule_that_found_it() {
+        let mut both = with_name(0, "ольга", "петрова", Some("1990-05-05"));
+        both.phone = with_phone(0, "79160000001").phone;
+        let mut other = with_name(1, "ольга", "петрова", Some("1990-05-05"));
+        other.phone = with_phone(1, "79160000002").phone;
+        let profiles = vec![Profile::default(); 2];
+        let candidates = candidate_pairs(
+            &profiles,
+            &[both, other],
+            &only_rules(&["phone_exact", "phone_one_edit", "name_birth_date"]),
+            &Printer::silent(),
+        )
+        .unwrap();
+        assert_eq!(candidates.pairs.len(), 1);
+        assert_eq!(
+            candidates.rule_names(candidates.pairs[0].rules),
+            vec!["phone_one_edit", "name_birth_date"]
+        );
+        assert_eq!(candidates.stats.rules[1].pairs, 1);
+        assert_eq!(candidates.stats.rules[0].pairs, 0);
+    }
+
+    #[test]
+    fn merging_rule_pairs_unions_masks() {
+        let union = vec![(1, 1), (5, 1)];
+        let merged = merge_rule_pairs(union, &[0, 5, 9], 2);
+        assert_eq!(merged, vec![(0, 2), (1, 1), (5, 3), (9, 2)]);
+    }
 }

@@ -1,7 +1,32 @@
-//! Cluster: scored pairs above the threshold into a petgraph union graph,
-//! with guards against chaining.
+//! Cluster: scored pairs at or above the threshold into a petgraph union
+//! graph, with guards against chaining.
+//!
+//! Linking is transitive, so one weak or wrong link can join two people
+//! (A–B strong, B–C strong, A and C plainly different). Each connected
+//! component is therefore checked before it is accepted: if two of its
+//! members contradict each other (male and female, birth dates no typo can
+//! explain, different first names or patronymics, Петров and Петрова) or it
+//! has more than `max_cluster_size` members, it is split at its weakest
+//! links: its links are replayed strongest first and a link is kept only if
+//! the two groups it joins hold no contradictory pair and fit the size cap.
+//! Every split is reported. Cluster ids are the clusters' ordinals by their
+//! smallest member row, zero-padded: the same input and settings give the
+//! same ids.
 
+use std::path::Path;
+
+use anyhow::Result;
+use petgraph::unionfind::UnionFind;
+use serde::{Deserialize, Serialize};
+
+use crate::compare::{dates_compatible, jaro_winkler, patronymic_forms_conflict, sexes_conflict};
+use crate::normalize::NormalizedRecord;
 use crate::plan::PairEvidence;
+use crate::printer::Printer;
+use crate::profile::Profile;
+use crate::score::comparison::full_names_overlap;
+use crate::score::{ScoredPair, ScoredPairs, probability_of_weight, weight_of_probability};
+use crate::settings::matching::MatchSettings;
 
 /// A set of profiles judged to be one person.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,35 +41,397 @@ pub struct Cluster {
     pub min_probability: f64,
 }
 
-use std::path::Path;
-
-use anyhow::Result;
-use serde::{Deserialize, Serialize};
-
-use crate::normalize::NormalizedRecord;
-use crate::printer::Printer;
-use crate::profile::Profile;
-use crate::score::ScoredPairs;
-use crate::settings::matching::MatchSettings;
-
 pub struct Clustering {
+    /// Ordered by `cluster_id` (that is, by smallest member row).
     pub clusters: Vec<Cluster>,
     pub stats: ClusteringStats,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ClusteringStats {}
-
-pub fn cluster_pairs(
-    _profiles: &[Profile],
-    _records: &[NormalizedRecord],
-    _scored: &ScoredPairs,
-    _settings: &MatchSettings,
-    _printer: &Printer,
-) -> Clustering {
-    todo!("matching helper")
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClusteringStats {
+    pub threshold: f64,
+    /// Pairs at or above the threshold: the links of the union graph.
+    pub links: u64,
+    /// Connected components of two or more profiles.
+    pub components: u64,
+    /// Components split because two members contradict each other.
+    pub components_split_for_contradiction: u64,
+    /// Components split only because they exceeded `max_cluster_size`.
+    pub components_split_for_size: u64,
+    /// Links dropped by the splits.
+    pub links_dropped: u64,
+    /// Contradictions found in components, by kind (`sex`,
+    /// `birth_date`, `first_name`, `patronymic`, `gendered_surname`).
+    pub contradictions: Vec<ContradictionCount>,
+    pub clusters: u64,
+    pub profiles_in_clusters: u64,
+    pub largest_cluster: u64,
+    /// Cluster size → how many clusters have it.
+    pub cluster_sizes: Vec<SizeCount>,
+    /// The largest splits (at most 100), largest first.
+    pub splits: Vec<Split>,
 }
 
-pub fn write_clusters_csv(_path: &Path, _profiles: &[Profile], _clustering: &Clustering) -> Result<()> {
-    todo!("matching helper")
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContradictionCount {
+    pub kind: String,
+    pub pairs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SizeCount {
+    pub size: u64,
+    pub clusters: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Split {
+    /// The component's members (user_ids, first 20).
+    pub user_ids: Vec<String>,
+    pub profiles: u64,
+    /// `contradiction` or `size`.
+    pub reason: String,
+    /// Example contradictions: `user_id / user_id: kind` (first 10).
+    pub contradictions: Vec<String>,
+    /// Clusters of two or more it became.
+    pub clusters: u64,
+    pub links_dropped: u64,
+}
+
+/// Why two profiles cannot be one person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Contradiction {
+    Sex,
+    BirthDate,
+    FirstName,
+    Patronymic,
+    GenderedSurname,
+}
+
+impl Contradiction {
+    pub fn name(self) -> &'static str {
+        match self {
+            Contradiction::Sex => "sex",
+            Contradiction::BirthDate => "birth_date",
+            Contradiction::FirstName => "first_name",
+            Contradiction::Patronymic => "patronymic",
+            Contradiction::GenderedSurname => "gendered_surname",
+        }
+    }
+}
+
+/// The first reason `a` and `b` cannot be one person, if any. Only values
+/// both profiles have count; a missing value contradicts nothing.
+pub fn contradiction(a: &NormalizedRecord, b: &NormalizedRecord) -> Option<Contradiction> {
+    if sexes_conflict(a.sex, b.sex) {
+        return Some(Contradiction::Sex);
+    }
+    if let (Some(x), Some(y)) = (a.birth_date, b.birth_date)
+        && !dates_compatible(x, y)
+    {
+        return Some(Contradiction::BirthDate);
+    }
+    if let (Some(x), Some(y)) = (&a.name.first, &b.name.first)
+        && x != y
+        && !full_names_overlap(a, b)
+        && jaro_winkler(x, y) < 0.85
+    {
+        return Some(Contradiction::FirstName);
+    }
+    if let (Some(x), Some(y)) = (&a.name.middle, &b.name.middle)
+        && x != y
+        && (patronymic_forms_conflict(x, y) || jaro_winkler(x, y) < 0.92)
+    {
+        return Some(Contradiction::Patronymic);
+    }
+    if let (Some(x), Some(y)) = (&a.name.last, &b.name.last)
+        && x != y
+        && a.name.last_key.is_some()
+        && a.name.last_key == b.name.last_key
+    {
+        return Some(Contradiction::GenderedSurname);
+    }
+    None
+}
+
+pub fn cluster_pairs(
+    profiles: &[Profile],
+    records: &[NormalizedRecord],
+    scored: &ScoredPairs,
+    settings: &MatchSettings,
+    printer: &Printer,
+) -> Clustering {
+    let threshold_weight = weight_of_probability(settings.threshold);
+    let mut links: Vec<&ScoredPair> = scored
+        .pairs
+        .iter()
+        .filter(|pair| pair.weight >= threshold_weight)
+        .collect();
+    // Strongest first; ties by rows, so the replay order is deterministic.
+    links.sort_by(|a, b| {
+        b.weight
+            .total_cmp(&a.weight)
+            .then(a.left.cmp(&b.left))
+            .then(a.right.cmp(&b.right))
+    });
+
+    let mut union = UnionFind::<u32>::new(records.len());
+    for link in &links {
+        union.union(link.left, link.right);
+    }
+    // Component root → its links (strongest first) and members.
+    let mut component_of_root: std::collections::HashMap<u32, usize> =
+        std::collections::HashMap::new();
+    let mut components: Vec<(Vec<u32>, Vec<&ScoredPair>)> = Vec::new();
+    for link in &links {
+        let root = union.find(link.left);
+        let index = *component_of_root.entry(root).or_insert_with(|| {
+            components.push((Vec::new(), Vec::new()));
+            components.len() - 1
+        });
+        let (members, component_links) = &mut components[index];
+        members.push(link.left);
+        members.push(link.right);
+        component_links.push(*link);
+    }
+
+    let bar = printer.bar("cluster", components.len() as u64);
+    let mut stats = ClusteringStats {
+        threshold: settings.threshold,
+        links: links.len() as u64,
+        components: components.len() as u64,
+        ..ClusteringStats::default()
+    };
+    let mut contradiction_counts = std::collections::BTreeMap::<&'static str, u64>::new();
+    let mut groups: Vec<(Vec<u32>, Vec<&ScoredPair>)> = Vec::new();
+    for (mut members, component_links) in components {
+        members.sort_unstable();
+        members.dedup();
+        let found = contradictions_within(records, &members);
+        for (_, _, kind) in &found {
+            *contradiction_counts.entry(kind.name()).or_default() += 1;
+        }
+        let too_large = members.len() > settings.max_cluster_size;
+        if found.is_empty() && !too_large {
+            let kept = spanning_links(&members, &component_links);
+            groups.push((members, kept));
+        } else {
+            let pieces = split_component(
+                records,
+                &members,
+                &component_links,
+                settings.max_cluster_size,
+            );
+            let kept_links: usize = pieces.iter().map(|(_, links)| links.len()).sum();
+            let dropped = component_links.len() - kept_links;
+            stats.links_dropped += dropped as u64;
+            if found.is_empty() {
+                stats.components_split_for_size += 1;
+            } else {
+                stats.components_split_for_contradiction += 1;
+            }
+            let user_id = |row: u32| profiles[row as usize].user_id.clone();
+            stats.splits.push(Split {
+                user_ids: members.iter().take(20).map(|&row| user_id(row)).collect(),
+                profiles: members.len() as u64,
+                reason: if found.is_empty() {
+                    "size"
+                } else {
+                    "contradiction"
+                }
+                .to_string(),
+                contradictions: found
+                    .iter()
+                    .take(10)
+                    .map(|(a, b, kind)| {
+                        format!("{} / {}: {}", user_id(*a), user_id(*b), kind.name())
+                    })
+                    .collect(),
+                clusters: pieces.len() as u64,
+                links_dropped: dropped as u64,
+            });
+            groups.extend(pieces);
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    stats.splits.sort_by(|a, b| {
+        b.profiles
+            .cmp(&a.profiles)
+            .then_with(|| a.user_ids.cmp(&b.user_ids))
+    });
+    stats.splits.truncate(100);
+    stats.contradictions = contradiction_counts
+        .into_iter()
+        .map(|(kind, pairs)| ContradictionCount {
+            kind: kind.to_string(),
+            pairs,
+        })
+        .collect();
+
+    groups.sort_by_key(|(members, _)| members[0]);
+    let width = groups.len().to_string().len().max(6);
+    let clusters: Vec<Cluster> = groups
+        .into_iter()
+        .enumerate()
+        .map(|(ordinal, (members, kept))| {
+            let min_probability = kept
+                .iter()
+                .map(|link| link.probability())
+                .fold(1.0, f64::min);
+            Cluster {
+                cluster_id: format!("C{:0width$}", ordinal + 1),
+                members,
+                evidence: kept
+                    .iter()
+                    .map(|link| scored.evidence(link, profiles))
+                    .collect(),
+                min_probability,
+            }
+        })
+        .collect();
+
+    stats.clusters = clusters.len() as u64;
+    stats.profiles_in_clusters = clusters.iter().map(|c| c.members.len() as u64).sum();
+    stats.largest_cluster = clusters
+        .iter()
+        .map(|c| c.members.len() as u64)
+        .max()
+        .unwrap_or(0);
+    let mut sizes = std::collections::BTreeMap::<u64, u64>::new();
+    for cluster in &clusters {
+        *sizes.entry(cluster.members.len() as u64).or_default() += 1;
+    }
+    stats.cluster_sizes = sizes
+        .into_iter()
+        .map(|(size, clusters)| SizeCount { size, clusters })
+        .collect();
+    debug_assert!(
+        clusters
+            .iter()
+            .all(|c| c.min_probability >= probability_of_weight(threshold_weight) - 1e-12)
+    );
+    Clustering { clusters, stats }
+}
+
+/// Every contradictory pair among `members` (rows ascending).
+fn contradictions_within(
+    records: &[NormalizedRecord],
+    members: &[u32],
+) -> Vec<(u32, u32, Contradiction)> {
+    let mut found = Vec::new();
+    for (position, &a) in members.iter().enumerate() {
+        for &b in &members[position + 1..] {
+            if let Some(kind) = contradiction(&records[a as usize], &records[b as usize]) {
+                found.push((a, b, kind));
+            }
+        }
+    }
+    found
+}
+
+/// The links of a maximum spanning tree of an accepted component
+/// (strongest first), i.e. the links that explain why its members are one.
+fn spanning_links<'a>(members: &[u32], links: &[&'a ScoredPair]) -> Vec<&'a ScoredPair> {
+    let position = |row: u32| {
+        members
+            .binary_search(&row)
+            .expect("link endpoint is a member")
+    };
+    let mut forest = UnionFind::<usize>::new(members.len());
+    links
+        .iter()
+        .filter(|link| forest.union(position(link.left), position(link.right)))
+        .copied()
+        .collect()
+}
+
+/// Replays a component's links strongest first, keeping a link only when
+/// the two groups it joins hold no contradictory pair and fit `max_size`.
+/// Returns the groups of two or more with the links that formed them.
+fn split_component<'a>(
+    records: &[NormalizedRecord],
+    members: &[u32],
+    links: &[&'a ScoredPair],
+    max_size: usize,
+) -> Vec<(Vec<u32>, Vec<&'a ScoredPair>)> {
+    let position = |row: u32| {
+        members
+            .binary_search(&row)
+            .expect("link endpoint is a member")
+    };
+    // Each member's group index; each group's members and links.
+    let mut group_of: Vec<usize> = (0..members.len()).collect();
+    let mut groups: Vec<(Vec<u32>, Vec<&ScoredPair>)> =
+        members.iter().map(|&row| (vec![row], Vec::new())).collect();
+    for link in links {
+        let (a, b) = (
+            group_of[position(link.left)],
+            group_of[position(link.right)],
+        );
+        if a == b {
+            continue;
+        }
+        if groups[a].0.len() + groups[b].0.len() > max_size {
+            continue;
+        }
+        let compatible = groups[a].0.iter().all(|&x| {
+            groups[b]
+                .0
+                .iter()
+                .all(|&y| contradiction(&records[x as usize], &records[y as usize]).is_none())
+        });
+        if !compatible {
+            continue;
+        }
+        let (keep, absorb) = if a < b { (a, b) } else { (b, a) };
+        let (absorbed_members, absorbed_links) = std::mem::take(&mut groups[absorb]);
+        for &row in &absorbed_members {
+            group_of[position(row)] = keep;
+        }
+        groups[keep].0.extend(absorbed_members);
+        groups[keep].1.extend(absorbed_links);
+        groups[keep].1.push(*link);
+    }
+    groups
+        .into_iter()
+        .filter(|(group_members, _)| group_members.len() >= 2)
+        .map(|(mut group_members, mut group_links)| {
+            group_members.sort_unstable();
+            group_links.sort_by(|x, y| {
+                y.weight
+                    .total_cmp(&x.weight)
+                    .then(x.left.cmp(&y.left))
+                    .then(x.right.cmp(&y.right))
+            });
+            (group_members, group_links)
+        })
+        .collect()
+}
+
+/// Writes `user_id,cluster_id,cluster_size,min_probability`, one row per
+/// profile in a cluster, clusters in id order, members by row.
+pub fn write_clusters_csv(
+    path: &Path,
+    profiles: &[Profile],
+    clustering: &Clustering,
+) -> Result<()> {
+    crate::fsutil::write_atomically(path, |out| {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(["user_id", "cluster_id", "cluster_size", "min_probability"])?;
+        for cluster in &clustering.clusters {
+            let size = cluster.members.len().to_string();
+            let probability = format!("{:.6}", cluster.min_probability);
+            for &row in &cluster.members {
+                writer.write_record([
+                    profiles[row as usize].user_id.as_str(),
+                    cluster.cluster_id.as_str(),
+                    size.as_str(),
+                    probability.as_str(),
+                ])?;
+            }
+        }
+        writer.flush()?;
+        Ok(())
+    })
 }

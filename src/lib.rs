@@ -12,6 +12,7 @@ pub mod block;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod compare;
 pub mod decisions;
 pub mod eval;
 pub mod exit;

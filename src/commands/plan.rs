@@ -56,9 +56,9 @@ impl PlanArgs {
             settings.matching.threshold = threshold;
         }
         for mapping in &self.map {
-            let (field, column) = mapping.split_once('=').with_context(|| {
-                format!("--map takes FIELD=COLUMN, got {mapping:?}")
-            })?;
+            let (field, column) = mapping
+                .split_once('=')
+                .with_context(|| format!("--map takes FIELD=COLUMN, got {mapping:?}"))?;
             settings
                 .load
                 .map
@@ -73,6 +73,10 @@ impl PlanArgs {
 
 pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     let settings = args.settings()?;
+    let problems = settings.matching.problems();
+    if !problems.is_empty() {
+        bail!("invalid settings:\n  {}", problems.join("\n  "));
+    }
     if args.show_settings {
         print!("{}", settings.to_toml());
         return Ok(ExitStatus::Success);
@@ -90,9 +94,16 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     let profiles = load::profiles_from_frame(&loaded.frame)?;
     drop(loaded.frame);
     let (records, data_quality) = normalize::normalize_profiles(&profiles, printer);
-    let candidates = block::candidate_pairs(&records, &settings.matching, printer)?;
-    let scored = score::score_pairs(&profiles, &records, &candidates, &settings.matching, printer)?;
-    let clustering = cluster::cluster_pairs(&profiles, &records, &scored, &settings.matching, printer);
+    let candidates = block::candidate_pairs(&profiles, &records, &settings.matching, printer)?;
+    let scored = score::score_pairs(
+        &profiles,
+        &records,
+        &candidates,
+        &settings.matching,
+        printer,
+    )?;
+    let clustering =
+        cluster::cluster_pairs(&profiles, &records, &scored, &settings.matching, printer);
     cluster::write_clusters_csv(&out.join("clusters.csv"), &profiles, &clustering)?;
 
     let planned = merge::plan_clusters(&profiles, &clustering.clusters, &settings.planner, printer);

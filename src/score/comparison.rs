@@ -1,0 +1,891 @@
+//! Comparisons: for each field, an ordered ladder of levels ending in
+//! "else"; the first level that holds for a pair wins. Levels have a role:
+//! neutral levels (missing, junk) are no evidence either way, conflict
+//! levels (Петров/Петрова, Сергеевич/Сергеевна, male/female) are evidence
+//! against whatever the estimates say, and evidence levels get a weight
+//! log2(m/u) from the model.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::compare::{
+    DateDifference, PhoneDifference, date_difference, jaro_winkler, one_edit_apart, parse_date,
+    patronymic_forms_conflict, phone_difference, sexes_conflict, sister_domains,
+};
+use crate::normalize::{NormalizedRecord, PhoneKind};
+use crate::profile::Profile;
+use crate::settings::matching::{ExtraComparison, ExtraKind, MatchSettings};
+
+/// Most comparisons a model holds (8 core fields and up to 8 extras).
+pub const MAX_COMPARISONS: usize = 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LevelRole {
+    /// Missing or junk: weight 0.
+    Neutral,
+    /// Weight log2(m/u) as estimated.
+    Evidence,
+    /// Evidence against: weight at most `conflict_weight`.
+    Conflict,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Level {
+    pub name: &'static str,
+    pub role: LevelRole,
+    /// m before estimation: the share of true matches expected at this
+    /// level, the starting point of the EM rounds.
+    pub initial_m: f64,
+}
+
+const fn neutral(name: &'static str) -> Level {
+    Level {
+        name,
+        role: LevelRole::Neutral,
+        initial_m: 0.0,
+    }
+}
+
+const fn evidence(name: &'static str, initial_m: f64) -> Level {
+    Level {
+        name,
+        role: LevelRole::Evidence,
+        initial_m,
+    }
+}
+
+const fn conflict(name: &'static str, initial_m: f64) -> Level {
+    Level {
+        name,
+        role: LevelRole::Conflict,
+        initial_m,
+    }
+}
+
+/// What a comparison reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Phone,
+    Email,
+    FirstName,
+    LastName,
+    Patronymic,
+    BirthDate,
+    Sex,
+    OriginUserId,
+    /// `settings.extra[index]`.
+    Extra(usize),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub name: String,
+    pub field: Field,
+    pub levels: Vec<Level>,
+    /// The level whose weight is scaled by the value's frequency (exact
+    /// agreement on a name or date), if any.
+    pub term_frequency_level: Option<u8>,
+}
+
+// Level indices, shared by `compare_field` and the ladders below.
+pub const MISSING: u8 = 0;
+pub const JUNK: u8 = 1;
+
+pub mod phone {
+    pub const EXACT_LANDLINE: u8 = 2;
+    pub const EXACT: u8 = 3;
+    pub const ONE_SUBSTITUTION: u8 = 4;
+    pub const TRANSPOSITION: u8 = 5;
+    pub const ELSE: u8 = 6;
+}
+pub mod email {
+    pub const EXACT_MAILBOX: u8 = 2;
+    pub const ONE_EDIT_SAME_DOMAIN: u8 = 3;
+    pub const SAME_LOGIN_SISTER_DOMAIN: u8 = 4;
+    pub const SAME_LOGIN_OTHER_DOMAIN: u8 = 5;
+    pub const ELSE: u8 = 6;
+}
+pub mod first_name {
+    pub const EXACT: u8 = 2;
+    pub const SAME_FULL_NAME: u8 = 3;
+    pub const JARO_WINKLER_92: u8 = 4;
+    pub const JARO_WINKLER_85: u8 = 5;
+    pub const ELSE: u8 = 6;
+}
+pub mod last_name {
+    pub const EXACT: u8 = 2;
+    pub const GENDERED_FORMS: u8 = 3;
+    pub const JARO_WINKLER_92: u8 = 4;
+    pub const JARO_WINKLER_85: u8 = 5;
+    pub const ELSE: u8 = 6;
+}
+pub mod patronymic {
+    pub const EXACT: u8 = 2;
+    pub const SEX_FORMS: u8 = 3;
+    pub const JARO_WINKLER_92: u8 = 4;
+    pub const ELSE: u8 = 5;
+}
+pub mod birth_date {
+    pub const EXACT: u8 = 2;
+    pub const DAY_MONTH_SWAPPED: u8 = 3;
+    pub const ONE_DIGIT: u8 = 4;
+    pub const WITHIN_YEAR: u8 = 5;
+    pub const ELSE: u8 = 6;
+}
+pub mod sex {
+    pub const SAME: u8 = 1;
+    pub const CONFLICT: u8 = 2;
+}
+/// Levels of origin_user_id and of exact extras: missing, exact, else.
+pub mod exact {
+    pub const EXACT: u8 = 1;
+    pub const ELSE: u8 = 2;
+}
+/// Levels of fuzzy extras.
+pub mod fuzzy {
+    pub const EXACT: u8 = 1;
+    pub const JARO_WINKLER_92: u8 = 2;
+    pub const JARO_WINKLER_85: u8 = 3;
+    pub const ELSE: u8 = 4;
+}
+/// Levels of numeric and date extras.
+pub mod close {
+    pub const EXACT: u8 = 1;
+    pub const CLOSE: u8 = 2;
+    pub const ELSE: u8 = 3;
+}
+
+/// The comparisons of the model: the core fields, then the extras.
+pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
+    let mut comparisons = vec![
+        Comparison {
+            name: "phone".into(),
+            field: Field::Phone,
+            levels: vec![
+                neutral("missing"),
+                neutral("junk"),
+                evidence("exact_landline", 0.01),
+                evidence("exact", 0.1),
+                evidence("one_substitution", 0.05),
+                evidence("transposition", 0.02),
+                evidence("else", 0.82),
+            ],
+            term_frequency_level: None,
+        },
+        Comparison {
+            name: "email".into(),
+            field: Field::Email,
+            levels: vec![
+                neutral("missing"),
+                neutral("junk"),
+                evidence("exact_mailbox", 0.1),
+                evidence("one_edit_same_domain", 0.05),
+                evidence("same_login_sister_domain", 0.02),
+                evidence("same_login_other_domain", 0.03),
+                evidence("else", 0.8),
+            ],
+            term_frequency_level: None,
+        },
+        Comparison {
+            name: "first_name".into(),
+            field: Field::FirstName,
+            levels: vec![
+                neutral("missing"),
+                neutral("junk"),
+                evidence("exact", 0.8),
+                evidence("same_full_name", 0.1),
+                evidence("jaro_winkler_0.92", 0.04),
+                evidence("jaro_winkler_0.85", 0.02),
+                evidence("else", 0.04),
+            ],
+            term_frequency_level: Some(first_name::EXACT),
+        },
+        Comparison {
+            name: "last_name".into(),
+            field: Field::LastName,
+            levels: vec![
+                neutral("missing"),
+                neutral("junk"),
+                evidence("exact", 0.85),
+                conflict("gendered_forms", 0.005),
+                evidence("jaro_winkler_0.92", 0.05),
+                evidence("jaro_winkler_0.85", 0.02),
+                evidence("else", 0.075),
+            ],
+            term_frequency_level: Some(last_name::EXACT),
+        },
+        Comparison {
+            name: "patronymic".into(),
+            field: Field::Patronymic,
+            levels: vec![
+                neutral("missing"),
+                neutral("junk"),
+                evidence("exact", 0.9),
+                conflict("sex_forms", 0.005),
+                evidence("jaro_winkler_0.92", 0.05),
+                evidence("else", 0.045),
+            ],
+            term_frequency_level: None,
+        },
+        Comparison {
+            name: "birth_date".into(),
+            field: Field::BirthDate,
+            levels: vec![
+                neutral("missing"),
+                neutral("junk"),
+                evidence("exact", 0.85),
+                evidence("day_month_swapped", 0.03),
+                evidence("one_digit_off", 0.06),
+                evidence("within_year", 0.02),
+                evidence("else", 0.04),
+            ],
+            term_frequency_level: Some(birth_date::EXACT),
+        },
+        Comparison {
+            name: "sex".into(),
+            field: Field::Sex,
+            levels: vec![
+                neutral("missing"),
+                evidence("same", 0.99),
+                conflict("conflict", 0.01),
+            ],
+            term_frequency_level: None,
+        },
+        Comparison {
+            name: "origin_user_id".into(),
+            field: Field::OriginUserId,
+            levels: vec![
+                neutral("missing"),
+                evidence("exact", 0.1),
+                evidence("else", 0.9),
+            ],
+            term_frequency_level: None,
+        },
+    ];
+    for (index, extra) in settings.extra.iter().enumerate() {
+        comparisons.push(extra_comparison(index, extra));
+    }
+    comparisons
+}
+
+fn extra_comparison(index: usize, extra: &ExtraComparison) -> Comparison {
+    let levels = match extra.kind {
+        ExtraKind::Exact => vec![
+            neutral("missing"),
+            evidence("exact", 0.8),
+            evidence("else", 0.2),
+        ],
+        ExtraKind::Fuzzy => vec![
+            neutral("missing"),
+            evidence("exact", 0.75),
+            evidence("jaro_winkler_0.92", 0.1),
+            evidence("jaro_winkler_0.85", 0.05),
+            evidence("else", 0.1),
+        ],
+        ExtraKind::Numeric | ExtraKind::Date => vec![
+            neutral("missing"),
+            evidence("exact", 0.75),
+            evidence("close", 0.15),
+            evidence("else", 0.1),
+        ],
+    };
+    Comparison {
+        name: extra.column.clone(),
+        field: Field::Extra(index),
+        levels,
+        term_frequency_level: None,
+    }
+}
+
+/// A custom attribute's values, parsed once for its comparison kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExtraValues {
+    Text(Vec<Option<String>>),
+    Number(Vec<Option<f64>>),
+    Date(Vec<Option<NaiveDate>>),
+}
+
+pub fn extra_values(profiles: &[Profile], extra: &ExtraComparison) -> ExtraValues {
+    let texts = profiles.iter().map(|profile| {
+        profile
+            .get(&extra.column)
+            .and_then(crate::compare::normalize_extra_value)
+    });
+    match extra.kind {
+        ExtraKind::Exact | ExtraKind::Fuzzy => ExtraValues::Text(texts.collect()),
+        ExtraKind::Numeric => ExtraValues::Number(
+            texts
+                .map(|text| text.and_then(|t| t.replace(',', ".").replace(' ', "").parse().ok()))
+                .collect(),
+        ),
+        ExtraKind::Date => ExtraValues::Date(
+            texts
+                .map(|text| text.as_deref().and_then(parse_date))
+                .collect(),
+        ),
+    }
+}
+
+/// Everything a comparison reads about the profiles.
+pub struct CompareContext<'a> {
+    pub records: &'a [NormalizedRecord],
+    pub extras: Vec<ExtraColumn>,
+}
+
+/// One custom attribute, ready to compare.
+pub struct ExtraColumn {
+    pub values: ExtraValues,
+    pub kind: ExtraKind,
+    /// See `ExtraComparison::tolerance`; 0 when unset.
+    pub tolerance: f64,
+}
+
+/// The level of `comparison` that holds for records `left` and `right`.
+pub fn compare_field(
+    comparison: &Comparison,
+    context: &CompareContext,
+    left: usize,
+    right: usize,
+) -> u8 {
+    let (a, b) = (&context.records[left], &context.records[right]);
+    match comparison.field {
+        Field::Phone => compare_phones(a, b),
+        Field::Email => compare_emails(a, b),
+        Field::FirstName => compare_first_names(a, b),
+        Field::LastName => compare_last_names(a, b),
+        Field::Patronymic => compare_patronymics(a, b),
+        Field::BirthDate => compare_birth_dates(a, b),
+        Field::Sex => compare_sexes(a, b),
+        Field::OriginUserId => match (&a.origin_user_id, &b.origin_user_id) {
+            (Some(x), Some(y)) if x == y => exact::EXACT,
+            (Some(_), Some(_)) => exact::ELSE,
+            _ => MISSING,
+        },
+        Field::Extra(index) => {
+            let column = &context.extras[index];
+            compare_extra(&column.values, column.kind, column.tolerance, left, right)
+        }
+    }
+}
+
+pub fn compare_phones(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
+    let (Some(x), Some(y)) = (&a.phone, &b.phone) else {
+        return MISSING;
+    };
+    if x.placeholder || y.placeholder {
+        return JUNK;
+    }
+    if x.kind == PhoneKind::Invalid || y.kind == PhoneKind::Invalid {
+        return MISSING;
+    }
+    match phone_difference(&x.digits, &y.digits) {
+        PhoneDifference::Equal if x.kind == PhoneKind::Landline => phone::EXACT_LANDLINE,
+        PhoneDifference::Equal => phone::EXACT,
+        PhoneDifference::OneSubstitution => phone::ONE_SUBSTITUTION,
+        PhoneDifference::AdjacentTransposition => phone::TRANSPOSITION,
+        PhoneDifference::Other => phone::ELSE,
+    }
+}
+
+pub fn compare_emails(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
+    let (Some(x), Some(y)) = (&a.email, &b.email) else {
+        return MISSING;
+    };
+    if x.placeholder || y.placeholder {
+        return JUNK;
+    }
+    if !x.valid || !y.valid {
+        return MISSING;
+    }
+    if x.mailbox_key == y.mailbox_key {
+        return email::EXACT_MAILBOX;
+    }
+    let (x_login, x_domain) = x
+        .mailbox_key
+        .rsplit_once('@')
+        .unwrap_or((&x.mailbox_key, ""));
+    let (y_login, y_domain) = y
+        .mailbox_key
+        .rsplit_once('@')
+        .unwrap_or((&y.mailbox_key, ""));
+    if x_domain == y_domain && one_edit_apart(x_login, y_login) {
+        email::ONE_EDIT_SAME_DOMAIN
+    } else if x_login == y_login && sister_domains(x_domain, y_domain) {
+        email::SAME_LOGIN_SISTER_DOMAIN
+    } else if x_login == y_login {
+        email::SAME_LOGIN_OTHER_DOMAIN
+    } else {
+        email::ELSE
+    }
+}
+
+fn name_missing_level(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
+    if a.name.placeholder || b.name.placeholder {
+        JUNK
+    } else {
+        MISSING
+    }
+}
+
+pub fn compare_first_names(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
+    let (Some(x), Some(y)) = (&a.name.first, &b.name.first) else {
+        return name_missing_level(a, b);
+    };
+    if x == y {
+        return first_name::EXACT;
+    }
+    if full_names_overlap(a, b) {
+        return first_name::SAME_FULL_NAME;
+    }
+    let similarity = jaro_winkler(x, y);
+    if similarity >= 0.92 {
+        first_name::JARO_WINKLER_92
+    } else if similarity >= 0.85 {
+        first_name::JARO_WINKLER_85
+    } else {
+        first_name::ELSE
+    }
+}
+
+/// Саша and Александр; Женя and Евгения: some full name both can stand for.
+pub fn full_names_overlap(a: &NormalizedRecord, b: &NormalizedRecord) -> bool {
+    let holds = |record: &NormalizedRecord, form: &str| {
+        record.name.first.as_deref() == Some(form)
+            || record.name.first_full.iter().any(|full| full == form)
+    };
+    a.name.first.as_deref().is_some_and(|form| holds(b, form))
+        || a.name.first_full.iter().any(|form| holds(b, form))
+}
+
+pub fn compare_last_names(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
+    let (Some(x), Some(y)) = (&a.name.last, &b.name.last) else {
+        return name_missing_level(a, b);
+    };
+    if x == y {
+        return last_name::EXACT;
+    }
+    if a.name.last_key.is_some() && a.name.last_key == b.name.last_key {
+        return last_name::GENDERED_FORMS;
+    }
+    let similarity = jaro_winkler(x, y);
+    if similarity >= 0.92 {
+        last_name::JARO_WINKLER_92
+    } else if similarity >= 0.85 {
+        last_name::JARO_WINKLER_85
+    } else {
+        last_name::ELSE
+    }
+}
+
+pub fn compare_patronymics(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
+    let (Some(x), Some(y)) = (&a.name.middle, &b.name.middle) else {
+        return name_missing_level(a, b);
+    };
+    if x == y {
+        patronymic::EXACT
+    } else if patronymic_forms_conflict(x, y) {
+        patronymic::SEX_FORMS
+    } else if jaro_winkler(x, y) >= 0.92 {
+        patronymic::JARO_WINKLER_92
+    } else {
+        patronymic::ELSE
+    }
+}
+
+pub fn compare_birth_dates(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
+    let (Some(x), Some(y)) = (a.birth_date, b.birth_date) else {
+        return if a.birth_date_placeholder || b.birth_date_placeholder {
+            JUNK
+        } else {
+            MISSING
+        };
+    };
+    match date_difference(x, y) {
+        DateDifference::Equal => birth_date::EXACT,
+        DateDifference::DayMonthSwapped => birth_date::DAY_MONTH_SWAPPED,
+        DateDifference::OneDigit => birth_date::ONE_DIGIT,
+        DateDifference::WithinYear => birth_date::WITHIN_YEAR,
+        DateDifference::Far => birth_date::ELSE,
+    }
+}
+
+pub fn compare_sexes(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
+    match (a.sex, b.sex) {
+        (Some(x), Some(y)) if x == y => sex::SAME,
+        (x, y) if sexes_conflict(x, y) => sex::CONFLICT,
+        _ => MISSING,
+    }
+}
+
+fn compare_extra(
+    values: &ExtraValues,
+    kind: ExtraKind,
+    tolerance: f64,
+    left: usize,
+    right: usize,
+) -> u8 {
+    match values {
+        ExtraValues::Text(texts) => {
+            let (Some(x), Some(y)) = (&texts[left], &texts[right]) else {
+                return MISSING;
+            };
+            if x == y {
+                return fuzzy::EXACT;
+            }
+            // Exact-kind extras stop here: their ladder has no bands.
+            if kind == ExtraKind::Exact {
+                return exact::ELSE;
+            }
+            let similarity = jaro_winkler(x, y);
+            if similarity >= 0.92 {
+                fuzzy::JARO_WINKLER_92
+            } else if similarity >= 0.85 {
+                fuzzy::JARO_WINKLER_85
+            } else {
+                fuzzy::ELSE
+            }
+        }
+        ExtraValues::Number(numbers) => {
+            let (Some(x), Some(y)) = (numbers[left], numbers[right]) else {
+                return MISSING;
+            };
+            if x == y {
+                close::EXACT
+            } else if (x - y).abs() <= tolerance {
+                close::CLOSE
+            } else {
+                close::ELSE
+            }
+        }
+        ExtraValues::Date(dates) => {
+            let (Some(x), Some(y)) = (dates[left], dates[right]) else {
+                return MISSING;
+            };
+            if x == y {
+                close::EXACT
+            } else if ((x - y).num_days().abs() as f64) <= tolerance {
+                close::CLOSE
+            } else {
+                close::ELSE
+            }
+        }
+    }
+}
+
+/// The comparison context for `profiles`: their records and their extra
+/// columns parsed for their kinds.
+pub fn context<'a>(
+    profiles: &[Profile],
+    records: &'a [NormalizedRecord],
+    settings: &MatchSettings,
+) -> CompareContext<'a> {
+    let extras = settings
+        .extra
+        .iter()
+        .map(|extra| ExtraColumn {
+            values: extra_values(profiles, extra),
+            kind: extra.kind,
+            tolerance: extra.tolerance.unwrap_or(0.0),
+        })
+        .collect();
+    CompareContext { records, extras }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::{NormalizedEmail, NormalizedName, NormalizedPhone};
+    use crate::profile::Sex;
+
+    fn blank() -> NormalizedRecord {
+        NormalizedRecord {
+            row: 0,
+            phone: None,
+            email: None,
+            name: NormalizedName::default(),
+            birth_date: None,
+            birth_date_placeholder: false,
+            sex_stated: None,
+            sex: None,
+            origin_user_id: None,
+        }
+    }
+
+    fn phone(digits: &str) -> NormalizedRecord {
+        NormalizedRecord {
+            phone: Some(NormalizedPhone {
+                digits: digits.into(),
+                kind: if digits.starts_with("79") {
+                    PhoneKind::Mobile
+                } else {
+                    PhoneKind::Landline
+                },
+                placeholder: digits == "79999999999",
+            }),
+            ..blank()
+        }
+    }
+
+    fn mail(key: &str) -> NormalizedRecord {
+        let (login, domain) = key.split_once('@').unwrap();
+        NormalizedRecord {
+            email: Some(NormalizedEmail {
+                address: key.into(),
+                login: login.into(),
+                domain: domain.into(),
+                mailbox_key: key.into(),
+                repaired: false,
+                valid: true,
+                placeholder: key.starts_with("test@"),
+            }),
+            ..blank()
+        }
+    }
+
+    fn first(name: &str, full: &[&str]) -> NormalizedRecord {
+        NormalizedRecord {
+            name: NormalizedName {
+                first: Some(name.into()),
+                first_full: full.iter().map(|f| f.to_string()).collect(),
+                ..NormalizedName::default()
+            },
+            ..blank()
+        }
+    }
+
+    fn last(surname: &str, key: &str) -> NormalizedRecord {
+        NormalizedRecord {
+            name: NormalizedName {
+                last: Some(surname.into()),
+                last_key: Some(key.into()),
+                ..NormalizedName::default()
+            },
+            ..blank()
+        }
+    }
+
+    fn middle(patronymic: &str) -> NormalizedRecord {
+        NormalizedRecord {
+            name: NormalizedName {
+                middle: Some(patronymic.into()),
+                ..NormalizedName::default()
+            },
+            ..blank()
+        }
+    }
+
+    fn born(date: &str) -> NormalizedRecord {
+        NormalizedRecord {
+            birth_date: Some(NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap()),
+            ..blank()
+        }
+    }
+
+    #[test]
+    fn phone_ladder() {
+        let level = |x: &str, y: &str| compare_phones(&phone(x), &phone(y));
+        assert_eq!(level("79161234567", "79161234567"), phone::EXACT);
+        assert_eq!(level("74951234567", "74951234567"), phone::EXACT_LANDLINE);
+        assert_eq!(level("79161234567", "79161234568"), phone::ONE_SUBSTITUTION);
+        assert_eq!(level("79161234567", "79161234657"), phone::TRANSPOSITION);
+        assert_eq!(level("79161234567", "79031112233"), phone::ELSE);
+        assert_eq!(level("79999999999", "79999999999"), JUNK);
+        assert_eq!(compare_phones(&phone("79161234567"), &blank()), MISSING);
+    }
+
+    #[test]
+    fn email_ladder() {
+        let level = |x: &str, y: &str| compare_emails(&mail(x), &mail(y));
+        assert_eq!(
+            level("ivanov@mail.ru", "ivanov@mail.ru"),
+            email::EXACT_MAILBOX
+        );
+        assert_eq!(
+            level("ivanov@mail.ru", "ivanof@mail.ru"),
+            email::ONE_EDIT_SAME_DOMAIN
+        );
+        assert_eq!(
+            level("ivanov@mail.ru", "ivanov@bk.ru"),
+            email::SAME_LOGIN_SISTER_DOMAIN
+        );
+        assert_eq!(
+            level("ivanov@mail.ru", "ivanov@gmail.com"),
+            email::SAME_LOGIN_OTHER_DOMAIN
+        );
+        assert_eq!(level("ivanov@mail.ru", "petrov@mail.ru"), email::ELSE);
+        assert_eq!(level("test@test.ru", "test@test.ru"), JUNK);
+        assert_eq!(compare_emails(&blank(), &blank()), MISSING);
+    }
+
+    #[test]
+    fn first_name_ladder() {
+        let level = |x: &NormalizedRecord, y: &NormalizedRecord| compare_first_names(x, y);
+        let alexander = first("александр", &["александр"]);
+        assert_eq!(level(&alexander, &alexander.clone()), first_name::EXACT);
+        assert_eq!(
+            level(&alexander, &first("саша", &["александр", "александра"])),
+            first_name::SAME_FULL_NAME
+        );
+        assert_eq!(
+            level(&alexander, &first("александер", &[])),
+            first_name::JARO_WINKLER_92
+        );
+        assert_eq!(
+            level(&first("марина", &[]), &first("марианна", &[])),
+            first_name::JARO_WINKLER_85
+        );
+        assert_eq!(
+            level(&alexander, &first("пётр", &["петр"])),
+            first_name::ELSE
+        );
+        let placeholder = NormalizedRecord {
+            name: NormalizedName {
+                placeholder: true,
+                ..NormalizedName::default()
+            },
+            ..blank()
+        };
+        assert_eq!(level(&alexander, &placeholder), JUNK);
+        assert_eq!(level(&alexander, &blank()), MISSING);
+    }
+
+    #[test]
+    fn last_name_ladder() {
+        let level =
+            |x: (&str, &str), y: (&str, &str)| compare_last_names(&last(x.0, x.1), &last(y.0, y.1));
+        let petrov = ("петров", "петров");
+        assert_eq!(level(petrov, petrov), last_name::EXACT);
+        assert_eq!(
+            level(petrov, ("петрова", "петров")),
+            last_name::GENDERED_FORMS
+        );
+        assert_eq!(
+            level(petrov, ("петровв", "петровв")),
+            last_name::JARO_WINKLER_92
+        );
+        assert_eq!(
+            level(("кузнецов", "кузнецов"), ("кузницын", "кузницын")),
+            last_name::JARO_WINKLER_85
+        );
+        assert_eq!(level(petrov, ("сидоров", "сидоров")), last_name::ELSE);
+    }
+
+    #[test]
+    fn patronymic_ladder() {
+        let level = |x: &str, y: &str| compare_patronymics(&middle(x), &middle(y));
+        assert_eq!(level("сергеевич", "сергеевич"), patronymic::EXACT);
+        assert_eq!(level("сергеевич", "сергеевна"), patronymic::SEX_FORMS);
+        assert_eq!(
+            level("сергеевич", "сергеевичч"),
+            patronymic::JARO_WINKLER_92
+        );
+        assert_eq!(level("сергеевич", "иванович"), patronymic::ELSE);
+    }
+
+    #[test]
+    fn birth_date_ladder() {
+        let level = |x: &str, y: &str| compare_birth_dates(&born(x), &born(y));
+        assert_eq!(level("1985-03-07", "1985-03-07"), birth_date::EXACT);
+        assert_eq!(
+            level("1985-03-07", "1985-07-03"),
+            birth_date::DAY_MONTH_SWAPPED
+        );
+        assert_eq!(level("1985-03-07", "1985-03-09"), birth_date::ONE_DIGIT);
+        assert_eq!(level("1985-03-07", "1985-10-25"), birth_date::WITHIN_YEAR);
+        assert_eq!(level("1955-03-07", "1985-10-25"), birth_date::ELSE);
+        let placeholder = NormalizedRecord {
+            birth_date_placeholder: true,
+            ..blank()
+        };
+        assert_eq!(compare_birth_dates(&born("1985-03-07"), &placeholder), JUNK);
+        assert_eq!(compare_birth_dates(&born("1985-03-07"), &blank()), MISSING);
+    }
+
+    #[test]
+    fn sex_ladder() {
+        let with = |sex| NormalizedRecord { sex, ..blank() };
+        assert_eq!(
+            compare_sexes(&with(Some(Sex::Male)), &with(Some(Sex::Male))),
+            sex::SAME
+        );
+        assert_eq!(
+            compare_sexes(&with(Some(Sex::Male)), &with(Some(Sex::Female))),
+            sex::CONFLICT
+        );
+        assert_eq!(compare_sexes(&with(Some(Sex::Male)), &with(None)), MISSING);
+    }
+
+    #[test]
+    fn extra_ladders() {
+        let text = ExtraValues::Text(vec![
+            Some("москва, тверская 1".into()),
+            Some("москва, тверская 1".into()),
+            Some("москва, тверская 11".into()),
+            Some("казань".into()),
+            None,
+        ]);
+        assert_eq!(
+            compare_extra(&text, ExtraKind::Fuzzy, 0.0, 0, 1),
+            fuzzy::EXACT
+        );
+        assert_eq!(
+            compare_extra(&text, ExtraKind::Fuzzy, 0.0, 0, 2),
+            fuzzy::JARO_WINKLER_92
+        );
+        assert_eq!(
+            compare_extra(&text, ExtraKind::Fuzzy, 0.0, 0, 3),
+            fuzzy::ELSE
+        );
+        assert_eq!(compare_extra(&text, ExtraKind::Fuzzy, 0.0, 0, 4), MISSING);
+        assert_eq!(
+            compare_extra(&text, ExtraKind::Exact, 0.0, 0, 2),
+            exact::ELSE
+        );
+        let numbers = ExtraValues::Number(vec![Some(10.0), Some(10.0), Some(12.0), Some(20.0)]);
+        assert_eq!(
+            compare_extra(&numbers, ExtraKind::Numeric, 2.0, 0, 1),
+            close::EXACT
+        );
+        assert_eq!(
+            compare_extra(&numbers, ExtraKind::Numeric, 2.0, 0, 2),
+            close::CLOSE
+        );
+        assert_eq!(
+            compare_extra(&numbers, ExtraKind::Numeric, 2.0, 0, 3),
+            close::ELSE
+        );
+        let date = |d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
+        let dates = ExtraValues::Date(vec![date("2020-01-01"), date("2020-01-05"), None]);
+        assert_eq!(
+            compare_extra(&dates, ExtraKind::Date, 7.0, 0, 1),
+            close::CLOSE
+        );
+        assert_eq!(
+            compare_extra(&dates, ExtraKind::Date, 3.0, 0, 1),
+            close::ELSE
+        );
+        assert_eq!(compare_extra(&dates, ExtraKind::Date, 3.0, 0, 2), MISSING);
+    }
+
+    #[test]
+    fn ladders_name_every_level_index_they_return() {
+        let comparisons = comparisons(&MatchSettings::default());
+        let size = |name: &str| {
+            comparisons
+                .iter()
+                .find(|c| c.name == name)
+                .unwrap()
+                .levels
+                .len() as u8
+        };
+        assert_eq!(size("phone"), phone::ELSE + 1);
+        assert_eq!(size("email"), email::ELSE + 1);
+        assert_eq!(size("first_name"), first_name::ELSE + 1);
+        assert_eq!(size("last_name"), last_name::ELSE + 1);
+        assert_eq!(size("patronymic"), patronymic::ELSE + 1);
+        assert_eq!(size("birth_date"), birth_date::ELSE + 1);
+        assert_eq!(size("sex"), sex::CONFLICT + 1);
+        assert_eq!(size("origin_user_id"), exact::ELSE + 1);
+    }
+}

@@ -1,0 +1,560 @@
+//! Score: a Fellegi–Sunter match weight for every candidate pair.
+//!
+//! Each comparison (phone, email, first name, surname, patronymic, birth
+//! date, sex, origin_user_id, and any declared custom attributes) puts the
+//! pair on one level of its ladder (`comparison`). A level's weight is
+//! log2(m/u), with m and u estimated without labels (`model`); exact
+//! agreement on a first name, surname or birth date is scaled by how common
+//! the value is (term frequency). The pair's weight is the prior log-odds of
+//! a match plus the sum of its levels' weights; its probability is
+//! 1 / (1 + 2^-weight). Invariants: missing and junk values weigh 0;
+//! conflicting gendered forms and sexes weigh at most `conflict_weight`;
+//! every scored pair keeps its levels and per-field weights, so the report
+//! can explain it; the same input and settings give the same weights.
+
+pub mod comparison;
+pub mod model;
+
+use std::collections::HashMap;
+
+use anyhow::{Result, bail};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::block::{Candidates, RuleKind};
+use crate::normalize::NormalizedRecord;
+use crate::plan::{FieldEvidence, HistogramBin, PairEvidence};
+use crate::printer::Printer;
+use crate::profile::Profile;
+use crate::settings::matching::MatchSettings;
+
+use comparison::{Comparison, Field, LevelRole, MAX_COMPARISONS};
+use model::LevelTable;
+
+/// One candidate pair, compared and weighed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredPair {
+    pub left: u32,
+    pub right: u32,
+    /// The blocking rules that proposed it (bitmask over
+    /// `ScoredPairs::rule_names`).
+    pub rules: u32,
+    /// The level of each comparison (index into its ladder).
+    pub levels: [u8; MAX_COMPARISONS],
+    /// The weight (log2 Bayes factor) of each comparison's level, term
+    /// frequency included.
+    pub field_weights: [f32; MAX_COMPARISONS],
+    /// Prior log-odds plus the field weights.
+    pub weight: f64,
+}
+
+impl ScoredPair {
+    pub fn probability(&self) -> f64 {
+        probability_of_weight(self.weight)
+    }
+}
+
+pub fn probability_of_weight(weight: f64) -> f64 {
+    1.0 / (1.0 + (-weight).exp2())
+}
+
+/// The weight at which a pair's probability reaches `probability`.
+pub fn weight_of_probability(probability: f64) -> f64 {
+    let clamped = probability.clamp(1e-15, 1.0 - 1e-15);
+    (clamped / (1.0 - clamped)).log2()
+}
+
+pub struct ScoredPairs {
+    /// In the candidates' order: by `(left, right)`.
+    pub pairs: Vec<ScoredPair>,
+    pub comparisons: Vec<Comparison>,
+    pub rule_names: Vec<String>,
+    pub model: ModelSummary,
+}
+
+impl ScoredPairs {
+    /// Why the pair scored as it did, for the plan and the report.
+    pub fn evidence(&self, pair: &ScoredPair, profiles: &[Profile]) -> PairEvidence {
+        let user_id = |row: u32| {
+            profiles
+                .get(row as usize)
+                .map(|profile| profile.user_id.clone())
+                .unwrap_or_default()
+        };
+        PairEvidence {
+            left: user_id(pair.left),
+            right: user_id(pair.right),
+            rules: self
+                .rule_names
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| pair.rules & (1 << index) != 0)
+                .map(|(_, name)| name.clone())
+                .collect(),
+            weight: round_weight(pair.weight),
+            probability: pair.probability(),
+            fields: self
+                .comparisons
+                .iter()
+                .enumerate()
+                .map(|(index, comparison)| FieldEvidence {
+                    comparison: comparison.name.clone(),
+                    level: comparison.levels[pair.levels[index] as usize]
+                        .name
+                        .to_string(),
+                    weight: round_weight(pair.field_weights[index] as f64),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Weights to 1/1000 bit: enough to explain, and stable to print.
+fn round_weight(weight: f64) -> f64 {
+    (weight * 1000.0).round() / 1000.0
+}
+
+/// The fitted model, for plan.json's diagnostics and the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    pub comparisons: Vec<ComparisonSummary>,
+    /// Estimated probability that two profiles drawn at random are one
+    /// person; its log-odds is every pair's starting weight.
+    pub prior_match_probability: f64,
+    pub prior_weight: f64,
+    /// Estimated share of matches among the candidate pairs.
+    pub candidate_match_share: f64,
+    pub expected_matches: f64,
+    pub candidate_pairs: u64,
+    /// Weight at which a pair reaches the threshold probability.
+    pub threshold_weight: f64,
+    pub pairs_above_threshold: u64,
+    pub u_sample_pairs: u64,
+    pub u_seed: u64,
+    pub em_iterations: u32,
+    pub em_sessions: Vec<EmSessionSummary>,
+    pub term_frequency: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonSummary {
+    pub comparison: String,
+    pub levels: Vec<LevelSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelSummary {
+    pub level: String,
+    pub role: LevelRole,
+    pub m: f64,
+    pub u: f64,
+    /// log2(m/u) before term-frequency scaling.
+    pub weight: f64,
+    /// Candidate pairs at this level.
+    pub candidate_pairs: u64,
+    /// Random pairs at this level (the u sample).
+    pub random_pairs: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EmSessionSummary {
+    /// The blocking rule whose pairs the session ran on.
+    pub rule: String,
+    pub pairs: u64,
+    /// The comparisons left out: the rule keyed on them.
+    pub fixed: Vec<String>,
+    pub match_share: f64,
+}
+
+/// The comparisons a blocking rule keys on: its pairs agree on them by
+/// construction, so an EM session on those pairs cannot estimate them.
+fn rule_fields(kind: RuleKind) -> Vec<Field> {
+    match kind {
+        RuleKind::PhoneExact | RuleKind::PhoneOneEdit => vec![Field::Phone],
+        RuleKind::EmailMailbox | RuleKind::EmailOneEdit | RuleKind::EmailLogin => {
+            vec![Field::Email]
+        }
+        RuleKind::NameBirthDate => vec![Field::FirstName, Field::LastName, Field::BirthDate],
+        RuleKind::NamePatronymic => vec![Field::FirstName, Field::Patronymic, Field::LastName],
+        RuleKind::SurnamePhoneticFirstName => vec![Field::FirstName, Field::LastName],
+        RuleKind::BirthDateFirstName => vec![Field::FirstName, Field::BirthDate],
+        RuleKind::BirthDateLastName => vec![Field::LastName, Field::BirthDate],
+        RuleKind::OriginUserId => vec![Field::OriginUserId],
+        RuleKind::Extra(index) => vec![Field::Extra(index)],
+    }
+}
+
+/// Sessions on fewer pairs than this say too little to average in.
+const MINIMUM_SESSION_PAIRS: u64 = 50;
+
+pub fn score_pairs(
+    profiles: &[Profile],
+    records: &[NormalizedRecord],
+    candidates: &Candidates,
+    settings: &MatchSettings,
+    printer: &Printer,
+) -> Result<ScoredPairs> {
+    let comparisons = comparison::comparisons(settings);
+    if comparisons.len() > MAX_COMPARISONS {
+        bail!(
+            "{} comparisons configured; at most {MAX_COMPARISONS} fit (reduce [[matching.extra]])",
+            comparisons.len()
+        );
+    }
+    let context = comparison::context(profiles, records, settings);
+    let bar = printer.bar("score", candidates.pairs.len() as u64 * 2);
+
+    let levels: Vec<[u8; MAX_COMPARISONS]> = candidates
+        .pairs
+        .par_chunks(16384)
+        .flat_map_iter(|chunk| {
+            let levels: Vec<_> = chunk
+                .iter()
+                .map(|pair| {
+                    model::levels_of(
+                        &comparisons,
+                        &context,
+                        pair.left as usize,
+                        pair.right as usize,
+                    )
+                })
+                .collect();
+            bar.inc(chunk.len() as u64);
+            levels
+        })
+        .collect();
+
+    let (u, random_counts) = model::estimate_u(
+        &comparisons,
+        &context,
+        settings.u_sample_pairs,
+        settings.seed,
+        settings.minimum_u,
+    );
+
+    let keyed: Vec<(u32, model::Pattern)> = candidates
+        .pairs
+        .par_iter()
+        .zip(levels.par_iter())
+        .map(|(pair, levels)| (pair.rules, model::pack_levels(levels)))
+        .collect();
+    let pattern_counts = model::count_patterns(&keyed);
+    drop(keyed);
+
+    let start_m = model::initial_m(&comparisons);
+    let mut sessions = Vec::new();
+    let mut session_summaries = Vec::new();
+    for (rule_index, rule) in candidates.rules.iter().enumerate() {
+        let bit = 1u32 << rule_index;
+        let mut session_patterns: HashMap<model::Pattern, u64> = HashMap::new();
+        for &((mask, pattern), count) in &pattern_counts {
+            if mask & bit != 0 {
+                *session_patterns.entry(pattern).or_default() += count;
+            }
+        }
+        let mut session_patterns: Vec<_> = session_patterns.into_iter().collect();
+        session_patterns.sort_unstable();
+        let fixed_fields = rule_fields(rule.kind);
+        let active: Vec<bool> = comparisons
+            .iter()
+            .map(|c| !fixed_fields.contains(&c.field))
+            .collect();
+        let pairs: u64 = session_patterns.iter().map(|(_, count)| count).sum();
+        let mut summary = EmSessionSummary {
+            rule: rule.name.clone(),
+            pairs,
+            fixed: comparisons
+                .iter()
+                .zip(&active)
+                .filter(|(_, active)| !**active)
+                .map(|(c, _)| c.name.clone())
+                .collect(),
+            match_share: 0.0,
+        };
+        if pairs >= MINIMUM_SESSION_PAIRS {
+            let estimate = model::em_session(
+                &comparisons,
+                &session_patterns,
+                &active,
+                &start_m,
+                &u,
+                settings.conflict_weight,
+                settings.em_iterations,
+                0.3,
+            );
+            summary.match_share = estimate.match_share;
+            sessions.push(estimate);
+        }
+        session_summaries.push(summary);
+    }
+    let m = model::combine_sessions(&comparisons, &sessions);
+    let weights = model::level_weights(&comparisons, &m, &u, settings.conflict_weight);
+
+    let all_patterns: Vec<(model::Pattern, u64)> = {
+        let mut merged: HashMap<model::Pattern, u64> = HashMap::new();
+        for &((_, pattern), count) in &pattern_counts {
+            *merged.entry(pattern).or_default() += count;
+        }
+        let mut merged: Vec<_> = merged.into_iter().collect();
+        merged.sort_unstable();
+        merged
+    };
+    let candidate_match_share = model::estimate_match_share(
+        &comparisons,
+        &all_patterns,
+        &weights,
+        settings.em_iterations,
+    );
+    let expected_matches = candidate_match_share * candidates.pairs.len() as f64;
+    let all_pairs = records.len() as f64 * (records.len() as f64 - 1.0) / 2.0;
+    let prior_match_probability = if all_pairs > 0.0 {
+        (expected_matches / all_pairs).clamp(1e-15, 0.5)
+    } else {
+        0.5
+    };
+    let prior_weight = weight_of_probability(prior_match_probability);
+
+    let frequencies = TermFrequencies::from_records(records);
+    let term_frequency = settings.term_frequency;
+    let pairs: Vec<ScoredPair> = candidates
+        .pairs
+        .par_chunks(16384)
+        .zip(levels.par_chunks(16384))
+        .flat_map_iter(|(pair_chunk, level_chunk)| {
+            let scored: Vec<ScoredPair> = pair_chunk
+                .iter()
+                .zip(level_chunk)
+                .map(|(pair, levels)| {
+                    let mut field_weights = [0f32; MAX_COMPARISONS];
+                    let mut weight = prior_weight;
+                    for (index, comparison) in comparisons.iter().enumerate() {
+                        let level = levels[index];
+                        let mut field_weight = weights[index][level as usize];
+                        if term_frequency && comparison.term_frequency_level == Some(level) {
+                            let frequency = frequencies
+                                .of(comparison.field, &records[pair.left as usize])
+                                .max(settings.minimum_u);
+                            field_weight = (m[index][level as usize] / frequency).log2();
+                        }
+                        field_weights[index] = field_weight as f32;
+                        weight += field_weight;
+                    }
+                    ScoredPair {
+                        left: pair.left,
+                        right: pair.right,
+                        rules: pair.rules,
+                        levels: *levels,
+                        field_weights,
+                        weight,
+                    }
+                })
+                .collect();
+            bar.inc(pair_chunk.len() as u64);
+            scored
+        })
+        .collect();
+    bar.finish_and_clear();
+
+    let threshold_weight = weight_of_probability(settings.threshold);
+    let pairs_above_threshold = pairs
+        .iter()
+        .filter(|p| p.weight >= threshold_weight)
+        .count() as u64;
+    let model = ModelSummary {
+        comparisons: summarise_comparisons(&comparisons, &m, &u, &weights, &levels, &random_counts),
+        prior_match_probability,
+        prior_weight,
+        candidate_match_share,
+        expected_matches,
+        candidate_pairs: candidates.pairs.len() as u64,
+        threshold_weight,
+        pairs_above_threshold,
+        u_sample_pairs: settings.u_sample_pairs,
+        u_seed: settings.seed,
+        em_iterations: settings.em_iterations,
+        em_sessions: session_summaries,
+        term_frequency,
+    };
+    Ok(ScoredPairs {
+        pairs,
+        comparisons,
+        rule_names: candidates
+            .rules
+            .iter()
+            .map(|rule| rule.name.clone())
+            .collect(),
+        model,
+    })
+}
+
+fn summarise_comparisons(
+    comparisons: &[Comparison],
+    m: &LevelTable,
+    u: &LevelTable,
+    weights: &LevelTable,
+    levels: &[[u8; MAX_COMPARISONS]],
+    random_counts: &[Vec<u64>],
+) -> Vec<ComparisonSummary> {
+    let mut candidate_counts: Vec<Vec<u64>> = comparisons
+        .iter()
+        .map(|c| vec![0; c.levels.len()])
+        .collect();
+    for pair_levels in levels {
+        for (index, counts) in candidate_counts.iter_mut().enumerate() {
+            counts[pair_levels[index] as usize] += 1;
+        }
+    }
+    comparisons
+        .iter()
+        .enumerate()
+        .map(|(c, comparison)| ComparisonSummary {
+            comparison: comparison.name.clone(),
+            levels: comparison
+                .levels
+                .iter()
+                .enumerate()
+                .map(|(l, level)| LevelSummary {
+                    level: level.name.to_string(),
+                    role: level.role,
+                    m: if level.role == LevelRole::Neutral {
+                        0.0
+                    } else {
+                        m[c][l]
+                    },
+                    u: if level.role == LevelRole::Neutral {
+                        0.0
+                    } else {
+                        u[c][l]
+                    },
+                    weight: weights[c][l],
+                    candidate_pairs: candidate_counts[c][l],
+                    random_pairs: random_counts[c][l],
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// How common each first name, surname and birth date is among the
+/// profiles that have one: the share of them holding the value.
+struct TermFrequencies {
+    first_names: HashMap<String, f64>,
+    last_names: HashMap<String, f64>,
+    birth_dates: HashMap<chrono::NaiveDate, f64>,
+}
+
+impl TermFrequencies {
+    fn from_records(records: &[NormalizedRecord]) -> TermFrequencies {
+        fn shares<K: std::hash::Hash + Eq>(values: impl Iterator<Item = K>) -> HashMap<K, f64> {
+            let mut counts: HashMap<K, f64> = HashMap::new();
+            let mut total = 0.0;
+            for value in values {
+                *counts.entry(value).or_default() += 1.0;
+                total += 1.0;
+            }
+            for count in counts.values_mut() {
+                *count /= total;
+            }
+            counts
+        }
+        TermFrequencies {
+            first_names: shares(records.iter().filter_map(|r| r.name.first.clone())),
+            last_names: shares(records.iter().filter_map(|r| r.name.last.clone())),
+            birth_dates: shares(records.iter().filter_map(|r| r.birth_date)),
+        }
+    }
+
+    /// The share of the record's value of `field`; 1 when unknown, so an
+    /// unexpected lookup can only weaken evidence.
+    fn of(&self, field: Field, record: &NormalizedRecord) -> f64 {
+        let share = match field {
+            Field::FirstName => record
+                .name
+                .first
+                .as_ref()
+                .and_then(|v| self.first_names.get(v)),
+            Field::LastName => record
+                .name
+                .last
+                .as_ref()
+                .and_then(|v| self.last_names.get(v)),
+            Field::BirthDate => record.birth_date.and_then(|v| self.birth_dates.get(&v)),
+            _ => None,
+        };
+        share.copied().unwrap_or(1.0)
+    }
+}
+
+/// Scored pairs by weight in one-bit bins, from the lowest to the highest
+/// weight seen (clamped to ±40 bits; the end bins hold everything beyond).
+pub fn weight_histogram(scored: &ScoredPairs) -> Vec<HistogramBin> {
+    const LIMIT: f64 = 40.0;
+    if scored.pairs.is_empty() {
+        return Vec::new();
+    }
+    let clamp = |weight: f64| weight.clamp(-LIMIT, LIMIT - 1e-9);
+    let lowest = scored
+        .pairs
+        .iter()
+        .map(|p| clamp(p.weight))
+        .fold(f64::INFINITY, f64::min)
+        .floor();
+    let highest = scored
+        .pairs
+        .iter()
+        .map(|p| clamp(p.weight))
+        .fold(f64::NEG_INFINITY, f64::max)
+        .floor();
+    let bins = (highest - lowest) as usize + 1;
+    let mut counts = vec![0u64; bins];
+    for pair in &scored.pairs {
+        let bin = (clamp(pair.weight).floor() - lowest) as usize;
+        counts[bin.min(bins - 1)] += 1;
+    }
+    counts
+        .into_iter()
+        .enumerate()
+        .map(|(index, count)| HistogramBin {
+            lower: lowest + index as f64,
+            upper: lowest + index as f64 + 1.0,
+            count,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weight_and_probability_are_inverse() {
+        for probability in [0.01, 0.5, 0.9, 0.999] {
+            let weight = weight_of_probability(probability);
+            assert!((probability_of_weight(weight) - probability).abs() < 1e-12);
+        }
+        assert!((weight_of_probability(0.5)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn histogram_counts_every_pair_once() {
+        let pair = |weight| ScoredPair {
+            left: 0,
+            right: 1,
+            rules: 0,
+            levels: [0; MAX_COMPARISONS],
+            field_weights: [0.0; MAX_COMPARISONS],
+            weight,
+        };
+        let scored = ScoredPairs {
+            pairs: vec![pair(-3.5), pair(-3.2), pair(0.0), pair(2.9), pair(100.0)],
+            comparisons: Vec::new(),
+            rule_names: Vec::new(),
+            model: ModelSummary::default(),
+        };
+        let bins = weight_histogram(&scored);
+        assert_eq!(bins.first().unwrap().lower, -4.0);
+        assert_eq!(bins.last().unwrap().upper, 40.0);
+        assert_eq!(bins.iter().map(|b| b.count).sum::<u64>(), 5);
+        assert_eq!(bins[0].count, 2);
+    }
+}

@@ -1,0 +1,452 @@
+//! The Fellegi–Sunter model's parameters, estimated without labels.
+//!
+//! - u (how often two different people land on a level by chance) from
+//!   random profile pairs, drawn with a seeded generator;
+//! - m (how often one person's two profiles land there) by expectation
+//!   maximisation on the candidate pairs, Splink-style: one session per
+//!   blocking rule, over the pairs that rule proposed, in which the fields
+//!   the rule keyed on are left out (those pairs agree on them by
+//!   construction) and the other comparisons' m are re-estimated; each m is
+//!   the average of the sessions that estimated it, weighted by the
+//!   session's expected matches.
+//!
+//! EM works on pattern counts (how many pairs share one vector of levels),
+//! not on pairs: a few thousand patterns stand for millions of pairs.
+
+use std::collections::HashMap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use super::comparison::{CompareContext, Comparison, LevelRole, MAX_COMPARISONS, compare_field};
+
+/// Levels of one pair, one per comparison, 4 bits each.
+pub type Pattern = u64;
+
+pub fn pack_levels(levels: &[u8; MAX_COMPARISONS]) -> Pattern {
+    levels
+        .iter()
+        .enumerate()
+        .fold(0, |packed, (index, &level)| {
+            packed | ((level as u64 & 0xf) << (4 * index))
+        })
+}
+
+pub fn pattern_level(pattern: Pattern, comparison: usize) -> u8 {
+    ((pattern >> (4 * comparison)) & 0xf) as u8
+}
+
+pub fn levels_of(
+    comparisons: &[Comparison],
+    context: &CompareContext,
+    left: usize,
+    right: usize,
+) -> [u8; MAX_COMPARISONS] {
+    let mut levels = [0u8; MAX_COMPARISONS];
+    for (index, comparison) in comparisons.iter().enumerate() {
+        levels[index] = compare_field(comparison, context, left, right);
+    }
+    levels
+}
+
+/// Per comparison, per level.
+pub type LevelTable = Vec<Vec<f64>>;
+
+/// u for every level from `sample_pairs` random distinct pairs, and the
+/// level counts they gave. Neutral levels get u = 1 (unused); the others
+/// share the non-neutral pairs, with add-half smoothing and `minimum_u` as
+/// a floor.
+pub fn estimate_u(
+    comparisons: &[Comparison],
+    context: &CompareContext,
+    sample_pairs: u64,
+    seed: u64,
+    minimum_u: f64,
+) -> (LevelTable, Vec<Vec<u64>>) {
+    let count = context.records.len();
+    let mut counts: Vec<Vec<u64>> = comparisons
+        .iter()
+        .map(|c| vec![0; c.levels.len()])
+        .collect();
+    if count >= 2 {
+        let mut random = ChaCha8Rng::seed_from_u64(seed);
+        let pairs: Vec<(u32, u32)> = (0..sample_pairs)
+            .map(|_| {
+                loop {
+                    let left = random.random_range(0..count as u32);
+                    let right = random.random_range(0..count as u32);
+                    if left != right {
+                        break (left, right);
+                    }
+                }
+            })
+            .collect();
+        counts = pairs
+            .par_chunks(8192)
+            .map(|chunk| {
+                let mut local: Vec<Vec<u64>> = comparisons
+                    .iter()
+                    .map(|c| vec![0; c.levels.len()])
+                    .collect();
+                for &(left, right) in chunk {
+                    let levels = levels_of(comparisons, context, left as usize, right as usize);
+                    for (index, level) in local.iter_mut().enumerate() {
+                        level[levels[index] as usize] += 1;
+                    }
+                }
+                local
+            })
+            .reduce(
+                || {
+                    comparisons
+                        .iter()
+                        .map(|c| vec![0; c.levels.len()])
+                        .collect()
+                },
+                |mut left, right| {
+                    for (a, b) in left.iter_mut().zip(right) {
+                        for (x, y) in a.iter_mut().zip(b) {
+                            *x += y;
+                        }
+                    }
+                    left
+                },
+            );
+    }
+    let u = comparisons
+        .iter()
+        .zip(&counts)
+        .map(|(comparison, level_counts)| {
+            let informative: Vec<usize> = informative_levels(comparison);
+            let total: u64 = informative.iter().map(|&l| level_counts[l]).sum();
+            (0..comparison.levels.len())
+                .map(|level| {
+                    if informative.contains(&level) {
+                        let smoothed = (level_counts[level] as f64 + 0.5)
+                            / (total as f64 + 0.5 * informative.len() as f64);
+                        smoothed.max(minimum_u)
+                    } else {
+                        1.0
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    (u, counts)
+}
+
+/// The levels that carry evidence (not missing or junk).
+pub fn informative_levels(comparison: &Comparison) -> Vec<usize> {
+    comparison
+        .levels
+        .iter()
+        .enumerate()
+        .filter(|(_, level)| level.role != LevelRole::Neutral)
+        .map(|(index, _)| index)
+        .collect()
+}
+
+/// The initial m of every level, normalised over the informative levels.
+pub fn initial_m(comparisons: &[Comparison]) -> LevelTable {
+    comparisons
+        .iter()
+        .map(|comparison| {
+            let total: f64 = comparison.levels.iter().map(|l| l.initial_m).sum();
+            comparison
+                .levels
+                .iter()
+                .map(|level| {
+                    if level.role == LevelRole::Neutral {
+                        1.0
+                    } else {
+                        level.initial_m / total
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// log2(m/u) of every level; 0 for neutral levels, at most
+/// `conflict_weight` for conflict levels.
+pub fn level_weights(
+    comparisons: &[Comparison],
+    m: &LevelTable,
+    u: &LevelTable,
+    conflict_weight: f64,
+) -> LevelTable {
+    comparisons
+        .iter()
+        .enumerate()
+        .map(|(c, comparison)| {
+            comparison
+                .levels
+                .iter()
+                .enumerate()
+                .map(|(l, level)| match level.role {
+                    LevelRole::Neutral => 0.0,
+                    LevelRole::Evidence => (m[c][l] / u[c][l]).log2(),
+                    LevelRole::Conflict => (m[c][l] / u[c][l]).log2().min(conflict_weight),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Pairs per (rule mask, pattern).
+pub fn count_patterns(masks_and_patterns: &[(u32, Pattern)]) -> Vec<((u32, Pattern), u64)> {
+    let counts = masks_and_patterns
+        .par_chunks(65536)
+        .map(|chunk| {
+            let mut local: HashMap<(u32, Pattern), u64> = HashMap::new();
+            for key in chunk {
+                *local.entry(*key).or_default() += 1;
+            }
+            local
+        })
+        .reduce(HashMap::new, |mut left, right| {
+            for (key, count) in right {
+                *left.entry(key).or_default() += count;
+            }
+            left
+        });
+    let mut counts: Vec<_> = counts.into_iter().collect();
+    counts.sort_unstable();
+    counts
+}
+
+/// What one EM session found.
+#[derive(Debug, Clone)]
+pub struct SessionEstimate {
+    pub m: LevelTable,
+    /// Which comparisons this session estimated.
+    pub estimated: Vec<bool>,
+    pub match_share: f64,
+    pub expected_matches: f64,
+    pub pairs: u64,
+}
+
+fn posterior(prior_log_odds: f64, weight: f64) -> f64 {
+    1.0 / (1.0 + (-(prior_log_odds + weight)).exp2())
+}
+
+fn log_odds(probability: f64) -> f64 {
+    let clamped = probability.clamp(1e-12, 1.0 - 1e-12);
+    (clamped / (1.0 - clamped)).log2()
+}
+
+/// EM over `patterns` (with counts) estimating m of the comparisons marked
+/// `active`; the others are left out of the likelihood.
+#[allow(clippy::too_many_arguments)]
+pub fn em_session(
+    comparisons: &[Comparison],
+    patterns: &[(Pattern, u64)],
+    active: &[bool],
+    start_m: &LevelTable,
+    u: &LevelTable,
+    conflict_weight: f64,
+    iterations: u32,
+    start_match_share: f64,
+) -> SessionEstimate {
+    let prior_m = initial_m(comparisons);
+    let mut m = start_m.clone();
+    let mut match_share = start_match_share;
+    let pairs: u64 = patterns.iter().map(|(_, count)| count).sum();
+    let mut expected_matches = 0.0;
+    for _ in 0..iterations {
+        let weights = level_weights(comparisons, &m, u, conflict_weight);
+        let mut mass: LevelTable = comparisons
+            .iter()
+            .map(|c| vec![0.0; c.levels.len()])
+            .collect();
+        expected_matches = 0.0;
+        for &(pattern, count) in patterns {
+            let weight: f64 = (0..comparisons.len())
+                .filter(|&c| active[c])
+                .map(|c| weights[c][pattern_level(pattern, c) as usize])
+                .sum();
+            let probability = posterior(log_odds(match_share), weight) * count as f64;
+            expected_matches += probability;
+            for (c, level_mass) in mass.iter_mut().enumerate() {
+                level_mass[pattern_level(pattern, c) as usize] += probability;
+            }
+        }
+        for (c, comparison) in comparisons.iter().enumerate() {
+            if !active[c] {
+                continue;
+            }
+            let informative = informative_levels(comparison);
+            let total: f64 = informative.iter().map(|&l| mass[c][l]).sum();
+            // One pseudo-pair spread as the initial m keeps unseen levels
+            // possible without letting them drift to zero.
+            for &l in &informative {
+                m[c][l] = (mass[c][l] + prior_m[c][l]) / (total + 1.0);
+            }
+        }
+        match_share = (expected_matches / pairs.max(1) as f64).clamp(1e-9, 1.0 - 1e-9);
+    }
+    SessionEstimate {
+        m,
+        estimated: active.to_vec(),
+        match_share,
+        expected_matches,
+        pairs,
+    }
+}
+
+/// m of each level: the sessions' estimates averaged, weighted by their
+/// expected matches; the initial m where no session estimated a comparison.
+pub fn combine_sessions(comparisons: &[Comparison], sessions: &[SessionEstimate]) -> LevelTable {
+    let mut m = initial_m(comparisons);
+    for (c, comparison) in comparisons.iter().enumerate() {
+        let weights: f64 = sessions
+            .iter()
+            .filter(|s| s.estimated[c])
+            .map(|s| s.expected_matches)
+            .sum();
+        if weights <= 0.0 {
+            continue;
+        }
+        for l in informative_levels(comparison) {
+            m[c][l] = sessions
+                .iter()
+                .filter(|s| s.estimated[c])
+                .map(|s| s.m[c][l] * s.expected_matches)
+                .sum::<f64>()
+                / weights;
+        }
+    }
+    m
+}
+
+/// The share of matches among all candidate pairs under fixed m and u.
+pub fn estimate_match_share(
+    comparisons: &[Comparison],
+    patterns: &[(Pattern, u64)],
+    weights: &LevelTable,
+    iterations: u32,
+) -> f64 {
+    let pairs: u64 = patterns.iter().map(|(_, count)| count).sum();
+    if pairs == 0 {
+        return 0.0;
+    }
+    let pattern_weights: Vec<(f64, u64)> = patterns
+        .iter()
+        .map(|&(pattern, count)| {
+            let weight = (0..comparisons.len())
+                .map(|c| weights[c][pattern_level(pattern, c) as usize])
+                .sum();
+            (weight, count)
+        })
+        .collect();
+    let mut share = 0.1;
+    for _ in 0..iterations.max(1) {
+        let expected: f64 = pattern_weights
+            .iter()
+            .map(|&(weight, count)| posterior(log_odds(share), weight) * count as f64)
+            .sum();
+        share = (expected / pairs as f64).clamp(1e-12, 1.0 - 1e-12);
+    }
+    share
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::comparison::{Field, Level};
+
+    fn two_level_comparison(name: &str) -> Comparison {
+        Comparison {
+            name: name.into(),
+            field: Field::OriginUserId,
+            levels: vec![
+                Level {
+                    name: "missing",
+                    role: LevelRole::Neutral,
+                    initial_m: 0.0,
+                },
+                Level {
+                    name: "agree",
+                    role: LevelRole::Evidence,
+                    initial_m: 0.6,
+                },
+                Level {
+                    name: "else",
+                    role: LevelRole::Evidence,
+                    initial_m: 0.4,
+                },
+            ],
+            term_frequency_level: None,
+        }
+    }
+
+    #[test]
+    fn patterns_pack_and_unpack() {
+        let mut levels = [0u8; MAX_COMPARISONS];
+        levels[0] = 3;
+        levels[5] = 6;
+        levels[15] = 2;
+        let packed = pack_levels(&levels);
+        for (index, level) in levels.iter().enumerate() {
+            assert_eq!(pattern_level(packed, index), *level);
+        }
+    }
+
+    #[test]
+    fn em_recovers_m_of_a_planted_mixture() {
+        // Three comparisons; matches agree on each with probability 0.9,
+        // non-matches with 0.1; 20% matches. Conditional independence holds
+        // by construction, so EM should recover m ≈ 0.9.
+        let comparisons: Vec<_> = (0..3)
+            .map(|i| two_level_comparison(&format!("c{i}")))
+            .collect();
+        let mut counts: HashMap<Pattern, f64> = HashMap::new();
+        for bits in 0..8u32 {
+            let agree: Vec<bool> = (0..3).map(|i| bits & (1 << i) != 0).collect();
+            let likelihood = |p: f64| {
+                agree
+                    .iter()
+                    .map(|&a| if a { p } else { 1.0 - p })
+                    .product::<f64>()
+            };
+            let expected = 100_000.0 * (0.2 * likelihood(0.9) + 0.8 * likelihood(0.1));
+            let mut levels = [0u8; MAX_COMPARISONS];
+            for (i, a) in agree.iter().enumerate() {
+                levels[i] = if *a { 1 } else { 2 };
+            }
+            counts.insert(pack_levels(&levels), expected);
+        }
+        let patterns: Vec<(Pattern, u64)> = counts
+            .into_iter()
+            .map(|(pattern, count)| (pattern, count.round() as u64))
+            .collect();
+        let u: LevelTable = vec![vec![1.0, 0.1, 0.9]; 3];
+        let estimate = em_session(
+            &comparisons,
+            &patterns,
+            &[true, true, true],
+            &initial_m(&comparisons),
+            &u,
+            -4.0,
+            50,
+            0.5,
+        );
+        for c in 0..3 {
+            assert!((estimate.m[c][1] - 0.9).abs() < 0.02, "{:?}", estimate.m[c]);
+        }
+        assert!((estimate.match_share - 0.2).abs() < 0.02);
+    }
+
+    #[test]
+    fn conflict_levels_never_weigh_above_the_cap() {
+        let mut comparison = two_level_comparison("sex");
+        comparison.levels[2].role = LevelRole::Conflict;
+        let m = vec![vec![1.0, 0.5, 0.5]];
+        let u = vec![vec![1.0, 0.5, 0.01]];
+        let weights = level_weights(&[comparison], &m, &u, -4.0);
+        assert_eq!(weights[0][0], 0.0);
+        assert_eq!(weights[0][1], 0.0);
+        assert_eq!(weights[0][2], -4.0);
+    }
+}
