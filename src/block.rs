@@ -24,8 +24,8 @@ use anyhow::{Result, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::compare::{normalize_extra_value, surname_phonetic_key};
-use crate::normalize::{NormalizedRecord, PhoneKind};
+use crate::compare::normalize_extra_value;
+use crate::normalize::{NormalizedRecord, PhoneKind, name_phonetic_key};
 use crate::printer::Printer;
 use crate::profile::Profile;
 use crate::settings::matching::MatchSettings;
@@ -196,9 +196,9 @@ impl BlockingRule {
                         if login.chars().count() >= 3 {
                             for (start, letter) in login.char_indices().take(MAX_LOGIN_DELETIONS) {
                                 key.truncate(prefix);
-                                key.extend_from_slice(login[..start].as_bytes());
+                                key.extend_from_slice(&login.as_bytes()[..start]);
                                 key.extend_from_slice(
-                                    login[start + letter.len_utf8()..].as_bytes(),
+                                    &login.as_bytes()[start + letter.len_utf8()..],
                                 );
                                 emit(&key);
                             }
@@ -241,7 +241,7 @@ impl BlockingRule {
                         let Some(last) = &name.last_key else {
                             return KeySource::Missing;
                         };
-                        let sound = surname_phonetic_key(last);
+                        let sound = name_phonetic_key(last);
                         for first in &first_forms {
                             emit_joined(&mut key, &[first, &sound], emit);
                         }
@@ -686,6 +686,7 @@ mod tests {
             name: NormalizedName::default(),
             birth_date: None,
             birth_date_placeholder: false,
+            birth_date_implausible: false,
             sex_stated: None,
             sex: None,
             origin_user_id: None,
@@ -822,7 +823,7 @@ mod tests {
         assert_eq!(candidates.stats.rules[0].capped_blocks, 1);
         assert_eq!(candidates.stats.rules[0].capped_pairs, 45);
         let block = &candidates.stats.capped_blocks[0];
-        assert_eq!(block.key, "александр | ифанаф");
+        assert_eq!(block.key, "александр | иванаф");
         assert_eq!(block.profiles, 10);
         let settings = MatchSettings {
             max_block_pairs: 45,

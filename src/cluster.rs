@@ -127,6 +127,8 @@ pub fn contradiction(a: &NormalizedRecord, b: &NormalizedRecord) -> Option<Contr
         return Some(Contradiction::Sex);
     }
     if let (Some(x), Some(y)) = (a.birth_date, b.birth_date)
+        && !a.birth_date_implausible
+        && !b.birth_date_implausible
         && !dates_compatible(x, y)
     {
         return Some(Contradiction::BirthDate);
@@ -434,4 +436,219 @@ pub fn write_clusters_csv(
         writer.flush()?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::NormalizedName;
+    use crate::profile::Sex;
+    use crate::score::comparison::MAX_COMPARISONS;
+    use crate::score::{ModelSummary, ScoredPairs};
+    use chrono::NaiveDate;
+
+    fn person(
+        row: u32,
+        first: &str,
+        middle: &str,
+        last: &str,
+        born: &str,
+        sex: Sex,
+    ) -> NormalizedRecord {
+        let last_key = last.strip_suffix('а').unwrap_or(last).to_string();
+        NormalizedRecord {
+            row,
+            phone: None,
+            email: None,
+            name: NormalizedName {
+                first: Some(first.into()),
+                first_full: vec![first.into()],
+                middle: (!middle.is_empty()).then(|| middle.into()),
+                last: Some(last.into()),
+                last_key: Some(last_key),
+                ..NormalizedName::default()
+            },
+            birth_date: NaiveDate::parse_from_str(born, "%Y-%m-%d").ok(),
+            birth_date_placeholder: false,
+            birth_date_implausible: false,
+            sex_stated: Some(sex),
+            sex: Some(sex),
+            origin_user_id: None,
+        }
+    }
+
+    fn link(left: u32, right: u32, weight: f64) -> ScoredPair {
+        ScoredPair {
+            left,
+            right,
+            rules: 0,
+            levels: [0; MAX_COMPARISONS],
+            field_weights: [0.0; MAX_COMPARISONS],
+            weight,
+        }
+    }
+
+    fn profiles(count: usize) -> Vec<Profile> {
+        (0..count)
+            .map(|row| Profile {
+                user_id: format!("u{row}"),
+                ..Profile::default()
+            })
+            .collect()
+    }
+
+    fn clusters_of(
+        records: &[NormalizedRecord],
+        links: Vec<ScoredPair>,
+        max_size: usize,
+    ) -> Clustering {
+        let scored = ScoredPairs {
+            pairs: links,
+            comparisons: Vec::new(),
+            rule_names: Vec::new(),
+            model: ModelSummary::default(),
+        };
+        let settings = MatchSettings {
+            max_cluster_size: max_size,
+            ..MatchSettings::default()
+        };
+        cluster_pairs(
+            &profiles(records.len()),
+            records,
+            &scored,
+            &settings,
+            &Printer::silent(),
+        )
+    }
+
+    #[test]
+    fn contradictions_by_kind() {
+        let ivan = person(0, "иван", "сергеевич", "петров", "1980-05-05", Sex::Male);
+        let same = ivan.clone();
+        assert_eq!(contradiction(&ivan, &same), None);
+        let wife = person(1, "иван", "сергеевич", "петрова", "1980-05-05", Sex::Female);
+        assert_eq!(contradiction(&ivan, &wife), Some(Contradiction::Sex));
+        let mut unknown_sex = wife.clone();
+        unknown_sex.sex = None;
+        assert_eq!(
+            contradiction(&ivan, &unknown_sex),
+            Some(Contradiction::GenderedSurname)
+        );
+        let father = person(2, "иван", "сергеевич", "петров", "1955-01-20", Sex::Male);
+        assert_eq!(
+            contradiction(&ivan, &father),
+            Some(Contradiction::BirthDate)
+        );
+        let typo = person(3, "иван", "сергеевич", "петров", "1980-05-08", Sex::Male);
+        assert_eq!(contradiction(&ivan, &typo), None);
+        let twin = person(4, "пётр", "сергеевич", "петров", "1980-05-05", Sex::Male);
+        assert_eq!(contradiction(&ivan, &twin), Some(Contradiction::FirstName));
+        let son = person(5, "иван", "иванович", "петров", "1980-05-05", Sex::Male);
+        assert_eq!(contradiction(&ivan, &son), Some(Contradiction::Patronymic));
+        let no_date = person(6, "иван", "", "петров", "", Sex::Male);
+        assert_eq!(contradiction(&father, &no_date), None);
+    }
+
+    #[test]
+    fn a_chain_through_contradictory_ends_is_split_at_its_weakest_link() {
+        // 0 and 2 are father and son (birth dates decades apart); 1 has no
+        // birth date and links to both, more weakly to the son.
+        let records = vec![
+            person(0, "иван", "", "сидоров", "1955-03-03", Sex::Male),
+            person(1, "иван", "", "сидоров", "", Sex::Male),
+            person(2, "иван", "", "сидоров", "1985-06-06", Sex::Male),
+        ];
+        let clustering = clusters_of(&records, vec![link(0, 1, 12.0), link(1, 2, 8.0)], 25);
+        assert_eq!(clustering.clusters.len(), 1);
+        assert_eq!(clustering.clusters[0].members, vec![0, 1]);
+        assert_eq!(clustering.stats.components_split_for_contradiction, 1);
+        assert_eq!(clustering.stats.links_dropped, 1);
+        assert_eq!(
+            clustering.stats.splits[0].contradictions,
+            vec!["u0 / u2: birth_date"]
+        );
+    }
+
+    #[test]
+    fn a_component_larger_than_the_cap_is_split() {
+        let records: Vec<_> = (0..5)
+            .map(|row| person(row, "анна", "", "иванова", "", Sex::Female))
+            .collect();
+        let links = vec![
+            link(0, 1, 20.0),
+            link(1, 2, 19.0),
+            link(2, 3, 18.0),
+            link(3, 4, 17.0),
+        ];
+        let clustering = clusters_of(&records, links, 3);
+        let members: Vec<_> = clustering
+            .clusters
+            .iter()
+            .map(|c| c.members.clone())
+            .collect();
+        assert_eq!(members, vec![vec![0, 1, 2], vec![3, 4]]);
+        assert_eq!(clustering.stats.components_split_for_size, 1);
+    }
+
+    #[test]
+    fn pairs_below_the_threshold_do_not_link() {
+        let records: Vec<_> = (0..2)
+            .map(|row| person(row, "анна", "", "иванова", "", Sex::Female))
+            .collect();
+        // 0.9 needs log2(9) ≈ 3.17 bits.
+        assert!(
+            clusters_of(&records, vec![link(0, 1, 3.0)], 25)
+                .clusters
+                .is_empty()
+        );
+        assert_eq!(
+            clusters_of(&records, vec![link(0, 1, 3.2)], 25)
+                .clusters
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn cluster_ids_follow_the_smallest_member_and_are_stable() {
+        let records: Vec<_> = (0..6)
+            .map(|row| person(row, "анна", "", "иванова", "", Sex::Female))
+            .collect();
+        let links = vec![link(4, 5, 9.0), link(0, 3, 10.0), link(1, 2, 30.0)];
+        let first = clusters_of(&records, links.clone(), 25);
+        let mut reversed = links;
+        reversed.reverse();
+        let second = clusters_of(&records, reversed, 25);
+        assert_eq!(first.clusters, second.clusters);
+        let ids: Vec<_> = first
+            .clusters
+            .iter()
+            .map(|c| (c.cluster_id.as_str(), c.members.clone()))
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                ("C000001", vec![0, 3]),
+                ("C000002", vec![1, 2]),
+                ("C000003", vec![4, 5])
+            ]
+        );
+        assert!((first.clusters[2].min_probability - probability_of_weight(9.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn clusters_csv_has_one_row_per_member() {
+        let records: Vec<_> = (0..3)
+            .map(|row| person(row, "анна", "", "иванова", "", Sex::Female))
+            .collect();
+        let clustering = clusters_of(&records, vec![link(0, 2, 10.0)], 25);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clusters.csv");
+        write_clusters_csv(&path, &profiles(3), &clustering).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "user_id,cluster_id,cluster_size,min_probability\nu0,C000001,2,0.999024\nu2,C000001,2,0.999024\n"
+        );
+    }
 }

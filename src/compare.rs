@@ -71,57 +71,8 @@ pub fn one_edit_apart(left: &str, right: &str) -> bool {
     }
 }
 
-/// Mail providers that sell one login on several domains to different
-/// people; the same login on two of them is often, but not always, one
-/// person.
-const SISTER_DOMAIN_GROUPS: &[&[&str]] = &[
-    &["mail.ru", "bk.ru", "inbox.ru", "list.ru", "internet.ru"],
-    &[
-        "rambler.ru",
-        "lenta.ru",
-        "autorambler.ru",
-        "myrambler.ru",
-        "ro.ru",
-    ],
-];
-
-pub fn sister_domains(left: &str, right: &str) -> bool {
-    left != right
-        && SISTER_DOMAIN_GROUPS
-            .iter()
-            .any(|group| group.contains(&left) && group.contains(&right))
-}
-
 pub fn jaro_winkler(left: &str, right: &str) -> f64 {
     strsim::jaro_winkler(left, right)
-}
-
-/// A coarse sound key for a Russian surname (its gender-neutral form):
-/// unstressed vowels merged, consonants devoiced, soft and hard signs
-/// dropped, doubled letters collapsed. Иванов, Иваноф and Ыванов share it.
-pub fn surname_phonetic_key(surname: &str) -> String {
-    let mut key = String::with_capacity(surname.len());
-    let mut previous = None;
-    for letter in surname.chars().flat_map(char::to_lowercase) {
-        let sound = match letter {
-            'а' | 'о' | 'ы' => 'а',
-            'е' | 'ё' | 'э' | 'и' | 'й' | 'я' => 'и',
-            'у' | 'ю' => 'у',
-            'б' => 'п',
-            'в' => 'ф',
-            'г' => 'к',
-            'д' => 'т',
-            'ж' | 'щ' => 'ш',
-            'з' => 'с',
-            'ь' | 'ъ' | '-' | ' ' | '\'' => continue,
-            other => other,
-        };
-        if previous != Some(sound) {
-            key.push(sound);
-        }
-        previous = Some(sound);
-    }
-    key
 }
 
 /// The stem and the sex a patronymic's ending marks: сергеевич →
@@ -264,34 +215,6 @@ mod tests {
         assert!(!one_edit_apart("ivanov", "vianov"));
         assert!(!one_edit_apart("ivanov", "ivanov12"));
         assert!(one_edit_apart("ёж", "еж"));
-    }
-
-    #[test]
-    fn sister_domains_are_the_mail_ru_family_only() {
-        assert!(sister_domains("mail.ru", "bk.ru"));
-        assert!(sister_domains("list.ru", "inbox.ru"));
-        assert!(!sister_domains("mail.ru", "mail.ru"));
-        assert!(!sister_domains("mail.ru", "gmail.com"));
-    }
-
-    #[test]
-    fn phonetic_key_merges_sound_alikes() {
-        assert_eq!(
-            surname_phonetic_key("иванов"),
-            surname_phonetic_key("иваноф")
-        );
-        assert_eq!(
-            surname_phonetic_key("иванов"),
-            surname_phonetic_key("иваннов")
-        );
-        assert_eq!(
-            surname_phonetic_key("шевченко"),
-            surname_phonetic_key("шевчинко")
-        );
-        assert_ne!(
-            surname_phonetic_key("иванов"),
-            surname_phonetic_key("петров")
-        );
     }
 
     #[test]

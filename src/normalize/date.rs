@@ -1,1 +1,173 @@
 //! Dates as evidence: placeholders such as 1900-01-01 are not.
+//!
+//! A birth date is a *placeholder* (not evidence, dropped) when it is a
+//! value systems and staff type for "unknown": 1900-01-01 and 1901-01-01
+//! (form minimums), 1899-12-30/31 (spreadsheet day zero), 1970-01-01 (Unix
+//! epoch), 1971-01-01 (Sailplay's minimum date); or when it cannot be a
+//! living customer's: before 1900, in the future, or an age over 110. It is
+//! *implausible* (kept, but flagged and counted) when the customer would be
+//! younger than 12 or older than 100 at the reference date.
+//!
+//! 2000-01-01 is deliberately not on the list: about one in 366 people
+//! born in 2000 really have it, and a shop whose date picker defaults to it
+//! shows up as a spike that `normalize_profiles` detects from the data
+//! (any date shared far beyond chance is flagged), along with 1980-01-01
+//! or whatever default another system used.
+
+use chrono::{Datelike, NaiveDate};
+
+/// Sailplay's earliest register date.
+pub const SAILPLAY_MIN_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1971, 1, 1) {
+    Some(date) => date,
+    None => panic!("a valid constant date"),
+};
+
+/// Birth dates typed for "unknown".
+const PLACEHOLDER_BIRTH_DATES: &[(i32, u32, u32)] = &[
+    (1900, 1, 1),
+    (1901, 1, 1),
+    (1899, 12, 30),
+    (1899, 12, 31),
+    (1970, 1, 1),
+    (1971, 1, 1),
+];
+
+const MAX_AGE: i32 = 110;
+const MAX_PLAUSIBLE_AGE: i32 = 100;
+const MIN_PLAUSIBLE_AGE: i32 = 12;
+
+/// Parses `YYYY-MM-DD`, with an optional time after it (`2020-01-02
+/// 10:00:00`, `2020-01-02T10:00:00Z`), or `DD.MM.YYYY`. `None` otherwise.
+pub fn parse_date(raw: &str) -> Option<NaiveDate> {
+    let trimmed = raw.trim();
+    let day_part = trimmed.get(..10)?;
+    let rest = &trimmed[10..];
+    if !(rest.is_empty() || rest.starts_with([' ', 'T', 't'])) {
+        return None;
+    }
+    NaiveDate::parse_from_str(day_part, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(day_part, "%d.%m.%Y"))
+        .ok()
+}
+
+/// Age in whole years on `today` (negative for a future date).
+pub fn age_on(birth: NaiveDate, today: NaiveDate) -> i32 {
+    let mut age = today.year() - birth.year();
+    if (today.month(), today.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+/// A birth date that stands for "unknown" or cannot be a living
+/// customer's (see the module documentation).
+pub fn is_placeholder_birth_date(birth: NaiveDate, today: NaiveDate) -> bool {
+    let listed = PLACEHOLDER_BIRTH_DATES.iter().any(|&(year, month, day)| {
+        (birth.year(), birth.month(), birth.day()) == (year, month, day)
+    });
+    listed || birth.year() < 1900 || birth > today || age_on(birth, today) > MAX_AGE
+}
+
+/// A real but doubtful birth date: age under 12 or over 100. Placeholders
+/// are not implausible (they are not dates at all).
+pub fn is_implausible_birth_date(birth: NaiveDate, today: NaiveDate) -> bool {
+    if is_placeholder_birth_date(birth, today) {
+        return false;
+    }
+    let age = age_on(birth, today);
+    !(MIN_PLAUSIBLE_AGE..=MAX_PLAUSIBLE_AGE).contains(&age)
+}
+
+/// A register date earlier than Sailplay allows.
+pub fn is_register_date_before_minimum(register: NaiveDate) -> bool {
+    register < SAILPLAY_MIN_DATE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        parse_date(text).expect("a date")
+    }
+
+    const TODAY: &str = "2026-11-23";
+
+    #[test]
+    fn parses_the_forms_exports_use() {
+        assert_eq!(
+            parse_date("1985-03-07"),
+            NaiveDate::from_ymd_opt(1985, 3, 7)
+        );
+        assert_eq!(
+            parse_date(" 1985-03-07 10:11:12"),
+            NaiveDate::from_ymd_opt(1985, 3, 7)
+        );
+        assert_eq!(
+            parse_date("1985-03-07T10:11:12Z"),
+            NaiveDate::from_ymd_opt(1985, 3, 7)
+        );
+        assert_eq!(
+            parse_date("07.03.1985"),
+            NaiveDate::from_ymd_opt(1985, 3, 7)
+        );
+        assert_eq!(parse_date("1985-02-30"), None);
+        assert_eq!(parse_date("1985-03-0"), None);
+        assert_eq!(parse_date("1985-03-07x"), None);
+        assert_eq!(parse_date("вчера"), None);
+        assert_eq!(parse_date(""), None);
+    }
+
+    #[test]
+    fn placeholder_birth_dates() {
+        let today = date(TODAY);
+        for text in [
+            "1900-01-01",
+            "1901-01-01",
+            "1899-12-30",
+            "1970-01-01",
+            "1971-01-01",
+            "1850-06-01",
+            "0001-01-01",
+            "2027-01-01",
+            "2026-11-24",
+            "1915-11-22",
+        ] {
+            assert!(is_placeholder_birth_date(date(text), today), "{text}");
+            assert!(!is_implausible_birth_date(date(text), today), "{text}");
+        }
+        for text in [
+            "1985-03-07",
+            "2000-01-01",
+            "1970-01-02",
+            "1916-11-23",
+            "2010-01-01",
+        ] {
+            assert!(!is_placeholder_birth_date(date(text), today), "{text}");
+        }
+    }
+
+    #[test]
+    fn implausible_ages() {
+        let today = date(TODAY);
+        assert!(is_implausible_birth_date(date("2020-05-05"), today));
+        assert!(is_implausible_birth_date(date("1920-05-05"), today));
+        assert!(!is_implausible_birth_date(date("2014-11-23"), today));
+        assert!(!is_implausible_birth_date(date("1926-11-23"), today));
+        assert!(!is_implausible_birth_date(date("1985-03-07"), today));
+    }
+
+    #[test]
+    fn ages() {
+        let today = date(TODAY);
+        assert_eq!(age_on(date("1985-11-23"), today), 41);
+        assert_eq!(age_on(date("1985-11-24"), today), 40);
+        assert_eq!(age_on(date("2026-11-24"), today), -1);
+    }
+
+    #[test]
+    fn register_dates_before_sailplay_minimum() {
+        assert!(is_register_date_before_minimum(date("1970-12-31")));
+        assert!(!is_register_date_before_minimum(date("1971-01-01")));
+    }
+}

@@ -1,4 +1,34 @@
 //! Names to canonical Cyrillic lower-case tokens.
+//!
+//! Each field is folded (NFKC, lower case, ё → е, Latin look-alike letters
+//! inside Cyrillic words and Ukrainian letters to Russian ones, hyphen
+//! variants to `-`) and cut into tokens. A Latin token is first tried as
+//! text typed in the wrong keyboard layout (`Bdfy` → иван), which is
+//! accepted only when the result is a known first name or has the shape of
+//! a surname or patronymic, and otherwise transliterated (`Yuliya` → юлия);
+//! first names are then settled against the dictionary (`Natalia` →
+//! наталья). A full name typed into one field is split into its parts by
+//! the parts' shapes (patronymic endings, first-name dictionary, surname
+//! endings), and first and last names given in each other's fields are
+//! swapped back. Placeholders (Покупатель, Гость, Test, `-`, digits, the
+//! template Иванов Иван Иванович) are flagged and dropped: junk is never
+//! evidence.
+//!
+//! Invariants: never panics on any input; normalising the parts of a
+//! normalised name again gives the same name (idempotence; the flags say
+//! what the first pass did and are not compared).
+
+use std::borrow::Cow;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+
+use super::dictionary::{
+    canonical_variant, diminutive_full_names, first_name_sex, is_full_first_name,
+    is_known_first_name, latin_exception,
+};
+use super::layout::{cyrillic_keys_to_latin, latin_keys_to_cyrillic};
+use super::translit::latin_to_cyrillic;
+use crate::profile::Sex;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NormalizedName {
@@ -23,4 +53,1314 @@ pub struct NormalizedName {
     pub transliterated: bool,
     /// A placeholder such as Покупатель, Гость, Test: not evidence.
     pub placeholder: bool,
+    /// Initial of the first name: of `first` when known, else a lone
+    /// initial such as the И of `Иванов И.И.`.
+    pub first_initial: Option<char>,
+    /// Initial of the patronymic, likewise.
+    pub middle_initial: Option<char>,
+}
+
+/// Field values that say "no name": compared after folding, whole field.
+const PLACEHOLDER_PHRASES: &[&str] = &[
+    "не указано",
+    "не указан",
+    "не указана",
+    "нет данных",
+    "нет имени",
+    "нет фамилии",
+    "нет отчества",
+    "без имени",
+    "без фамилии",
+    "без отчества",
+    "не знаю",
+    "не помню",
+    "first name",
+    "last name",
+    "no name",
+    "n a",
+    "x",
+    "х",
+    "xx",
+    "хх",
+    "john doe",
+    "jane doe",
+    "doe john",
+    "doe jane",
+    "вася пупкин",
+    "пупкин вася",
+    "василий пупкин",
+    "пупкин василий",
+];
+
+/// Single words that are never a name part; dropped from any field.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "покупатель",
+    "покупательница",
+    "клиент",
+    "клиентка",
+    "гость",
+    "посетитель",
+    "посетительница",
+    "пользователь",
+    "абонент",
+    "заказчик",
+    "держатель",
+    "тест",
+    "тестовый",
+    "тестовая",
+    "тестов",
+    "тестова",
+    "тестович",
+    "тестовна",
+    "тестер",
+    "test",
+    "tests",
+    "testtest",
+    "tester",
+    "testov",
+    "testova",
+    "аноним",
+    "анонимный",
+    "анонимно",
+    "anonymous",
+    "anonim",
+    "неизвестно",
+    "неизвестный",
+    "неизвестная",
+    "неизв",
+    "unknown",
+    "нет",
+    "нету",
+    "none",
+    "null",
+    "nil",
+    "nan",
+    "undefined",
+    "имя",
+    "фамилия",
+    "отчество",
+    "фио",
+    "name",
+    "firstname",
+    "lastname",
+    "surname",
+    "user",
+    "customer",
+    "client",
+    "guest",
+    "admin",
+    "администратор",
+    "qwerty",
+    "йцукен",
+    "asdf",
+    "фыва",
+    "doe",
+    "noname",
+];
+
+/// Patronymic endings and the sex each implies.
+const PATRONYMIC_ENDINGS: &[(&str, Sex)] = &[
+    ("вич", Sex::Male),
+    ("ич", Sex::Male),
+    ("вна", Sex::Female),
+    ("ична", Sex::Female),
+    ("чна", Sex::Female),
+    ("шна", Sex::Female),
+];
+
+/// Turkic patronymic particles (Мамед оглы): they follow the father's name.
+const PATRONYMIC_PARTICLES: &[(&str, Sex)] = &[
+    ("оглы", Sex::Male),
+    ("огли", Sex::Male),
+    ("улы", Sex::Male),
+    ("уулу", Sex::Male),
+    ("кызы", Sex::Female),
+    ("гызы", Sex::Female),
+    ("кизи", Sex::Female),
+];
+
+/// Gendered surname endings, longest first, with the sex and how many
+/// letters to drop to reach the shared key (петрова → петров, никольская →
+/// никольск, толстой → толст).
+const GENDERED_SURNAME_ENDINGS: &[(&str, Sex, usize)] = &[
+    ("ская", Sex::Female, 2),
+    ("цкая", Sex::Female, 2),
+    ("ский", Sex::Male, 2),
+    ("цкий", Sex::Male, 2),
+    ("ской", Sex::Male, 2),
+    ("цкой", Sex::Male, 2),
+    ("ова", Sex::Female, 1),
+    ("ева", Sex::Female, 1),
+    ("ина", Sex::Female, 1),
+    ("ына", Sex::Female, 1),
+    ("ая", Sex::Female, 2),
+    ("ов", Sex::Male, 0),
+    ("ев", Sex::Male, 0),
+    ("ин", Sex::Male, 0),
+    ("ын", Sex::Male, 0),
+    ("ый", Sex::Male, 2),
+    ("ой", Sex::Male, 2),
+    ("ий", Sex::Male, 2),
+];
+
+/// Endings that make a word look like a surname (for splitting a one-field
+/// name, undoing a swap, and accepting a keyboard-layout repair).
+const SURNAME_ENDINGS: &[&str] = &[
+    "ов",
+    "ова",
+    "ев",
+    "ева",
+    "ин",
+    "ина",
+    "ын",
+    "ына",
+    "ский",
+    "ская",
+    "цкий",
+    "цкая",
+    "ской",
+    "цкой",
+    "ый",
+    "ая",
+    "ой",
+    "енко",
+    "ко",
+    "ук",
+    "юк",
+    "чук",
+    "ян",
+    "янц",
+    "ых",
+    "их",
+    "швили",
+    "дзе",
+    "ец",
+    "ман",
+    "берг",
+    "штейн",
+];
+
+/// One name token after folding, with what it would be as a first name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Token {
+    /// Folded Cyrillic (transliterated or layout-repaired when not Cyrillic).
+    text: String,
+    /// The canonical first name this token is, when it is one (after
+    /// variants and, for Latin, dictionary-guided transliteration).
+    first_name: Option<String>,
+    transliterated: bool,
+}
+
+impl Token {
+    fn is_initial(&self) -> bool {
+        self.text.chars().count() == 1
+    }
+}
+
+/// A field's tokens, and whether it held a placeholder.
+#[derive(Debug, Default)]
+struct FieldTokens {
+    tokens: Vec<Token>,
+    placeholder: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    First,
+    Middle,
+    Last,
+}
+
+/// Normalises the three name fields of one profile.
+pub fn normalize_name(
+    first: Option<&str>,
+    middle: Option<&str>,
+    last: Option<&str>,
+) -> NormalizedName {
+    let mut first_field = tokenize_field(first.unwrap_or_default());
+    let mut middle_field = tokenize_field(middle.unwrap_or_default());
+    let mut last_field = tokenize_field(last.unwrap_or_default());
+    let placeholder = first_field.placeholder || middle_field.placeholder || last_field.placeholder;
+    let transliterated = [&first_field, &middle_field, &last_field]
+        .iter()
+        .any(|field| field.tokens.iter().any(|token| token.transliterated));
+
+    let mut slots = Slots {
+        first: std::mem::take(&mut first_field.tokens),
+        middle: std::mem::take(&mut middle_field.tokens),
+        last: std::mem::take(&mut last_field.tokens),
+        first_initial: None,
+        middle_initial: None,
+    };
+    let split_from_one_field = slots.split_fields();
+    let swapped = slots.undo_swap();
+    slots.initials_only_fields_to_initials();
+
+    let first_name = join_first_name(&slots.first);
+    let middle_name = join_tokens(&slots.middle);
+    let last_name = join_tokens(&slots.last);
+    let mut name = NormalizedName {
+        first_full: first_name
+            .as_deref()
+            .map(first_name_full_forms)
+            .unwrap_or_default(),
+        first_initial: first_name
+            .as_deref()
+            .and_then(|f| f.chars().next())
+            .or(slots.first_initial),
+        middle_initial: middle_name
+            .as_deref()
+            .and_then(|m| m.chars().next())
+            .or(slots.middle_initial),
+        last_key: last_name.as_deref().map(surname_key),
+        first: first_name,
+        middle: middle_name,
+        last: last_name,
+        swapped,
+        split_from_one_field,
+        transliterated,
+        placeholder,
+    };
+    if is_template_name(&name) {
+        name = NormalizedName {
+            placeholder: true,
+            transliterated,
+            swapped,
+            split_from_one_field,
+            ..NormalizedName::default()
+        };
+    }
+    name
+}
+
+/// Иванов Иван Иванович is the sample name on Russian forms (like John
+/// Doe): typed by staff testing a till far more often than it names a
+/// customer. A real Иван Иванович Иванов still matches on phone, email and
+/// birth date; only his (very common, hence weak) name stops counting.
+/// Вася Пупкин is the Russian John Doe: any name with that surname.
+fn is_template_name(name: &NormalizedName) -> bool {
+    let ivanov = name.first.as_deref() == Some("иван")
+        && name.middle.as_deref() == Some("иванович")
+        && name.last.as_deref() == Some("иванов");
+    let pupkin = matches!(name.last_key.as_deref(), Some("пупкин"));
+    ivanov || pupkin
+}
+
+/// The first-name tokens of a field as one string: each token's canonical
+/// first-name form where it has one.
+fn join_first_name(tokens: &[Token]) -> Option<String> {
+    if tokens.is_empty() {
+        return None;
+    }
+    let parts: Vec<&str> = tokens
+        .iter()
+        .map(|token| token.first_name.as_deref().unwrap_or(&token.text))
+        .collect();
+    Some(parts.join(" "))
+}
+
+fn join_tokens(tokens: &[Token]) -> Option<String> {
+    if tokens.is_empty() {
+        return None;
+    }
+    let parts: Vec<&str> = tokens.iter().map(|token| token.text.as_str()).collect();
+    Some(parts.join(" "))
+}
+
+/// The tokens of the three fields while they are sorted into roles.
+struct Slots {
+    first: Vec<Token>,
+    middle: Vec<Token>,
+    last: Vec<Token>,
+    first_initial: Option<char>,
+    middle_initial: Option<char>,
+}
+
+impl Slots {
+    fn tokens(&mut self, role: Role) -> &mut Vec<Token> {
+        match role {
+            Role::First => &mut self.first,
+            Role::Middle => &mut self.middle,
+            Role::Last => &mut self.last,
+        }
+    }
+
+    /// Splits any field holding several parts of a name; true when a part
+    /// moved to another field.
+    fn split_fields(&mut self) -> bool {
+        let mut moved = false;
+        for role in [Role::Last, Role::First, Role::Middle] {
+            if self.tokens(role).len() >= 2 {
+                moved |= self.split_field(role);
+            }
+        }
+        moved
+    }
+
+    /// Sorts the tokens of one field into roles by their shapes; tokens
+    /// without a telling shape fill the empty roles in the usual order
+    /// only when the other fields are all empty (the whole name in one
+    /// field), else they stay where they were typed.
+    fn split_field(&mut self, field: Role) -> bool {
+        let tokens = std::mem::take(self.tokens(field));
+        let others_empty = [Role::First, Role::Middle, Role::Last]
+            .into_iter()
+            .filter(|role| *role != field)
+            .all(|role| self.tokens(role).is_empty());
+        let mut placed: Vec<(Role, Token)> = Vec::new();
+        let mut initials: Vec<Token> = Vec::new();
+        let mut unknown: Vec<Token> = Vec::new();
+        let mut index = 0;
+        while index < tokens.len() {
+            let token = tokens[index].clone();
+            let particle = tokens
+                .get(index + 1)
+                .is_some_and(|next| patronymic_particle_sex(&next.text).is_some());
+            if particle {
+                // Мамед оглы: the father's name and its particle, one part.
+                let joined = Token {
+                    text: format!("{} {}", token.text, tokens[index + 1].text),
+                    first_name: None,
+                    transliterated: token.transliterated || tokens[index + 1].transliterated,
+                };
+                placed.push((Role::Middle, joined));
+                index += 2;
+                continue;
+            }
+            index += 1;
+            if token.is_initial() {
+                initials.push(token);
+            } else if is_patronymic(&token.text) {
+                placed.push((Role::Middle, token));
+            } else if token.first_name.is_some() {
+                placed.push((Role::First, token));
+            } else if looks_like_surname(&token.text) {
+                placed.push((Role::Last, token));
+            } else {
+                unknown.push(token);
+            }
+        }
+        if others_empty && !unknown.is_empty() {
+            let order: &[Role] = match (field, tokens.len()) {
+                (Role::First, 2) => &[Role::First, Role::Last, Role::Middle],
+                _ => &[Role::Last, Role::First, Role::Middle],
+            };
+            for token in std::mem::take(&mut unknown) {
+                let free = order
+                    .iter()
+                    .copied()
+                    .find(|role| !placed.iter().any(|(taken, _)| taken == role));
+                match free {
+                    Some(role) => placed.push((role, token)),
+                    None => unknown.push(token),
+                }
+            }
+        }
+
+        let mut moved = false;
+        let mut kept: Vec<Token> = Vec::new();
+        for (role, token) in placed {
+            if role == field {
+                kept.push(token);
+            } else if self.tokens(role).iter().any(|t| t.text == token.text) {
+                // Иван Петров in the first-name field beside Петров: a repeat.
+                moved = true;
+            } else if self.tokens(role).is_empty() {
+                self.tokens(role).push(token);
+                moved = true;
+            } else {
+                kept.push(token);
+            }
+        }
+        kept.extend(unknown);
+        // Lone initials: the first is the first name's, the next the
+        // patronymic's (Иванов И.И.).
+        for initial in initials {
+            let letter = initial.text.chars().next();
+            if self.first_initial.is_none() && field != Role::Middle {
+                self.first_initial = letter;
+                moved = true;
+            } else if self.middle_initial.is_none() {
+                self.middle_initial = letter;
+                moved = true;
+            }
+        }
+        *self.tokens(field) = kept;
+        moved
+    }
+
+    /// A first-name or patronymic field holding only an initial (`А`) has
+    /// an initial, not a name.
+    fn initials_only_fields_to_initials(&mut self) {
+        if let [initial] = self.first.as_slice()
+            && initial.is_initial()
+        {
+            self.first_initial = initial.text.chars().next();
+            self.first.clear();
+        }
+        if let [initial] = self.middle.as_slice()
+            && initial.is_initial()
+        {
+            self.middle_initial = initial.text.chars().next();
+            self.middle.clear();
+        }
+    }
+
+    /// First and last name in each other's fields: the last-name field
+    /// holds a known first name and the first-name field a surname-shaped
+    /// word that is not a first name.
+    fn undo_swap(&mut self) -> bool {
+        let [first] = self.first.as_slice() else {
+            return false;
+        };
+        let [last] = self.last.as_slice() else {
+            return false;
+        };
+        let swap = last.first_name.is_some()
+            && first.first_name.is_none()
+            && looks_like_surname(&first.text);
+        if swap {
+            std::mem::swap(&mut self.first, &mut self.last);
+        }
+        swap
+    }
+}
+
+/// Folds one field into tokens, dropping placeholders.
+fn tokenize_field(raw: &str) -> FieldTokens {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return FieldTokens::default();
+    }
+    let text: Cow<str> = match is_nfkc_quick(trimmed.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(trimmed),
+        _ => Cow::Owned(trimmed.nfkc().collect()),
+    };
+    let simple = simple_fold(&text);
+    if PLACEHOLDER_PHRASES.contains(&simple.as_str())
+        || is_repeated_letter(&simple)
+        || text.contains('@')
+        || !text.chars().any(char::is_alphabetic)
+    {
+        return FieldTokens {
+            tokens: Vec::new(),
+            placeholder: true,
+        };
+    }
+    let mut tokens = Vec::new();
+    let mut dropped_placeholder = false;
+    for piece in text.split(|c: char| c.is_whitespace() || c == '_' || c == '/' || c == '|') {
+        // Latin placeholders (Test, Unknown) are caught before
+        // transliteration turns them into something else.
+        if PLACEHOLDER_WORDS.contains(&simple_fold(piece).as_str()) {
+            dropped_placeholder = true;
+            continue;
+        }
+        for token in tokenize_piece(piece) {
+            if PLACEHOLDER_WORDS.contains(&token.text.as_str()) {
+                dropped_placeholder = true;
+            } else {
+                tokens.push(token);
+            }
+        }
+    }
+    // `Гость 123`, `ааа`, `x`: nothing left that could be a name.
+    let junk = tokens.is_empty() || tokens.iter().all(|token| is_repeated_letter(&token.text));
+    if junk {
+        return FieldTokens {
+            tokens: Vec::new(),
+            placeholder: true,
+        };
+    }
+    FieldTokens {
+        tokens,
+        placeholder: dropped_placeholder,
+    }
+}
+
+/// `ааа`, `xxx`: one letter typed over and over (three times or more).
+fn is_repeated_letter(text: &str) -> bool {
+    let mut chars = text.chars();
+    let Some(first) = chars.next() else {
+        return true;
+    };
+    text.chars().count() >= 3 && chars.all(|c| c == first)
+}
+
+/// Lower case, ё → е, runs of spaces and punctuation to one space: the
+/// form placeholder phrases are compared in.
+fn simple_fold(text: &str) -> String {
+    let mut folded = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            if pending_space && !folded.is_empty() {
+                folded.push(' ');
+            }
+            pending_space = false;
+            for lower in c.to_lowercase() {
+                folded.push(if lower == 'ё' { 'е' } else { lower });
+            }
+        } else {
+            pending_space = true;
+        }
+    }
+    folded
+}
+
+fn is_cyrillic(c: char) -> bool {
+    matches!(c, '\u{0400}'..='\u{04FF}')
+}
+
+fn is_latin_letter(c: char) -> bool {
+    c.is_ascii_alphabetic()
+        || (matches!(c, '\u{00C0}'..='\u{024F}') && c.is_alphabetic())
+        || c == 'ʹ'
+        || c == 'ʺ'
+}
+
+/// One whitespace-separated piece of a field to tokens.
+fn tokenize_piece(piece: &str) -> Vec<Token> {
+    let cyrillic = piece.chars().filter(|c| is_cyrillic(*c)).count();
+    let latin = piece.chars().filter(|c| is_latin_letter(*c)).count();
+    if cyrillic == 0 && latin == 0 {
+        return Vec::new();
+    }
+    if cyrillic >= latin {
+        return split_words(&fold_cyrillic(piece))
+            .map(cyrillic_token)
+            .collect();
+    }
+    if let Some(tokens) = layout_repaired_tokens(piece) {
+        return tokens;
+    }
+    let lower: String = piece
+        .chars()
+        .flat_map(char::to_lowercase)
+        .map(cyrillic_lookalike_to_latin)
+        .collect();
+    split_latin_words(&lower).map(latin_token).collect()
+}
+
+/// Lower case Cyrillic with `ё` written `е`: Latin look-alikes inside a
+/// Cyrillic word (`Ивaнов` with a Latin a), Ukrainian and Belarusian
+/// letters and dash variants folded; other characters kept for splitting.
+pub fn fold_cyrillic(text: &str) -> String {
+    let mut folded = String::with_capacity(text.len());
+    for c in text.chars() {
+        let mapped = latin_lookalike_to_cyrillic(c).unwrap_or(c);
+        for lower in mapped.to_lowercase() {
+            folded.push(match lower {
+                'ё' => 'е',
+                'і' | 'ї' => 'и',
+                'є' => 'е',
+                'ґ' => 'г',
+                'ў' => 'у',
+                '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
+                other => other,
+            });
+        }
+    }
+    folded
+}
+
+/// A Latin letter that looks like a Cyrillic one, as that Cyrillic letter.
+fn latin_lookalike_to_cyrillic(c: char) -> Option<char> {
+    Some(match c {
+        'a' => 'а',
+        'A' => 'А',
+        'B' => 'В',
+        'c' => 'с',
+        'C' => 'С',
+        'e' => 'е',
+        'E' => 'Е',
+        'H' => 'Н',
+        'K' => 'К',
+        'k' => 'к',
+        'M' => 'М',
+        'o' => 'о',
+        'O' => 'О',
+        'p' => 'р',
+        'P' => 'Р',
+        'T' => 'Т',
+        'x' => 'х',
+        'X' => 'Х',
+        'y' => 'у',
+        'Y' => 'У',
+        _ => return None,
+    })
+}
+
+/// A lower-case Cyrillic letter that looks like a Latin one, as that letter.
+fn cyrillic_lookalike_to_latin(c: char) -> char {
+    match c {
+        'а' => 'a',
+        'в' => 'b',
+        'е' => 'e',
+        'к' => 'k',
+        'м' => 'm',
+        'н' => 'h',
+        'о' => 'o',
+        'р' => 'p',
+        'с' => 'c',
+        'т' => 't',
+        'у' => 'y',
+        'х' => 'x',
+        other => other,
+    }
+}
+
+/// Words of folded Cyrillic text: letters and inner hyphens.
+fn split_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphabetic() || c == '-'))
+        .map(|word| word.trim_matches('-'))
+        .filter(|word| !word.is_empty())
+}
+
+/// Words of lower-case Latin text: letters, inner hyphens and the sign
+/// marks `'` and `` ` `` of transliteration (Ol'ga).
+fn split_latin_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphabetic() || matches!(c, '-' | '\'' | '`' | 'ʹ' | 'ʺ')))
+        .map(|word| word.trim_matches(|c: char| matches!(c, '-' | '\'' | '`')))
+        .filter(|word| word.chars().any(char::is_alphabetic))
+}
+
+fn cyrillic_token(word: &str) -> Token {
+    let first_name = resolve_first_name(word);
+    if first_name.is_none()
+        && let Some(repaired) = russian_layout_latin_name(word)
+    {
+        return repaired;
+    }
+    Token {
+        text: word.to_string(),
+        first_name,
+        transliterated: false,
+    }
+}
+
+fn latin_token(word: &str) -> Token {
+    let text = latin_to_cyrillic(word);
+    let first_name = resolve_latin_first_name(word, &text);
+    Token {
+        text,
+        first_name,
+        transliterated: true,
+    }
+}
+
+/// A Latin name typed on the Russian layout (`Шмфт` for Ivan): accepted
+/// when the word has almost no Cyrillic vowel and its Latin reading
+/// transliterates to a known first name.
+fn russian_layout_latin_name(word: &str) -> Option<Token> {
+    if vowel_ratio(word, is_cyrillic_vowel) >= 0.2 {
+        return None;
+    }
+    let latin = cyrillic_keys_to_latin(word)?;
+    if !latin.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+        return None;
+    }
+    let text = latin_to_cyrillic(&latin);
+    let first_name = resolve_latin_first_name(&latin, &text)?;
+    Some(Token {
+        text,
+        first_name: Some(first_name),
+        transliterated: true,
+    })
+}
+
+/// A Latin piece typed on the wrong layout (`Gtnhjd` → петров), when the
+/// Cyrillic reading is plausible: a known first name, or a surname or
+/// patronymic shape from a piece that is not itself a plausible Latin word
+/// (few Latin vowels) nor a transliterated first name.
+fn layout_repaired_tokens(piece: &str) -> Option<Vec<Token>> {
+    let cyrillic = latin_keys_to_cyrillic(piece)?;
+    let folded = fold_cyrillic(&cyrillic);
+    let words: Vec<&str> = split_words(&folded).collect();
+    if words.is_empty() {
+        return None;
+    }
+    let latin_lower = piece.to_lowercase();
+    let latin_words: Vec<&str> = split_latin_words(&latin_lower).collect();
+    let latin_is_a_name = latin_words
+        .iter()
+        .any(|word| resolve_latin_first_name(word, &latin_to_cyrillic(word)).is_some());
+    if latin_is_a_name {
+        return None;
+    }
+    let latin_vowels = vowel_ratio(&latin_lower, |c| {
+        matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y')
+    });
+    let plausible = words.iter().all(|word| {
+        resolve_first_name(word).is_some()
+            || (latin_vowels < 0.3
+                && looks_russian(word)
+                && (is_patronymic(word) || looks_like_surname(word)))
+    });
+    if !plausible {
+        return None;
+    }
+    Some(
+        words
+            .into_iter()
+            .map(|word| Token {
+                text: word.to_string(),
+                first_name: resolve_first_name(word),
+                transliterated: true,
+            })
+            .collect(),
+    )
+}
+
+fn is_cyrillic_vowel(c: char) -> bool {
+    matches!(c, 'а' | 'е' | 'ё' | 'и' | 'о' | 'у' | 'ы' | 'э' | 'ю' | 'я')
+}
+
+/// Share of the letters of `word` that are vowels by `is_vowel`.
+fn vowel_ratio(word: &str, is_vowel: impl Fn(char) -> bool) -> f64 {
+    let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+    if letters == 0 {
+        return 0.0;
+    }
+    word.chars().filter(|c| is_vowel(*c)).count() as f64 / letters as f64
+}
+
+/// Shape of a Russian word: a reasonable share of vowels, and no start
+/// that Russian words never have.
+fn looks_russian(word: &str) -> bool {
+    let ratio = vowel_ratio(word, is_cyrillic_vowel);
+    let bad_start = word.starts_with(['ь', 'ъ', 'ы', 'й']);
+    (0.25..=0.7).contains(&ratio) && !bad_start && word.chars().count() >= 3
+}
+
+/// The canonical first name a folded Cyrillic word is: itself when known
+/// (full name or diminutive), its canonical spelling when a variant.
+fn resolve_first_name(word: &str) -> Option<String> {
+    if is_known_first_name(word) {
+        return Some(word.to_string());
+    }
+    canonical_variant(word).map(str::to_string)
+}
+
+/// The canonical first name a Latin word spells, if any: an exception
+/// (Eugene), the transliteration, or one of its ambiguous alternatives
+/// (Diana: дяна or диана; Kolia: колия or коля).
+fn resolve_latin_first_name(latin: &str, transliteration: &str) -> Option<String> {
+    if let Some(cyrillic) = latin_exception(latin) {
+        return Some(cyrillic.to_string());
+    }
+    if let Some(name) = resolve_first_name(transliteration) {
+        return Some(name);
+    }
+    transliteration_alternatives(transliteration)
+        .iter()
+        .find_map(|alternative| resolve_first_name(alternative))
+}
+
+/// Other Cyrillic spellings the same Latin could stand for.
+fn transliteration_alternatives(word: &str) -> Vec<String> {
+    let mut alternatives = Vec::new();
+    let chars: Vec<char> = word.chars().collect();
+    let is_consonant =
+        |c: char| c.is_alphabetic() && !is_cyrillic_vowel(c) && !matches!(c, 'ь' | 'ъ' | 'й');
+    if let Some(stem) = word.strip_suffix("ия") {
+        alternatives.push(format!("{stem}ья"));
+        alternatives.push(format!("{stem}я"));
+    } else if let Some(stem) = word.strip_suffix('я')
+        && stem.chars().last().is_some_and(is_consonant)
+    {
+        alternatives.push(format!("{stem}ья"));
+        alternatives.push(format!("{stem}ия"));
+    }
+    if let Some(stem) = word.strip_suffix("ий") {
+        alternatives.push(format!("{stem}и"));
+    } else if word.ends_with('и') {
+        alternatives.push(format!("{word}й"));
+    }
+    if let Some(rest) = word.strip_prefix('е') {
+        alternatives.push(format!("э{rest}"));
+    }
+    // Diana, Liana: `ia` inside a word read as я; try иа.
+    for (index, pair) in chars.windows(2).enumerate() {
+        if is_consonant(pair[0]) && pair[1] == 'я' && index + 2 < chars.len() {
+            let mut spelled: String = chars[..=index].iter().collect();
+            spelled.push_str("иа");
+            spelled.extend(&chars[index + 2..]);
+            alternatives.push(spelled);
+        }
+    }
+    if word.contains("ье") {
+        alternatives.push(word.replace("ье", "ие"));
+    }
+    alternatives
+}
+
+/// Whether a folded word is a patronymic (Иванович, Ильинична, Ильич).
+pub fn is_patronymic(word: &str) -> bool {
+    word.chars().count() >= 5 && patronymic_ending_sex(word).is_some()
+}
+
+fn patronymic_ending_sex(word: &str) -> Option<Sex> {
+    PATRONYMIC_ENDINGS
+        .iter()
+        .find(|(ending, _)| word.ends_with(ending))
+        .map(|(_, sex)| *sex)
+}
+
+fn patronymic_particle_sex(word: &str) -> Option<Sex> {
+    PATRONYMIC_PARTICLES
+        .iter()
+        .find(|(particle, _)| word == *particle)
+        .map(|(_, sex)| *sex)
+}
+
+/// Whether a folded word has a surname ending and is not a first name.
+pub fn looks_like_surname(word: &str) -> bool {
+    word.chars().count() >= 4
+        && !is_known_first_name(word)
+        && word
+            .split('-')
+            .next_back()
+            .is_some_and(|part| SURNAME_ENDINGS.iter().any(|ending| part.ends_with(ending)))
+}
+
+/// The full names a canonical first name can stand for: a diminutive's
+/// expansions (with the name itself when it is also a full name), else the
+/// name itself. Sorted, deduplicated. Several space-separated names (a
+/// double first name) give the union.
+pub fn first_name_full_forms(first: &str) -> Vec<String> {
+    let mut forms: Vec<String> = Vec::new();
+    for name in first.split(' ').filter(|name| !name.is_empty()) {
+        let expansions = diminutive_full_names(name);
+        forms.extend(expansions.iter().map(|full| (*full).to_string()));
+        if expansions.is_empty() || is_full_first_name(name) {
+            forms.push(name.to_string());
+        }
+    }
+    forms.sort_unstable();
+    forms.dedup();
+    forms
+}
+
+/// The canonical first name of one raw first-name value in any script
+/// (`Yuliya`, `Юлия`, `>kbz`, `Наталия` → юлия, юлия, юлия, наталья).
+/// `None` when the value holds no name.
+pub fn canonical_first_name(raw: &str) -> Option<String> {
+    normalize_name(Some(raw), None, None).first
+}
+
+/// A surname with its gendered ending removed, part by part for a double
+/// surname: петрова and петров → петров, никольская and никольский →
+/// никольск, толстая and толстой → толст. Endings are removed only when a
+/// stem of at least three letters remains.
+pub fn surname_key(last: &str) -> String {
+    last.split('-')
+        .map(|part| {
+            for (ending, _, drop) in GENDERED_SURNAME_ENDINGS {
+                if part.ends_with(ending) {
+                    let keep = part.chars().count() - drop;
+                    let stem_length = part.chars().count() - ending.chars().count();
+                    if stem_length >= 3 {
+                        return part.chars().take(keep).collect::<String>();
+                    }
+                }
+            }
+            part.to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Sex from a patronymic: -вич/-ич male, -вна/-ична/-чна/-шна female; the
+/// particles оглы (male) and кызы (female).
+pub fn sex_from_patronymic(middle: &str) -> Option<Sex> {
+    let last_word = middle.split(' ').next_back()?;
+    patronymic_particle_sex(last_word).or_else(|| {
+        if last_word.chars().count() >= 4 {
+            patronymic_ending_sex(last_word)
+        } else {
+            None
+        }
+    })
+}
+
+/// Sex from a surname's gendered ending (петрова female, никольский male);
+/// `None` for a surname without one (Шевченко, Ким) and for a double
+/// surname whose parts disagree.
+pub fn sex_from_surname(last: &str) -> Option<Sex> {
+    let mut sexes = last.split('-').map(|part| {
+        GENDERED_SURNAME_ENDINGS
+            .iter()
+            .find(|(ending, _, _)| {
+                part.ends_with(ending) && part.chars().count() - ending.chars().count() >= 3
+            })
+            .map(|(_, sex, _)| *sex)
+    });
+    let first = sexes.next()??;
+    sexes
+        .all(|sex| sex.is_none_or(|s| s == first))
+        .then_some(first)
+}
+
+/// Sex implied by a normalised name: the patronymic first (the surest),
+/// then the first name (unless ambiguous: саша, женя), then the surname.
+pub fn infer_sex(name: &NormalizedName) -> Option<Sex> {
+    name.middle
+        .as_deref()
+        .and_then(sex_from_patronymic)
+        .or_else(|| {
+            let first = name.first.as_deref()?;
+            first.split(' ').next().and_then(first_name_sex)
+        })
+        .or_else(|| name.last.as_deref().and_then(sex_from_surname))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(first: &str, middle: &str, last: &str) -> NormalizedName {
+        fn some(text: &str) -> Option<&str> {
+            if text.is_empty() { None } else { Some(text) }
+        }
+        normalize_name(some(first), some(middle), some(last))
+    }
+
+    fn first(raw: &str) -> Option<String> {
+        canonical_first_name(raw)
+    }
+
+    #[test]
+    fn folds_case_yo_and_whitespace() {
+        let n = name("  АЛЁНА ", "Сергеевна", "Петрова ");
+        assert_eq!(n.first.as_deref(), Some("алена"));
+        assert_eq!(n.middle.as_deref(), Some("сергеевна"));
+        assert_eq!(n.last.as_deref(), Some("петрова"));
+        assert_eq!(n.last_key.as_deref(), Some("петров"));
+        assert!(!n.transliterated && !n.placeholder && !n.swapped && !n.split_from_one_field);
+        assert_eq!(name("Ёлкин", "", "").first.as_deref(), Some("елкин"));
+        // NFKC: a compatibility form and a decomposed й.
+        assert_eq!(first("Серге\u{0438}\u{0306}").as_deref(), Some("сергей"));
+        assert_eq!(first("ＩＶＡＮ").as_deref(), Some("иван"));
+    }
+
+    #[test]
+    fn hyphens_and_double_surnames() {
+        let n = name("Анна-Мария", "", "Петрова–Водкина");
+        assert_eq!(n.first.as_deref(), Some("анна-мария"));
+        assert_eq!(n.last.as_deref(), Some("петрова-водкина"));
+        assert_eq!(n.last_key.as_deref(), Some("петров-водкин"));
+        assert_eq!(name("", "", "-Петров-").last.as_deref(), Some("петров"));
+    }
+
+    #[test]
+    fn latin_lookalikes_inside_cyrillic_words() {
+        // Latin a, o, e and C inside Cyrillic words.
+        let n = name("Ивaн", "", "Cидорoв");
+        assert_eq!(n.first.as_deref(), Some("иван"));
+        assert_eq!(n.last.as_deref(), Some("сидоров"));
+        assert!(!n.transliterated);
+    }
+
+    #[test]
+    fn transliterated_spellings_reach_one_cyrillic_form() {
+        let groups: &[(&[&str], &str)] = &[
+            (
+                &["Aleksandr", "Alexander", "Alexandr", "Aleksander"],
+                "александр",
+            ),
+            (&["Yulia", "Julia", "Iuliia", "Yuliya", "Juliya"], "юлия"),
+            (&["Ksenia", "Kseniya", "Xenia", "Kseniia"], "ксения"),
+            (
+                &["Natalia", "Natalya", "Nataliya", "Nataliia", "Natalie"],
+                "наталья",
+            ),
+            (&["Sergey", "Sergei", "Serguei", "Sergej"], "сергей"),
+            (
+                &[
+                    "Evgeny", "Evgenii", "Yevgeniy", "Eugene", "Evgeniy", "Yevgeny",
+                ],
+                "евгений",
+            ),
+            (&["Dmitry", "Dmitriy", "Dmitrii", "Dmitri"], "дмитрий"),
+            (&["Tatiana", "Tatyana", "Tatjana"], "татьяна"),
+            (&["Mikhail", "Michail", "Mihail", "Michael"], "михаил"),
+            (&["Alexey", "Aleksei", "Alexei", "Aleksey"], "алексей"),
+            (&["Yuri", "Yury", "Yuriy", "Iurii", "Youri"], "юрий"),
+            (&["Olga", "Ol'ga"], "ольга"),
+            (&["Igor"], "игорь"),
+            (&["Ilya", "Ilia"], "илья"),
+            (&["Daria", "Darya", "Dariya"], "дарья"),
+            (&["Sofia", "Sofya", "Sophia"], "софья"),
+            (&["Maria", "Mariya", "Mariia"], "мария"),
+            (&["Diana"], "диана"),
+            (&["Eduard"], "эдуард"),
+            (&["Viacheslav", "Vyacheslav"], "вячеслав"),
+            (&["Pyotr", "Petr", "Peter"], "петр"),
+            (&["Artem", "Artyom"], "артем"),
+            (&["Kolia", "Kolya"], "коля"),
+            (&["Sasha"], "саша"),
+            (&["Zhenya"], "женя"),
+            (&["Oleksandr"], "александр"),
+            (&["Iryna"], "ирина"),
+        ];
+        for (spellings, expected) in groups {
+            for spelling in *spellings {
+                assert_eq!(first(spelling).as_deref(), Some(*expected), "{spelling}");
+                assert!(name(spelling, "", "").transliterated, "{spelling}");
+            }
+        }
+        // Cyrillic doublets meet too.
+        assert_eq!(first("Наталия").as_deref(), Some("наталья"));
+        assert_eq!(first("Софья").as_deref(), Some("софья"));
+        assert_eq!(first("София").as_deref(), Some("софья"));
+    }
+
+    #[test]
+    fn latin_surnames_and_patronymics() {
+        let n = name("Ivan", "Ivanovich", "Kuznetsov");
+        assert_eq!(n.first.as_deref(), Some("иван"));
+        assert_eq!(n.middle.as_deref(), Some("иванович"));
+        assert_eq!(n.last.as_deref(), Some("кузнецов"));
+        assert!(n.transliterated);
+        assert_eq!(name("", "", "Petrova").last_key.as_deref(), Some("петров"));
+    }
+
+    #[test]
+    fn wrong_keyboard_layout_is_repaired_when_plausible() {
+        assert_eq!(first("Bdfy").as_deref(), Some("иван"));
+        assert_eq!(first(">kbz").as_deref(), Some("юлия"));
+        assert_eq!(first("Yfnfkmz").as_deref(), Some("наталья"));
+        let n = name("Fktrctq", "", "Gtnhjd");
+        assert_eq!(n.first.as_deref(), Some("алексей"));
+        assert_eq!(n.last.as_deref(), Some("петров"));
+        assert!(n.transliterated);
+        assert_eq!(name("", "Bdfyjdbx", "").middle.as_deref(), Some("иванович"));
+        assert_eq!(name("", "", "Cvbhyjdf").last.as_deref(), Some("смирнова"));
+        // Latin words that are names are transliterated, not re-keyed.
+        assert_eq!(first("Ivan").as_deref(), Some("иван"));
+        assert_eq!(first("Anna").as_deref(), Some("анна"));
+        assert_eq!(name("", "", "Smith").last.as_deref(), Some("смит"));
+        // A Latin name typed on the Russian layout.
+        assert_eq!(first("Шмфт").as_deref(), Some("иван"));
+        // Cyrillic words that happen to lack vowels stay.
+        assert_eq!(name("", "", "Щрц").last.as_deref(), Some("щрц"));
+    }
+
+    #[test]
+    fn diminutives_expand_to_full_names() {
+        assert_eq!(name("Саша", "", "").first_full, ["александр", "александра"]);
+        assert_eq!(name("Саня", "", "").first_full, ["александр", "александра"]);
+        assert_eq!(name("Шура", "", "").first_full, ["александр", "александра"]);
+        assert_eq!(name("Санёк", "", "").first_full, ["александр"]);
+        assert_eq!(name("Лёша", "", "").first_full, ["алексей"]);
+        assert_eq!(name("Алёша", "", "").first_full, ["алексей"]);
+        assert_eq!(name("Дима", "", "").first_full, ["дмитрий"]);
+        assert_eq!(name("Митя", "", "").first_full, ["дмитрий"]);
+        assert_eq!(name("Женя", "", "").first_full, ["евгений", "евгения"]);
+        assert_eq!(name("Катя", "", "").first_full, ["екатерина"]);
+        assert_eq!(name("Наташа", "", "").first_full, ["наталья"]);
+        assert_eq!(name("Валера", "", "").first_full, ["валерий"]);
+        assert_eq!(
+            name("Sasha", "", "").first_full,
+            ["александр", "александра"]
+        );
+        assert_eq!(name("Ника", "", "").first_full, ["вероника", "ника"]);
+        assert_eq!(name("Иван", "", "").first_full, ["иван"]);
+        assert_eq!(name("Зюзя", "", "").first_full, ["зюзя"]);
+        assert!(name("Слава", "", "").first_full.len() >= 5);
+    }
+
+    #[test]
+    fn full_name_in_one_field_is_split() {
+        for (first_field, last_field) in [
+            ("", "Иванов Иван Иванович"),
+            ("Иванов Иван Иванович", ""),
+            ("Иван Иванович Иванов", ""),
+            ("", "Ivanov Ivan Ivanovich"),
+        ] {
+            let n = name(first_field, "", last_field);
+            // The template name itself is junk; check the split on a real one.
+            assert!(n.placeholder, "{first_field}|{last_field}");
+        }
+        let n = name("", "", "Петров Сергей Иванович");
+        assert_eq!(n.first.as_deref(), Some("сергей"));
+        assert_eq!(n.middle.as_deref(), Some("иванович"));
+        assert_eq!(n.last.as_deref(), Some("петров"));
+        assert!(n.split_from_one_field);
+        let n = name("Petrov Sergey Ivanovich", "", "");
+        assert_eq!(n.first.as_deref(), Some("сергей"));
+        assert_eq!(n.middle.as_deref(), Some("иванович"));
+        assert_eq!(n.last.as_deref(), Some("петров"));
+        let n = name("Сергей Петров", "", "");
+        assert_eq!(
+            (n.first.as_deref(), n.last.as_deref()),
+            (Some("сергей"), Some("петров"))
+        );
+        let n = name("", "", "Кот Сергей");
+        assert_eq!(
+            (n.first.as_deref(), n.last.as_deref()),
+            (Some("сергей"), Some("кот"))
+        );
+        // Unknown words, order by field: Имя Фамилия in the first-name field.
+        let n = name("Зураб Цхай", "", "");
+        assert_eq!(
+            (n.first.as_deref(), n.last.as_deref()),
+            (Some("зураб"), Some("цхай"))
+        );
+        let n = name("Анна Сергеевна", "", "Петрова");
+        assert_eq!(n.first.as_deref(), Some("анна"));
+        assert_eq!(n.middle.as_deref(), Some("сергеевна"));
+        assert!(n.split_from_one_field);
+        let n = name("Мамед", "", "Алиев Мамед оглы");
+        assert_eq!(n.middle.as_deref(), Some("мамед оглы"));
+        assert_eq!(n.last.as_deref(), Some("алиев"));
+        // Initials.
+        let n = name("", "", "Иванова А.С.");
+        assert_eq!(n.last.as_deref(), Some("иванова"));
+        assert_eq!(n.first, None);
+        assert_eq!(n.first_initial, Some('а'));
+        assert_eq!(n.middle_initial, Some('с'));
+        // A repeat of the surname in the first-name field.
+        let n = name("Сергей Петров", "", "Петров");
+        assert_eq!(n.first.as_deref(), Some("сергей"));
+        assert_eq!(n.last.as_deref(), Some("петров"));
+        // A double first name stays in its field.
+        let n = name("Анна Мария", "", "Петрова");
+        assert_eq!(n.first.as_deref(), Some("анна мария"));
+        assert_eq!(n.first_full, ["анна", "мария"]);
+        assert_eq!(n.middle, None);
+    }
+
+    #[test]
+    fn swapped_first_and_last_names_are_detected() {
+        let n = name("Петрова", "Ивановна", "Мария");
+        assert!(n.swapped);
+        assert_eq!(n.first.as_deref(), Some("мария"));
+        assert_eq!(n.last.as_deref(), Some("петрова"));
+        let n = name("Никольский", "", "Саша");
+        assert!(n.swapped);
+        assert_eq!(n.first_full, ["александр", "александра"]);
+        let n = name("Ivanova", "", "Yulia");
+        assert!(n.swapped);
+        assert_eq!(n.first.as_deref(), Some("юлия"));
+        // Not swapped: both plausible first names, or a surname where it belongs.
+        assert!(!name("Роман", "", "Павел").swapped);
+        assert!(!name("Мария", "", "Петрова").swapped);
+        assert!(!name("Кот", "", "Иван").swapped);
+    }
+
+    #[test]
+    fn placeholders_are_junk() {
+        for (first_field, middle_field, last_field) in [
+            ("Покупатель", "", ""),
+            ("Клиент", "", ""),
+            ("Гость", "", ""),
+            ("Посетитель", "", ""),
+            ("Test", "", ""),
+            ("Тест", "", "Тестов"),
+            ("-", "", ""),
+            (".", "", ""),
+            ("x", "", ""),
+            ("Х", "", ""),
+            ("нет", "", ""),
+            ("Не указано", "", ""),
+            ("Unknown", "", ""),
+            ("Аноним", "", ""),
+            ("12345", "", ""),
+            ("ааа", "", ""),
+            ("Гость 123", "", ""),
+            ("ivan@mail.ru", "", ""),
+            ("Иван", "Иванович", "Иванов"),
+            ("Вася", "", "Пупкин"),
+        ] {
+            let n = name(first_field, middle_field, last_field);
+            assert!(n.placeholder, "{first_field}|{middle_field}|{last_field}");
+            assert_eq!(n.first, None, "{first_field}|{middle_field}|{last_field}");
+        }
+        // A placeholder in one field leaves the others.
+        let n = name("Покупатель", "", "Петров");
+        assert!(n.placeholder);
+        assert_eq!(n.first, None);
+        assert_eq!(n.last.as_deref(), Some("петров"));
+        let n = name("Иван", "нет", "Петров");
+        assert!(n.placeholder);
+        assert_eq!(n.middle, None);
+        assert_eq!(n.first.as_deref(), Some("иван"));
+        // Иван Иванов without the patronymic is a real, common name.
+        assert!(!name("Иван", "", "Иванов").placeholder);
+        // A single letter is an initial, not junk.
+        assert!(!name("А", "", "Петров").placeholder);
+    }
+
+    #[test]
+    fn surname_keys_are_shared_by_spouses() {
+        for (male, female, key) in [
+            ("петров", "петрова", "петров"),
+            ("никольский", "никольская", "никольск"),
+            ("толстой", "толстая", "толст"),
+            ("белый", "белая", "бел"),
+            ("пушкин", "пушкина", "пушкин"),
+            ("соловьев", "соловьева", "соловьев"),
+            ("трубецкой", "трубецкая", "трубецк"),
+        ] {
+            assert_eq!(surname_key(male), key);
+            assert_eq!(surname_key(female), key);
+        }
+        assert_eq!(surname_key("шевченко"), "шевченко");
+        assert_eq!(surname_key("ким"), "ким");
+        assert_eq!(surname_key("цой"), "цой");
+        assert_eq!(surname_key("иванова-петрова"), "иванов-петров");
+    }
+
+    #[test]
+    fn sex_is_inferred_from_patronymic_first_name_and_surname() {
+        assert_eq!(sex_from_patronymic("иванович"), Some(Sex::Male));
+        assert_eq!(sex_from_patronymic("ильич"), Some(Sex::Male));
+        assert_eq!(sex_from_patronymic("ивановна"), Some(Sex::Female));
+        assert_eq!(sex_from_patronymic("ильинична"), Some(Sex::Female));
+        assert_eq!(sex_from_patronymic("никитична"), Some(Sex::Female));
+        assert_eq!(sex_from_patronymic("мамед оглы"), Some(Sex::Male));
+        assert_eq!(sex_from_patronymic("мамед кызы"), Some(Sex::Female));
+        assert_eq!(sex_from_patronymic("нет"), None);
+        assert_eq!(sex_from_surname("петрова"), Some(Sex::Female));
+        assert_eq!(sex_from_surname("никольский"), Some(Sex::Male));
+        assert_eq!(sex_from_surname("толстая"), Some(Sex::Female));
+        assert_eq!(sex_from_surname("шевченко"), None);
+        assert_eq!(sex_from_surname("цой"), None);
+        assert_eq!(
+            infer_sex(&name("Саша", "Ивановна", "Петров")),
+            Some(Sex::Female)
+        );
+        assert_eq!(infer_sex(&name("Саша", "", "Петрова")), Some(Sex::Female));
+        assert_eq!(infer_sex(&name("Саша", "", "Шевченко")), None);
+        assert_eq!(infer_sex(&name("Женя", "", "")), None);
+        assert_eq!(infer_sex(&name("Валя", "", "")), None);
+        assert_eq!(infer_sex(&name("Мария", "", "Шевченко")), Some(Sex::Female));
+        assert_eq!(infer_sex(&name("Yulia", "", "")), Some(Sex::Female));
+    }
+
+    #[test]
+    fn normalising_a_normalised_name_changes_nothing() {
+        for (first_field, middle_field, last_field) in [
+            ("Yuliya", "Sergeevna", "Petrova"),
+            ("Bdfy", "", "Gtnhjd"),
+            ("", "", "Петров Сергей Иванович"),
+            ("Петрова", "", "Мария"),
+            ("Анна-Мария", "", "Петрова–Водкина"),
+            ("Natalia", "", ""),
+        ] {
+            let once = name(first_field, middle_field, last_field);
+            let again = normalize_name(
+                once.first.as_deref(),
+                once.middle.as_deref(),
+                once.last.as_deref(),
+            );
+            assert_eq!(again.first, once.first);
+            assert_eq!(again.middle, once.middle);
+            assert_eq!(again.last, once.last);
+            assert_eq!(again.first_full, once.first_full);
+            assert_eq!(again.last_key, once.last_key);
+        }
+    }
 }

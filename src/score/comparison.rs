@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::compare::{
     DateDifference, PhoneDifference, date_difference, jaro_winkler, one_edit_apart, parse_date,
-    patronymic_forms_conflict, phone_difference, sexes_conflict, sister_domains,
+    patronymic_forms_conflict, phone_difference, sexes_conflict,
 };
-use crate::normalize::{NormalizedRecord, PhoneKind};
+use crate::normalize::{NormalizedRecord, PhoneKind, are_sister_domains};
 use crate::profile::Profile;
 use crate::settings::matching::{ExtraComparison, ExtraKind, MatchSettings};
 
@@ -411,7 +411,7 @@ pub fn compare_emails(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
         .unwrap_or((&y.mailbox_key, ""));
     if x_domain == y_domain && one_edit_apart(x_login, y_login) {
         email::ONE_EDIT_SAME_DOMAIN
-    } else if x_login == y_login && sister_domains(x_domain, y_domain) {
+    } else if x_login == y_login && are_sister_domains(x_domain, y_domain) {
         email::SAME_LOGIN_SISTER_DOMAIN
     } else if x_login == y_login {
         email::SAME_LOGIN_OTHER_DOMAIN
@@ -494,6 +494,10 @@ pub fn compare_patronymics(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
 }
 
 pub fn compare_birth_dates(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
+    // A doubtful date (an age under 12 or over 100) is no evidence.
+    if a.birth_date_implausible || b.birth_date_implausible {
+        return JUNK;
+    }
     let (Some(x), Some(y)) = (a.birth_date, b.birth_date) else {
         return if a.birth_date_placeholder || b.birth_date_placeholder {
             JUNK
@@ -606,6 +610,7 @@ mod tests {
             name: NormalizedName::default(),
             birth_date: None,
             birth_date_placeholder: false,
+            birth_date_implausible: false,
             sex_stated: None,
             sex: None,
             origin_user_id: None,
@@ -799,6 +804,9 @@ mod tests {
             ..blank()
         };
         assert_eq!(compare_birth_dates(&born("1985-03-07"), &placeholder), JUNK);
+        let mut doubtful = born("2024-03-07");
+        doubtful.birth_date_implausible = true;
+        assert_eq!(compare_birth_dates(&born("2024-03-07"), &doubtful), JUNK);
         assert_eq!(compare_birth_dates(&born("1985-03-07"), &blank()), MISSING);
     }
 

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 pub struct LoadSettings {
     /// canonical field → export column, overriding header recognition.
     pub map: BTreeMap<String, String>,
-    /// `utf-8` or `windows-1251`; detected when unset.
+    /// `utf-8` or `windows-1251` (any WHATWG label); detected when unset.
     pub encoding: Option<String>,
+    /// Field delimiter of delimited text (`,` `;` `|` or `\t`); detected
+    /// when unset. Config file only: detection is right for real exports.
+    pub delimiter: Option<String>,
 }

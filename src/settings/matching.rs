@@ -181,7 +181,7 @@ impl MatchSettings {
                 problems.push("matching.extra: a column name is empty".to_string());
             }
             if let Some(tolerance) = extra.tolerance
-                && !(tolerance >= 0.0)
+                && (tolerance.is_nan() || tolerance < 0.0)
             {
                 problems.push(format!(
                     "matching.extra column {:?}: tolerance must be zero or positive, got {tolerance}",

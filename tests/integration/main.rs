@@ -1,1 +1,3 @@
-
+mod fixtures;
+mod load;
+mod matching;

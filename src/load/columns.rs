@@ -1,0 +1,515 @@
+//! Which export column holds which canonical field.
+//!
+//! Headers are recognised without any flag, by a key that ignores case,
+//! spaces, punctuation and ё/е: the API's names (`user_id`, `phone`, ...),
+//! the Russian headers of the Sailplay admin panel (`ID клиента`,
+//! `Телефон`, ...) and their obvious variants. `--map field=column`
+//! overrides recognition for a field. Invariants: a canonical field comes
+//! from at most one column, a column feeds at most one field, and every
+//! column that is not canonical is carried through as a custom column.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::profile::{
+    BIRTH_DATE, CANONICAL_FIELDS, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE,
+    POINTS, REGISTER_DATE, SEX, SOURCE, SOURCE_ROW, USER_ID,
+};
+
+use super::error::LoadError;
+
+/// Recognised header spellings per canonical field, written as
+/// [`header_key`] leaves them (lowercase, ё→е, letters and digits only).
+const ALIASES: &[(&str, &[&str])] = &[
+    (
+        USER_ID,
+        &[
+            "userid",
+            "sailplayid",
+            "idклиента",
+            "idпользователя",
+            "клиентid",
+            "idsailplay",
+        ],
+    ),
+    (
+        ORIGIN_USER_ID,
+        &[
+            "originuserid",
+            "originid",
+            "externalid",
+            "внешнийid",
+            "внешнийидентификатор",
+            "idвовнешнейсистеме",
+            "внешнийidклиента",
+        ],
+    ),
+    (
+        PHONE,
+        &[
+            "phone",
+            "userphone",
+            "phonenumber",
+            "mobile",
+            "mobilephone",
+            "телефон",
+            "номертелефона",
+            "мобильныйтелефон",
+            "мобтелефон",
+            "тел",
+            "телефонклиента",
+            "мобильный",
+        ],
+    ),
+    (
+        EMAIL,
+        &[
+            "email",
+            "useremail",
+            "mail",
+            "почта",
+            "электроннаяпочта",
+            "элпочта",
+            "емейл",
+            "емэйл",
+            "имейл",
+            "адресэлектроннойпочты",
+            "emailклиента",
+        ],
+    ),
+    (FIRST_NAME, &["firstname", "имя", "givenname"]),
+    (MIDDLE_NAME, &["middlename", "patronymic", "отчество"]),
+    (LAST_NAME, &["lastname", "surname", "familyname", "фамилия"]),
+    (
+        BIRTH_DATE,
+        &[
+            "birthdate",
+            "birthday",
+            "dateofbirth",
+            "датарождения",
+            "деньрождения",
+            "датарожд",
+            "др",
+        ],
+    ),
+    (SEX, &["sex", "gender", "пол"]),
+    (
+        REGISTER_DATE,
+        &[
+            "registerdate",
+            "registrationdate",
+            "registered",
+            "датарегистрации",
+            "датарег",
+            "зарегистрирован",
+        ],
+    ),
+    (
+        POINTS,
+        &[
+            "points",
+            "balance",
+            "bonuspoints",
+            "баллы",
+            "бонусы",
+            "баланс",
+            "балансбаллов",
+            "количествобаллов",
+            "бонусныебаллы",
+        ],
+    ),
+];
+
+/// Spellings taken for a field only when no column has one of its
+/// [`ALIASES`]: a bare `ID` is the Sailplay id in most exports, but not
+/// when `user_id` is also there.
+const WEAK_ALIASES: &[(&str, &[&str])] = &[(USER_ID, &["id"])];
+
+/// Frame columns `load` adds itself; an export column of the same name is
+/// carried as a custom column under another name.
+const RESERVED: [&str; 2] = [SOURCE, SOURCE_ROW];
+
+/// The comparison key of a header: lowercase, ё→е, letters and digits only.
+pub fn header_key(header: &str) -> String {
+    header
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == 'ё' { 'е' } else { c })
+        .collect()
+}
+
+/// The canonical field a header names, if it is a recognised spelling.
+pub fn recognise_header(header: &str) -> Option<&'static str> {
+    let key = header_key(header);
+    ALIASES
+        .iter()
+        .find(|(_, spellings)| spellings.contains(&key.as_str()))
+        .map(|(field, _)| *field)
+}
+
+fn recognise_weak_header(header: &str) -> Option<&'static str> {
+    let key = header_key(header);
+    WEAK_ALIASES
+        .iter()
+        .find(|(_, spellings)| spellings.contains(&key.as_str()))
+        .map(|(field, _)| *field)
+}
+
+/// Checks `--map` before any file is read: every key must be a canonical
+/// field, and no column may be mapped twice.
+pub fn validate_map(map: &BTreeMap<String, String>) -> Result<(), LoadError> {
+    for field in map.keys() {
+        if !CANONICAL_FIELDS.contains(&field.as_str()) {
+            return Err(LoadError::UnknownField {
+                field: field.clone(),
+                known: CANONICAL_FIELDS.join(", "),
+            });
+        }
+    }
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for (field, column) in map {
+        if let Some(other) = seen.insert(column.as_str(), field.as_str()) {
+            return Err(LoadError::ColumnMappedTwice {
+                column: column.clone(),
+                first: other.to_string(),
+                second: field.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// How one file's columns feed the frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedColumns {
+    /// Column names as the frame will carry them: trimmed headers, a name
+    /// for an empty header, reserved names suffixed.
+    pub names: Vec<String>,
+    /// For each canonical field (in `CANONICAL_FIELDS` order), the index
+    /// of the column that holds it.
+    pub canonical: [Option<usize>; CANONICAL_FIELDS.len()],
+    /// Indexes of the custom columns, in file order.
+    pub extras: Vec<usize>,
+}
+
+impl ResolvedColumns {
+    /// `header → field` for every canonical field found, for messages and
+    /// the load summary.
+    pub fn recognised(&self) -> BTreeMap<String, String> {
+        CANONICAL_FIELDS
+            .iter()
+            .zip(self.canonical)
+            .filter_map(|(field, index)| index.map(|i| (field.to_string(), self.names[i].clone())))
+            .collect()
+    }
+}
+
+/// Resolves the columns of one file from its raw header cells.
+pub fn resolve_columns(
+    path: &str,
+    headers: &[String],
+    map: &BTreeMap<String, String>,
+) -> Result<ResolvedColumns, LoadError> {
+    let names = column_names(path, headers)?;
+    let mut canonical: [Option<usize>; CANONICAL_FIELDS.len()] = [None; CANONICAL_FIELDS.len()];
+    let mut taken = vec![false; names.len()];
+
+    for (field, wanted) in map {
+        let index =
+            find_mapped_column(&names, wanted).ok_or_else(|| LoadError::MappedColumnMissing {
+                path: path.to_string(),
+                field: field.clone(),
+                column: wanted.clone(),
+                columns: quoted_list(&names),
+            })?;
+        let slot = field_index(field).ok_or_else(|| LoadError::UnknownField {
+            field: field.clone(),
+            known: CANONICAL_FIELDS.join(", "),
+        })?;
+        canonical[slot] = Some(index);
+        taken[index] = true;
+    }
+
+    for recogniser in [recognise_header, recognise_weak_header] {
+        let mut candidates: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (index, name) in names.iter().enumerate() {
+            if taken[index] {
+                continue;
+            }
+            if let Some(slot) = recogniser(name).and_then(field_index)
+                && canonical[slot].is_none()
+            {
+                candidates.entry(slot).or_default().push(index);
+            }
+        }
+        for (slot, indexes) in candidates {
+            if indexes.len() > 1 {
+                return Err(LoadError::AmbiguousColumns {
+                    path: path.to_string(),
+                    field: CANONICAL_FIELDS[slot].to_string(),
+                    columns: quoted_list(indexes.iter().map(|&i| &names[i])),
+                });
+            }
+            canonical[slot] = Some(indexes[0]);
+            taken[indexes[0]] = true;
+        }
+    }
+
+    if canonical[0].is_none() {
+        return Err(LoadError::MissingUserId {
+            path: path.to_string(),
+            columns: quoted_list(&names),
+        });
+    }
+    let identifiers = [ORIGIN_USER_ID, PHONE, EMAIL];
+    if identifiers
+        .iter()
+        .all(|field| field_index(field).is_some_and(|slot| canonical[slot].is_none()))
+    {
+        return Err(LoadError::NoIdentifier {
+            path: path.to_string(),
+            columns: quoted_list(&names),
+        });
+    }
+
+    let extras = (0..names.len()).filter(|&i| !taken[i]).collect();
+    Ok(ResolvedColumns {
+        names,
+        canonical,
+        extras,
+    })
+}
+
+fn field_index(field: &str) -> Option<usize> {
+    CANONICAL_FIELDS.iter().position(|f| *f == field)
+}
+
+/// Trimmed header names; an empty header becomes `column_N`, a name `load`
+/// reserves gets an `_original` suffix; exact duplicates are an error
+/// (which of the two columns would a field come from?).
+fn column_names(path: &str, headers: &[String]) -> Result<Vec<String>, LoadError> {
+    let mut names = Vec::with_capacity(headers.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (index, header) in headers.iter().enumerate() {
+        let trimmed = header.trim().trim_start_matches('\u{feff}').trim();
+        let name = if trimmed.is_empty() {
+            format!("column_{}", index + 1)
+        } else if RESERVED.contains(&trimmed) {
+            format!("{trimmed}_original")
+        } else {
+            trimmed.to_string()
+        };
+        if let Some(first) = seen.insert(name.clone(), index) {
+            return Err(LoadError::DuplicateHeader {
+                path: path.to_string(),
+                name,
+                first: first + 1,
+                second: index + 1,
+            });
+        }
+        names.push(name);
+    }
+    Ok(names)
+}
+
+/// The column a `--map` value names: the exact trimmed header, else the one
+/// header with the same [`header_key`].
+fn find_mapped_column(names: &[String], wanted: &str) -> Option<usize> {
+    let wanted = wanted.trim();
+    if let Some(index) = names.iter().position(|name| name == wanted) {
+        return Some(index);
+    }
+    let key = header_key(wanted);
+    let mut matches = names
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| header_key(name) == key);
+    match (matches.next(), matches.next()) {
+        (Some((index, _)), None) if !key.is_empty() => Some(index),
+        _ => None,
+    }
+}
+
+fn quoted_list<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
+    items
+        .into_iter()
+        .map(|item| format!("\"{}\"", item.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn field_of(resolved: &ResolvedColumns, field: &str) -> Option<String> {
+        resolved.canonical[field_index(field).unwrap()].map(|i| resolved.names[i].clone())
+    }
+
+    #[test]
+    fn api_names_are_recognised() {
+        for field in CANONICAL_FIELDS {
+            assert_eq!(recognise_header(field), Some(field), "{field}");
+        }
+        assert_eq!(recognise_header("user_phone"), Some(PHONE));
+        assert_eq!(recognise_header("  User ID "), Some(USER_ID));
+        assert_eq!(recognise_header("E-mail"), Some(EMAIL));
+        assert_eq!(recognise_header("EMAIL"), Some(EMAIL));
+    }
+
+    #[test]
+    fn russian_admin_headers_are_recognised() {
+        for (header, field) in [
+            ("ID клиента", USER_ID),
+            ("Внешний ID", ORIGIN_USER_ID),
+            ("Телефон", PHONE),
+            ("Номер телефона", PHONE),
+            ("Email", EMAIL),
+            ("Почта", EMAIL),
+            ("Эл. почта", EMAIL),
+            ("Имя", FIRST_NAME),
+            ("Отчество", MIDDLE_NAME),
+            ("Фамилия", LAST_NAME),
+            ("Дата рождения", BIRTH_DATE),
+            ("Пол", SEX),
+            ("Дата регистрации", REGISTER_DATE),
+            ("Дата рег.", REGISTER_DATE),
+            ("Баллы", POINTS),
+            ("БАЛЛЫ", POINTS),
+        ] {
+            assert_eq!(recognise_header(header), Some(field), "{header}");
+        }
+    }
+
+    #[test]
+    fn yo_and_ye_are_the_same_letter() {
+        assert_eq!(header_key("Ёмейл"), "емейл");
+        assert_eq!(recognise_header("Ёмейл"), Some(EMAIL));
+    }
+
+    #[test]
+    fn unknown_headers_are_not_recognised() {
+        for header in ["Уровень карты", "name", "city", ""] {
+            assert_eq!(recognise_header(header), None, "{header}");
+        }
+    }
+
+    #[test]
+    fn resolves_fields_and_keeps_the_rest_as_custom_columns() {
+        let resolved = resolve_columns(
+            "x.csv",
+            &headers(&[" ID клиента ", "Телефон", "Город", "", "source"]),
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        assert_eq!(field_of(&resolved, USER_ID).as_deref(), Some("ID клиента"));
+        assert_eq!(field_of(&resolved, PHONE).as_deref(), Some("Телефон"));
+        assert_eq!(field_of(&resolved, EMAIL), None);
+        let extras: Vec<&str> = resolved
+            .extras
+            .iter()
+            .map(|&i| resolved.names[i].as_str())
+            .collect();
+        assert_eq!(extras, ["Город", "column_4", "source_original"]);
+    }
+
+    #[test]
+    fn bare_id_is_the_user_id_only_when_nothing_stronger_is_there() {
+        let alone = resolve_columns("x", &headers(&["ID", "phone"]), &BTreeMap::new()).unwrap();
+        assert_eq!(field_of(&alone, USER_ID).as_deref(), Some("ID"));
+        let both =
+            resolve_columns("x", &headers(&["ID", "user_id", "phone"]), &BTreeMap::new()).unwrap();
+        assert_eq!(field_of(&both, USER_ID).as_deref(), Some("user_id"));
+        assert_eq!(both.extras, [0]);
+    }
+
+    #[test]
+    fn map_overrides_recognition() {
+        let map = BTreeMap::from([
+            ("phone".to_string(), "Мобильный 2".to_string()),
+            ("user_id".to_string(), "клиент".to_string()),
+        ]);
+        let resolved =
+            resolve_columns("x", &headers(&["Клиент", "Телефон", "Мобильный 2"]), &map).unwrap();
+        assert_eq!(field_of(&resolved, PHONE).as_deref(), Some("Мобильный 2"));
+        assert_eq!(field_of(&resolved, USER_ID).as_deref(), Some("Клиент"));
+        assert_eq!(resolved.extras, [1]);
+    }
+
+    #[test]
+    fn unknown_field_in_map_lists_the_canonical_fields() {
+        let map = BTreeMap::from([("telephone".to_string(), "Тел".to_string())]);
+        let message = validate_map(&map).unwrap_err().to_string();
+        assert!(message.contains("\"telephone\""), "{message}");
+        assert!(
+            message.contains("user_id, origin_user_id, phone"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn one_column_mapped_to_two_fields_is_refused() {
+        let map = BTreeMap::from([
+            ("phone".to_string(), "X".to_string()),
+            ("email".to_string(), "X".to_string()),
+        ]);
+        let message = validate_map(&map).unwrap_err().to_string();
+        assert!(message.contains("\"X\""), "{message}");
+    }
+
+    #[test]
+    fn missing_mapped_column_lists_the_columns() {
+        let map = BTreeMap::from([("phone".to_string(), "Мобильный".to_string())]);
+        let message = resolve_columns("a.csv", &headers(&["user_id", "Телефон"]), &map)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("a.csv"), "{message}");
+        assert!(message.contains("\"Мобильный\""), "{message}");
+        assert!(message.contains("\"user_id\", \"Телефон\""), "{message}");
+    }
+
+    #[test]
+    fn missing_user_id_and_missing_identifier_are_explained() {
+        let message = resolve_columns("a.csv", &headers(&["phone", "Имя"]), &BTreeMap::new())
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("user_id"), "{message}");
+        assert!(message.contains("--map user_id="), "{message}");
+        let message = resolve_columns("a.csv", &headers(&["user_id", "Имя"]), &BTreeMap::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("phone, email or origin_user_id"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn two_columns_for_one_field_is_ambiguous() {
+        let message = resolve_columns(
+            "a.csv",
+            &headers(&["user_id", "phone", "Телефон"]),
+            &BTreeMap::new(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(message.contains("\"phone\", \"Телефон\""), "{message}");
+        assert!(message.contains("--map phone="), "{message}");
+    }
+
+    #[test]
+    fn duplicate_headers_name_both_positions() {
+        let message = resolve_columns(
+            "a.csv",
+            &headers(&["user_id", "phone", "phone"]),
+            &BTreeMap::new(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(message.contains("columns 2 and 3"), "{message}");
+    }
+}

@@ -1,0 +1,915 @@
+//! The matching engine (block → score → cluster) on a synthetic population
+//! of normalised records with known identities: the hard negatives a
+//! Sailplay base holds (families with sequential phones, a father and son
+//! with one full name, spouses Петров/Петрова, twins) must stay apart, a
+//! transliterated diminutive profile must join its full-name twin, and
+//! cluster ids must not change between runs.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use chrono::{Days, NaiveDate};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use sailmerge::cluster::{Clustering, cluster_pairs};
+use sailmerge::normalize::{
+    NormalizedEmail, NormalizedName, NormalizedPhone, NormalizedRecord, PhoneKind,
+};
+use sailmerge::printer::Printer;
+use sailmerge::profile::{Profile, Sex};
+use sailmerge::settings::matching::MatchSettings;
+use sailmerge::{block, score};
+
+const MALE_NAMES: &[(&str, &str)] = &[
+    ("александр", "саша"),
+    ("сергей", "сережа"),
+    ("дмитрий", "дима"),
+    ("андрей", "андрюша"),
+    ("алексей", "леша"),
+    ("максим", "макс"),
+    ("евгений", "женя"),
+    ("иван", "ваня"),
+    ("михаил", "миша"),
+    ("артем", "тема"),
+    ("николай", "коля"),
+    ("владимир", "вова"),
+    ("павел", "паша"),
+    ("роман", "рома"),
+    ("игорь", "игорек"),
+    ("олег", "олежка"),
+    ("виктор", "витя"),
+    ("юрий", "юра"),
+    ("денис", "дэн"),
+    ("антон", "антоша"),
+    ("константин", "костя"),
+    ("василий", "вася"),
+    ("петр", "петя"),
+    ("григорий", "гриша"),
+    ("тимофей", "тима"),
+    ("степан", "степа"),
+    ("егор", "егорка"),
+    ("кирилл", "киря"),
+    ("валентин", "валя"),
+    ("борис", "боря"),
+];
+
+const FEMALE_NAMES: &[(&str, &str)] = &[
+    ("анна", "аня"),
+    ("елена", "лена"),
+    ("ольга", "оля"),
+    ("наталья", "наташа"),
+    ("екатерина", "катя"),
+    ("мария", "маша"),
+    ("татьяна", "таня"),
+    ("ирина", "ира"),
+    ("светлана", "света"),
+    ("юлия", "юля"),
+    ("анастасия", "настя"),
+    ("евгения", "женя"),
+    ("александра", "саша"),
+    ("дарья", "даша"),
+    ("ксения", "ксюша"),
+    ("марина", "мариша"),
+    ("людмила", "люда"),
+    ("галина", "галя"),
+    ("валентина", "валя"),
+    ("надежда", "надя"),
+    ("любовь", "люба"),
+    ("виктория", "вика"),
+    ("софия", "соня"),
+    ("полина", "поля"),
+];
+
+const SURNAMES: &[&str] = &[
+    "иванов",
+    "смирнов",
+    "кузнецов",
+    "попов",
+    "васильев",
+    "петров",
+    "соколов",
+    "михайлов",
+    "новиков",
+    "федоров",
+    "морозов",
+    "волков",
+    "алексеев",
+    "лебедев",
+    "семенов",
+    "егоров",
+    "павлов",
+    "козлов",
+    "степанов",
+    "николаев",
+    "орлов",
+    "андреев",
+    "макаров",
+    "никитин",
+    "захаров",
+    "зайцев",
+    "соловьев",
+    "борисов",
+    "яковлев",
+    "григорьев",
+    "романов",
+    "воробьев",
+    "сергеев",
+    "кузьмин",
+    "фролов",
+    "александров",
+    "дмитриев",
+    "королев",
+    "гусев",
+    "киселев",
+    "ильин",
+    "максимов",
+    "поляков",
+    "сорокин",
+    "виноградов",
+    "ковалев",
+    "белов",
+    "медведев",
+    "антонов",
+    "тарасов",
+    "жуков",
+    "баранов",
+    "филиппов",
+    "комаров",
+    "давыдов",
+    "беляев",
+];
+
+const DOMAINS: &[&str] = &[
+    "mail.ru",
+    "gmail.com",
+    "yandex.ru",
+    "bk.ru",
+    "list.ru",
+    "inbox.ru",
+    "rambler.ru",
+];
+
+/// Skewed pick: early entries are much more common, as real names are.
+fn pick<'a, T>(random: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
+    let draw: f64 = random.random();
+    &items[((draw * draw) * items.len() as f64) as usize]
+}
+
+fn full_forms(first: &str) -> Vec<String> {
+    let mut forms: Vec<String> = MALE_NAMES
+        .iter()
+        .chain(FEMALE_NAMES)
+        .filter(|(full, short)| *full == first || *short == first)
+        .map(|(full, _)| full.to_string())
+        .collect();
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+fn patronymic(father: &str, sex: Sex) -> String {
+    let female = sex == Sex::Female;
+    if let Some(stem) = father.strip_suffix('й') {
+        format!("{stem}{}", if female { "евна" } else { "евич" })
+    } else {
+        format!("{father}{}", if female { "овна" } else { "ович" })
+    }
+}
+
+fn rare_surname(random: &mut ChaCha8Rng) -> String {
+    const SYLLABLES: &[&str] = &[
+        "бар", "вел", "гор", "дан", "жук", "зар", "кос", "лап", "мор", "нес", "пал", "рад", "сев",
+        "тар", "фил", "хол", "чер", "шум", "юр", "яр", "бел", "вор", "грин", "дуб",
+    ];
+    let mut surname = String::new();
+    for _ in 0..random.random_range(2..4) {
+        surname.push_str(SYLLABLES[random.random_range(0..SYLLABLES.len())]);
+    }
+    surname.push_str(if random.random_bool(0.6) {
+        "ов"
+    } else {
+        "ин"
+    });
+    surname
+}
+
+fn latin_login(random: &mut ChaCha8Rng) -> String {
+    let length = random.random_range(6..11);
+    (0..length)
+        .map(|_| (b'a' + random.random_range(0..26u8)) as char)
+        .collect()
+}
+
+fn random_phone(random: &mut ChaCha8Rng) -> String {
+    format!("79{:09}", random.random_range(0..1_000_000_000u64))
+}
+
+fn change_one_digit(random: &mut ChaCha8Rng, text: &str) -> String {
+    let mut digits: Vec<u8> = text.bytes().collect();
+    let position = random.random_range(2..digits.len());
+    let old = digits[position];
+    while digits[position] == old {
+        digits[position] = b'0' + random.random_range(0..10u8);
+    }
+    String::from_utf8(digits).unwrap()
+}
+
+fn next_phone(phone: &str, step: u64) -> String {
+    let number: u64 = phone.parse().unwrap();
+    (number + step).to_string()
+}
+
+/// One person as the truth knows them.
+#[derive(Clone)]
+struct Person {
+    sex: Sex,
+    first: String,
+    diminutive: String,
+    middle: String,
+    last_key: String,
+    birth: NaiveDate,
+    phone: String,
+    login: String,
+    domain: String,
+}
+
+impl Person {
+    fn last(&self) -> String {
+        if self.sex == Sex::Female {
+            format!("{}а", self.last_key)
+        } else {
+            self.last_key.clone()
+        }
+    }
+}
+
+#[derive(Default)]
+struct Population {
+    profiles: Vec<Profile>,
+    records: Vec<NormalizedRecord>,
+    entity: Vec<u32>,
+    entities: u32,
+}
+
+struct ProfileShape {
+    phone: Option<String>,
+    email: Option<(String, String)>,
+    first: String,
+    middle: Option<String>,
+    birth: Option<NaiveDate>,
+    sex_known: bool,
+}
+
+impl Population {
+    fn add(&mut self, entity: u32, person: &Person, shape: ProfileShape) -> u32 {
+        let row = self.records.len() as u32;
+        let phone = shape.phone.map(|digits| NormalizedPhone {
+            digits,
+            kind: PhoneKind::Mobile,
+            placeholder: false,
+        });
+        let email = shape.email.map(|(login, domain)| NormalizedEmail {
+            address: format!("{login}@{domain}"),
+            mailbox_key: format!("{login}@{domain}"),
+            login,
+            domain,
+            repaired: false,
+            valid: true,
+            placeholder: false,
+        });
+        let record = NormalizedRecord {
+            row,
+            phone,
+            email,
+            name: NormalizedName {
+                first_full: full_forms(&shape.first),
+                first: Some(shape.first),
+                middle: shape.middle,
+                last: Some(person.last()),
+                last_key: Some(person.last_key.clone()),
+                ..NormalizedName::default()
+            },
+            birth_date: shape.birth,
+            birth_date_placeholder: false,
+            birth_date_implausible: false,
+            sex_stated: shape.sex_known.then_some(person.sex),
+            sex: Some(person.sex),
+            origin_user_id: None,
+        };
+        self.profiles.push(Profile {
+            user_id: format!("{}", 100_000 + row),
+            ..Profile::default()
+        });
+        self.records.push(record);
+        self.entity.push(entity);
+        row
+    }
+
+    fn new_entity(&mut self) -> u32 {
+        self.entities += 1;
+        self.entities - 1
+    }
+
+    /// A profile showing everything the person has.
+    fn add_full(&mut self, entity: u32, person: &Person) -> u32 {
+        let shape = ProfileShape {
+            phone: Some(person.phone.clone()),
+            email: None,
+            first: person.first.clone(),
+            middle: Some(person.middle.clone()),
+            birth: Some(person.birth),
+            sex_known: true,
+        };
+        self.add(entity, person, shape)
+    }
+}
+
+fn random_person(random: &mut ChaCha8Rng) -> Person {
+    let sex = if random.random_bool(0.5) {
+        Sex::Male
+    } else {
+        Sex::Female
+    };
+    let (first, diminutive) = if sex == Sex::Male {
+        pick(random, MALE_NAMES)
+    } else {
+        pick(random, FEMALE_NAMES)
+    };
+    let last_key = if random.random_bool(0.5) {
+        pick(random, SURNAMES).to_string()
+    } else {
+        rare_surname(random)
+    };
+    let father = pick(random, MALE_NAMES).0;
+    Person {
+        sex,
+        first: first.to_string(),
+        diminutive: diminutive.to_string(),
+        middle: patronymic(father, sex),
+        last_key,
+        birth: NaiveDate::from_ymd_opt(1950, 1, 1).unwrap()
+            + Days::new(random.random_range(0..20_000)),
+        phone: random_phone(random),
+        login: latin_login(random),
+        domain: DOMAINS[random.random_range(0..DOMAINS.len())].to_string(),
+    }
+}
+
+/// The profiles of one person: a first one and maybe near-duplicates
+/// (another or a mistyped phone, an email only, a diminutive, fields left
+/// out, a mistyped birth date).
+fn add_person_profiles(population: &mut Population, random: &mut ChaCha8Rng, person: &Person) {
+    let entity = population.new_entity();
+    let copies = match random.random_range(0..100) {
+        0..65 => 1,
+        65..90 => 2,
+        _ => 3,
+    };
+    for copy in 0..copies {
+        let phone = if copy == 0 {
+            random.random_bool(0.85).then(|| person.phone.clone())
+        } else {
+            match random.random_range(0..100) {
+                0..35 => None,
+                35..60 => Some(random_phone(random)),
+                60..80 => Some(change_one_digit(random, &person.phone)),
+                _ => Some(person.phone.clone()),
+            }
+        };
+        let email = if copy == 0 {
+            random
+                .random_bool(0.4)
+                .then(|| (person.login.clone(), person.domain.clone()))
+        } else {
+            match random.random_range(0..100) {
+                0..40 => None,
+                40..55 => Some((person.login.clone(), person.domain.clone())),
+                55..70 => Some((format!("{}x", person.login), person.domain.clone())),
+                70..80 => Some((person.login.clone(), "bk.ru".to_string())),
+                _ => Some((latin_login(random), person.domain.clone())),
+            }
+        };
+        let birth = match random.random_range(0..100) {
+            0..30 if copy > 0 => None,
+            30..35 if copy > 0 => Some(person.birth + Days::new(1)),
+            _ => Some(person.birth),
+        };
+        let shape = ProfileShape {
+            phone,
+            email,
+            first: if copy > 0 && random.random_bool(0.25) {
+                person.diminutive.clone()
+            } else {
+                person.first.clone()
+            },
+            middle: random.random_bool(0.6).then(|| person.middle.clone()),
+            birth,
+            sex_known: random.random_bool(0.5),
+        };
+        population.add(entity, person, shape);
+    }
+}
+
+/// `persons` random people with their duplicates, and around them the
+/// relatives that make matching hard: spouses with the next phone number,
+/// twins, a son with his father's full name.
+fn synthetic_population(persons: usize, seed: u64) -> Population {
+    let mut random = ChaCha8Rng::seed_from_u64(seed);
+    let mut population = Population::default();
+    for _ in 0..persons {
+        let person = random_person(&mut random);
+        add_person_profiles(&mut population, &mut random, &person);
+        if random.random_bool(0.08) {
+            let mut spouse = random_person(&mut random);
+            spouse.sex = if person.sex == Sex::Male {
+                Sex::Female
+            } else {
+                Sex::Male
+            };
+            let (first, diminutive) = if spouse.sex == Sex::Male {
+                pick(&mut random, MALE_NAMES)
+            } else {
+                pick(&mut random, FEMALE_NAMES)
+            };
+            spouse.first = first.to_string();
+            spouse.diminutive = diminutive.to_string();
+            spouse.last_key = person.last_key.clone();
+            spouse.phone = next_phone(&person.phone, 1);
+            spouse.birth = person.birth + Days::new(random.random_range(0..2000));
+            add_person_profiles(&mut population, &mut random, &spouse);
+        }
+        if random.random_bool(0.01) {
+            let mut twin = person.clone();
+            while twin.first == person.first {
+                twin.first = if twin.sex == Sex::Male {
+                    pick(&mut random, MALE_NAMES).0.to_string()
+                } else {
+                    pick(&mut random, FEMALE_NAMES).0.to_string()
+                };
+            }
+            twin.phone = next_phone(&person.phone, 1);
+            twin.login = latin_login(&mut random);
+            add_person_profiles(&mut population, &mut random, &twin);
+        }
+        if person.sex == Sex::Male && random.random_bool(0.01) {
+            let mut son = person.clone();
+            son.birth = person.birth + Days::new(random.random_range(9000..11000));
+            son.phone = next_phone(&person.phone, 1);
+            son.login = latin_login(&mut random);
+            add_person_profiles(&mut population, &mut random, &son);
+        }
+    }
+    population
+}
+
+fn run_engine(population: &Population, settings: &MatchSettings) -> Clustering {
+    let printer = Printer::silent();
+    let candidates = block::candidate_pairs(
+        &population.profiles,
+        &population.records,
+        settings,
+        &printer,
+    )
+    .unwrap();
+    let scored = score::score_pairs(
+        &population.profiles,
+        &population.records,
+        &candidates,
+        settings,
+        &printer,
+    )
+    .unwrap();
+    cluster_pairs(
+        &population.profiles,
+        &population.records,
+        &scored,
+        settings,
+        &printer,
+    )
+}
+
+struct Quality {
+    precision: f64,
+    recall: f64,
+    wrong_cluster_share: f64,
+}
+
+fn quality(population: &Population, clustering: &Clustering) -> Quality {
+    let pairs = |n: u64| n * n.saturating_sub(1) / 2;
+    let mut entity_sizes: HashMap<u32, u64> = HashMap::new();
+    for entity in &population.entity {
+        *entity_sizes.entry(*entity).or_default() += 1;
+    }
+    let true_pairs: u64 = entity_sizes.values().map(|&n| pairs(n)).sum();
+    let (mut predicted, mut correct, mut wrong_clusters) = (0, 0, 0);
+    for cluster in &clustering.clusters {
+        predicted += pairs(cluster.members.len() as u64);
+        let mut by_entity: HashMap<u32, u64> = HashMap::new();
+        for &row in &cluster.members {
+            *by_entity
+                .entry(population.entity[row as usize])
+                .or_default() += 1;
+        }
+        correct += by_entity.values().map(|&n| pairs(n)).sum::<u64>();
+        if by_entity.len() > 1 {
+            wrong_clusters += 1;
+        }
+    }
+    Quality {
+        precision: correct as f64 / predicted.max(1) as f64,
+        recall: correct as f64 / true_pairs.max(1) as f64,
+        wrong_cluster_share: wrong_clusters as f64 / clustering.clusters.len().max(1) as f64,
+    }
+}
+
+/// A background population with named hard cases appended.
+struct Scenario {
+    population: Population,
+    clustering: Clustering,
+    rows: HashMap<&'static str, u32>,
+}
+
+impl Scenario {
+    fn same_cluster(&self, a: &str, b: &str) -> bool {
+        let (a, b) = (self.rows[a], self.rows[b]);
+        self.clustering
+            .clusters
+            .iter()
+            .any(|c| c.members.contains(&a) && c.members.contains(&b))
+    }
+}
+
+fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+fn scenario() -> &'static Scenario {
+    static SCENARIO: OnceLock<Scenario> = OnceLock::new();
+    SCENARIO.get_or_init(|| {
+        let mut population = synthetic_population(3000, 7);
+        let mut rows = HashMap::new();
+        let person =
+            |sex, first: &str, middle: &str, last_key: &str, birth: &str, phone: &str| Person {
+                sex,
+                first: first.into(),
+                diminutive: first.into(),
+                middle: middle.into(),
+                last_key: last_key.into(),
+                birth: date(birth),
+                phone: phone.into(),
+                login: String::new(),
+                domain: String::new(),
+            };
+        // A family with sequential phones: father, mother, son.
+        let father = person(
+            Sex::Male,
+            "игорь",
+            "сергеевич",
+            "зорин",
+            "1970-02-11",
+            "79261230001",
+        );
+        let mother = person(
+            Sex::Female,
+            "елена",
+            "павловна",
+            "зорин",
+            "1972-08-30",
+            "79261230002",
+        );
+        let son = person(
+            Sex::Male,
+            "кирилл",
+            "игоревич",
+            "зорин",
+            "1996-04-17",
+            "79261230003",
+        );
+        for (name, member) in [("father", &father), ("mother", &mother), ("son", &son)] {
+            let entity = population.new_entity();
+            rows.insert(name, population.add_full(entity, member));
+        }
+        // A father and son with one full name, sequential phones.
+        let senior = person(
+            Sex::Male,
+            "николай",
+            "николаевич",
+            "громов",
+            "1958-05-05",
+            "79031112201",
+        );
+        let junior = person(
+            Sex::Male,
+            "николай",
+            "николаевич",
+            "громов",
+            "1986-09-09",
+            "79031112202",
+        );
+        for (name, member) in [("senior", &senior), ("junior", &junior)] {
+            let entity = population.new_entity();
+            rows.insert(name, population.add_full(entity, member));
+        }
+        // Spouses Петров/Петрова: same surname root, same birth date, next
+        // phone, email logins one edit apart.
+        let husband = person(
+            Sex::Male,
+            "андрей",
+            "олегович",
+            "петров",
+            "1980-10-10",
+            "79164447711",
+        );
+        let wife = person(
+            Sex::Female,
+            "анна",
+            "олеговна",
+            "петров",
+            "1980-10-10",
+            "79164447712",
+        );
+        for (name, member, login) in [("husband", &husband, "petrovy"), ("wife", &wife, "petrova")]
+        {
+            let entity = population.new_entity();
+            let mut profile = member.clone();
+            profile.login = login.into();
+            let row = population.add(
+                entity,
+                &profile,
+                ProfileShape {
+                    phone: Some(member.phone.clone()),
+                    email: Some((login.to_string(), "mail.ru".to_string())),
+                    first: member.first.clone(),
+                    middle: None,
+                    birth: Some(member.birth),
+                    sex_known: false,
+                },
+            );
+            rows.insert(name, row);
+        }
+        // Twins: one birth date, patronymic and surname, sequential phones.
+        let twin_one = person(
+            Sex::Male,
+            "артем",
+            "олегович",
+            "смирнов",
+            "1990-04-04",
+            "79265550010",
+        );
+        let twin_two = person(
+            Sex::Male,
+            "антон",
+            "олегович",
+            "смирнов",
+            "1990-04-04",
+            "79265550011",
+        );
+        for (name, member) in [("twin_one", &twin_one), ("twin_two", &twin_two)] {
+            let entity = population.new_entity();
+            rows.insert(name, population.add_full(entity, member));
+        }
+        // Александр Иванов in a store (phone), "Sasha Ivanov" online (email,
+        // transliterated, diminutive): one person, one birth date.
+        let alexander = person(
+            Sex::Male,
+            "александр",
+            "",
+            "иванов",
+            "1987-09-12",
+            "79165554433",
+        );
+        let entity = population.new_entity();
+        let store = population.add(
+            entity,
+            &alexander,
+            ProfileShape {
+                phone: Some(alexander.phone.clone()),
+                email: None,
+                first: "александр".into(),
+                middle: None,
+                birth: Some(alexander.birth),
+                sex_known: true,
+            },
+        );
+        let online = population.add(
+            entity,
+            &alexander,
+            ProfileShape {
+                phone: None,
+                email: Some(("sasha.ivanov87".into(), "gmail.com".into())),
+                first: "саша".into(),
+                middle: None,
+                birth: Some(alexander.birth),
+                sex_known: false,
+            },
+        );
+        population.records[online as usize].name.transliterated = true;
+        rows.insert("alexander", store);
+        rows.insert("sasha", online);
+
+        let clustering = run_engine(&population, &MatchSettings::default());
+        Scenario {
+            population,
+            clustering,
+            rows,
+        }
+    })
+}
+
+#[test]
+fn a_family_with_sequential_phones_stays_apart() {
+    let scenario = scenario();
+    assert!(!scenario.same_cluster("father", "mother"));
+    assert!(!scenario.same_cluster("father", "son"));
+    assert!(!scenario.same_cluster("mother", "son"));
+}
+
+#[test]
+fn a_father_and_son_with_one_full_name_stay_apart() {
+    assert!(!scenario().same_cluster("senior", "junior"));
+}
+
+#[test]
+fn spouses_petrov_and_petrova_stay_apart() {
+    assert!(!scenario().same_cluster("husband", "wife"));
+}
+
+#[test]
+fn twins_stay_apart() {
+    assert!(!scenario().same_cluster("twin_one", "twin_two"));
+}
+
+#[test]
+fn a_transliterated_diminutive_joins_its_full_name_twin() {
+    assert!(scenario().same_cluster("alexander", "sasha"));
+}
+
+#[test]
+fn synthetic_population_is_matched_precisely() {
+    let scenario = scenario();
+    let measured = quality(&scenario.population, &scenario.clustering);
+    eprintln!(
+        "precision {:.4} recall {:.4} wrong clusters {:.4}",
+        measured.precision, measured.recall, measured.wrong_cluster_share
+    );
+    assert!(
+        measured.precision >= 0.98,
+        "precision {}",
+        measured.precision
+    );
+    assert!(measured.recall >= 0.70, "recall {}", measured.recall);
+    assert!(
+        measured.wrong_cluster_share <= 0.015,
+        "wrong clusters {}",
+        measured.wrong_cluster_share
+    );
+}
+
+#[test]
+fn cluster_ids_are_the_same_on_every_run() {
+    let scenario = scenario();
+    let again = run_engine(&scenario.population, &MatchSettings::default());
+    assert_eq!(again.clusters, scenario.clustering.clusters);
+    assert!(!again.clusters.is_empty());
+}
+
+/// Times the engine on 1.17M synthetic profiles. Run in release:
+/// `cargo test --release --test integration matching::engine_speed -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn engine_speed_at_a_million_profiles() {
+    let persons: usize = std::env::var("SAILMERGE_SPEED_PERSONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(760_000);
+    let started = std::time::Instant::now();
+    let population = synthetic_population(persons, 11);
+    eprintln!(
+        "{} profiles built in {:?}",
+        population.records.len(),
+        started.elapsed()
+    );
+    let settings = MatchSettings::default();
+    let printer = Printer::silent();
+    let started = std::time::Instant::now();
+    let candidates = block::candidate_pairs(
+        &population.profiles,
+        &population.records,
+        &settings,
+        &printer,
+    )
+    .unwrap();
+    eprintln!(
+        "block: {} pairs in {:?}",
+        candidates.pairs.len(),
+        started.elapsed()
+    );
+    let started = std::time::Instant::now();
+    let scored = score::score_pairs(
+        &population.profiles,
+        &population.records,
+        &candidates,
+        &settings,
+        &printer,
+    )
+    .unwrap();
+    eprintln!("score: {:?}", started.elapsed());
+    let started = std::time::Instant::now();
+    let clustering = cluster_pairs(
+        &population.profiles,
+        &population.records,
+        &scored,
+        &settings,
+        &printer,
+    );
+    eprintln!(
+        "cluster: {} clusters in {:?}",
+        clustering.clusters.len(),
+        started.elapsed()
+    );
+    let measured = quality(&population, &clustering);
+    eprintln!(
+        "precision {:.4} recall {:.4} wrong clusters {:.4}",
+        measured.precision, measured.recall, measured.wrong_cluster_share
+    );
+}
+
+fn sailmerge(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sailmerge"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn show_settings_prints_every_matching_default_and_the_threshold_flag() {
+    let output = sailmerge(&["plan", "--show-settings", "--threshold", "0.95"]);
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let settings: toml::Value = toml::from_str(&text).unwrap();
+    let matching = &settings["matching"];
+    assert_eq!(matching["threshold"].as_float(), Some(0.95));
+    for key in [
+        "blocking_rules",
+        "max_block_pairs",
+        "u_sample_pairs",
+        "seed",
+        "em_iterations",
+        "minimum_u",
+        "conflict_weight",
+        "term_frequency",
+        "max_cluster_size",
+        "extra",
+    ] {
+        assert!(matching.get(key).is_some(), "{key} missing from\n{text}");
+    }
+}
+
+#[test]
+fn extra_comparisons_from_the_config_file_are_shown_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("base.toml");
+    std::fs::write(
+        &config,
+        "[matching]\nmax_cluster_size = 10\n[[matching.extra]]\ncolumn = \"city\"\nkind = \"fuzzy\"\n[[matching.extra]]\ncolumn = \"card\"\nkind = \"exact\"\nblock = true\n",
+    )
+    .unwrap();
+    let output = sailmerge(&[
+        "plan",
+        "--show-settings",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let settings: toml::Value = toml::from_str(&text).unwrap();
+    let extra = settings["matching"]["extra"].as_array().unwrap();
+    assert_eq!(extra.len(), 2);
+    assert_eq!(extra[0]["kind"].as_str(), Some("fuzzy"));
+    assert_eq!(extra[1]["block"].as_bool(), Some(true));
+    assert_eq!(
+        settings["matching"]["max_cluster_size"].as_integer(),
+        Some(10)
+    );
+
+    std::fs::write(
+        &config,
+        "[matching]\nblocking_rules = [\"phone_soundex\"]\nconflict_weight = 3.0\n",
+    )
+    .unwrap();
+    let output = sailmerge(&[
+        "plan",
+        "--show-settings",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("phone_soundex"), "{stderr}");
+    assert!(stderr.contains("conflict_weight"), "{stderr}");
+}
