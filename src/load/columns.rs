@@ -272,7 +272,20 @@ pub fn resolve_columns(
         });
     }
 
-    let extras = (0..names.len()).filter(|&i| !taken[i]).collect();
+    let extras: Vec<usize> = (0..names.len()).filter(|&i| !taken[i]).collect();
+    let mut names = names;
+    for &index in &extras {
+        // A custom column named like a canonical field (`phone` when
+        // `--map phone=` chose another column) must not collide with it.
+        while CANONICAL_FIELDS.contains(&names[index].as_str())
+            || names
+                .iter()
+                .enumerate()
+                .any(|(other, name)| other != index && *name == names[index])
+        {
+            names[index].push_str("_original");
+        }
+    }
     Ok(ResolvedColumns {
         names,
         canonical,
@@ -438,6 +451,24 @@ mod tests {
         assert_eq!(field_of(&resolved, PHONE).as_deref(), Some("Мобильный 2"));
         assert_eq!(field_of(&resolved, USER_ID).as_deref(), Some("Клиент"));
         assert_eq!(resolved.extras, [1]);
+    }
+
+    #[test]
+    fn a_custom_column_named_like_a_field_is_renamed() {
+        let map = BTreeMap::from([("phone".to_string(), "Мобильный".to_string())]);
+        let resolved = resolve_columns(
+            "x",
+            &headers(&["user_id", "phone", "Мобильный", "phone_original"]),
+            &map,
+        )
+        .unwrap();
+        assert_eq!(field_of(&resolved, PHONE).as_deref(), Some("Мобильный"));
+        let extras: Vec<&str> = resolved
+            .extras
+            .iter()
+            .map(|&i| resolved.names[i].as_str())
+            .collect();
+        assert_eq!(extras, ["phone_original_original", "phone_original"]);
     }
 
     #[test]

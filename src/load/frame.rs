@@ -100,7 +100,6 @@ struct FilePlan {
 pub struct FrameBuilder {
     canonical: Vec<CanonicalColumn>,
     extras: Vec<StringChunkedBuilder>,
-    extra_names: Vec<String>,
     extra_index: HashMap<String, usize>,
     source_rows: Vec<i64>,
     files: Vec<FileSpan>,
@@ -132,7 +131,6 @@ impl FrameBuilder {
                 .map(|f| CanonicalColumn::for_field(f))
                 .collect(),
             extras: Vec::new(),
-            extra_names: Vec::new(),
             extra_index: HashMap::new(),
             source_rows: Vec::new(),
             files: Vec::new(),
@@ -156,7 +154,6 @@ impl FrameBuilder {
                 }
                 self.extra_index.insert(name.clone(), self.extras.len());
                 self.extras.push(builder);
-                self.extra_names.push(name.clone());
             }
         }
         let mut extras = vec![None; self.extras.len()];

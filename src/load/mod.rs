@@ -288,12 +288,12 @@ fn describe_file(file: &FileSummary) -> String {
             .as_ref()
             .map(|delimiter| format!("delimiter {delimiter}")),
     );
-    let columns = file
-        .columns
+    let columns = crate::profile::CANONICAL_FIELDS
         .iter()
+        .filter_map(|field| file.columns.get(*field).map(|header| (*field, header)))
         .map(|(field, header)| {
             if field == header {
-                field.clone()
+                field.to_string()
             } else {
                 format!("{field} ← \"{header}\"")
             }

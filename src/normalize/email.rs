@@ -466,10 +466,10 @@ pub fn normalize_email(raw: &str) -> Option<NormalizedEmail> {
             mailbox_key: address.clone(),
             login: address.clone(),
             domain: String::new(),
+            placeholder: is_placeholder_login(&address),
             address,
             repaired: slipped,
             valid: false,
-            placeholder: is_placeholder_login(raw.trim()),
         });
     };
     let (domain, typo_repaired) = match DOMAIN_TYPOS.get(domain) {
@@ -494,34 +494,54 @@ pub fn normalize_email(raw: &str) -> Option<NormalizedEmail> {
     })
 }
 
-/// Trims, lower-cases and undoes formatting slips. Returns the address and
-/// whether a slip that changed the address (not just case or surrounding
-/// space) was undone. `None` for an empty value.
+/// Trims, lower-cases and undoes formatting slips, until none is left.
+/// Returns the address and whether a slip that changed the address (not
+/// just case or surrounding space) was undone. `None` for an empty value.
 fn tidy_address(raw: &str) -> Option<(String, bool)> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         return None;
     }
-    let mut text = trimmed.to_lowercase();
-    let original = text.clone();
-    // Several addresses in one cell: the first one is the contact address.
-    if let Some(first) = text
-        .split([';', ' ', ','])
-        .find(|part| part.contains('@') && part.len() > 2)
-        && first.len() < text.len()
-        && text.matches('@').count() > 1
-    {
-        text = first.to_string();
+    let original = trimmed.to_lowercase();
+    let mut text = original.clone();
+    // Each pass can expose another slip (`< <ivan@mail.ru`); a handful of
+    // passes reaches the fixed point for any real value, and the bound
+    // keeps hostile input cheap.
+    for _ in 0..8 {
+        let tidied = tidy_once(&text);
+        if tidied == text {
+            break;
+        }
+        text = tidied;
     }
+    if text.is_empty() {
+        return Some((original, false));
+    }
+    let slipped = text != original;
+    Some((text, slipped))
+}
+
+/// One pass of `tidy_address` over lower-case text.
+fn tidy_once(text: &str) -> String {
+    let mut text = text;
+    // Several addresses in one cell: the first one is the contact address.
+    for separators in [&[';', ','][..], &[' ', '\t', '\n'][..]] {
+        if text.matches('@').count() > 1
+            && let Some(first) = text
+                .split(separators)
+                .find(|part| part.contains('@') && part.len() > 2)
+        {
+            text = first;
+        }
+    }
+    let mut text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     if let Some(rest) = text.strip_prefix("mailto:") {
         text = rest.to_string();
     }
-    let text: String = text
+    let mut text = text
         .trim_matches(|c: char| matches!(c, '<' | '>' | '"' | '\'' | '(' | ')' | '[' | ']'))
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let mut text = text.trim_end_matches(['.', ',', ';']).to_string();
+        .trim_end_matches(['.', ',', ';'])
+        .to_string();
     while text.contains("@@") {
         text = text.replace("@@", "@");
     }
@@ -532,11 +552,7 @@ fn tidy_address(raw: &str) -> Option<(String, bool)> {
         }
         text = format!("{login}@{}", domain.trim_start_matches('.'));
     }
-    if text.is_empty() {
-        return Some((original, false));
-    }
-    let slipped = text != original;
-    Some((text, slipped))
+    text
 }
 
 /// The login under which the provider delivers: tags, dots and hyphens
@@ -751,6 +767,8 @@ mod tests {
         assert_eq!(email("ivan@mail.ru.").address, "ivan@mail.ru");
         assert_eq!(email("ivan@@mail.ru").address, "ivan@mail.ru");
         assert_eq!(email("ivan@mail.ru; petr@bk.ru").address, "ivan@mail.ru");
+        assert_eq!(email("ivan@mail.ru petr@bk.ru").address, "ivan@mail.ru");
+        assert_eq!(email(" < <ivan@mail.ru> ").address, "ivan@mail.ru");
         assert!(email("ivan @ mail.ru").repaired);
         assert!(!email(" IVAN@MAIL.RU ").repaired);
     }
@@ -813,6 +831,27 @@ mod tests {
                 twice,
                 "{raw}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_normalises_without_panic_and_idempotently(raw in "\\PC{0,40}") {
+            if let Some(once) = normalize_email(&raw) {
+                let twice = normalize_email(&once.address);
+                proptest::prop_assert_eq!(twice, Some(NormalizedEmail { repaired: false, ..once }));
+            }
+        }
+
+        #[test]
+        fn email_shaped_text_normalises_idempotently(
+            raw in "[ <]{0,2}[a-zA-Z0-9.+_-]{0,10}[@]{1,2}[a-zA-Z.,-]{0,14}[ >.]{0,2}"
+        ) {
+            let once = normalize_email(&raw);
+            if let Some(once) = once {
+                let twice = normalize_email(&once.address);
+                proptest::prop_assert_eq!(twice, Some(NormalizedEmail { repaired: false, ..once }));
+            }
         }
     }
 }

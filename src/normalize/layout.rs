@@ -1,8 +1,8 @@
-//! Text typed with the wrong keyboard layout: `Bdfy` is Иван typed on a
-//! Latin layout (ЙЦУКЕН keys read as QWERTY), `Шмфт` is Ivan typed on the
-//! Russian one. The mapping is exact key for key; whether to apply it is
-//! decided by `name`, which accepts the result only when it is plausible
-//! (a known name, or a surname or patronymic shape).
+//! Text typed with the wrong keyboard layout: `Bdfy` is Иван typed while
+//! the Latin layout was on (ЙЦУКЕН keys read as QWERTY). The mapping is
+//! exact key for key; whether to apply it is decided by `name`, which
+//! accepts the result only when it is plausible (a known name, or a surname
+//! or patronymic shape).
 
 /// QWERTY key → ЙЦУКЕН letter on the same key, lower and upper case.
 const KEY_PAIRS: &[(char, char)] = &[
@@ -91,22 +91,6 @@ pub fn latin_keys_to_cyrillic(word: &str) -> Option<String> {
         .collect()
 }
 
-/// The Latin a Russian-layout word stands for (`Шмфт` → `Ivan`), or `None`
-/// when some character is not a Cyrillic letter key. Hyphens stay.
-pub fn cyrillic_keys_to_latin(word: &str) -> Option<String> {
-    word.chars()
-        .map(|c| {
-            if c == '-' {
-                return Some('-');
-            }
-            KEY_PAIRS
-                .iter()
-                .find(|(_, cyrillic)| *cyrillic == c)
-                .map(|(latin, _)| *latin)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,17 +117,12 @@ mod tests {
     }
 
     #[test]
-    fn cyrillic_layout_to_latin() {
-        assert_eq!(cyrillic_keys_to_latin("Шмфт").as_deref(), Some("Ivan"));
-        assert_eq!(cyrillic_keys_to_latin("шмфт").as_deref(), Some("ivan"));
-        assert_eq!(cyrillic_keys_to_latin("Иван!"), None);
-    }
-
-    #[test]
-    fn round_trip() {
-        for word in ["Gtnhjd", "bdfyjd", "<jhbc", "Yfnfkmz"] {
-            let cyrillic = latin_keys_to_cyrillic(word).unwrap();
-            assert_eq!(cyrillic_keys_to_latin(&cyrillic).as_deref(), Some(word));
-        }
+    fn punctuation_keys_are_letters() {
+        assert_eq!(
+            latin_keys_to_cyrillic("[jhjitdf").as_deref(),
+            Some("хорошева")
+        );
+        assert_eq!(latin_keys_to_cyrillic("Ckfdf;").as_deref(), Some("Славаж"));
+        assert_eq!(latin_keys_to_cyrillic("'lefhl").as_deref(), Some("эдуард"));
     }
 }

@@ -57,6 +57,24 @@ pub struct NormalizedRecord {
     pub origin_user_id: Option<String>,
 }
 
+impl NormalizedRecord {
+    /// The phone when it can be evidence: present, a real number (mobile,
+    /// landline or foreign) and no placeholder.
+    pub fn usable_phone(&self) -> Option<&NormalizedPhone> {
+        self.phone
+            .as_ref()
+            .filter(|phone| !phone.placeholder && phone.kind != PhoneKind::Invalid)
+    }
+
+    /// The email when it can be evidence: present, well-formed and no
+    /// placeholder.
+    pub fn usable_email(&self) -> Option<&NormalizedEmail> {
+        self.email
+            .as_ref()
+            .filter(|email| email.valid && !email.placeholder)
+    }
+}
+
 /// Counts of doubtful values in the input, for the outputs and the report.
 /// Phone kinds count the phones that are not placeholders; every other
 /// count is of profiles.
@@ -303,15 +321,14 @@ pub fn is_placeholder_origin_id(trimmed: &str) -> bool {
     }
 }
 
-/// Profiles sharing a birth date, as a multiple of what chance gives, from
-/// which the date counts as a form's default.
-const DEFAULT_DATE_EXCESS: usize = 50;
+/// Profiles sharing a birth date, as a multiple of the export's mean per
+/// distinct date, from which the date counts as a form's default. Real
+/// birthdays vary a few-fold around the mean (1 January is the most
+/// inflated); a form's default sits far above it.
+const DEFAULT_DATE_EXCESS: usize = 20;
 /// Fewer profiles than this never make a date a default, whatever the
 /// export's size (small exports have no chance level to speak of).
 const DEFAULT_DATE_MIN_PROFILES: usize = 20;
-/// Days over which birth dates spread (100 years): the chance level is
-/// dated profiles / this.
-const BIRTH_DATE_SPREAD_DAYS: usize = 36_525;
 
 /// Flags as placeholders the birth dates shared by far more profiles than
 /// chance allows, and lists them in `quality.birth_date_defaults`.
@@ -321,8 +338,8 @@ fn flag_default_birth_dates(records: &mut [NormalizedRecord], quality: &mut Data
         *counts.entry(birth).or_default() += 1;
     }
     let dated: usize = counts.values().sum();
-    let threshold =
-        (dated * DEFAULT_DATE_EXCESS / BIRTH_DATE_SPREAD_DAYS).max(DEFAULT_DATE_MIN_PROFILES);
+    let mean = dated.div_ceil(counts.len().max(1));
+    let threshold = (mean * DEFAULT_DATE_EXCESS).max(DEFAULT_DATE_MIN_PROFILES);
     let mut defaults: Vec<NaiveDate> = counts
         .into_iter()
         .filter(|&(_, count)| count >= threshold)
@@ -407,6 +424,8 @@ mod tests {
         assert!(record.birth_date_placeholder);
         assert_eq!(record.sex, Some(Sex::Female));
         assert_eq!(record.origin_user_id, None);
+        assert!(records[0].usable_phone().is_some() && records[0].usable_email().is_some());
+        assert!(records[1].usable_phone().is_none() && records[1].usable_email().is_none());
 
         assert_eq!(quality.profiles, 2);
         assert_eq!(quality.phones_mobile, 1);
@@ -465,7 +484,20 @@ mod tests {
                 }
             })
             .collect();
-        let (_, quality) = normalize_profiles_as_of(&profiles, &Printer::silent(), today());
+        let (records, quality) = normalize_profiles_as_of(&profiles, &Printer::silent(), today());
+        let usable: Vec<(bool, bool)> = records
+            .iter()
+            .map(|record| {
+                (
+                    record.usable_phone().is_some(),
+                    record.usable_email().is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            usable,
+            [(false, false), (true, true), (true, false), (false, false)]
+        );
         assert_eq!(
             quality,
             DataQuality {
@@ -501,9 +533,9 @@ mod tests {
 
     #[test]
     fn a_birth_date_shared_far_beyond_chance_is_a_default() {
-        let profiles: Vec<Profile> = (0..100)
+        let profiles: Vec<Profile> = (0..200)
             .map(|row| Profile {
-                birth_date: Some(if row < 30 {
+                birth_date: Some(if row < 40 {
                     "1980-01-01".to_string()
                 } else {
                     format!("19{}-0{}-1{}", 50 + row % 40, 1 + row % 9, row % 10)
@@ -513,9 +545,18 @@ mod tests {
             .collect();
         let (records, quality) = normalize_profiles_as_of(&profiles, &Printer::silent(), today());
         assert_eq!(quality.birth_date_defaults, ["1980-01-01"]);
-        assert_eq!(quality.birth_dates_placeholder, 30);
+        assert_eq!(quality.birth_dates_placeholder, 40);
         assert!(records[0].birth_date.is_none() && records[0].birth_date_placeholder);
         assert!(records[50].birth_date.is_some());
+        // Dates spread over few days (a narrow test export) are no default.
+        let narrow: Vec<Profile> = (0..1000)
+            .map(|row| Profile {
+                birth_date: Some(format!("1980-01-{:02}", 1 + row % 3)),
+                ..profile(row)
+            })
+            .collect();
+        let (_, quality) = normalize_profiles_as_of(&narrow, &Printer::silent(), today());
+        assert!(quality.birth_date_defaults.is_empty());
     }
 
     #[test]
@@ -526,5 +567,130 @@ mod tests {
         for id in ["1", "7", "card-1", "1000", "a"] {
             assert!(!is_placeholder_origin_id(id), "{id}");
         }
+    }
+
+    /// A realistic mix of raw values: formatted phones, mixed-case emails
+    /// with typos, Cyrillic names with diminutives, Latin spellings, wrong
+    /// layouts, full names in one field, placeholders.
+    fn synthetic_profiles(count: usize) -> Vec<Profile> {
+        const FIRST: &[&str] = &[
+            "Иван",
+            "Мария",
+            "Саша",
+            "Алексей",
+            "Наталья",
+            "Yulia",
+            "Dmitry",
+            "Bdfy",
+            "Женя",
+            "Екатерина",
+            "Сергей",
+            "Ольга",
+            "Покупатель",
+            "Анна-Мария",
+            "Tatiana",
+            "Катя",
+        ];
+        const MIDDLE: &[&str] = &["Иванович", "Сергеевна", "", "Petrovich", "Алексеевна", "-"];
+        const LAST: &[&str] = &[
+            "Петров",
+            "Иванова",
+            "Смирнов",
+            "Kuznetsova",
+            "Gtnhjd",
+            "Никольская",
+            "Толстой",
+            "Шевченко",
+            "Петров Сергей Иванович",
+            "Соловьёв",
+            "",
+        ];
+        const PHONES: &[&str] = &[
+            "+7 (916) 318-27-45",
+            "8-903-111-22-33",
+            "9261234598",
+            "8 (495) 123-45-67",
+            "+375 29 123-45-67",
+            "79999999999",
+            "",
+            "7.9161234567E+10",
+        ];
+        const EMAILS: &[&str] = &[
+            "Ivan.Petrov@gmail.com",
+            "maria@mail.ry",
+            "alex-smith@ya.ru",
+            "",
+            "test@test.ru",
+            "natalia+shop@yandex.ru",
+            "petrov@bk.ru",
+        ];
+        (0..count)
+            .map(|row| {
+                let pick = |list: &[&'static str], salt: usize| {
+                    let value = list[(row.wrapping_mul(2_654_435_761) >> 7)
+                        .wrapping_add(salt * 31 + row / 7)
+                        % list.len()];
+                    (!value.is_empty()).then(|| value.to_string())
+                };
+                Profile {
+                    user_id: row.to_string(),
+                    origin_user_id: Some(format!("card-{row}")),
+                    phone: pick(PHONES, 1),
+                    email: pick(EMAILS, 2),
+                    first_name: pick(FIRST, 3),
+                    middle_name: pick(MIDDLE, 4),
+                    last_name: pick(LAST, 5),
+                    birth_date: Some(format!(
+                        "19{:02}-{:02}-{:02}",
+                        40 + row % 60,
+                        1 + row % 12,
+                        1 + row % 28
+                    )),
+                    sex: if row % 3 == 0 { Some("1".into()) } else { None },
+                    register_date: Some("2021-06-01 12:00:00".into()),
+                    ..Profile::default()
+                }
+            })
+            .collect()
+    }
+
+    /// Run in release: `cargo test --release --lib normalize::tests::timing
+    /// -- --ignored --nocapture` (SAILMERGE_TIMING_PROFILES sets the count).
+    #[test]
+    #[ignore = "a timing run, not a check; run in release"]
+    fn timing_normalize_profiles() {
+        let count = std::env::var("SAILMERGE_TIMING_PROFILES")
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(1_000_000);
+        let profiles = synthetic_profiles(count);
+        // Warm the lazily built tables outside the timed run.
+        let _ = normalize_profiles_as_of(&profiles[..100], &Printer::silent(), today());
+        let started = std::time::Instant::now();
+        let (records, quality) = normalize_profiles_as_of(&profiles, &Printer::silent(), today());
+        let elapsed = started.elapsed();
+        eprintln!(
+            "normalize_profiles: {count} profiles in {:.3} s on {} threads ({:.2} µs/profile/thread)",
+            elapsed.as_secs_f64(),
+            rayon::current_num_threads(),
+            elapsed.as_secs_f64() * 1e6 * rayon::current_num_threads() as f64 / count as f64,
+        );
+        eprintln!("{}", serde_json::to_string(&quality).unwrap_or_default());
+        assert_eq!(records.len(), count);
+    }
+
+    #[test]
+    fn synthetic_mix_normalises_consistently() {
+        let profiles = synthetic_profiles(2_000);
+        let (records, quality) = normalize_profiles_as_of(&profiles, &Printer::silent(), today());
+        assert_eq!(records.len(), 2_000);
+        assert!(
+            records
+                .iter()
+                .enumerate()
+                .all(|(row, record)| record.row as usize == row)
+        );
+        assert!(quality.names_transliterated > 0 && quality.names_split > 0);
+        assert!(quality.phones_mobile > 0 && quality.emails_repaired > 0);
     }
 }

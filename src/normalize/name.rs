@@ -26,7 +26,8 @@ use super::dictionary::{
     canonical_variant, diminutive_full_names, first_name_sex, is_full_first_name,
     is_known_first_name, latin_exception,
 };
-use super::layout::{cyrillic_keys_to_latin, latin_keys_to_cyrillic};
+use super::layout::latin_keys_to_cyrillic;
+use super::phonetic::name_phonetic_key;
 use super::translit::latin_to_cyrillic;
 use crate::profile::Sex;
 
@@ -58,6 +59,12 @@ pub struct NormalizedName {
     pub first_initial: Option<char>,
     /// Initial of the patronymic, likewise.
     pub middle_initial: Option<char>,
+    /// `name_phonetic_key` of `first`, for blocking on spellings that sound
+    /// alike.
+    pub first_phonetic: Option<String>,
+    /// `name_phonetic_key` of `last_key`: spouses and the spellings of one
+    /// surname share it (Петрова, Petrov, Петроф).
+    pub last_phonetic: Option<String>,
 }
 
 /// Field values that say "no name": compared after folding, whole field.
@@ -78,10 +85,6 @@ const PLACEHOLDER_PHRASES: &[&str] = &[
     "last name",
     "no name",
     "n a",
-    "x",
-    "х",
-    "xx",
-    "хх",
     "john doe",
     "jane doe",
     "doe john",
@@ -156,6 +159,11 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "фыва",
     "doe",
     "noname",
+    // The usual "nothing" mark, in either alphabet.
+    "x",
+    "xx",
+    "х",
+    "хх",
 ];
 
 /// Patronymic endings and the sex each implies.
@@ -292,6 +300,7 @@ pub fn normalize_name(
         first_initial: None,
         middle_initial: None,
     };
+    slots.initials_only_fields_to_initials();
     let split_from_one_field = slots.split_fields();
     let swapped = slots.undo_swap();
     slots.initials_only_fields_to_initials();
@@ -312,6 +321,10 @@ pub fn normalize_name(
             .as_deref()
             .and_then(|m| m.chars().next())
             .or(slots.middle_initial),
+        first_phonetic: first_name.as_deref().map(name_phonetic_key),
+        last_phonetic: last_name
+            .as_deref()
+            .map(|last| name_phonetic_key(&surname_key(last))),
         last_key: last_name.as_deref().map(surname_key),
         first: first_name,
         middle: middle_name,
@@ -403,10 +416,12 @@ impl Slots {
     /// field), else they stay where they were typed.
     fn split_field(&mut self, field: Role) -> bool {
         let tokens = std::mem::take(self.tokens(field));
+        // A field holding only initials counts as empty: its initials leave
+        // it, and a second pass must see the same situation as the first.
         let others_empty = [Role::First, Role::Middle, Role::Last]
             .into_iter()
             .filter(|role| *role != field)
-            .all(|role| self.tokens(role).is_empty());
+            .all(|role| self.tokens(role).iter().all(Token::is_initial));
         let mut placed: Vec<(Role, Token)> = Vec::new();
         let mut initials: Vec<Token> = Vec::new();
         let mut unknown: Vec<Token> = Vec::new();
@@ -440,6 +455,7 @@ impl Slots {
                 unknown.push(token);
             }
         }
+        choose_one_patronymic(&mut placed);
         if others_empty && !unknown.is_empty() {
             let order: &[Role] = match (field, tokens.len()) {
                 (Role::First, 2) => &[Role::First, Role::Last, Role::Middle],
@@ -489,26 +505,33 @@ impl Slots {
         moved
     }
 
-    /// A first-name or patronymic field holding only an initial (`А`) has
-    /// an initial, not a name.
+    /// A first-name or patronymic field holding only initials (`А`,
+    /// `А. С.`) has initials, not a name: the first-name field's give the
+    /// first and then the patronymic initial.
     fn initials_only_fields_to_initials(&mut self) {
-        if let [initial] = self.first.as_slice()
-            && initial.is_initial()
-        {
-            self.first_initial = initial.text.chars().next();
+        if !self.first.is_empty() && self.first.iter().all(Token::is_initial) {
+            let mut letters = self
+                .first
+                .iter()
+                .filter_map(|token| token.text.chars().next());
+            self.first_initial = self.first_initial.or(letters.next());
+            if self.middle.is_empty() {
+                self.middle_initial = self.middle_initial.or(letters.next());
+            }
             self.first.clear();
         }
-        if let [initial] = self.middle.as_slice()
-            && initial.is_initial()
-        {
-            self.middle_initial = initial.text.chars().next();
+        if !self.middle.is_empty() && self.middle.iter().all(Token::is_initial) {
+            self.middle_initial = self.middle_initial.or(self.middle[0].text.chars().next());
             self.middle.clear();
         }
     }
 
     /// First and last name in each other's fields: the last-name field
-    /// holds a known first name and the first-name field a surname-shaped
-    /// word that is not a first name.
+    /// holds a known first name and the first-name field a word that is not
+    /// one (Петрова, or a short surname without a telling ending: Ким, Цой).
+    /// Russian surnames that are also first names are rare enough (Макар,
+    /// Тарас) that a known first name in the last-name field beside an
+    /// unknown word is a swap far more often than not.
     fn undo_swap(&mut self) -> bool {
         let [first] = self.first.as_slice() else {
             return false;
@@ -516,13 +539,39 @@ impl Slots {
         let [last] = self.last.as_slice() else {
             return false;
         };
-        let swap = last.first_name.is_some()
-            && first.first_name.is_none()
-            && looks_like_surname(&first.text);
+        let swap = last.first_name.is_some() && first.first_name.is_none();
         if swap {
             std::mem::swap(&mut self.first, &mut self.last);
         }
         swap
+    }
+}
+
+/// With two patronymic-shaped words (Рабинович Марк Семенович), the one
+/// right after the first name is the patronymic, else the last one; the
+/// others are surnames.
+fn choose_one_patronymic(placed: &mut [(Role, Token)]) {
+    let positions: Vec<usize> = placed
+        .iter()
+        .enumerate()
+        .filter(|(_, (role, token))| *role == Role::Middle && !token.text.contains(' '))
+        .map(|(position, _)| position)
+        .collect();
+    let Some(&last) = positions.last() else {
+        return;
+    };
+    if positions.len() < 2 {
+        return;
+    }
+    let chosen = positions
+        .iter()
+        .copied()
+        .find(|&position| position > 0 && placed[position - 1].0 == Role::First)
+        .unwrap_or(last);
+    for position in positions {
+        if position != chosen {
+            placed[position].0 = Role::Last;
+        }
     }
 }
 
@@ -552,12 +601,18 @@ fn tokenize_field(raw: &str) -> FieldTokens {
     for piece in text.split(|c: char| c.is_whitespace() || c == '_' || c == '/' || c == '|') {
         // Latin placeholders (Test, Unknown) are caught before
         // transliteration turns them into something else.
-        if PLACEHOLDER_WORDS.contains(&simple_fold(piece).as_str()) {
+        let layout_reading = latin_keys_to_cyrillic(piece).map(|reading| simple_fold(&reading));
+        if PLACEHOLDER_WORDS.contains(&simple_fold(piece).as_str())
+            || layout_reading.is_some_and(|reading| PLACEHOLDER_WORDS.contains(&reading.as_str()))
+        {
             dropped_placeholder = true;
             continue;
         }
         for token in tokenize_piece(piece) {
-            if PLACEHOLDER_WORDS.contains(&token.text.as_str()) {
+            if token.text.is_empty() {
+                continue;
+            }
+            if PLACEHOLDER_WORDS.contains(&token.text.as_str()) || is_repeated_letter(&token.text) {
                 dropped_placeholder = true;
             } else {
                 tokens.push(token);
@@ -565,8 +620,7 @@ fn tokenize_field(raw: &str) -> FieldTokens {
         }
     }
     // `Гость 123`, `ааа`, `x`: nothing left that could be a name.
-    let junk = tokens.is_empty() || tokens.iter().all(|token| is_repeated_letter(&token.text));
-    if junk {
+    if tokens.is_empty() {
         return FieldTokens {
             tokens: Vec::new(),
             placeholder: true,
@@ -651,9 +705,8 @@ pub fn fold_cyrillic(text: &str) -> String {
         let mapped = latin_lookalike_to_cyrillic(c).unwrap_or(c);
         for lower in mapped.to_lowercase() {
             folded.push(match lower {
-                'ё' => 'е',
-                'і' | 'ї' => 'и',
-                'є' => 'е',
+                'ё' | 'ѐ' | 'є' => 'е',
+                'і' | 'ї' | 'ѝ' => 'и',
                 'ґ' => 'г',
                 'ў' => 'у',
                 '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
@@ -710,9 +763,10 @@ fn cyrillic_lookalike_to_latin(c: char) -> char {
     }
 }
 
-/// Words of folded Cyrillic text: letters and inner hyphens.
+/// Words of folded Cyrillic text: Cyrillic letters and inner hyphens;
+/// anything else separates words.
 fn split_words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !(c.is_alphabetic() || c == '-'))
+    text.split(|c: char| !((is_cyrillic(c) && c.is_alphabetic()) || c == '-'))
         .map(|word| word.trim_matches('-'))
         .filter(|word| !word.is_empty())
 }
@@ -720,21 +774,15 @@ fn split_words(text: &str) -> impl Iterator<Item = &str> {
 /// Words of lower-case Latin text: letters, inner hyphens and the sign
 /// marks `'` and `` ` `` of transliteration (Ol'ga).
 fn split_latin_words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !(c.is_alphabetic() || matches!(c, '-' | '\'' | '`' | 'ʹ' | 'ʺ')))
+    text.split(|c: char| !(is_latin_letter(c) || matches!(c, '-' | '\'' | '`')))
         .map(|word| word.trim_matches(|c: char| matches!(c, '-' | '\'' | '`')))
         .filter(|word| word.chars().any(char::is_alphabetic))
 }
 
 fn cyrillic_token(word: &str) -> Token {
-    let first_name = resolve_first_name(word);
-    if first_name.is_none()
-        && let Some(repaired) = russian_layout_latin_name(word)
-    {
-        return repaired;
-    }
     Token {
         text: word.to_string(),
-        first_name,
+        first_name: resolve_first_name(word),
         transliterated: false,
     }
 }
@@ -747,26 +795,6 @@ fn latin_token(word: &str) -> Token {
         first_name,
         transliterated: true,
     }
-}
-
-/// A Latin name typed on the Russian layout (`Шмфт` for Ivan): accepted
-/// when the word has almost no Cyrillic vowel and its Latin reading
-/// transliterates to a known first name.
-fn russian_layout_latin_name(word: &str) -> Option<Token> {
-    if vowel_ratio(word, is_cyrillic_vowel) >= 0.2 {
-        return None;
-    }
-    let latin = cyrillic_keys_to_latin(word)?;
-    if !latin.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
-        return None;
-    }
-    let text = latin_to_cyrillic(&latin);
-    let first_name = resolve_latin_first_name(&latin, &text)?;
-    Some(Token {
-        text,
-        first_name: Some(first_name),
-        transliterated: true,
-    })
 }
 
 /// A Latin piece typed on the wrong layout (`Gtnhjd` → петров), when the
@@ -880,13 +908,15 @@ fn transliteration_alternatives(word: &str) -> Vec<String> {
     if let Some(rest) = word.strip_prefix('е') {
         alternatives.push(format!("э{rest}"));
     }
-    // Diana, Liana: `ia` inside a word read as я; try иа.
+    // Diana, Mariana: `ia` inside a word read as я; try иа and ья.
     for (index, pair) in chars.windows(2).enumerate() {
         if is_consonant(pair[0]) && pair[1] == 'я' && index + 2 < chars.len() {
-            let mut spelled: String = chars[..=index].iter().collect();
-            spelled.push_str("иа");
-            spelled.extend(&chars[index + 2..]);
-            alternatives.push(spelled);
+            let (head, tail): (String, String) = (
+                chars[..=index].iter().collect(),
+                chars[index + 2..].iter().collect(),
+            );
+            alternatives.push(format!("{head}иа{tail}"));
+            alternatives.push(format!("{head}ья{tail}"));
         }
     }
     if word.contains("ье") {
@@ -954,21 +984,30 @@ pub fn canonical_first_name(raw: &str) -> Option<String> {
 /// никольск, толстая and толстой → толст. Endings are removed only when a
 /// stem of at least three letters remains.
 pub fn surname_key(last: &str) -> String {
-    last.split('-')
-        .map(|part| {
-            for (ending, _, drop) in GENDERED_SURNAME_ENDINGS {
-                if part.ends_with(ending) {
-                    let keep = part.chars().count() - drop;
-                    let stem_length = part.chars().count() - ending.chars().count();
-                    if stem_length >= 3 {
-                        return part.chars().take(keep).collect::<String>();
-                    }
-                }
-            }
-            part.to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("-")
+    let mut key = String::with_capacity(last.len());
+    let mut part_start = 0;
+    for (offset, separator) in last.match_indices(['-', ' ']) {
+        key.push_str(surname_part_key(&last[part_start..offset]));
+        key.push_str(separator);
+        part_start = offset + separator.len();
+    }
+    key.push_str(surname_part_key(&last[part_start..]));
+    key
+}
+
+/// One part of a surname without its gendered ending.
+fn surname_part_key(part: &str) -> &str {
+    let letters = part.chars().count();
+    for (ending, _, drop) in GENDERED_SURNAME_ENDINGS {
+        if part.ends_with(ending) && letters - ending.chars().count() >= 3 {
+            let keep = part
+                .char_indices()
+                .nth(letters - drop)
+                .map_or(part.len(), |(offset, _)| offset);
+            return &part[..keep];
+        }
+    }
+    part
 }
 
 /// Sex from a patronymic: -вич/-ич male, -вна/-ична/-чна/-шна female; the
@@ -988,7 +1027,7 @@ pub fn sex_from_patronymic(middle: &str) -> Option<Sex> {
 /// `None` for a surname without one (Шевченко, Ким) and for a double
 /// surname whose parts disagree.
 pub fn sex_from_surname(last: &str) -> Option<Sex> {
-    let mut sexes = last.split('-').map(|part| {
+    let mut sexes = last.split(['-', ' ']).map(|part| {
         GENDERED_SURNAME_ENDINGS
             .iter()
             .find(|(ending, _, _)| {
@@ -1094,6 +1133,7 @@ mod tests {
             (&["Sofia", "Sofya", "Sophia"], "софья"),
             (&["Maria", "Mariya", "Mariia"], "мария"),
             (&["Diana"], "диана"),
+            (&["Mariana", "Maryana"], "марьяна"),
             (&["Eduard"], "эдуард"),
             (&["Viacheslav", "Vyacheslav"], "вячеслав"),
             (&["Pyotr", "Petr", "Peter"], "петр"),
@@ -1124,6 +1164,23 @@ mod tests {
         assert_eq!(n.last.as_deref(), Some("кузнецов"));
         assert!(n.transliterated);
         assert_eq!(name("", "", "Petrova").last_key.as_deref(), Some("петров"));
+        let phonetic = |first_field: &str, last_field: &str| {
+            let n = name(first_field, "", last_field);
+            (n.first_phonetic, n.last_phonetic)
+        };
+        assert_eq!(
+            phonetic("Наталия", "Петрова"),
+            phonetic("Natalya", "Petrov")
+        );
+        assert_eq!(
+            phonetic("Наталия", "Петрова"),
+            phonetic("Наталья", "Петроф")
+        );
+        assert_eq!(phonetic("", "Соловьёва"), phonetic("", "Solovyov"));
+        assert_ne!(
+            phonetic("Наталия", "Петрова"),
+            phonetic("Наталия", "Сидорова")
+        );
     }
 
     #[test]
@@ -1141,10 +1198,12 @@ mod tests {
         assert_eq!(first("Ivan").as_deref(), Some("иван"));
         assert_eq!(first("Anna").as_deref(), Some("анна"));
         assert_eq!(name("", "", "Smith").last.as_deref(), Some("смит"));
-        // A Latin name typed on the Russian layout.
-        assert_eq!(first("Шмфт").as_deref(), Some("иван"));
-        // Cyrillic words that happen to lack vowels stay.
-        assert_eq!(name("", "", "Щрц").last.as_deref(), Some("щрц"));
+        // Cyrillic is never re-keyed: a Latin name typed on the Russian
+        // layout (Шмфт) is too rare to risk reading real Cyrillic as one,
+        // and a second pass would re-read transliterated output.
+        assert_eq!(first("Шмфт").as_deref(), Some("шмфт"));
+        // Latin whose layout reading is implausible is transliterated.
+        assert_eq!(first("nVF").as_deref(), Some("нвф"));
     }
 
     #[test]
@@ -1212,6 +1271,16 @@ mod tests {
         assert_eq!(n.first.as_deref(), Some("анна"));
         assert_eq!(n.middle.as_deref(), Some("сергеевна"));
         assert!(n.split_from_one_field);
+        // A surname with a patronymic's ending.
+        for (first_field, last_field) in [
+            ("", "Рабинович Марк Семенович"),
+            ("Марк Семенович Рабинович", ""),
+        ] {
+            let n = name(first_field, "", last_field);
+            assert_eq!(n.first.as_deref(), Some("марк"));
+            assert_eq!(n.middle.as_deref(), Some("семенович"));
+            assert_eq!(n.last.as_deref(), Some("рабинович"));
+        }
         let n = name("Мамед", "", "Алиев Мамед оглы");
         assert_eq!(n.middle.as_deref(), Some("мамед оглы"));
         assert_eq!(n.last.as_deref(), Some("алиев"));
@@ -1247,7 +1316,11 @@ mod tests {
         // Not swapped: both plausible first names, or a surname where it belongs.
         assert!(!name("Роман", "", "Павел").swapped);
         assert!(!name("Мария", "", "Петрова").swapped);
-        assert!(!name("Кот", "", "Иван").swapped);
+        assert!(!name("Зураб", "", "").swapped);
+        assert!(!name("", "", "Иван").swapped);
+        assert!(name("Кот", "", "Иван").swapped);
+        // Ким is a surname far more often than a first name.
+        assert!(name("Ким", "", "Ольга").swapped);
     }
 
     #[test]
@@ -1270,6 +1343,8 @@ mod tests {
             ("12345", "", ""),
             ("ааа", "", ""),
             ("Гость 123", "", ""),
+            ("Ntcn", "", ""),
+            ("Gjregfntkm", "", ""),
             ("ivan@mail.ru", "", ""),
             ("Иван", "Иванович", "Иванов"),
             ("Вася", "", "Пупкин"),
@@ -1311,6 +1386,7 @@ mod tests {
         assert_eq!(surname_key("ким"), "ким");
         assert_eq!(surname_key("цой"), "цой");
         assert_eq!(surname_key("иванова-петрова"), "иванов-петров");
+        assert_eq!(surname_key("иванова петрова"), "иванов петров");
     }
 
     #[test]
@@ -1362,5 +1438,62 @@ mod tests {
             assert_eq!(again.first_full, once.first_full);
             assert_eq!(again.last_key, once.last_key);
         }
+    }
+
+    fn assert_idempotent(
+        first: &str,
+        middle: &str,
+        last: &str,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        let once = name(first, middle, last);
+        let again = normalize_name(
+            once.first.as_deref(),
+            once.middle.as_deref(),
+            once.last.as_deref(),
+        );
+        proptest::prop_assert_eq!(&again.first, &once.first);
+        proptest::prop_assert_eq!(&again.middle, &once.middle);
+        proptest::prop_assert_eq!(&again.last, &once.last);
+        proptest::prop_assert_eq!(&again.first_full, &once.first_full);
+        proptest::prop_assert_eq!(&again.last_key, &once.last_key);
+        Ok(())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_normalises_without_panic_and_idempotently(
+            first in "\\PC{0,24}",
+            middle in "\\PC{0,12}",
+            last in "\\PC{0,24}",
+        ) {
+            assert_idempotent(&first, &middle, &last)?;
+            let _ = name_phonetic_key_of_parts(&first, &last);
+        }
+
+        #[test]
+        fn cyrillic_names_normalise_idempotently(
+            first in "[А-Яа-яЁё]{1,10}( [А-Яа-яЁё]{1,10}){0,2}",
+            middle in "[А-Яа-яЁё.-]{0,12}",
+            last in "[А-Яа-яЁё-]{0,12}( [А-Яа-яЁё.]{1,10}){0,2}",
+        ) {
+            assert_idempotent(&first, &middle, &last)?;
+        }
+
+        #[test]
+        fn latin_names_normalise_idempotently(
+            first in "[A-Za-z';,.<>`\\[\\]]{1,10}( [A-Za-z]{1,10}){0,2}",
+            middle in "[A-Za-z]{0,12}",
+            last in "[A-Za-z'-]{0,12}",
+        ) {
+            assert_idempotent(&first, &middle, &last)?;
+        }
+    }
+
+    /// Exercises the phonetic key on arbitrary parts (it must not panic).
+    fn name_phonetic_key_of_parts(first: &str, last: &str) -> (String, String) {
+        (
+            crate::normalize::phonetic::name_phonetic_key(first),
+            crate::normalize::phonetic::name_phonetic_key(last),
+        )
     }
 }

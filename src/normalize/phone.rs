@@ -283,12 +283,18 @@ fn spreadsheet_number(value: &str) -> Option<String> {
 /// to a national number.
 fn to_international(digits: &str) -> String {
     let mut digits = digits;
-    if let Some(rest) = digits.strip_prefix("00") {
-        digits = rest;
-    } else if digits.len() > 11
-        && let Some(rest) = digits.strip_prefix("810")
-    {
-        digits = rest;
+    // Repeated until none is left, so that the output never starts with
+    // one and normalising it again changes nothing.
+    loop {
+        if let Some(rest) = digits.strip_prefix("00") {
+            digits = rest;
+        } else if digits.len() > 11
+            && let Some(rest) = digits.strip_prefix("810")
+        {
+            digits = rest;
+        } else {
+            break;
+        }
     }
     let bytes = digits.as_bytes();
     match bytes.len() {
@@ -501,6 +507,27 @@ mod tests {
                 assert_eq!(twice, None);
             } else {
                 assert_eq!(twice, Some(once), "{raw}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_normalises_without_panic_and_idempotently(raw in "\\PC{0,40}") {
+            if let Some(once) = normalize_phone(&raw)
+                && !once.digits.is_empty()
+            {
+                proptest::prop_assert_eq!(normalize_phone(&once.digits), Some(once));
+            }
+        }
+
+        #[test]
+        fn phone_shaped_text_normalises_idempotently(raw in "[+]?[0-9 ()-]{0,22}") {
+            if let Some(once) = normalize_phone(&raw)
+                && !once.digits.is_empty()
+            {
+                proptest::prop_assert!(once.digits.bytes().all(|b| b.is_ascii_digit()));
+                proptest::prop_assert_eq!(normalize_phone(&once.digits), Some(once));
             }
         }
     }

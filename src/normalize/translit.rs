@@ -13,6 +13,8 @@
 //! Invariant: the output holds only lower-case Cyrillic letters and
 //! hyphens; `ё` is written `е`.
 
+use unicode_normalization::UnicodeNormalization;
+
 /// Lower-case Latin vowels (with `y`), the context the rules look at.
 fn is_latin_vowel(c: char) -> bool {
     matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y')
@@ -46,7 +48,20 @@ fn diacritic_letter(c: char) -> Option<&'static str> {
 /// Characters that are neither letters nor the sign marks `'` and `` ` ``
 /// are dropped.
 pub fn latin_to_cyrillic(word: &str) -> String {
-    let chars: Vec<char> = word.chars().collect();
+    // Letters with diacritics no system here uses (ã, ç) count as their
+    // base letter.
+    let chars: Vec<char> = word
+        .chars()
+        .map(|c| {
+            if c.is_ascii() || diacritic_letter(c).is_some() {
+                return c;
+            }
+            c.nfd()
+                .next()
+                .filter(char::is_ascii_alphabetic)
+                .map_or(c, |base| base.to_ascii_lowercase())
+        })
+        .collect();
     let length = chars.len();
     let mut out = String::with_capacity(length * 2);
     let at = |index: usize| chars.get(index).copied();
@@ -183,7 +198,13 @@ pub fn latin_to_cyrillic(word: &str) -> String {
         out.push_str(text);
         index += used;
     }
-    out
+    // Dropped characters can leave a hyphen at an end.
+    let trimmed = out.trim_matches('-');
+    if trimmed.len() == out.len() {
+        out
+    } else {
+        trimmed.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -268,5 +289,7 @@ mod tests {
         same(&["e`duard"], "эдуард");
         same(&["philipp"], "филипп");
         same(&["victor", "viktor"], "виктор");
+        same(&["natãlia"], "наталия");
+        same(&["a-ã-"], "а-а");
     }
 }

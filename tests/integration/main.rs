@@ -1,3 +1,5 @@
+mod apply;
 mod fixtures;
 mod load;
 mod matching;
+mod sandbox;
