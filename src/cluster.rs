@@ -444,7 +444,7 @@ mod tests {
     use crate::normalize::NormalizedName;
     use crate::profile::Sex;
     use crate::score::comparison::MAX_COMPARISONS;
-    use crate::score::{ModelSummary, ScoredPairs};
+    use crate::score::{ModelSummary, ScoredPairs, TERM_FREQUENCY_SLOTS};
     use chrono::NaiveDate;
 
     fn person(
@@ -483,7 +483,7 @@ mod tests {
             right,
             rules: 0,
             levels: [0; MAX_COMPARISONS],
-            field_weights: [0.0; MAX_COMPARISONS],
+            term_frequency_weights: [0.0; TERM_FREQUENCY_SLOTS],
             weight,
         }
     }
@@ -505,8 +505,11 @@ mod tests {
         let scored = ScoredPairs {
             pairs: links,
             comparisons: Vec::new(),
+            level_weights: Vec::new(),
+            term_frequency_slots: Vec::new(),
             rule_names: Vec::new(),
             model: ModelSummary::default(),
+            histogram: Vec::new(),
         };
         let settings = MatchSettings {
             max_cluster_size: max_size,

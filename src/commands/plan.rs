@@ -94,7 +94,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     let profiles = load::profiles_from_frame(&loaded.frame)?;
     drop(loaded.frame);
     let (records, data_quality) = normalize::normalize_profiles(&profiles, printer);
-    let candidates = block::candidate_pairs(&profiles, &records, &settings.matching, printer)?;
+    let mut candidates = block::candidate_pairs(&profiles, &records, &settings.matching, printer)?;
     let scored = score::score_pairs(
         &profiles,
         &records,
@@ -102,6 +102,8 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         &settings.matching,
         printer,
     )?;
+    // The pairs live on in `scored`; only the statistics are needed now.
+    candidates.pairs = Vec::new();
     let clustering =
         cluster::cluster_pairs(&profiles, &records, &scored, &settings.matching, printer);
     cluster::write_clusters_csv(&out.join("clusters.csv"), &profiles, &clustering)?;

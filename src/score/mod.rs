@@ -41,12 +41,16 @@ pub struct ScoredPair {
     pub rules: u32,
     /// The level of each comparison (index into its ladder).
     pub levels: [u8; MAX_COMPARISONS],
-    /// The weight (log2 Bayes factor) of each comparison's level, term
-    /// frequency included.
-    pub field_weights: [f32; MAX_COMPARISONS],
+    /// The weights of the term-frequency comparisons (first name, surname,
+    /// birth date) as scaled for this pair's values; the other comparisons'
+    /// weights are their level's (`ScoredPairs::field_weight`).
+    pub term_frequency_weights: [f32; TERM_FREQUENCY_SLOTS],
     /// Prior log-odds plus the field weights.
     pub weight: f64,
 }
+
+/// Comparisons whose exact level is scaled by term frequency.
+pub const TERM_FREQUENCY_SLOTS: usize = 3;
 
 impl ScoredPair {
     pub fn probability(&self) -> f64 {
@@ -68,11 +72,28 @@ pub struct ScoredPairs {
     /// In the candidates' order: by `(left, right)`.
     pub pairs: Vec<ScoredPair>,
     pub comparisons: Vec<Comparison>,
+    /// log2(m/u) per comparison and level.
+    pub level_weights: Vec<Vec<f64>>,
+    /// Per comparison, its slot in `ScoredPair::term_frequency_weights`.
+    pub term_frequency_slots: Vec<Option<usize>>,
     pub rule_names: Vec<String>,
     pub model: ModelSummary,
+    /// Every scored pair by weight, for the report's chart.
+    pub histogram: Vec<HistogramBin>,
 }
 
 impl ScoredPairs {
+    /// The weight comparison `index` contributed to `pair`.
+    pub fn field_weight(&self, pair: &ScoredPair, index: usize) -> f64 {
+        let level = pair.levels[index];
+        match self.term_frequency_slots[index] {
+            Some(slot) if self.comparisons[index].term_frequency_level == Some(level) => {
+                pair.term_frequency_weights[slot] as f64
+            }
+            _ => self.level_weights[index][level as usize],
+        }
+    }
+
     /// Why the pair scored as it did, for the plan and the report.
     pub fn evidence(&self, pair: &ScoredPair, profiles: &[Profile]) -> PairEvidence {
         let user_id = |row: u32| {
@@ -102,7 +123,7 @@ impl ScoredPairs {
                     level: comparison.levels[pair.levels[index] as usize]
                         .name
                         .to_string(),
-                    weight: round_weight(pair.field_weights[index] as f64),
+                    weight: round_weight(self.field_weight(pair, index)),
                 })
                 .collect(),
         }
@@ -314,7 +335,10 @@ pub fn score_pairs(
     };
     let prior_weight = weight_of_probability(prior_match_probability);
 
+    let comparison_summaries =
+        summarise_comparisons(&comparisons, &m, &u, &weights, &levels, &random_counts);
     let frequencies = TermFrequencies::from_records(records);
+    let term_frequency_slots = term_frequency_slots(&comparisons);
     let term_frequency = settings.term_frequency;
     let pairs: Vec<ScoredPair> = candidates
         .pairs
@@ -325,18 +349,24 @@ pub fn score_pairs(
                 .iter()
                 .zip(level_chunk)
                 .map(|(pair, levels)| {
-                    let mut field_weights = [0f32; MAX_COMPARISONS];
+                    let mut term_frequency_weights = [0f32; TERM_FREQUENCY_SLOTS];
                     let mut weight = prior_weight;
                     for (index, comparison) in comparisons.iter().enumerate() {
                         let level = levels[index];
                         let mut field_weight = weights[index][level as usize];
-                        if term_frequency && comparison.term_frequency_level == Some(level) {
-                            let frequency = frequencies
-                                .of(comparison.field, &records[pair.left as usize])
-                                .max(settings.minimum_u);
-                            field_weight = (m[index][level as usize] / frequency).log2();
+                        if let Some(slot) = term_frequency_slots[index]
+                            && comparison.term_frequency_level == Some(level)
+                        {
+                            if term_frequency {
+                                // m / (share of profiles with this value):
+                                // agreeing on a rare value is strong evidence.
+                                let frequency = frequencies
+                                    .of(comparison.field, &records[pair.left as usize])
+                                    .max(settings.minimum_u);
+                                field_weight = (m[index][level as usize] / frequency).log2();
+                            }
+                            term_frequency_weights[slot] = field_weight as f32;
                         }
-                        field_weights[index] = field_weight as f32;
                         weight += field_weight;
                     }
                     ScoredPair {
@@ -344,7 +374,7 @@ pub fn score_pairs(
                         right: pair.right,
                         rules: pair.rules,
                         levels: *levels,
-                        field_weights,
+                        term_frequency_weights,
                         weight,
                     }
                 })
@@ -353,6 +383,7 @@ pub fn score_pairs(
             scored
         })
         .collect();
+    drop(levels);
     bar.finish_and_clear();
 
     let threshold_weight = weight_of_probability(settings.threshold);
@@ -360,8 +391,9 @@ pub fn score_pairs(
         .iter()
         .filter(|p| p.weight >= threshold_weight)
         .count() as u64;
+    let histogram = histogram_of_weights(pairs.iter().map(|pair| pair.weight));
     let model = ModelSummary {
-        comparisons: summarise_comparisons(&comparisons, &m, &u, &weights, &levels, &random_counts),
+        comparisons: comparison_summaries,
         prior_match_probability,
         prior_weight,
         candidate_match_share,
@@ -378,13 +410,31 @@ pub fn score_pairs(
     Ok(ScoredPairs {
         pairs,
         comparisons,
+        level_weights: weights,
+        term_frequency_slots,
         rule_names: candidates
             .rules
             .iter()
             .map(|rule| rule.name.clone())
             .collect(),
         model,
+        histogram,
     })
+}
+
+/// Each comparison's slot in `ScoredPair::term_frequency_weights`, in
+/// comparison order.
+fn term_frequency_slots(comparisons: &[Comparison]) -> Vec<Option<usize>> {
+    let mut next = 0;
+    comparisons
+        .iter()
+        .map(|comparison| {
+            comparison.term_frequency_level.map(|_| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect()
 }
 
 fn summarise_comparisons(
@@ -485,31 +535,25 @@ impl TermFrequencies {
     }
 }
 
-/// Scored pairs by weight in one-bit bins, from the lowest to the highest
-/// weight seen (clamped to ±40 bits; the end bins hold everything beyond).
+/// Scored pairs by weight in one-bit bins, for the report's chart around
+/// the threshold.
 pub fn weight_histogram(scored: &ScoredPairs) -> Vec<HistogramBin> {
+    scored.histogram.clone()
+}
+
+/// Weights in one-bit bins, from the lowest to the highest seen (clamped
+/// to ±40 bits: the end bins hold everything beyond).
+pub fn histogram_of_weights(weights: impl Iterator<Item = f64> + Clone) -> Vec<HistogramBin> {
     const LIMIT: f64 = 40.0;
-    if scored.pairs.is_empty() {
+    let clamp = |weight: f64| weight.clamp(-LIMIT, LIMIT - 1e-9).floor();
+    let Some(lowest) = weights.clone().map(clamp).reduce(f64::min) else {
         return Vec::new();
-    }
-    let clamp = |weight: f64| weight.clamp(-LIMIT, LIMIT - 1e-9);
-    let lowest = scored
-        .pairs
-        .iter()
-        .map(|p| clamp(p.weight))
-        .fold(f64::INFINITY, f64::min)
-        .floor();
-    let highest = scored
-        .pairs
-        .iter()
-        .map(|p| clamp(p.weight))
-        .fold(f64::NEG_INFINITY, f64::max)
-        .floor();
+    };
+    let highest = weights.clone().map(clamp).fold(lowest, f64::max);
     let bins = (highest - lowest) as usize + 1;
     let mut counts = vec![0u64; bins];
-    for pair in &scored.pairs {
-        let bin = (clamp(pair.weight).floor() - lowest) as usize;
-        counts[bin.min(bins - 1)] += 1;
+    for weight in weights {
+        counts[(clamp(weight) - lowest) as usize] += 1;
     }
     counts
         .into_iter()
@@ -537,24 +581,11 @@ mod tests {
 
     #[test]
     fn histogram_counts_every_pair_once() {
-        let pair = |weight| ScoredPair {
-            left: 0,
-            right: 1,
-            rules: 0,
-            levels: [0; MAX_COMPARISONS],
-            field_weights: [0.0; MAX_COMPARISONS],
-            weight,
-        };
-        let scored = ScoredPairs {
-            pairs: vec![pair(-3.5), pair(-3.2), pair(0.0), pair(2.9), pair(100.0)],
-            comparisons: Vec::new(),
-            rule_names: Vec::new(),
-            model: ModelSummary::default(),
-        };
-        let bins = weight_histogram(&scored);
+        let bins = histogram_of_weights([-3.5, -3.2, 0.0, 2.9, 100.0].into_iter());
         assert_eq!(bins.first().unwrap().lower, -4.0);
         assert_eq!(bins.last().unwrap().upper, 40.0);
         assert_eq!(bins.iter().map(|b| b.count).sum::<u64>(), 5);
         assert_eq!(bins[0].count, 2);
+        assert!(histogram_of_weights(std::iter::empty()).is_empty());
     }
 }

@@ -1,5 +1,6 @@
 mod apply;
 mod fixtures;
+mod gen_eval;
 mod load;
 mod matching;
 mod sandbox;

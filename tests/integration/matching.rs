@@ -805,6 +805,12 @@ fn engine_speed_at_a_million_profiles() {
         candidates.pairs.len(),
         started.elapsed()
     );
+    for rule in &candidates.stats.rules {
+        eprintln!(
+            "  {:<28} {:>9} pairs ({:>8} only this rule), {:>6} blocks capped",
+            rule.rule, rule.pairs, rule.pairs_only_this_rule, rule.capped_blocks
+        );
+    }
     let started = std::time::Instant::now();
     let scored = score::score_pairs(
         &population.profiles,
