@@ -20,7 +20,7 @@ use crate::printer::Printer;
 /// documented in src/generate/mod.rs.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
-  sailmerge gen --profiles 10000 --seed 42 --out datasets/demo
+  sailmerge gen --profiles 10000 --seed 20251123 --out datasets/demo
   sailmerge gen --profiles 1000000 --seed 7 --out /tmp/big
   sailmerge gen --profiles 50000 --duplicate-rate 0.3 --noise 1.5 --annotations --out /tmp/hard
   sailmerge gen --profiles 5000 --noise 0 --hard-negative-rate 0 --out /tmp/clean")]

@@ -87,7 +87,7 @@ mod text;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use rand::{Rng, SeedableRng};
@@ -493,21 +493,40 @@ impl GeneratedBase {
         let _ = writeln!(out, ",{}", row.points);
     }
 
-    /// Renders rows in export order, in parallel blocks, joined in order.
-    fn render_rows(&self, header: &str, render: impl Fn(usize, &mut String) + Sync) -> Vec<String> {
-        let mut blocks: Vec<String> = self
-            .order
-            .par_chunks(65_536)
-            .map(|indices| {
-                let mut block = String::with_capacity(indices.len() * 120);
-                for &index in indices {
-                    render(index, &mut block);
-                }
-                block
-            })
-            .collect();
-        blocks.insert(0, format!("{header}\n"));
-        blocks
+    /// Streams rows in export order: batches rendered in parallel blocks,
+    /// written in order, so that memory holds one batch of text at a time.
+    fn stream_rows(
+        &self,
+        out: &mut dyn std::io::Write,
+        header: &str,
+        render: impl Fn(usize, &mut String) + Sync,
+    ) -> std::io::Result<()> {
+        const BATCH_ROWS: usize = 1 << 18;
+        const BLOCK_ROWS: usize = 1 << 14;
+        out.write_all(header.as_bytes())?;
+        out.write_all(b"\n")?;
+        for batch in self.order.chunks(BATCH_ROWS) {
+            let blocks: Vec<String> = batch
+                .par_chunks(BLOCK_ROWS)
+                .map(|indices| {
+                    let mut block = String::with_capacity(indices.len() * 128);
+                    for &index in indices {
+                        render(index, &mut block);
+                    }
+                    block
+                })
+                .collect();
+            for block in blocks {
+                out.write_all(block.as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_export(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        self.stream_rows(out, EXPORT_HEADER, |index, text| {
+            self.render_export_row(index, text)
+        })
     }
 
     /// Writes export.csv, truth.csv, generation.json (and annotations.csv
@@ -515,39 +534,23 @@ impl GeneratedBase {
     pub fn write(&self, dir: &Path, annotations: bool) -> Result<GenerationSummary> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the output directory {}", dir.display()))?;
-        let write_blocks = |name: &str, blocks: Vec<String>| -> Result<PathBuf> {
-            let path = dir.join(name);
-            write_atomically(&path, |out| {
-                for block in &blocks {
-                    out.write_all(block.as_bytes())?;
-                }
-                Ok(())
-            })?;
-            Ok(path)
-        };
-        write_blocks(
-            "export.csv",
-            self.render_rows(EXPORT_HEADER, |index, out| {
-                self.render_export_row(index, out)
-            }),
-        )?;
-        write_blocks(
-            "truth.csv",
-            self.render_rows("user_id,entity_id", |index, out| {
+        write_atomically(&dir.join("export.csv"), |out| self.write_export(out))?;
+        write_atomically(&dir.join("truth.csv"), |out| {
+            self.stream_rows(out, "user_id,entity_id", |index, text| {
                 let _ = writeln!(
-                    out,
+                    text,
                     "{},{}",
                     self.user_ids[index],
                     self.entity_id(&self.rows[index])
                 );
-            }),
-        )?;
+            })
+        })?;
         if annotations {
-            write_blocks(
-                "annotations.csv",
-                self.render_rows(
+            write_atomically(&dir.join("annotations.csv"), |out| {
+                self.stream_rows(
+                    out,
                     "user_id,entity_id,group_id,hard_negative,variations",
-                    |index, out| {
+                    |index, text| {
                         let row = &self.rows[index];
                         let group = self.entities[row.entity as usize].group;
                         let kind = self.groups[group as usize]
@@ -556,7 +559,7 @@ impl GeneratedBase {
                         let variations: Vec<&str> =
                             row.variations.iter().map(Variation::name).collect();
                         let _ = writeln!(
-                            out,
+                            text,
                             "{},{},{},{},{}",
                             self.user_ids[index],
                             self.entity_id(row),
@@ -565,13 +568,14 @@ impl GeneratedBase {
                             variations.join("|")
                         );
                     },
-                ),
-            )?;
+                )
+            })?;
         }
         let summary = self.summary();
-        let json =
+        let mut json =
             serde_json::to_string_pretty(&summary).context("cannot serialise the summary")?;
-        write_blocks("generation.json", vec![json, "\n".to_string()])?;
+        json.push('\n');
+        crate::fsutil::write_bytes_atomically(&dir.join("generation.json"), json.as_bytes())?;
         Ok(summary)
     }
 
@@ -682,11 +686,10 @@ pub struct GenerationSummary {
 mod tests {
     use super::*;
 
-    fn export_text(base: &GeneratedBase) -> String {
-        base.render_rows(EXPORT_HEADER, |index, out| {
-            base.render_export_row(index, out)
-        })
-        .concat()
+    fn export_text(base: &GeneratedBase) -> Vec<u8> {
+        let mut text = Vec::new();
+        base.write_export(&mut text).unwrap();
+        text
     }
 
     #[test]
