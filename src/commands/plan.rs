@@ -67,6 +67,7 @@ impl PlanArgs {
         if let Some(encoding) = &self.encoding {
             settings.load.encoding = Some(encoding.clone());
         }
+        settings.planner.validate()?;
         Ok(settings)
     }
 }
@@ -108,7 +109,13 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         cluster::cluster_pairs(&profiles, &records, &scored, &settings.matching, printer);
     cluster::write_clusters_csv(&out.join("clusters.csv"), &profiles, &clustering)?;
 
-    let planned = merge::plan_clusters(&profiles, &clustering.clusters, &settings.planner, printer);
+    let planned = merge::plan_clusters(
+        &profiles,
+        &clustering.clusters,
+        &settings.planner,
+        settings.matching.threshold,
+        printer,
+    );
     let summary = PlanSummary {
         profiles: profiles.len() as u64,
         clusters: planned.len() as u64,

@@ -3,4 +3,5 @@ mod fixtures;
 mod gen_eval;
 mod load;
 mod matching;
+mod planner;
 mod sandbox;

@@ -1,0 +1,317 @@
+//! How good a single field value is, for choosing the golden profile: a full
+//! Cyrillic name beats a diminutive, a transliteration or a placeholder; a
+//! real birth date beats a placeholder; a mobile phone beats a landline or
+//! an invalid number; a valid email beats an invalid one.
+//!
+//! Each judgement is a small pure function over the raw value, delegating
+//! to `crate::normalize` (phone kind and fillers, email validity and
+//! fillers, placeholder names, the diminutive dictionary) so that the
+//! planner judges values exactly as matching does. Birth-date placeholders
+//! use a fixed list rather than normalize's age check, because an age
+//! depends on today's date and a plan must not.
+
+use std::cell::RefCell;
+
+use crate::normalize::dictionary::{diminutive_full_names, is_full_first_name};
+use crate::normalize::name::{fold_cyrillic, normalize_name};
+use crate::normalize::{PhoneKind, normalize_email, normalize_phone};
+use crate::profile::{BIRTH_DATE, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, PHONE, SEX};
+
+/// Rank of a value within its field: higher is better; 0 means a
+/// placeholder or an invalid value that should never be preferred.
+pub fn value_quality(field: &str, value: &str) -> u8 {
+    match field {
+        FIRST_NAME | MIDDLE_NAME | LAST_NAME => name_quality(field, value),
+        BIRTH_DATE => match birth_date_is_valid(value) {
+            true if !birth_date_is_placeholder(value) => 2,
+            _ => 0,
+        },
+        PHONE if phone_is_placeholder(value) => 0,
+        PHONE => match phone_kind(value) {
+            PhoneKind::Mobile => 3,
+            PhoneKind::Foreign => 2,
+            PhoneKind::Landline => 1,
+            PhoneKind::Invalid => 0,
+        },
+        EMAIL => u8::from(email_is_valid(value) && !email_is_placeholder(value)),
+        SEX => match value {
+            "1" | "2" => 2,
+            "3" => 1,
+            _ => 0,
+        },
+        _ => 1,
+    }
+}
+
+/// `value_quality` judgements within one cluster, each computed once: a
+/// judgement runs a normaliser, and the golden choice and the warnings ask
+/// about the same values.
+#[derive(Debug, Default)]
+pub struct QualityMemo {
+    judged: RefCell<Vec<(&'static str, String, u8)>>,
+}
+
+impl QualityMemo {
+    pub fn quality(&self, field: &'static str, value: &str) -> u8 {
+        if let Some((_, _, quality)) = self
+            .judged
+            .borrow()
+            .iter()
+            .find(|(f, v, _)| *f == field && v == value)
+        {
+            return *quality;
+        }
+        let quality = value_quality(field, value);
+        self.judged
+            .borrow_mut()
+            .push((field, value.to_string(), quality));
+        quality
+    }
+
+    /// Whether a kept value is one a reviewer should be told about: a
+    /// placeholder or an invalid value.
+    pub fn is_placeholder_or_invalid(&self, field: &'static str, value: &str) -> bool {
+        matches!(
+            field,
+            FIRST_NAME | MIDDLE_NAME | LAST_NAME | BIRTH_DATE | PHONE | EMAIL
+        ) && self.quality(field, value) == 0
+    }
+}
+
+/// Names: placeholder 0 < Latin (transliterated) 2 < diminutive 4 < full
+/// Cyrillic 6, plus one for conventional capitalisation (Иван over ИВАН or
+/// иван).
+fn name_quality(field: &str, value: &str) -> u8 {
+    if name_is_placeholder(field, value) {
+        return 0;
+    }
+    let base = if !is_cyrillic_name(value) {
+        2
+    } else if field == FIRST_NAME && first_name_is_diminutive(value) {
+        4
+    } else {
+        6
+    };
+    base + u8::from(is_conventionally_capitalised(value))
+}
+
+/// Letters of one alphabet plus hyphen, space and apostrophe.
+fn is_cyrillic_name(value: &str) -> bool {
+    let mut letters = 0;
+    for c in value.trim().chars() {
+        if matches!(c, 'а'..='я' | 'А'..='Я' | 'ё' | 'Ё') {
+            letters += 1;
+        } else if !matches!(c, '-' | ' ' | '\'') {
+            return false;
+        }
+    }
+    letters > 0
+}
+
+fn is_conventionally_capitalised(value: &str) -> bool {
+    value
+        .trim()
+        .split(['-', ' '])
+        .filter(|part| !part.is_empty())
+        .all(|part| {
+            let mut chars = part.chars();
+            let first_upper = chars.next().is_some_and(char::is_uppercase);
+            first_upper && chars.all(|c| !c.is_uppercase())
+        })
+}
+
+/// A filler such as Покупатель, Гость, Test (normalize's judgement, field
+/// by field), or something with no letters or with digits.
+pub fn name_is_placeholder(field: &str, value: &str) -> bool {
+    let value = value.trim();
+    let field_value = Some(value);
+    let normalized = match field {
+        FIRST_NAME => normalize_name(field_value, None, None),
+        MIDDLE_NAME => normalize_name(None, field_value, None),
+        _ => normalize_name(None, None, field_value),
+    };
+    normalized.placeholder
+        || !value.chars().any(char::is_alphabetic)
+        || value.chars().any(|c| c.is_ascii_digit())
+}
+
+/// A diminutive first name (Саша, Женя, Маша) in normalize's dictionary
+/// that is not itself a full name: the same person as the full form, but
+/// the full form is what the golden profile should keep.
+pub fn first_name_is_diminutive(value: &str) -> bool {
+    let folded = fold_cyrillic(value.trim());
+    !diminutive_full_names(&folded).is_empty() && !is_full_first_name(&folded)
+}
+
+/// Whether two values of a name field are the same name in different
+/// spellings: case, ё, transliteration or keyboard layout, or (first names)
+/// a diminutive and a full form it can stand for.
+pub fn same_name(field: &str, first: &str, second: &str) -> bool {
+    // Case and ё alone need no normaliser.
+    if fold_cyrillic(first.trim()) == fold_cyrillic(second.trim()) {
+        return true;
+    }
+    let normalized = |value: &str| match field {
+        FIRST_NAME => normalize_name(Some(value), None, None),
+        MIDDLE_NAME => normalize_name(None, Some(value), None),
+        _ => normalize_name(None, None, Some(value)),
+    };
+    let (a, b) = (normalized(first), normalized(second));
+    match field {
+        FIRST_NAME => {
+            a.first.is_some() && a.first == b.first
+                || a.first_full.iter().any(|full| b.first_full.contains(full))
+        }
+        MIDDLE_NAME => a.middle.is_some() && a.middle == b.middle,
+        _ => a.last.is_some() && a.last == b.last,
+    }
+}
+
+/// Mobile, landline, foreign or invalid, as normalize classifies it.
+pub fn phone_kind(value: &str) -> PhoneKind {
+    normalize_phone(value).map_or(PhoneKind::Invalid, |phone| phone.kind)
+}
+
+/// A filler number such as 79999999999 (normalize's judgement).
+pub fn phone_is_placeholder(value: &str) -> bool {
+    normalize_phone(value).is_some_and(|phone| phone.placeholder)
+}
+
+/// A well-formed address (normalize's judgement, after its typo repair).
+pub fn email_is_valid(value: &str) -> bool {
+    normalize_email(value).is_some_and(|email| email.valid)
+}
+
+/// A filler address such as test@test.ru or noemail@mail.ru.
+pub fn email_is_placeholder(value: &str) -> bool {
+    normalize_email(value).is_some_and(|email| email.placeholder)
+}
+
+/// `YYYY-MM-DD`, a real calendar date, year 1900 or later.
+pub fn birth_date_is_valid(value: &str) -> bool {
+    chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .is_ok_and(|date| chrono::Datelike::year(&date) >= 1900)
+}
+
+/// Dates systems fill in when the real one is unknown.
+pub fn birth_date_is_placeholder(value: &str) -> bool {
+    matches!(
+        value.trim(),
+        "1900-01-01" | "1901-01-01" | "1899-12-30" | "1899-12-31" | "1970-01-01" | "1971-01-01"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_cyrillic_name_beats_diminutive_beats_latin_beats_placeholder() {
+        let full = value_quality(FIRST_NAME, "Александр");
+        let diminutive = value_quality(FIRST_NAME, "Саша");
+        let latin = value_quality(FIRST_NAME, "Aleksandr");
+        let placeholder = value_quality(FIRST_NAME, "Покупатель");
+        assert!(full > diminutive, "{full} {diminutive}");
+        assert!(diminutive > latin);
+        assert!(latin > placeholder);
+        assert_eq!(placeholder, 0);
+    }
+
+    #[test]
+    fn capitalised_name_beats_shouting_or_lower_case() {
+        assert!(value_quality(LAST_NAME, "Иванова") > value_quality(LAST_NAME, "ИВАНОВА"));
+        assert!(value_quality(LAST_NAME, "Иванова") > value_quality(LAST_NAME, "иванова"));
+        assert!(
+            value_quality(LAST_NAME, "Римский-Корсаков")
+                > value_quality(LAST_NAME, "римский-корсаков")
+        );
+    }
+
+    #[test]
+    fn diminutive_only_counts_for_first_names() {
+        assert!(first_name_is_diminutive("Саша"));
+        assert!(first_name_is_diminutive("АЛЁША"));
+        assert!(!first_name_is_diminutive("Александр"));
+        assert_eq!(
+            value_quality(LAST_NAME, "Саша"),
+            value_quality(LAST_NAME, "Иванов")
+        );
+    }
+
+    #[test]
+    fn same_name_sees_through_case_transliteration_and_diminutives() {
+        assert!(same_name(FIRST_NAME, "Саша", "Александр"));
+        assert!(same_name(FIRST_NAME, "Mariya", "МАРИЯ"));
+        assert!(same_name(LAST_NAME, "Ivanova", "Иванова"));
+        assert!(same_name(MIDDLE_NAME, "Сергеевна", "сергеевна"));
+        assert!(!same_name(FIRST_NAME, "Сергей", "Светлана"));
+        assert!(!same_name(LAST_NAME, "Кузнецов", "Кузнецова"));
+        assert!(!same_name(FIRST_NAME, "Покупатель", "Гость"));
+    }
+
+    #[test]
+    fn placeholder_names() {
+        for name in ["Покупатель", "ГОСТЬ", "test", "-", "xxx", "Иван1", "  "] {
+            assert!(name_is_placeholder(FIRST_NAME, name), "{name}");
+        }
+        for name in ["Иван", "Anna", "Мария-Луиза"] {
+            assert!(!name_is_placeholder(FIRST_NAME, name), "{name}");
+        }
+    }
+
+    #[test]
+    fn mobile_beats_foreign_beats_landline_beats_invalid() {
+        assert_eq!(phone_kind("79161234567"), PhoneKind::Mobile);
+        assert_eq!(phone_kind("74951234567"), PhoneKind::Landline);
+        assert_eq!(phone_kind("375291234567"), PhoneKind::Foreign);
+        assert_eq!(phone_kind("12345"), PhoneKind::Invalid);
+        assert_eq!(phone_kind("7916abc4567"), PhoneKind::Invalid);
+        let ranks: Vec<u8> = ["79161234567", "375291234567", "74951234567", "12345"]
+            .iter()
+            .map(|p| value_quality(PHONE, p))
+            .collect();
+        assert!(ranks.windows(2).all(|w| w[0] > w[1]), "{ranks:?}");
+    }
+
+    #[test]
+    fn placeholder_phone_ranks_with_invalid() {
+        assert!(phone_is_placeholder("79999999999"));
+        assert!(phone_is_placeholder("79161111111"));
+        assert_eq!(value_quality(PHONE, "70000000000"), 0);
+        assert!(!phone_is_placeholder("79161234567"));
+    }
+
+    #[test]
+    fn valid_email_beats_invalid_and_placeholder() {
+        assert_eq!(value_quality(EMAIL, "ivan.petrov@mail.ru"), 1);
+        for email in [
+            "ivan.petrov@mail",
+            "@mail.ru",
+            "a@@b.ru",
+            "test@test.ru",
+            "a@b.1",
+        ] {
+            assert_eq!(value_quality(EMAIL, email), 0, "{email}");
+        }
+    }
+
+    #[test]
+    fn real_birth_date_beats_placeholder_and_garbage() {
+        assert_eq!(value_quality(BIRTH_DATE, "1985-03-04"), 2);
+        for date in [
+            "1900-01-01",
+            "1971-01-01",
+            "1985-02-30",
+            "04.03.1985",
+            "1850-05-05",
+        ] {
+            assert_eq!(value_quality(BIRTH_DATE, date), 0, "{date}");
+        }
+    }
+
+    #[test]
+    fn stated_sex_beats_other_and_garbage() {
+        assert!(value_quality(SEX, "2") > value_quality(SEX, "3"));
+        assert!(value_quality(SEX, "3") > value_quality(SEX, "ж"));
+    }
+}

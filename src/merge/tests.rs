@@ -1,0 +1,461 @@
+//! Planner tests on hand-made clusters: one per precedence consequence,
+//! warning and setting. Property tests against brute force are in
+//! `tests/integration/planner.rs`.
+
+use super::*;
+use crate::plan::PairEvidence;
+use crate::profile::{BIRTH_DATE, FIRST_NAME, LAST_NAME, MIDDLE_NAME, POINTS, SEX};
+use crate::settings::planner::SurvivorPolicy;
+
+fn profile(user_id: &str, fields: &[(&str, &str)]) -> Profile {
+    let mut profile = Profile {
+        user_id: user_id.into(),
+        ..Profile::default()
+    };
+    for (field, value) in fields {
+        match profile.field_mut(field) {
+            Some(slot) => *slot = Some(value.to_string()),
+            None => {
+                profile.extra.insert(field.to_string(), value.to_string());
+            }
+        }
+    }
+    profile
+}
+
+fn cluster(rows: &[u32]) -> Cluster {
+    Cluster {
+        cluster_id: "c1".into(),
+        members: rows.to_vec(),
+        evidence: vec![PairEvidence {
+            left: "x".into(),
+            right: "y".into(),
+            rules: vec!["phone".into()],
+            weight: 12.0,
+            probability: 0.999,
+            fields: vec![],
+        }],
+        min_probability: 0.999,
+    }
+}
+
+fn plan(profiles: &[Profile], settings: &PlannerSettings) -> PlannedCluster {
+    let rows: Vec<u32> = (0..profiles.len() as u32).collect();
+    plan_cluster(profiles, &cluster(&rows), settings, 0.9)
+}
+
+fn codes(planned: &PlannedCluster) -> Vec<&str> {
+    planned.warnings.iter().map(|w| w.code.as_str()).collect()
+}
+
+/// A phone-only store profile (registered first, full name) and an
+/// email-only online profile (diminutive, birth date).
+fn store_and_online() -> Vec<Profile> {
+    vec![
+        profile(
+            "1001",
+            &[
+                (PHONE, "79161234567"),
+                (FIRST_NAME, "Александр"),
+                (LAST_NAME, "Петров"),
+                (REGISTER_DATE, "2015-04-02"),
+                (POINTS, "350"),
+            ],
+        ),
+        profile(
+            "2002",
+            &[
+                (EMAIL, "sasha.petrov@mail.ru"),
+                (FIRST_NAME, "Саша"),
+                (LAST_NAME, "Петров"),
+                (BIRTH_DATE, "1987-09-14"),
+                (REGISTER_DATE, "2021-11-30"),
+                (POINTS, "40"),
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn store_and_online_profiles_merge_into_the_oldest_and_report_the_diminutive() {
+    let planned = plan(&store_and_online(), &PlannerSettings::default());
+    assert_eq!(planned.survivor, "1001");
+    assert_eq!(planned.steps.len(), 1);
+    assert_eq!(planned.steps[0].params["from_uid"], "2002");
+    assert_eq!(planned.steps[0].params["to_uid"], "1001");
+    let result = &planned.result;
+    assert_eq!(result.user_id, "1001");
+    assert_eq!(result.phone.as_deref(), Some("79161234567"));
+    assert_eq!(result.email.as_deref(), Some("sasha.petrov@mail.ru"));
+    assert_eq!(result.birth_date.as_deref(), Some("1987-09-14"));
+    assert_eq!(result.register_date.as_deref(), Some("2015-04-02"));
+    assert_eq!(result.points.as_deref(), Some("390"));
+    // "from" wins the name: the diminutive overwrites the full name.
+    assert_eq!(result.first_name.as_deref(), Some("Саша"));
+    assert_eq!(planned.golden.first_name.as_deref(), Some("Александр"));
+    assert_eq!(planned.lost.len(), 1);
+    assert_eq!(planned.lost[0].user_id, "1001");
+    assert_eq!(planned.lost[0].value, "Александр");
+    // A diminutive of the same name is no "different name" warning; the
+    // missed golden value is.
+    assert_eq!(codes(&planned), ["golden_unreachable"]);
+}
+
+#[test]
+fn survivor_free_lets_the_newer_profile_survive_to_keep_the_full_name() {
+    let settings = PlannerSettings {
+        survivor_free: true,
+        ..PlannerSettings::default()
+    };
+    let planned = plan(&store_and_online(), &settings);
+    assert_eq!(planned.survivor, "2002");
+    assert_eq!(planned.result.first_name.as_deref(), Some("Александр"));
+    assert_eq!(planned.result.phone.as_deref(), Some("79161234567"));
+    assert!(planned.lost.iter().all(|l| l.value != "Александр"));
+    assert!(
+        planned.survivor_reason.contains("survivor_free"),
+        "{}",
+        planned.survivor_reason
+    );
+    assert!(!codes(&planned).contains(&"golden_unreachable"));
+}
+
+#[test]
+fn updates_setting_adds_one_update_that_reaches_golden() {
+    let settings = PlannerSettings {
+        updates: true,
+        ..PlannerSettings::default()
+    };
+    let planned = plan(&store_and_online(), &settings);
+    assert_eq!(planned.steps.len(), 2);
+    let update = &planned.steps[1];
+    assert_eq!(update.method, METHOD_UPDATE);
+    assert_eq!(update.params["user_id"], "1001");
+    assert_eq!(update.params["first_name"], "Александр");
+    assert_eq!(update.params.len(), 2);
+    assert_eq!(planned.result, update.after);
+    assert_eq!(planned.result.first_name.as_deref(), Some("Александр"));
+    assert_eq!(planned.lost.len(), 1, "Саша is overwritten by the update");
+    let lost = &planned.lost[0];
+    assert_eq!(
+        (lost.step, lost.user_id.as_str(), lost.value.as_str()),
+        (2, "2002", "Саша")
+    );
+    assert!(codes(&planned).contains(&"update_step"));
+    assert!(!codes(&planned).contains(&"golden_unreachable"));
+}
+
+#[test]
+fn update_replaces_an_identifier_with_new_phone() {
+    // Survivor (oldest) has a landline; the mobile is on the other member
+    // and the to-precedence keeps the landline.
+    let profiles = [
+        profile(
+            "1",
+            &[(PHONE, "74951234567"), (REGISTER_DATE, "2012-01-01")],
+        ),
+        profile(
+            "2",
+            &[(PHONE, "79261234567"), (REGISTER_DATE, "2020-01-01")],
+        ),
+    ];
+    let off = plan(&profiles, &PlannerSettings::default());
+    assert_eq!(off.result.phone.as_deref(), Some("74951234567"));
+    assert_eq!(codes(&off), ["lost_phone", "golden_unreachable"]);
+    let on = plan(
+        &profiles,
+        &PlannerSettings {
+            updates: true,
+            ..PlannerSettings::default()
+        },
+    );
+    assert_eq!(on.steps[1].params["new_phone"], "79261234567");
+    assert_eq!(on.result.phone.as_deref(), Some("79261234567"));
+    assert_eq!(on.lost.len(), 1);
+    assert_eq!(on.lost[0].value, "74951234567");
+    let replayed = replay_steps(&profiles, &on.steps, &MergeRules::default()).unwrap();
+    assert_eq!(replayed.as_ref(), Some(&on.result));
+}
+
+#[test]
+fn order_puts_the_golden_name_last_and_attributes_losses_to_their_member() {
+    let profiles = [
+        profile(
+            "10",
+            &[(PHONE, "79031112233"), (REGISTER_DATE, "2010-01-01")],
+        ),
+        profile(
+            "11",
+            &[(FIRST_NAME, "Александра"), (REGISTER_DATE, "2012-01-01")],
+        ),
+        profile("12", &[(FIRST_NAME, "Саша"), (REGISTER_DATE, "2013-01-01")]),
+    ];
+    let planned = plan(&profiles, &PlannerSettings::default());
+    let froms: Vec<&str> = planned
+        .steps
+        .iter()
+        .map(|s| s.params["from_uid"].as_str())
+        .collect();
+    assert_eq!(froms, ["12", "11"]);
+    assert_eq!(planned.result.first_name.as_deref(), Some("Александра"));
+    assert_eq!(planned.lost.len(), 1);
+    let lost = &planned.lost[0];
+    assert_eq!(
+        (lost.step, lost.user_id.as_str(), lost.value.as_str()),
+        (2, "12", "Саша")
+    );
+    assert_eq!(lost.kept.as_deref(), Some("Александра"));
+    // A diminutive giving way to its full form is lost, but no warning.
+    assert!(codes(&planned).is_empty());
+}
+
+#[test]
+fn a_different_name_overwritten_is_warned() {
+    let profiles = [
+        profile("1", &[(FIRST_NAME, "Ольга"), (REGISTER_DATE, "2010-01-01")]),
+        profile(
+            "2",
+            &[(FIRST_NAME, "Оксана"), (REGISTER_DATE, "2012-01-01")],
+        ),
+    ];
+    let planned = plan(&profiles, &PlannerSettings::default());
+    assert_eq!(planned.result.first_name.as_deref(), Some("Оксана"));
+    assert_eq!(
+        codes(&planned),
+        ["name_overwritten"],
+        "golden is the newer name"
+    );
+    assert!(
+        planned.warnings[0].message.contains("\"Ольга\" (of 1)"),
+        "{}",
+        planned.warnings[0].message
+    );
+}
+
+#[test]
+fn steps_address_live_profiles_by_uid_and_end_in_the_result() {
+    let profiles: Vec<Profile> = (0..5)
+        .map(|i| {
+            profile(
+                &format!("{}", 500 + i),
+                &[
+                    (PHONE, &format!("7916123456{i}")),
+                    (FIRST_NAME, "Иван"),
+                    (REGISTER_DATE, "2018-01-01"),
+                ],
+            )
+        })
+        .collect();
+    let planned = plan(&profiles, &PlannerSettings::default());
+    let mut merged_away = Vec::new();
+    for step in &planned.steps {
+        assert_eq!(step.params.len(), 2);
+        assert_eq!(step.params["to_uid"], planned.survivor);
+        assert!(!merged_away.contains(&step.params["from_uid"]));
+        merged_away.push(step.params["from_uid"].clone());
+    }
+    assert_eq!(merged_away.len(), 4);
+    assert_eq!(planned.steps.last().unwrap().after, planned.result);
+    assert_eq!(codes(&planned), ["lost_phone"]);
+    assert_eq!(planned.lost.len(), 4);
+}
+
+#[test]
+fn conflicts_placeholders_weak_and_large_clusters_are_warned() {
+    let mut profiles: Vec<Profile> = vec![
+        profile(
+            "1",
+            &[
+                (BIRTH_DATE, "1980-02-03"),
+                (SEX, "1"),
+                (FIRST_NAME, "Покупатель"),
+            ],
+        ),
+        profile("2", &[(BIRTH_DATE, "1982-05-06"), (SEX, "2")]),
+    ];
+    for i in 3..=7 {
+        profiles.push(profile(&i.to_string(), &[(BIRTH_DATE, "1900-01-01")]));
+    }
+    let rows: Vec<u32> = (0..profiles.len() as u32).collect();
+    let weak = Cluster {
+        min_probability: 0.92,
+        ..cluster(&rows)
+    };
+    let planned = plan_cluster(&profiles, &weak, &PlannerSettings::default(), 0.9);
+    assert_eq!(
+        codes(&planned),
+        [
+            "conflicting_birth_date",
+            "conflicting_sex",
+            "placeholder_kept",
+            "weak_link",
+            "large_cluster"
+        ]
+    );
+    let mut strict = PlannerSettings {
+        exact_search_max_members: 4,
+        ..PlannerSettings::default()
+    };
+    strict.large_cluster_members = 10;
+    let heuristic = plan_cluster(&profiles, &weak, &strict, 0.9);
+    assert!(codes(&heuristic).contains(&"heuristic_order"));
+    assert!(!codes(&heuristic).contains(&"large_cluster"));
+}
+
+#[test]
+fn lost_origin_id_and_email_are_warned_and_custom_attributes_reported() {
+    let profiles = [
+        profile(
+            "1",
+            &[
+                (ORIGIN_USER_ID, "CARD-1"),
+                (EMAIL, "anna.k@mail.ru"),
+                ("card_type", "silver"),
+                (REGISTER_DATE, "2011-01-01"),
+            ],
+        ),
+        profile(
+            "2",
+            &[
+                (ORIGIN_USER_ID, "CARD-2"),
+                (EMAIL, "kuznetsova.anna@yandex.ru"),
+                ("card_type", "gold"),
+                (REGISTER_DATE, "2019-01-01"),
+            ],
+        ),
+    ];
+    let planned = plan(&profiles, &PlannerSettings::default());
+    assert_eq!(
+        planned.result.origin_user_id.as_deref(),
+        Some("CARD-2"),
+        "from wins, and golden is the most recent"
+    );
+    assert_eq!(planned.result.extra["card_type"], "silver");
+    // The golden email is the newer member's; the survivor's own wins.
+    assert_eq!(
+        planned.golden.email.as_deref(),
+        Some("kuznetsova.anna@yandex.ru")
+    );
+    assert_eq!(
+        codes(&planned),
+        [
+            "lost_email",
+            "lost_origin_user_id",
+            "lost_attribute",
+            "golden_unreachable"
+        ]
+    );
+}
+
+#[test]
+fn tied_survivors_are_chosen_by_reachability_then_user_id() {
+    // No register dates: both tie. User_id would pick 7, but only with 9
+    // as survivor does the golden (mobile) phone win over the landline.
+    let profiles = [
+        profile("9", &[(PHONE, "79161234567"), (MIDDLE_NAME, "Петрович")]),
+        profile("7", &[(PHONE, "74951234567")]),
+    ];
+    let planned = plan(&profiles, &PlannerSettings::default());
+    assert_eq!(planned.survivor, "9");
+    assert_eq!(planned.result.middle_name.as_deref(), Some("Петрович"));
+    assert!(
+        planned.survivor_reason.contains("reaches the most golden"),
+        "{}",
+        planned.survivor_reason
+    );
+    let symmetric = [profile("9", &[]), profile("7", &[])];
+    let planned = plan(&symmetric, &PlannerSettings::default());
+    assert_eq!(planned.survivor, "7");
+    assert!(
+        planned.survivor_reason.contains("first by user_id"),
+        "{}",
+        planned.survivor_reason
+    );
+}
+
+#[test]
+fn survivor_policies_pick_by_points_and_column() {
+    let profiles = [
+        profile(
+            "1",
+            &[
+                (POINTS, "10"),
+                ("tier", "basic"),
+                (REGISTER_DATE, "2010-01-01"),
+            ],
+        ),
+        profile("2", &[(POINTS, "900"), (REGISTER_DATE, "2015-01-01")]),
+        profile(
+            "3",
+            &[
+                (POINTS, "5"),
+                ("tier", "vip"),
+                (REGISTER_DATE, "2016-01-01"),
+            ],
+        ),
+    ];
+    let points = PlannerSettings {
+        survivor: SurvivorPolicy::MostPoints,
+        ..PlannerSettings::default()
+    };
+    assert_eq!(plan(&profiles, &points).survivor, "2");
+    let column = PlannerSettings {
+        survivor: SurvivorPolicy::Column,
+        survivor_column: Some("tier".into()),
+        survivor_column_value: Some("vip".into()),
+        ..PlannerSettings::default()
+    };
+    let planned = plan(&profiles, &column);
+    assert_eq!(planned.survivor, "3");
+    assert_eq!(planned.survivor_reason, "tier is \"vip\"");
+    assert_eq!(planned.result.points.as_deref(), Some("915"));
+}
+
+#[test]
+fn planning_is_deterministic_and_plans_every_cluster_in_order() {
+    let profiles = store_and_online();
+    let clusters = [
+        Cluster {
+            cluster_id: "a".into(),
+            ..cluster(&[0, 1])
+        },
+        Cluster {
+            cluster_id: "b".into(),
+            ..cluster(&[0, 1])
+        },
+    ];
+    let settings = PlannerSettings::default();
+    let first = plan_clusters(&profiles, &clusters, &settings, 0.9, &Printer::silent());
+    let second = plan_clusters(&profiles, &clusters, &settings, 0.9, &Printer::silent());
+    assert_eq!(first, second);
+    let ids: Vec<&str> = first.iter().map(|c| c.cluster_id.as_str()).collect();
+    assert_eq!(ids, ["a", "b"]);
+    assert_eq!(first[0].members, ["1001", "2002"]);
+    assert_eq!(first[0].profiles, profiles);
+    assert_eq!(first[0].evidence, clusters[0].evidence);
+}
+
+#[test]
+fn assumptions_follow_the_settings() {
+    let rules = |settings: &PlannerSettings| -> Vec<(String, String)> {
+        assumptions(settings)
+            .into_iter()
+            .map(|a| (a.field, a.rule))
+            .collect()
+    };
+    let defaults = rules(&PlannerSettings::default());
+    assert!(defaults.contains(&("register_date".into(), "earliest".into())));
+    assert!(defaults.contains(&("points".into(), "sum".into())));
+    assert!(defaults.contains(&("custom_attributes".into(), "to".into())));
+    assert!(defaults.contains(&("subscriptions".into(), "union".into())));
+    let changed = PlannerSettings {
+        register_date: RegisterDateRule::From,
+        points: PointsRule::To,
+        custom_attributes: AttributeRule::From,
+        ..PlannerSettings::default()
+    };
+    let changed = rules(&changed);
+    assert!(changed.contains(&("register_date".into(), "from".into())));
+    assert!(changed.contains(&("points".into(), "to".into())));
+    assert!(changed.contains(&("custom_attributes".into(), "from".into())));
+}
