@@ -1,4 +1,5 @@
 mod apply;
+mod febrl;
 mod fixtures;
 mod gen_eval;
 mod load;
