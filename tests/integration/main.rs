@@ -1,5 +1,6 @@
 mod apply;
 mod browser;
+mod febrl;
 mod fixtures;
 mod gen_eval;
 mod load;
