@@ -134,7 +134,10 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         assumptions: merge::assumptions(&settings.planner),
         summary,
         diagnostics: Diagnostics {
-            data_quality: serde_json::to_value(&data_quality)?,
+            data_quality: serde_json::json!({
+                "load": loaded.quality,
+                "values": data_quality,
+            }),
             blocking: serde_json::to_value(&candidates.stats)?,
             model: serde_json::to_value(&scored.model)?,
             clustering: serde_json::to_value(&clustering.stats)?,
