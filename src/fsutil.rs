@@ -27,6 +27,15 @@ pub fn write_atomically(
         out.flush()
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
+    // tempfile creates files readable by the owner only; outputs are meant
+    // to be shared like any file the user writes.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot set permissions of {}", path.display()))?;
+    }
     tmp.as_file()
         .sync_all()
         .with_context(|| format!("cannot flush {}", path.display()))?;
@@ -64,5 +73,16 @@ mod tests {
         std::fs::write(&target, "old").unwrap();
         write_bytes_atomically(&target, b"new").unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn written_files_are_readable_by_others() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.csv");
+        write_bytes_atomically(&target, b"x").unwrap();
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
     }
 }
