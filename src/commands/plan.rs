@@ -92,10 +92,23 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         .with_context(|| format!("cannot create output directory {}", out.display()))?;
 
     let loaded = load::load_exports(&args.exports, &settings.load, printer)?;
+    let stage = Stopwatch::start();
     let profiles = load::profiles_from_frame(&loaded.frame)?;
     drop(loaded.frame);
     let (records, data_quality) = normalize::normalize_profiles(&profiles, printer);
+    stage.report(printer, format!("normalized {} profiles", profiles.len()));
+
+    let stage = Stopwatch::start();
     let mut candidates = block::candidate_pairs(&profiles, &records, &settings.matching, printer)?;
+    stage.report(
+        printer,
+        format!(
+            "blocking proposed {} candidate pairs",
+            candidates.pairs.len()
+        ),
+    );
+
+    let stage = Stopwatch::start();
     let scored = score::score_pairs(
         &profiles,
         &records,
@@ -105,10 +118,22 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     )?;
     // The pairs live on in `scored`; only the statistics are needed now.
     candidates.pairs = Vec::new();
+    stage.report(printer, format!("scored {} pairs", scored.pairs.len()));
+
+    let stage = Stopwatch::start();
     let clustering =
         cluster::cluster_pairs(&profiles, &records, &scored, &settings.matching, printer);
     cluster::write_clusters_csv(&out.join("clusters.csv"), &profiles, &clustering)?;
+    stage.report(
+        printer,
+        format!(
+            "clustered {} links into {} clusters",
+            clustering.stats.links,
+            clustering.clusters.len()
+        ),
+    );
 
+    let stage = Stopwatch::start();
     let planned = merge::plan_clusters(
         &profiles,
         &clustering.clusters,
@@ -116,6 +141,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         settings.matching.threshold,
         printer,
     );
+    stage.report(printer, format!("planned {} clusters", planned.len()));
     let summary = PlanSummary {
         profiles: profiles.len() as u64,
         clusters: planned.len() as u64,
@@ -146,9 +172,13 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         },
         clusters: planned,
     };
+    let stage = Stopwatch::start();
     plan.seal();
     plan.write(out)?;
+    stage.report(printer, "wrote plan.json");
+    let stage = Stopwatch::start();
     let report_path = report::write_report(out, &plan)?;
+    stage.report(printer, "wrote report.html");
 
     let s = &plan.summary;
     printer.info(format!(
@@ -158,6 +188,20 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     ));
     printer.info(format!("report: {}", report_path.display()));
     Ok(ExitStatus::Success)
+}
+
+/// Times one stage for the line `plan` prints when it ends: on a base of
+/// millions of rows the user wants to know where the minutes go.
+struct Stopwatch(std::time::Instant);
+
+impl Stopwatch {
+    fn start() -> Stopwatch {
+        Stopwatch(std::time::Instant::now())
+    }
+
+    fn report(self, printer: &Printer, what: impl std::fmt::Display) {
+        printer.info(format!("{what} in {:.2} s", self.0.elapsed().as_secs_f64()));
+    }
 }
 
 fn count_steps(planned: &[crate::plan::PlannedCluster], method: &str) -> u64 {
