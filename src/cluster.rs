@@ -26,6 +26,7 @@ use crate::printer::Printer;
 use crate::profile::Profile;
 use crate::score::comparison::full_names_overlap;
 use crate::score::{ScoredPair, ScoredPairs, probability_of_weight, weight_of_probability};
+pub use crate::settings::matching::Contradiction;
 use crate::settings::matching::MatchSettings;
 
 /// A set of profiles judged to be one person.
@@ -98,55 +99,43 @@ pub struct Split {
     pub links_dropped: u64,
 }
 
-/// Why two profiles cannot be one person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Contradiction {
-    Sex,
-    BirthDate,
-    FirstName,
-    Patronymic,
-    GenderedSurname,
-}
-
-impl Contradiction {
-    pub fn name(self) -> &'static str {
-        match self {
-            Contradiction::Sex => "sex",
-            Contradiction::BirthDate => "birth_date",
-            Contradiction::FirstName => "first_name",
-            Contradiction::Patronymic => "patronymic",
-            Contradiction::GenderedSurname => "gendered_surname",
-        }
-    }
-}
-
-/// The first reason `a` and `b` cannot be one person, if any. Only values
-/// both profiles have count; a missing value contradicts nothing.
-pub fn contradiction(a: &NormalizedRecord, b: &NormalizedRecord) -> Option<Contradiction> {
-    if sexes_conflict(a.sex, b.sex) {
+/// The first reason among `guards` that `a` and `b` cannot be one person,
+/// if any. Only values both profiles have count; a missing value
+/// contradicts nothing.
+pub fn contradiction(
+    a: &NormalizedRecord,
+    b: &NormalizedRecord,
+    guards: &[Contradiction],
+) -> Option<Contradiction> {
+    let guarded = |kind| guards.contains(&kind);
+    if guarded(Contradiction::Sex) && sexes_conflict(a.sex, b.sex) {
         return Some(Contradiction::Sex);
     }
-    if let (Some(x), Some(y)) = (a.birth_date, b.birth_date)
+    if guarded(Contradiction::BirthDate)
+        && let (Some(x), Some(y)) = (a.birth_date, b.birth_date)
         && !a.birth_date_implausible
         && !b.birth_date_implausible
         && !dates_compatible(x, y)
     {
         return Some(Contradiction::BirthDate);
     }
-    if let (Some(x), Some(y)) = (&a.name.first, &b.name.first)
+    if guarded(Contradiction::FirstName)
+        && let (Some(x), Some(y)) = (&a.name.first, &b.name.first)
         && x != y
         && !full_names_overlap(a, b)
         && jaro_winkler(x, y) < 0.85
     {
         return Some(Contradiction::FirstName);
     }
-    if let (Some(x), Some(y)) = (&a.name.middle, &b.name.middle)
+    if guarded(Contradiction::Patronymic)
+        && let (Some(x), Some(y)) = (&a.name.middle, &b.name.middle)
         && x != y
         && (patronymic_forms_conflict(x, y) || jaro_winkler(x, y) < 0.92)
     {
         return Some(Contradiction::Patronymic);
     }
-    if let (Some(x), Some(y)) = (&a.name.last, &b.name.last)
+    if guarded(Contradiction::GenderedSurname)
+        && let (Some(x), Some(y)) = (&a.name.last, &b.name.last)
         && x != y
         && a.name.last_key.is_some()
         && a.name.last_key == b.name.last_key
@@ -209,7 +198,7 @@ pub fn cluster_pairs(
     for (mut members, component_links) in components {
         members.sort_unstable();
         members.dedup();
-        let found = contradictions_within(records, &members);
+        let found = contradictions_within(records, &members, &settings.contradiction_guards);
         for (_, _, kind) in &found {
             *contradiction_counts.entry(kind.name()).or_default() += 1;
         }
@@ -223,6 +212,7 @@ pub fn cluster_pairs(
                 &members,
                 &component_links,
                 settings.max_cluster_size,
+                &settings.contradiction_guards,
             );
             let kept_links: usize = pieces.iter().map(|(_, links)| links.len()).sum();
             let dropped = component_links.len() - kept_links;
@@ -320,11 +310,12 @@ pub fn cluster_pairs(
 fn contradictions_within(
     records: &[NormalizedRecord],
     members: &[u32],
+    guards: &[Contradiction],
 ) -> Vec<(u32, u32, Contradiction)> {
     let mut found = Vec::new();
     for (position, &a) in members.iter().enumerate() {
         for &b in &members[position + 1..] {
-            if let Some(kind) = contradiction(&records[a as usize], &records[b as usize]) {
+            if let Some(kind) = contradiction(&records[a as usize], &records[b as usize], guards) {
                 found.push((a, b, kind));
             }
         }
@@ -356,6 +347,7 @@ fn split_component<'a>(
     members: &[u32],
     links: &[&'a ScoredPair],
     max_size: usize,
+    guards: &[Contradiction],
 ) -> Vec<(Vec<u32>, Vec<&'a ScoredPair>)> {
     let position = |row: u32| {
         members
@@ -378,10 +370,9 @@ fn split_component<'a>(
             continue;
         }
         let compatible = groups[a].0.iter().all(|&x| {
-            groups[b]
-                .0
-                .iter()
-                .all(|&y| contradiction(&records[x as usize], &records[y as usize]).is_none())
+            groups[b].0.iter().all(|&y| {
+                contradiction(&records[x as usize], &records[y as usize], guards).is_none()
+            })
         });
         if !compatible {
             continue;
@@ -502,6 +493,18 @@ mod tests {
         links: Vec<ScoredPair>,
         max_size: usize,
     ) -> Clustering {
+        let settings = MatchSettings {
+            max_cluster_size: max_size,
+            ..MatchSettings::default()
+        };
+        clusters_with(records, links, &settings)
+    }
+
+    fn clusters_with(
+        records: &[NormalizedRecord],
+        links: Vec<ScoredPair>,
+        settings: &MatchSettings,
+    ) -> Clustering {
         let scored = ScoredPairs {
             pairs: links,
             comparisons: Vec::new(),
@@ -517,45 +520,49 @@ mod tests {
             model: ModelSummary::default(),
             histogram: Vec::new(),
         };
-        let settings = MatchSettings {
-            max_cluster_size: max_size,
-            ..MatchSettings::default()
-        };
         cluster_pairs(
             &profiles(records.len()),
             records,
             &scored,
-            &settings,
+            settings,
             &Printer::silent(),
         )
     }
+
+    const ALL: &[Contradiction] = &Contradiction::ALL;
 
     #[test]
     fn contradictions_by_kind() {
         let ivan = person(0, "иван", "сергеевич", "петров", "1980-05-05", Sex::Male);
         let same = ivan.clone();
-        assert_eq!(contradiction(&ivan, &same), None);
+        assert_eq!(contradiction(&ivan, &same, ALL), None);
         let wife = person(1, "иван", "сергеевич", "петрова", "1980-05-05", Sex::Female);
-        assert_eq!(contradiction(&ivan, &wife), Some(Contradiction::Sex));
+        assert_eq!(contradiction(&ivan, &wife, ALL), Some(Contradiction::Sex));
         let mut unknown_sex = wife.clone();
         unknown_sex.sex = None;
         assert_eq!(
-            contradiction(&ivan, &unknown_sex),
+            contradiction(&ivan, &unknown_sex, ALL),
             Some(Contradiction::GenderedSurname)
         );
         let father = person(2, "иван", "сергеевич", "петров", "1955-01-20", Sex::Male);
         assert_eq!(
-            contradiction(&ivan, &father),
+            contradiction(&ivan, &father, ALL),
             Some(Contradiction::BirthDate)
         );
         let typo = person(3, "иван", "сергеевич", "петров", "1980-05-08", Sex::Male);
-        assert_eq!(contradiction(&ivan, &typo), None);
+        assert_eq!(contradiction(&ivan, &typo, ALL), None);
         let twin = person(4, "пётр", "сергеевич", "петров", "1980-05-05", Sex::Male);
-        assert_eq!(contradiction(&ivan, &twin), Some(Contradiction::FirstName));
+        assert_eq!(
+            contradiction(&ivan, &twin, ALL),
+            Some(Contradiction::FirstName)
+        );
         let son = person(5, "иван", "иванович", "петров", "1980-05-05", Sex::Male);
-        assert_eq!(contradiction(&ivan, &son), Some(Contradiction::Patronymic));
+        assert_eq!(
+            contradiction(&ivan, &son, ALL),
+            Some(Contradiction::Patronymic)
+        );
         let no_date = person(6, "иван", "", "петров", "", Sex::Male);
-        assert_eq!(contradiction(&father, &no_date), None);
+        assert_eq!(contradiction(&father, &no_date, ALL), None);
     }
 
     #[test]
@@ -576,6 +583,63 @@ mod tests {
             clustering.stats.splits[0].contradictions,
             vec!["u0 / u2: birth_date"]
         );
+    }
+
+    #[test]
+    fn each_guard_can_be_switched_off_alone() {
+        let ivan = person(0, "иван", "сергеевич", "петров", "1980-05-05", Sex::Male);
+        let cases = [
+            (
+                person(1, "иван", "сергеевич", "петров", "1980-05-05", Sex::Female),
+                Contradiction::Sex,
+            ),
+            (
+                person(2, "иван", "сергеевич", "петров", "1955-01-20", Sex::Male),
+                Contradiction::BirthDate,
+            ),
+            (
+                person(3, "пётр", "сергеевич", "петров", "1980-05-05", Sex::Male),
+                Contradiction::FirstName,
+            ),
+            (
+                person(4, "иван", "иванович", "петров", "1980-05-05", Sex::Male),
+                Contradiction::Patronymic,
+            ),
+        ];
+        for (other, kind) in cases {
+            assert_eq!(contradiction(&ivan, &other, &[kind]), Some(kind));
+            let others: Vec<_> = ALL.iter().copied().filter(|k| *k != kind).collect();
+            assert_eq!(contradiction(&ivan, &other, &others), None, "{kind:?}");
+        }
+        let mut wife = person(5, "иван", "сергеевич", "петрова", "1980-05-05", Sex::Female);
+        wife.sex = None;
+        assert_eq!(
+            contradiction(&ivan, &wife, &[Contradiction::GenderedSurname]),
+            Some(Contradiction::GenderedSurname)
+        );
+        assert_eq!(contradiction(&ivan, &wife, &[]), None);
+    }
+
+    #[test]
+    fn without_guards_a_contradictory_pair_links() {
+        // Twins: one surname, patronymic and birth date, two first names.
+        let records = vec![
+            person(0, "иван", "сергеевич", "петров", "1980-05-05", Sex::Male),
+            person(1, "пётр", "сергеевич", "петров", "1980-05-05", Sex::Male),
+        ];
+        let scored = |guards: Vec<Contradiction>| {
+            let settings = MatchSettings {
+                contradiction_guards: guards,
+                ..MatchSettings::default()
+            };
+            clusters_with(&records, vec![link(0, 1, 10.0)], &settings)
+        };
+        let guarded = scored(Contradiction::ALL.to_vec());
+        assert!(guarded.clusters.is_empty());
+        assert_eq!(guarded.stats.components_split_for_contradiction, 1);
+        let unguarded = scored(Vec::new());
+        assert_eq!(unguarded.clusters.len(), 1);
+        assert_eq!(unguarded.stats.components_split_for_contradiction, 0);
     }
 
     #[test]

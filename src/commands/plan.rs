@@ -95,7 +95,13 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     let stage = Stopwatch::start();
     let profiles = load::profiles_from_frame(&loaded.frame)?;
     drop(loaded.frame);
-    let (records, data_quality) = normalize::normalize_profiles(&profiles, printer);
+    let mut settings = settings;
+    let reference_date = *settings
+        .matching
+        .reference_date
+        .get_or_insert_with(|| normalize::date::reference_date_of(&profiles));
+    let (records, data_quality) =
+        normalize::normalize_profiles_as_of(&profiles, printer, reference_date);
     stage.report(printer, format!("normalized {} profiles", profiles.len()));
 
     let stage = Stopwatch::start();

@@ -97,6 +97,24 @@ pub fn is_register_date_before_minimum(register: NaiveDate) -> bool {
     register < SAILPLAY_MIN_DATE
 }
 
+/// The date ages are reckoned on for `profiles` when none is configured:
+/// the latest register date (Sailplay stamps it, so it is the export's own
+/// "today"; dates before 1971 are junk and skipped), else the latest birth
+/// date, else 1971-01-01 (there is then no date to check). Derived from the
+/// data alone, so the same input gives the same records on any day.
+pub fn reference_date_of(profiles: &[crate::profile::Profile]) -> NaiveDate {
+    let latest = |field: fn(&crate::profile::Profile) -> Option<&str>| {
+        profiles
+            .iter()
+            .filter_map(|profile| field(profile).and_then(parse_date))
+            .filter(|date| !is_register_date_before_minimum(*date))
+            .max()
+    };
+    latest(|profile| profile.register_date.as_deref())
+        .or_else(|| latest(|profile| profile.birth_date.as_deref()))
+        .unwrap_or(SAILPLAY_MIN_DATE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,5 +204,28 @@ mod tests {
     fn register_dates_before_sailplay_minimum() {
         assert!(is_register_date_before_minimum(date("1970-12-31")));
         assert!(!is_register_date_before_minimum(date("1971-01-01")));
+    }
+
+    #[test]
+    fn the_reference_date_is_the_latest_register_date_else_the_latest_birth_date() {
+        use crate::profile::Profile;
+        let profile = |register: Option<&str>, birth: Option<&str>| Profile {
+            register_date: register.map(str::to_string),
+            birth_date: birth.map(str::to_string),
+            ..Profile::default()
+        };
+        let profiles = vec![
+            profile(Some("2021-03-04 10:00:00"), Some("1980-01-02")),
+            profile(Some("1970-01-01"), Some("2001-05-06")),
+            profile(Some("2023-07-08"), None),
+            profile(Some("not a date"), None),
+        ];
+        assert_eq!(reference_date_of(&profiles), date("2023-07-08"));
+        let without_register = vec![
+            profile(None, Some("1980-01-02")),
+            profile(None, Some("1999-12-12")),
+        ];
+        assert_eq!(reference_date_of(&without_register), date("1999-12-12"));
+        assert_eq!(reference_date_of(&[]), SAILPLAY_MIN_DATE);
     }
 }

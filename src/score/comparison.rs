@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::compare::{
     DateDifference, PhoneDifference, date_difference, jaro_winkler, one_edit_apart, parse_date,
-    patronymic_forms_conflict, phone_difference, sexes_conflict,
+    patronymic_form, patronymic_forms_conflict, phone_difference, sexes_conflict,
 };
 use crate::normalize::{NormalizedRecord, PhoneKind, are_sister_domains};
 use crate::profile::Profile;
@@ -139,9 +139,10 @@ pub mod email {
     pub const EXACT_ADDRESS: u8 = 2;
     pub const SAME_MAILBOX: u8 = 3;
     pub const ONE_EDIT_SAME_DOMAIN: u8 = 4;
-    pub const SAME_LOGIN_SISTER_DOMAIN: u8 = 5;
-    pub const SAME_LOGIN_OTHER_DOMAIN: u8 = 6;
-    pub const ELSE: u8 = 7;
+    pub const ONE_EDIT_IN_DIGITS_SAME_DOMAIN: u8 = 5;
+    pub const SAME_LOGIN_SISTER_DOMAIN: u8 = 6;
+    pub const SAME_LOGIN_OTHER_DOMAIN: u8 = 7;
+    pub const ELSE: u8 = 8;
 }
 pub mod first_name {
     pub const EXACT: u8 = 2;
@@ -159,9 +160,10 @@ pub mod last_name {
 }
 pub mod patronymic {
     pub const EXACT: u8 = 2;
-    pub const SEX_FORMS: u8 = 3;
-    pub const JARO_WINKLER_92: u8 = 4;
-    pub const ELSE: u8 = 5;
+    pub const EXACT_NAMED_AFTER_FATHER: u8 = 3;
+    pub const SEX_FORMS: u8 = 4;
+    pub const JARO_WINKLER_92: u8 = 5;
+    pub const ELSE: u8 = 6;
 }
 pub mod birth_date {
     pub const EXACT: u8 = 2;
@@ -222,7 +224,12 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 // typos: one inbox to the provider, but two people may
                 // well have typed v.novikov@ and vnovikov@.
                 evidence("same_mailbox", 0.03),
-                evidence("one_edit_same_domain", 0.05),
+                evidence("one_edit_same_domain", 0.04),
+                // ivanov85@ and ivanov86@: logins are names plus a number,
+                // so namesakes' logins often differ in the number alone.
+                // Kept apart from a typo in the letters, so that its
+                // weight is estimated (among namesakes) on its own.
+                evidence("one_edit_in_digits_same_domain", 0.01),
                 evidence("same_login_sister_domain", 0.02),
                 evidence("same_login_other_domain", 0.03),
                 evidence("else", 0.8),
@@ -266,7 +273,11 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
             levels: vec![
                 neutral("missing"),
                 neutral("junk"),
-                evidence("exact", 0.9),
+                evidence("exact", 0.85),
+                // Иван Иванович: a son named after his father shares the
+                // father's full name; agreement on such a patronymic is
+                // weighed on its own (among namesakes it is common).
+                evidence("exact_named_after_father", 0.05),
                 conflict("sex_forms", 0.005),
                 evidence("jaro_winkler_0.92", 0.05),
                 evidence("else", 0.045),
@@ -463,7 +474,11 @@ pub fn compare_emails(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
         .rsplit_once('@')
         .unwrap_or((&y.mailbox_key, ""));
     if x_domain == y_domain && one_edit_apart(x_login, y_login) {
-        email::ONE_EDIT_SAME_DOMAIN
+        if login_digits(x_login).eq(login_digits(y_login)) {
+            email::ONE_EDIT_SAME_DOMAIN
+        } else {
+            email::ONE_EDIT_IN_DIGITS_SAME_DOMAIN
+        }
     } else if x_login == y_login && are_sister_domains(x_domain, y_domain) {
         email::SAME_LOGIN_SISTER_DOMAIN
     } else if x_login == y_login {
@@ -471,6 +486,11 @@ pub fn compare_emails(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
     } else {
         email::ELSE
     }
+}
+
+/// The digits of a login, in order: the number people append to a name.
+fn login_digits(login: &str) -> impl Iterator<Item = u8> + '_ {
+    login.bytes().filter(u8::is_ascii_digit)
 }
 
 fn name_missing_level(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
@@ -536,7 +556,11 @@ pub fn compare_patronymics(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
         return name_missing_level(a, b);
     };
     if x == y {
-        patronymic::EXACT
+        if named_after_father(a) || named_after_father(b) {
+            patronymic::EXACT_NAMED_AFTER_FATHER
+        } else {
+            patronymic::EXACT
+        }
     } else if patronymic_forms_conflict(x, y) {
         patronymic::SEX_FORMS
     } else if jaro_winkler(x, y) >= 0.92 {
@@ -544,6 +568,40 @@ pub fn compare_patronymics(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
     } else {
         patronymic::ELSE
     }
+}
+
+/// Whether the record's patronymic is formed from its own first name (Иван
+/// Иванович, Сергей Сергеевич, Павел Павлович): the father gave his son his
+/// name, so father and son share a full name.
+pub fn named_after_father(record: &NormalizedRecord) -> bool {
+    let Some((stem, _)) = record.name.middle.as_deref().and_then(patronymic_form) else {
+        return false;
+    };
+    record
+        .name
+        .first
+        .iter()
+        .chain(&record.name.first_full)
+        .any(|first| given_name_is_stem(first, stem))
+}
+
+/// A given name and a patronymic's stem of one name: иван/иван,
+/// сергей/серге, илья/иль, юрий/юрь, павел/павл.
+fn given_name_is_stem(first: &str, stem: &str) -> bool {
+    const ENDINGS: [&str; 7] = ["ий", "ей", "ай", "ь", "й", "а", "я"];
+    let trim = |word: &'_ str| -> String {
+        let word = word.trim_end_matches('ь');
+        let word = ENDINGS
+            .iter()
+            .find_map(|ending| word.strip_suffix(ending))
+            .unwrap_or(word);
+        word.to_string()
+    };
+    let (first, stem) = (trim(first), trim(stem));
+    if first.chars().count() < 2 || stem.chars().count() < 2 {
+        return false;
+    }
+    first.starts_with(&stem) || stem.starts_with(&first) || jaro_winkler(&first, &stem) >= 0.9
 }
 
 pub fn compare_birth_dates(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
@@ -777,6 +835,18 @@ mod tests {
             level("ivanov@mail.ru", "ivanov@gmail.com"),
             email::SAME_LOGIN_OTHER_DOMAIN
         );
+        assert_eq!(
+            level("ivanov85@mail.ru", "ivanov86@mail.ru"),
+            email::ONE_EDIT_IN_DIGITS_SAME_DOMAIN
+        );
+        assert_eq!(
+            level("ivanov@mail.ru", "ivanov8@mail.ru"),
+            email::ONE_EDIT_IN_DIGITS_SAME_DOMAIN
+        );
+        assert_eq!(
+            level("ivanov85@mail.ru", "ivamov85@mail.ru"),
+            email::ONE_EDIT_SAME_DOMAIN
+        );
         assert_eq!(level("ivanov@mail.ru", "petrov@mail.ru"), email::ELSE);
         assert_eq!(level("test@test.ru", "test@test.ru"), JUNK);
         assert_eq!(compare_emails(&blank(), &blank()), MISSING);
@@ -845,6 +915,65 @@ mod tests {
             patronymic::JARO_WINKLER_92
         );
         assert_eq!(level("сергеевич", "иванович"), patronymic::ELSE);
+        let named = |first_name: &str, patronymic: &str| NormalizedRecord {
+            name: NormalizedName {
+                first: Some(first_name.into()),
+                middle: Some(patronymic.into()),
+                ..NormalizedName::default()
+            },
+            ..blank()
+        };
+        // Father and son Иван Иванович: the patronymic is the first name's.
+        assert_eq!(
+            compare_patronymics(&named("иван", "иванович"), &named("иван", "иванович")),
+            patronymic::EXACT_NAMED_AFTER_FATHER
+        );
+        assert_eq!(
+            compare_patronymics(&named("иван", "сергеевич"), &named("иван", "сергеевич")),
+            patronymic::EXACT
+        );
+        // Only one side needs to show it (the other may lack a first name).
+        assert_eq!(
+            compare_patronymics(&named("сергей", "сергеевич"), &middle("сергеевич")),
+            patronymic::EXACT_NAMED_AFTER_FATHER
+        );
+    }
+
+    #[test]
+    fn sons_named_after_their_fathers_are_recognised() {
+        let record = |first_name: &str, patronymic: &str| NormalizedRecord {
+            name: NormalizedName {
+                first: Some(first_name.into()),
+                middle: Some(patronymic.into()),
+                ..NormalizedName::default()
+            },
+            ..blank()
+        };
+        for (first_name, patronymic) in [
+            ("иван", "иванович"),
+            ("сергей", "сергеевич"),
+            ("илья", "ильич"),
+            ("юрий", "юрьевич"),
+            ("павел", "павлович"),
+            ("михаил", "михайлович"),
+            ("никита", "никитич"),
+        ] {
+            assert!(
+                named_after_father(&record(first_name, patronymic)),
+                "{first_name} {patronymic}"
+            );
+        }
+        for (first_name, patronymic) in [
+            ("иван", "сергеевич"),
+            ("петр", "павлович"),
+            ("мария", "ивановна"),
+        ] {
+            assert!(
+                !named_after_father(&record(first_name, patronymic)),
+                "{first_name} {patronymic}"
+            );
+        }
+        assert!(!named_after_father(&first("иван", &["иван"])));
     }
 
     #[test]

@@ -294,15 +294,21 @@ impl Weights {
     }
 
     /// Whether a pair whose comparison `c` is at `level_of(c)` shares its
-    /// full first name (or a diminutive's) and its surname.
+    /// first name (the same, a diminutive's full name, or one typo apart)
+    /// and its surname (the same, or one typo apart). Such a pair's logins
+    /// and patronymics are judged against namesakes: m.komarova@ and
+    /// m.kosarova@ are one edit apart because Комарова and Косарова are.
     pub fn names_agree(&self, level_of: impl Fn(usize) -> u8) -> bool {
         use super::comparison::{first_name, last_name};
         match (self.first_name, self.last_name) {
             (Some(first), Some(last)) => {
                 matches!(
                     level_of(first),
-                    first_name::EXACT | first_name::SAME_FULL_NAME
-                ) && level_of(last) == last_name::EXACT
+                    first_name::EXACT | first_name::SAME_FULL_NAME | first_name::JARO_WINKLER_92
+                ) && matches!(
+                    level_of(last),
+                    last_name::EXACT | last_name::JARO_WINKLER_92
+                )
             }
             _ => false,
         }

@@ -3,7 +3,48 @@
 //! comment of each field says what it does and why the default is what it
 //! is. `plan --show-settings` prints the resolved values.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+
+/// Why two profiles cannot be one person: the kinds of contradiction the
+/// clustering guards look for inside a component (`contradiction_guards`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Contradiction {
+    /// Male and female, stated or inferred from the names.
+    Sex,
+    /// Birth dates no typo explains (not equal, day and month swapped, or
+    /// one digit apart).
+    BirthDate,
+    /// First names neither equal, nor forms of one full name, nor within
+    /// Jaro-Winkler 0.85.
+    FirstName,
+    /// Patronymics of different fathers, or one father's name in both
+    /// sexes' forms.
+    Patronymic,
+    /// One surname in both sexes' forms (Петров and Петрова).
+    GenderedSurname,
+}
+
+impl Contradiction {
+    pub const ALL: [Contradiction; 5] = [
+        Contradiction::Sex,
+        Contradiction::BirthDate,
+        Contradiction::FirstName,
+        Contradiction::Patronymic,
+        Contradiction::GenderedSurname,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Contradiction::Sex => "sex",
+            Contradiction::BirthDate => "birth_date",
+            Contradiction::FirstName => "first_name",
+            Contradiction::Patronymic => "patronymic",
+            Contradiction::GenderedSurname => "gendered_surname",
+        }
+    }
+}
 
 /// How a custom attribute declared in `[[matching.extra]]` is compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,10 +128,74 @@ pub struct MatchSettings {
     /// Largest cluster accepted whole; a larger component is split at its
     /// weakest links. One person rarely has this many profiles.
     pub max_cluster_size: usize,
+    /// The contradictions that split a component (and drop a link) when two
+    /// of its members show one: any of `sex`, `birth_date`, `first_name`,
+    /// `patronymic`, `gendered_surname`. Default: all five, since in a
+    /// Russian base these are different people (father and son, twins,
+    /// spouses). Leave one out where the data's duplicates really do
+    /// disagree on it: Febrl's duplicates get unrelated given names, so
+    /// `datasets/febrl/febrl3.toml` drops `first_name`. An empty list turns
+    /// the guards off; the size cap still applies.
+    pub contradiction_guards: Vec<Contradiction>,
+    /// The date ages are reckoned on when birth dates are checked (a date
+    /// after it, or an age over 110, is a placeholder; an age under 12 or
+    /// over 100 is doubtful and no evidence), `YYYY-MM-DD`. Unset (the
+    /// default): the latest register_date in the input, the export's own
+    /// "today", so the same input gives the same plan on any day; without
+    /// any register date, the latest birth date in the input.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "optional_toml_date"
+    )]
+    pub reference_date: Option<NaiveDate>,
     /// Custom attributes compared as well, `[[matching.extra]]` tables with
     /// `column`, `kind` (exact, fuzzy, numeric, date), optional `block`
     /// and `tolerance`. At most 8.
     pub extra: Vec<ExtraComparison>,
+}
+
+/// A date written either as a TOML date (`reference_date = 2024-06-30`) or
+/// as a string (`reference_date = "2024-06-30"`); written back as a string.
+mod optional_toml_date {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Text(String),
+        Date(toml::value::Datetime),
+    }
+
+    pub fn serialize<S: Serializer>(
+        date: &Option<NaiveDate>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match date {
+            Some(date) => serializer.serialize_str(&date.format("%Y-%m-%d").to_string()),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<NaiveDate>, D::Error> {
+        let text = match Written::deserialize(deserializer)? {
+            Written::Text(text) => text,
+            Written::Date(date) if date.time.is_none() && date.offset.is_none() => date.to_string(),
+            Written::Date(date) => {
+                return Err(serde::de::Error::custom(format!(
+                    "reference_date must be a date without a time, got {date}"
+                )));
+            }
+        };
+        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                serde::de::Error::custom(format!("reference_date must be YYYY-MM-DD, got {text:?}"))
+            })
+    }
 }
 
 /// Names of the built-in blocking rules, in their default order.
@@ -129,6 +234,8 @@ impl Default for MatchSettings {
             conflict_weight: -4.0,
             term_frequency: true,
             max_cluster_size: 25,
+            contradiction_guards: Contradiction::ALL.to_vec(),
+            reference_date: None,
             extra: Vec::new(),
         }
     }
@@ -254,5 +361,40 @@ mod tests {
     #[test]
     fn unknown_keys_are_rejected() {
         assert!(toml::from_str::<MatchSettings>("treshold = 0.9").is_err());
+    }
+
+    #[test]
+    fn reference_date_reads_as_a_toml_date_or_a_string() {
+        let expected = NaiveDate::from_ymd_opt(2024, 6, 30);
+        for text in [
+            "reference_date = 2024-06-30",
+            "reference_date = \"2024-06-30\"",
+        ] {
+            let settings: MatchSettings = toml::from_str(text).unwrap();
+            assert_eq!(settings.reference_date, expected, "{text}");
+            let back: MatchSettings =
+                toml::from_str(&toml::to_string_pretty(&settings).unwrap()).unwrap();
+            assert_eq!(back, settings);
+        }
+        assert!(toml::from_str::<MatchSettings>("reference_date = \"30.06.2024\"").is_err());
+        assert!(toml::from_str::<MatchSettings>("reference_date = 2024-06-30T10:00:00").is_err());
+        assert_eq!(MatchSettings::default().reference_date, None);
+    }
+
+    #[test]
+    fn contradiction_guards_default_to_all_and_can_be_switched_off() {
+        assert_eq!(
+            MatchSettings::default().contradiction_guards,
+            Contradiction::ALL.to_vec()
+        );
+        let settings: MatchSettings =
+            toml::from_str("contradiction_guards = [\"sex\", \"birth_date\"]").unwrap();
+        assert_eq!(
+            settings.contradiction_guards,
+            vec![Contradiction::Sex, Contradiction::BirthDate]
+        );
+        let none: MatchSettings = toml::from_str("contradiction_guards = []").unwrap();
+        assert!(none.contradiction_guards.is_empty());
+        assert!(toml::from_str::<MatchSettings>("contradiction_guards = [\"shoe_size\"]").is_err());
     }
 }
