@@ -5,7 +5,7 @@
 //! against whatever the estimates say, and evidence levels get a weight
 //! log2(m/u) from the model.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::compare::{
@@ -16,7 +16,7 @@ use crate::normalize::{NormalizedRecord, PhoneKind, are_sister_domains};
 use crate::profile::Profile;
 use crate::settings::matching::{ExtraComparison, ExtraKind, MatchSettings};
 
-/// Most comparisons a model holds (8 core fields and up to 8 extras).
+/// Most comparisons a model holds (9 core comparisons and up to 7 extras).
 pub const MAX_COMPARISONS: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +104,9 @@ pub enum Field {
     LastName,
     Patronymic,
     BirthDate,
+    /// The year in one profile's e-mail login against the other's birth
+    /// date, where only one profile has a birth date.
+    LoginBirthYear,
     Sex,
     OriginUserId,
     /// `settings.extra[index]`.
@@ -171,6 +174,10 @@ pub mod birth_date {
     pub const ONE_DIGIT: u8 = 4;
     pub const WITHIN_YEAR: u8 = 5;
     pub const ELSE: u8 = 6;
+}
+pub mod login_birth_year {
+    pub const AGREE: u8 = 1;
+    pub const ELSE: u8 = 2;
 }
 pub mod sex {
     pub const SAME: u8 = 1;
@@ -300,6 +307,21 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
             term_frequency_level: Some(birth_date::EXACT),
             estimated_by_em: true,
         },
+        // ivanov85@ is often born in 1985: where the birth dates cannot be
+        // compared (one profile has none), the year written in its login
+        // stands in for it. Numbers in logins are as often random, so a
+        // year that differs is weak evidence against; EM estimates both.
+        Comparison {
+            name: "login_birth_year".into(),
+            field: Field::LoginBirthYear,
+            levels: vec![
+                neutral("missing"),
+                evidence("agree", 0.3),
+                evidence("else", 0.7),
+            ],
+            term_frequency_level: None,
+            estimated_by_em: true,
+        },
         Comparison {
             name: "sex".into(),
             field: Field::Sex,
@@ -417,6 +439,7 @@ pub fn compare_field(
         Field::LastName => compare_last_names(a, b),
         Field::Patronymic => compare_patronymics(a, b),
         Field::BirthDate => compare_birth_dates(a, b),
+        Field::LoginBirthYear => compare_login_birth_years(a, b),
         Field::Sex => compare_sexes(a, b),
         Field::OriginUserId => match (&a.origin_user_id, &b.origin_user_id) {
             (Some(x), Some(y)) if x == y => exact::EXACT,
@@ -622,6 +645,53 @@ pub fn compare_birth_dates(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
         DateDifference::OneDigit => birth_date::ONE_DIGIT,
         DateDifference::WithinYear => birth_date::WITHIN_YEAR,
         DateDifference::Far => birth_date::ELSE,
+    }
+}
+
+/// The year in the login of the profile without a birth date against the
+/// other profile's birth year; missing unless exactly one profile has a
+/// (plausible) birth date and the other a login ending in a year.
+pub fn compare_login_birth_years(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
+    let year_written = |with_login: &NormalizedRecord, with_date: &NormalizedRecord| {
+        if with_login.birth_date.is_some()
+            || with_login.birth_date_placeholder
+            || with_date.birth_date_implausible
+        {
+            return None;
+        }
+        let born = with_date.birth_date?.year();
+        let email = with_login
+            .email
+            .as_ref()
+            .filter(|e| e.valid && !e.placeholder)?;
+        let written = login_year(&email.login)?;
+        Some(written == born || (written < 100 && written == born.rem_euclid(100)))
+    };
+    match year_written(a, b).or_else(|| year_written(b, a)) {
+        Some(true) => login_birth_year::AGREE,
+        Some(false) => login_birth_year::ELSE,
+        None => MISSING,
+    }
+}
+
+/// The year a login ends in, as people append it: four digits 19xx or
+/// 20xx, or two digits (85 for 1985, 03 for 2003). Any other number (a
+/// single digit, three, five or more) is not read as a year.
+pub fn login_year(login: &str) -> Option<i32> {
+    let digits: Vec<u8> = login
+        .bytes()
+        .rev()
+        .skip_while(|byte| !byte.is_ascii_digit())
+        .take_while(u8::is_ascii_digit)
+        .collect();
+    let value = digits
+        .iter()
+        .rev()
+        .fold(0i32, |value, digit| value * 10 + i32::from(digit - b'0'));
+    match digits.len() {
+        2 => Some(value),
+        4 if (1900..2100).contains(&value) => Some(value),
+        _ => None,
     }
 }
 
@@ -999,6 +1069,42 @@ mod tests {
     }
 
     #[test]
+    fn login_birth_year_ladder() {
+        let with = |login: &str, date: Option<&str>| NormalizedRecord {
+            email: mail(&format!("{login}@mail.ru")).email,
+            birth_date: date.map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap()),
+            ..blank()
+        };
+        let level = |x: &NormalizedRecord, y: &NormalizedRecord| compare_login_birth_years(x, y);
+        let born_1985 = born("1985-03-07");
+        assert_eq!(
+            level(&with("ivanov85", None), &born_1985),
+            login_birth_year::AGREE
+        );
+        assert_eq!(
+            level(&born_1985, &with("ivan_1985", None)),
+            login_birth_year::AGREE
+        );
+        assert_eq!(
+            level(&with("ivanov94", None), &born_1985),
+            login_birth_year::ELSE
+        );
+        // Both dated: the dates themselves are compared instead.
+        assert_eq!(
+            level(&with("ivanov85", Some("1985-03-07")), &born_1985),
+            MISSING
+        );
+        // No year in the login, or no date on the other side.
+        assert_eq!(level(&with("ivanov", None), &born_1985), MISSING);
+        assert_eq!(level(&with("ivanov123", None), &born_1985), MISSING);
+        assert_eq!(level(&with("ivanov85", None), &blank()), MISSING);
+        assert_eq!(login_year("petrov.ivan03"), Some(3));
+        assert_eq!(login_year("ivan_1985_x"), Some(1985));
+        assert_eq!(login_year("ivan2785"), None);
+        assert_eq!(login_year("ivan7"), None);
+    }
+
+    #[test]
     fn sex_ladder() {
         let with = |sex| NormalizedRecord { sex, ..blank() };
         assert_eq!(
@@ -1081,6 +1187,7 @@ mod tests {
         assert_eq!(size("last_name"), last_name::ELSE + 1);
         assert_eq!(size("patronymic"), patronymic::ELSE + 1);
         assert_eq!(size("birth_date"), birth_date::ELSE + 1);
+        assert_eq!(size("login_birth_year"), login_birth_year::ELSE + 1);
         assert_eq!(size("sex"), sex::CONFLICT + 1);
         assert_eq!(size("origin_user_id"), exact::ELSE + 1);
     }

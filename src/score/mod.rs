@@ -211,6 +211,7 @@ fn rule_fields(kind: RuleKind) -> Vec<Field> {
             Field::FirstName,
             Field::LastName,
             Field::Patronymic,
+            Field::LoginBirthYear,
         ],
         RuleKind::NameBirthDate => vec![Field::FirstName, Field::LastName, Field::BirthDate],
         RuleKind::NamePatronymic => vec![Field::FirstName, Field::Patronymic, Field::LastName],

@@ -151,7 +151,7 @@ pub struct MatchSettings {
     pub reference_date: Option<NaiveDate>,
     /// Custom attributes compared as well, `[[matching.extra]]` tables with
     /// `column`, `kind` (exact, fuzzy, numeric, date), optional `block`
-    /// and `tolerance`. At most 8.
+    /// and `tolerance`. At most 7.
     pub extra: Vec<ExtraComparison>,
 }
 
@@ -213,9 +213,9 @@ pub const BUILT_IN_BLOCKING_RULES: [&str; 11] = [
     "origin_user_id",
 ];
 
-/// Most custom attributes a model compares (the core comparisons take 8 of
+/// Most custom attributes a model compares (the core comparisons take 9 of
 /// the 16 slots a scored pair has).
-pub const MAX_EXTRA_COMPARISONS: usize = 8;
+pub const MAX_EXTRA_COMPARISONS: usize = 7;
 
 impl Default for MatchSettings {
     fn default() -> Self {
