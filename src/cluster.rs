@@ -668,14 +668,14 @@ mod tests {
         let records: Vec<_> = (0..2)
             .map(|row| person(row, "анна", "", "иванова", "", Sex::Female))
             .collect();
-        // 0.9 needs log2(9) ≈ 3.17 bits.
+        // The default 0.8 needs log2(4) = 2 bits.
         assert!(
-            clusters_of(&records, vec![link(0, 1, 3.0)], 25)
+            clusters_of(&records, vec![link(0, 1, 1.9)], 25)
                 .clusters
                 .is_empty()
         );
         assert_eq!(
-            clusters_of(&records, vec![link(0, 1, 3.2)], 25)
+            clusters_of(&records, vec![link(0, 1, 2.1)], 25)
                 .clusters
                 .len(),
             1

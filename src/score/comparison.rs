@@ -16,7 +16,7 @@ use crate::normalize::{NormalizedRecord, PhoneKind, are_sister_domains};
 use crate::profile::Profile;
 use crate::settings::matching::{ExtraComparison, ExtraKind, MatchSettings};
 
-/// Most comparisons a model holds (9 core comparisons and up to 7 extras).
+/// Most comparisons a model holds (10 core comparisons and up to 6 extras).
 pub const MAX_COMPARISONS: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +107,8 @@ pub enum Field {
     /// The year in one profile's e-mail login against the other's birth
     /// date, where only one profile has a birth date.
     LoginBirthYear,
+    /// Which identifiers each profile registered with (phone, e-mail).
+    Channels,
     Sex,
     OriginUserId,
     /// `settings.extra[index]`.
@@ -177,6 +179,10 @@ pub mod birth_date {
 }
 pub mod login_birth_year {
     pub const AGREE: u8 = 1;
+    pub const ELSE: u8 = 2;
+}
+pub mod channels {
+    pub const COMPLEMENTARY: u8 = 1;
     pub const ELSE: u8 = 2;
 }
 pub mod sex {
@@ -322,6 +328,23 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
             term_frequency_level: None,
             estimated_by_em: true,
         },
+        // Sailplay gives a phone or an e-mail to one profile only, so a
+        // customer's second profile is mostly made through the other
+        // channel: a till profile with a phone and no e-mail, a web-shop
+        // one with an e-mail and no phone. Which identifiers the two
+        // profiles hold is compared here, so that the phone and e-mail
+        // comparisons can keep a missing value neutral.
+        Comparison {
+            name: "channels".into(),
+            field: Field::Channels,
+            levels: vec![
+                neutral("missing"),
+                evidence("complementary", 0.3),
+                evidence("else", 0.7),
+            ],
+            term_frequency_level: None,
+            estimated_by_em: true,
+        },
         Comparison {
             name: "sex".into(),
             field: Field::Sex,
@@ -440,6 +463,7 @@ pub fn compare_field(
         Field::Patronymic => compare_patronymics(a, b),
         Field::BirthDate => compare_birth_dates(a, b),
         Field::LoginBirthYear => compare_login_birth_years(a, b),
+        Field::Channels => compare_channels(a, b),
         Field::Sex => compare_sexes(a, b),
         Field::OriginUserId => match (&a.origin_user_id, &b.origin_user_id) {
             (Some(x), Some(y)) if x == y => exact::EXACT,
@@ -684,14 +708,37 @@ pub fn login_year(login: &str) -> Option<i32> {
         .skip_while(|byte| !byte.is_ascii_digit())
         .take_while(u8::is_ascii_digit)
         .collect();
+    // Only two or four digits can be a year (a mail.ru login may be a
+    // whole phone number, far too long to read as one).
+    if !matches!(digits.len(), 2 | 4) {
+        return None;
+    }
     let value = digits
         .iter()
         .rev()
         .fold(0i32, |value, digit| value * 10 + i32::from(digit - b'0'));
-    match digits.len() {
-        2 => Some(value),
-        4 if (1900..2100).contains(&value) => Some(value),
-        _ => None,
+    (digits.len() == 2 || (1900..2100).contains(&value)).then_some(value)
+}
+
+/// Complementary when one profile holds only a phone and the other only
+/// an e-mail; missing when either holds neither (a card-only or junk
+/// profile says nothing about channels).
+pub fn compare_channels(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
+    let channels = |record: &NormalizedRecord| {
+        let phone = record
+            .phone
+            .as_ref()
+            .is_some_and(|phone| !phone.placeholder && phone.kind != PhoneKind::Invalid);
+        let email = record
+            .email
+            .as_ref()
+            .is_some_and(|email| email.valid && !email.placeholder);
+        (phone, email)
+    };
+    match (channels(a), channels(b)) {
+        ((false, false), _) | (_, (false, false)) => MISSING,
+        ((true, false), (false, true)) | ((false, true), (true, false)) => channels::COMPLEMENTARY,
+        _ => channels::ELSE,
     }
 }
 
@@ -1102,6 +1149,36 @@ mod tests {
         assert_eq!(login_year("ivan_1985_x"), Some(1985));
         assert_eq!(login_year("ivan2785"), None);
         assert_eq!(login_year("ivan7"), None);
+        assert_eq!(login_year("79161234567"), None);
+        assert_eq!(login_year("x99999999999999999999"), None);
+    }
+
+    #[test]
+    fn channel_ladder() {
+        let phone_only = phone("79161234567");
+        let email_only = mail("ivanov@mail.ru");
+        let both = NormalizedRecord {
+            email: mail("petrov@mail.ru").email,
+            ..phone("79031112233")
+        };
+        assert_eq!(
+            compare_channels(&phone_only, &email_only),
+            channels::COMPLEMENTARY
+        );
+        assert_eq!(
+            compare_channels(&email_only, &phone_only),
+            channels::COMPLEMENTARY
+        );
+        assert_eq!(
+            compare_channels(&phone_only, &phone("79031112233")),
+            channels::ELSE
+        );
+        assert_eq!(compare_channels(&both, &email_only), channels::ELSE);
+        assert_eq!(compare_channels(&both, &blank()), MISSING);
+        assert_eq!(
+            compare_channels(&phone("79999999999"), &email_only),
+            MISSING
+        );
     }
 
     #[test]
@@ -1188,6 +1265,7 @@ mod tests {
         assert_eq!(size("patronymic"), patronymic::ELSE + 1);
         assert_eq!(size("birth_date"), birth_date::ELSE + 1);
         assert_eq!(size("login_birth_year"), login_birth_year::ELSE + 1);
+        assert_eq!(size("channels"), channels::ELSE + 1);
         assert_eq!(size("sex"), sex::CONFLICT + 1);
         assert_eq!(size("origin_user_id"), exact::ELSE + 1);
     }

@@ -25,7 +25,7 @@ use crate::block::{Candidates, RuleKind};
 use crate::normalize::NormalizedRecord;
 use crate::plan::{FieldEvidence, HistogramBin, PairEvidence};
 use crate::printer::Printer;
-use crate::profile::Profile;
+use crate::profile::{Profile, Sex};
 use crate::settings::matching::MatchSettings;
 
 use comparison::{Comparison, Field, LevelRole, MAX_COMPARISONS};
@@ -205,9 +205,10 @@ pub struct EmSessionSummary {
 /// names would convince EM that most such pairs are one person.
 fn rule_fields(kind: RuleKind) -> Vec<Field> {
     match kind {
-        RuleKind::PhoneExact | RuleKind::PhoneOneEdit => vec![Field::Phone],
+        RuleKind::PhoneExact | RuleKind::PhoneOneEdit => vec![Field::Phone, Field::Channels],
         RuleKind::EmailMailbox | RuleKind::EmailOneEdit | RuleKind::EmailLogin => vec![
             Field::Email,
+            Field::Channels,
             Field::FirstName,
             Field::LastName,
             Field::Patronymic,
@@ -525,30 +526,75 @@ fn summarise_comparisons(
 }
 
 /// How common each first name, surname and birth date is among the
-/// profiles that have one: the share of them holding the value.
+/// profiles that have one: the share of them holding the value. Names are
+/// counted per sex as well: a pair weighed on its names does not conflict
+/// in sex (see `model::estimate_u`), so the chance that another profile
+/// agrees on Александр is its share among men, about twice its share
+/// among all.
 struct TermFrequencies {
-    first_names: HashMap<String, f64>,
-    last_names: HashMap<String, f64>,
+    first_names: ValueShares,
+    last_names: ValueShares,
     birth_dates: HashMap<chrono::NaiveDate, f64>,
+}
+
+/// Shares of names among all profiles, among men and among women.
+struct ValueShares {
+    all: HashMap<String, f64>,
+    male: HashMap<String, f64>,
+    female: HashMap<String, f64>,
+}
+
+fn shares<K: std::hash::Hash + Eq>(values: impl Iterator<Item = K>) -> HashMap<K, f64> {
+    let mut counts: HashMap<K, f64> = HashMap::new();
+    let mut total = 0.0;
+    for value in values {
+        *counts.entry(value).or_default() += 1.0;
+        total += 1.0;
+    }
+    for count in counts.values_mut() {
+        *count /= total;
+    }
+    counts
+}
+
+impl ValueShares {
+    fn of(
+        records: &[NormalizedRecord],
+        value: impl Fn(&NormalizedRecord) -> Option<&String>,
+    ) -> ValueShares {
+        let of_sex = |sex: Sex| {
+            shares(
+                records
+                    .iter()
+                    .filter(|record| record.sex == Some(sex))
+                    .filter_map(&value)
+                    .cloned(),
+            )
+        };
+        ValueShares {
+            all: shares(records.iter().filter_map(&value).cloned()),
+            male: of_sex(Sex::Male),
+            female: of_sex(Sex::Female),
+        }
+    }
+
+    /// The value's share among profiles of `sex`, or among all when the
+    /// sex is unknown (or the value unseen among that sex).
+    fn get(&self, value: &str, sex: Option<Sex>) -> Option<f64> {
+        let among_sex = match sex {
+            Some(Sex::Male) => self.male.get(value),
+            Some(Sex::Female) => self.female.get(value),
+            _ => None,
+        };
+        among_sex.or_else(|| self.all.get(value)).copied()
+    }
 }
 
 impl TermFrequencies {
     fn from_records(records: &[NormalizedRecord]) -> TermFrequencies {
-        fn shares<K: std::hash::Hash + Eq>(values: impl Iterator<Item = K>) -> HashMap<K, f64> {
-            let mut counts: HashMap<K, f64> = HashMap::new();
-            let mut total = 0.0;
-            for value in values {
-                *counts.entry(value).or_default() += 1.0;
-                total += 1.0;
-            }
-            for count in counts.values_mut() {
-                *count /= total;
-            }
-            counts
-        }
         TermFrequencies {
-            first_names: shares(records.iter().filter_map(|r| r.name.first.clone())),
-            last_names: shares(records.iter().filter_map(|r| r.name.last.clone())),
+            first_names: ValueShares::of(records, |r| r.name.first.as_ref()),
+            last_names: ValueShares::of(records, |r| r.name.last.as_ref()),
             birth_dates: shares(records.iter().filter_map(|r| r.birth_date)),
         }
     }
@@ -561,16 +607,18 @@ impl TermFrequencies {
                 .name
                 .first
                 .as_ref()
-                .and_then(|v| self.first_names.get(v)),
+                .and_then(|v| self.first_names.get(v, record.sex)),
             Field::LastName => record
                 .name
                 .last
                 .as_ref()
-                .and_then(|v| self.last_names.get(v)),
-            Field::BirthDate => record.birth_date.and_then(|v| self.birth_dates.get(&v)),
+                .and_then(|v| self.last_names.get(v, record.sex)),
+            Field::BirthDate => record
+                .birth_date
+                .and_then(|v| self.birth_dates.get(&v).copied()),
             _ => None,
         };
-        share.copied().unwrap_or(1.0)
+        share.unwrap_or(1.0)
     }
 }
 

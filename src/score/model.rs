@@ -19,7 +19,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::compare::dates_compatible;
+use crate::compare::{dates_compatible, sexes_conflict};
 
 use super::comparison::{
     CompareContext, Comparison, Field, LevelRole, MAX_COMPARISONS, compare_field,
@@ -60,7 +60,12 @@ pub type LevelTable = Vec<Vec<f64>>;
 /// u for every level from `sample_pairs` random distinct pairs, and the
 /// level counts they gave. Neutral levels get u = 1 (unused); the others
 /// share the non-neutral pairs, with add-half smoothing and `minimum_u` as
-/// a floor.
+/// a floor. Only the sex comparison counts pairs of a man and a woman: the
+/// others' u is among pairs whose sexes do not conflict, because that is
+/// the population a pair weighed on them belongs to (a same-sex pair
+/// weighs 0 for its sex). Two men share a first name, a patronymic or a
+/// gendered surname about twice as often as two random people do, so u
+/// from all pairs would make those agreements look twice as rare.
 pub fn estimate_u(
     comparisons: &[Comparison],
     context: &CompareContext,
@@ -95,8 +100,14 @@ pub fn estimate_u(
                     .collect();
                 for &(left, right) in chunk {
                     let levels = levels_of(comparisons, context, left as usize, right as usize);
+                    let sexes_differ = sexes_conflict(
+                        context.records[left as usize].sex,
+                        context.records[right as usize].sex,
+                    );
                     for (index, level) in local.iter_mut().enumerate() {
-                        level[levels[index] as usize] += 1;
+                        if !sexes_differ || comparisons[index].field == Field::Sex {
+                            level[levels[index] as usize] += 1;
+                        }
                     }
                 }
                 local
