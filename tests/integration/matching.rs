@@ -867,10 +867,37 @@ fn show_settings_prints_every_matching_default_and_the_threshold_flag() {
         "conflict_weight",
         "term_frequency",
         "max_cluster_size",
+        "contradiction_guards",
         "extra",
     ] {
         assert!(matching.get(key).is_some(), "{key} missing from\n{text}");
     }
+}
+
+#[test]
+fn guards_and_reference_date_from_the_config_file_are_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("febrl-like.toml");
+    std::fs::write(
+        &config,
+        "[matching]\ncontradiction_guards = [\"sex\"]\nreference_date = 2010-06-30\n",
+    )
+    .unwrap();
+    let output = sailmerge(&[
+        "plan",
+        "--config",
+        config.to_str().unwrap(),
+        "--show-settings",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let settings: toml::Value = toml::from_str(&text).unwrap();
+    let matching = &settings["matching"];
+    assert_eq!(
+        matching["contradiction_guards"].as_array().unwrap(),
+        &vec![toml::Value::String("sex".into())]
+    );
+    assert_eq!(matching["reference_date"].as_str(), Some("2010-06-30"));
 }
 
 #[test]
