@@ -636,19 +636,18 @@ pub fn named_after_father(record: &NormalizedRecord) -> bool {
 /// сергей/серге, илья/иль, юрий/юрь, павел/павл.
 fn given_name_is_stem(first: &str, stem: &str) -> bool {
     const ENDINGS: [&str; 7] = ["ий", "ей", "ай", "ь", "й", "а", "я"];
-    let trim = |word: &'_ str| -> String {
+    fn root(word: &str) -> &str {
         let word = word.trim_end_matches('ь');
-        let word = ENDINGS
+        ENDINGS
             .iter()
             .find_map(|ending| word.strip_suffix(ending))
-            .unwrap_or(word);
-        word.to_string()
-    };
-    let (first, stem) = (trim(first), trim(stem));
+            .unwrap_or(word)
+    }
+    let (first, stem) = (root(first), root(stem));
     if first.chars().count() < 2 || stem.chars().count() < 2 {
         return false;
     }
-    first.starts_with(&stem) || stem.starts_with(&first) || jaro_winkler(&first, &stem) >= 0.9
+    first.starts_with(stem) || stem.starts_with(first) || jaro_winkler(first, stem) >= 0.9
 }
 
 pub fn compare_birth_dates(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
@@ -702,20 +701,20 @@ pub fn compare_login_birth_years(a: &NormalizedRecord, b: &NormalizedRecord) -> 
 /// 20xx, or two digits (85 for 1985, 03 for 2003). Any other number (a
 /// single digit, three, five or more) is not read as a year.
 pub fn login_year(login: &str) -> Option<i32> {
-    let digits: Vec<u8> = login
-        .bytes()
-        .rev()
-        .skip_while(|byte| !byte.is_ascii_digit())
-        .take_while(u8::is_ascii_digit)
-        .collect();
+    let bytes = login.as_bytes();
+    let end = bytes.iter().rposition(u8::is_ascii_digit)? + 1;
+    let start = bytes[..end]
+        .iter()
+        .rposition(|byte| !byte.is_ascii_digit())
+        .map_or(0, |position| position + 1);
     // Only two or four digits can be a year (a mail.ru login may be a
     // whole phone number, far too long to read as one).
+    let digits = &bytes[start..end];
     if !matches!(digits.len(), 2 | 4) {
         return None;
     }
     let value = digits
         .iter()
-        .rev()
         .fold(0i32, |value, digit| value * 10 + i32::from(digit - b'0'));
     (digits.len() == 2 || (1900..2100).contains(&value)).then_some(value)
 }

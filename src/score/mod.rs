@@ -531,19 +531,20 @@ fn summarise_comparisons(
 /// in sex (see `model::estimate_u`), so the chance that another profile
 /// agrees on Александр is its share among men, about twice its share
 /// among all.
-struct TermFrequencies {
-    first_names: ValueShares,
-    last_names: ValueShares,
+struct TermFrequencies<'a> {
+    first_names: ValueShares<'a>,
+    last_names: ValueShares<'a>,
     birth_dates: HashMap<chrono::NaiveDate, f64>,
 }
 
 /// Shares of names among all profiles, among men and among women.
-struct ValueShares {
-    all: HashMap<String, f64>,
-    male: HashMap<String, f64>,
-    female: HashMap<String, f64>,
+struct ValueShares<'a> {
+    all: HashMap<&'a str, f64>,
+    male: HashMap<&'a str, f64>,
+    female: HashMap<&'a str, f64>,
 }
 
+/// Each value's share of `values`.
 fn shares<K: std::hash::Hash + Eq>(values: impl Iterator<Item = K>) -> HashMap<K, f64> {
     let mut counts: HashMap<K, f64> = HashMap::new();
     let mut total = 0.0;
@@ -557,25 +558,37 @@ fn shares<K: std::hash::Hash + Eq>(values: impl Iterator<Item = K>) -> HashMap<K
     counts
 }
 
-impl ValueShares {
+impl<'a> ValueShares<'a> {
+    /// One pass over the records, counting every value overall and under
+    /// its profile's sex.
     fn of(
-        records: &[NormalizedRecord],
-        value: impl Fn(&NormalizedRecord) -> Option<&String>,
-    ) -> ValueShares {
-        let of_sex = |sex: Sex| {
-            shares(
-                records
-                    .iter()
-                    .filter(|record| record.sex == Some(sex))
-                    .filter_map(&value)
-                    .cloned(),
-            )
-        };
-        ValueShares {
-            all: shares(records.iter().filter_map(&value).cloned()),
-            male: of_sex(Sex::Male),
-            female: of_sex(Sex::Female),
+        records: &'a [NormalizedRecord],
+        value: impl Fn(&'a NormalizedRecord) -> Option<&'a str>,
+    ) -> ValueShares<'a> {
+        let mut counts: [HashMap<&'a str, f64>; 3] = Default::default();
+        let mut totals = [0.0f64; 3];
+        for record in records {
+            let Some(value) = value(record) else {
+                continue;
+            };
+            let mut count = |slot: usize| {
+                *counts[slot].entry(value).or_default() += 1.0;
+                totals[slot] += 1.0;
+            };
+            count(0);
+            match record.sex {
+                Some(Sex::Male) => count(1),
+                Some(Sex::Female) => count(2),
+                _ => {}
+            }
         }
+        for (slot_counts, total) in counts.iter_mut().zip(totals) {
+            for count in slot_counts.values_mut() {
+                *count /= total;
+            }
+        }
+        let [all, male, female] = counts;
+        ValueShares { all, male, female }
     }
 
     /// The value's share among profiles of `sex`, or among all when the
@@ -590,12 +603,21 @@ impl ValueShares {
     }
 }
 
-impl TermFrequencies {
-    fn from_records(records: &[NormalizedRecord]) -> TermFrequencies {
+impl<'a> TermFrequencies<'a> {
+    fn from_records(records: &'a [NormalizedRecord]) -> TermFrequencies<'a> {
+        let ((first_names, last_names), birth_dates) = rayon::join(
+            || {
+                rayon::join(
+                    || ValueShares::of(records, |r| r.name.first.as_deref()),
+                    || ValueShares::of(records, |r| r.name.last.as_deref()),
+                )
+            },
+            || shares(records.iter().filter_map(|r| r.birth_date)),
+        );
         TermFrequencies {
-            first_names: ValueShares::of(records, |r| r.name.first.as_ref()),
-            last_names: ValueShares::of(records, |r| r.name.last.as_ref()),
-            birth_dates: shares(records.iter().filter_map(|r| r.birth_date)),
+            first_names,
+            last_names,
+            birth_dates,
         }
     }
 
@@ -606,12 +628,12 @@ impl TermFrequencies {
             Field::FirstName => record
                 .name
                 .first
-                .as_ref()
+                .as_deref()
                 .and_then(|v| self.first_names.get(v, record.sex)),
             Field::LastName => record
                 .name
                 .last
-                .as_ref()
+                .as_deref()
                 .and_then(|v| self.last_names.get(v, record.sex)),
             Field::BirthDate => record
                 .birth_date
