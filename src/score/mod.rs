@@ -291,57 +291,67 @@ pub fn score_pairs(
     drop(keyed);
 
     let start_m = model::initial_m(&comparisons);
+    // Sessions are independent: one per rule, in parallel (EM is the
+    // model's only serial work), collected in rule order.
+    let session_results: Vec<_> = candidates
+        .rules
+        .par_iter()
+        .enumerate()
+        .map(|(rule_index, rule)| {
+            let bit = 1u32 << rule_index;
+            let mut session_patterns: HashMap<model::Pattern, u64> = HashMap::new();
+            for &((mask, pattern), count) in &pattern_counts {
+                if mask & bit != 0 {
+                    *session_patterns.entry(pattern).or_default() += count;
+                }
+            }
+            let mut session_patterns: Vec<_> = session_patterns.into_iter().collect();
+            session_patterns.sort_unstable();
+            let fixed_fields = rule_fields(rule.kind);
+            let fixed: Vec<bool> = comparisons
+                .iter()
+                .map(|c| fixed_fields.contains(&c.field))
+                .collect();
+            let active: Vec<bool> = comparisons
+                .iter()
+                .zip(&fixed)
+                .map(|(c, fixed)| c.estimated_by_em && !fixed)
+                .collect();
+            let pairs: u64 = session_patterns.iter().map(|(_, count)| count).sum();
+            let mut summary = EmSessionSummary {
+                rule: rule.name.clone(),
+                pairs,
+                fixed: comparisons
+                    .iter()
+                    .zip(&fixed)
+                    .filter(|(_, fixed)| **fixed)
+                    .map(|(c, _)| c.name.clone())
+                    .collect(),
+                match_share: 0.0,
+            };
+            let estimate = (pairs >= MINIMUM_SESSION_PAIRS).then(|| {
+                model::em_session(
+                    &comparisons,
+                    &session_patterns,
+                    &active,
+                    &start_m,
+                    &u,
+                    &namesake_u,
+                    settings.conflict_weight,
+                    settings.em_iterations,
+                    0.3,
+                )
+            });
+            if let Some(estimate) = &estimate {
+                summary.match_share = estimate.match_share;
+            }
+            (estimate, fixed, summary)
+        })
+        .collect();
     let mut sessions: Vec<Option<model::SessionEstimate>> = Vec::new();
     let mut fixed_by_rule: Vec<Vec<bool>> = Vec::new();
     let mut session_summaries = Vec::new();
-    for (rule_index, rule) in candidates.rules.iter().enumerate() {
-        let bit = 1u32 << rule_index;
-        let mut session_patterns: HashMap<model::Pattern, u64> = HashMap::new();
-        for &((mask, pattern), count) in &pattern_counts {
-            if mask & bit != 0 {
-                *session_patterns.entry(pattern).or_default() += count;
-            }
-        }
-        let mut session_patterns: Vec<_> = session_patterns.into_iter().collect();
-        session_patterns.sort_unstable();
-        let fixed_fields = rule_fields(rule.kind);
-        let fixed: Vec<bool> = comparisons
-            .iter()
-            .map(|c| fixed_fields.contains(&c.field))
-            .collect();
-        let active: Vec<bool> = comparisons
-            .iter()
-            .zip(&fixed)
-            .map(|(c, fixed)| c.estimated_by_em && !fixed)
-            .collect();
-        let pairs: u64 = session_patterns.iter().map(|(_, count)| count).sum();
-        let mut summary = EmSessionSummary {
-            rule: rule.name.clone(),
-            pairs,
-            fixed: comparisons
-                .iter()
-                .zip(&fixed)
-                .filter(|(_, fixed)| **fixed)
-                .map(|(c, _)| c.name.clone())
-                .collect(),
-            match_share: 0.0,
-        };
-        let estimate = (pairs >= MINIMUM_SESSION_PAIRS).then(|| {
-            model::em_session(
-                &comparisons,
-                &session_patterns,
-                &active,
-                &start_m,
-                &u,
-                &namesake_u,
-                settings.conflict_weight,
-                settings.em_iterations,
-                0.3,
-            )
-        });
-        if let Some(estimate) = &estimate {
-            summary.match_share = estimate.match_share;
-        }
+    for (estimate, fixed, summary) in session_results {
         sessions.push(estimate);
         fixed_by_rule.push(fixed);
         session_summaries.push(summary);
