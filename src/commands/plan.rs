@@ -173,8 +173,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         clusters: planned,
     };
     let stage = Stopwatch::start();
-    plan.seal();
-    plan.write(out)?;
+    plan.seal_and_write(out)?;
     stage.report(printer, "wrote plan.json");
     let stage = Stopwatch::start();
     let report_path = report::write_report(out, &plan)?;
