@@ -95,6 +95,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     let stage = Stopwatch::start();
     let profiles = load::profiles_from_frame(&loaded.frame)?;
     drop(loaded.frame);
+    let profile_count = profiles.len();
     let (records, data_quality) = normalize::normalize_profiles(&profiles, printer);
     stage.report(printer, format!("normalized {} profiles", profiles.len()));
 
@@ -133,17 +134,34 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         ),
     );
 
+    // What the plan keeps of the matching stages, taken now so that their
+    // pairs and records are freed before planning: the later stages need
+    // only the profiles and the clusters.
+    let diagnostics = Diagnostics {
+        data_quality: serde_json::json!({
+            "load": loaded.quality,
+            "values": data_quality,
+        }),
+        blocking: serde_json::to_value(&candidates.stats)?,
+        model: serde_json::to_value(&scored.model)?,
+        clustering: serde_json::to_value(&clustering.stats)?,
+        threshold: settings.matching.threshold,
+        score_histogram: score::weight_histogram(&scored),
+    };
+    drop((scored, records, candidates));
+
     let stage = Stopwatch::start();
     let planned = merge::plan_clusters(
         &profiles,
-        &clustering.clusters,
+        clustering.clusters,
         &settings.planner,
         settings.matching.threshold,
         printer,
     );
+    drop(profiles);
     stage.report(printer, format!("planned {} clusters", planned.len()));
     let summary = PlanSummary {
-        profiles: profiles.len() as u64,
+        profiles: profile_count as u64,
         clusters: planned.len() as u64,
         profiles_in_clusters: planned.iter().map(|c| c.members.len() as u64).sum(),
         merge_calls: count_steps(&planned, crate::plan::METHOD_MERGE),
@@ -159,17 +177,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         settings: serde_json::to_value(&settings)?,
         assumptions: merge::assumptions(&settings.planner),
         summary,
-        diagnostics: Diagnostics {
-            data_quality: serde_json::json!({
-                "load": loaded.quality,
-                "values": data_quality,
-            }),
-            blocking: serde_json::to_value(&candidates.stats)?,
-            model: serde_json::to_value(&scored.model)?,
-            clustering: serde_json::to_value(&clustering.stats)?,
-            threshold: settings.matching.threshold,
-            score_histogram: score::weight_histogram(&scored),
-        },
+        diagnostics,
         clusters: planned,
     };
     let stage = Stopwatch::start();

@@ -42,19 +42,22 @@ pub use simulate::{
 };
 
 /// Plans every cluster, in parallel; the output keeps the clusters' order.
-/// `threshold` is the match threshold, for the `weak_link` warning.
+/// `threshold` is the match threshold, for the `weak_link` warning. Takes
+/// the clusters so that their evidence moves into the plan uncopied.
 pub fn plan_clusters(
     profiles: &[Profile],
-    clusters: &[Cluster],
+    clusters: Vec<Cluster>,
     settings: &PlannerSettings,
     threshold: f64,
     printer: &Printer,
 ) -> Vec<PlannedCluster> {
     let bar = printer.bar("plan", clusters.len() as u64);
     let planned = clusters
-        .par_iter()
-        .map(|cluster| {
-            let planned = plan_cluster(profiles, cluster, settings, threshold);
+        .into_par_iter()
+        .map(|mut cluster| {
+            let evidence = std::mem::take(&mut cluster.evidence);
+            let mut planned = plan_cluster(profiles, &cluster, settings, threshold);
+            planned.evidence = evidence;
             bar.inc(1);
             planned
         })

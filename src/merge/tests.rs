@@ -425,8 +425,20 @@ fn planning_is_deterministic_and_plans_every_cluster_in_order() {
         },
     ];
     let settings = PlannerSettings::default();
-    let first = plan_clusters(&profiles, &clusters, &settings, 0.9, &Printer::silent());
-    let second = plan_clusters(&profiles, &clusters, &settings, 0.9, &Printer::silent());
+    let first = plan_clusters(
+        &profiles,
+        clusters.to_vec(),
+        &settings,
+        0.9,
+        &Printer::silent(),
+    );
+    let second = plan_clusters(
+        &profiles,
+        clusters.to_vec(),
+        &settings,
+        0.9,
+        &Printer::silent(),
+    );
     assert_eq!(first, second);
     let ids: Vec<&str> = first.iter().map(|c| c.cluster_id.as_str()).collect();
     assert_eq!(ids, ["a", "b"]);
