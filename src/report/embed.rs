@@ -43,17 +43,27 @@ pub fn escape_for_script_element(json: &str) -> String {
 }
 
 fn write_escaped(out: &mut (impl fmt::Write + ?Sized), json: &str) -> fmt::Result {
+    // Scanned as bytes: the escaped characters are ASCII or start with
+    // 0xE2, which starts no Cyrillic character, so the scan rarely stops.
+    let bytes = json.as_bytes();
     let mut run_start = 0;
-    for (position, c) in json.match_indices(['<', '>', '&', '\u{2028}', '\u{2029}']) {
-        out.write_str(&json[run_start..position])?;
-        out.write_str(match c {
-            "<" => "\\u003c",
-            ">" => "\\u003e",
-            "&" => "\\u0026",
-            "\u{2028}" => "\\u2028",
-            _ => "\\u2029",
-        })?;
-        run_start = position + c.len();
+    let mut index = 0;
+    while index < bytes.len() {
+        let (escape, length) = match bytes[index] {
+            b'<' => ("\\u003c", 1),
+            b'>' => ("\\u003e", 1),
+            b'&' => ("\\u0026", 1),
+            0xE2 if bytes[index + 1..].starts_with(&[0x80, 0xA8]) => ("\\u2028", 3),
+            0xE2 if bytes[index + 1..].starts_with(&[0x80, 0xA9]) => ("\\u2029", 3),
+            _ => {
+                index += 1;
+                continue;
+            }
+        };
+        out.write_str(&json[run_start..index])?;
+        out.write_str(escape)?;
+        index += length;
+        run_start = index;
     }
     out.write_str(&json[run_start..])
 }
@@ -250,6 +260,14 @@ mod tests {
         writer.finish().unwrap();
         assert_eq!(page, escape_for_script_element(&json));
         assert!(page.contains("\\u2028\\u003c\\u0026\\u003e"));
+    }
+
+    #[test]
+    fn only_the_two_line_separators_among_e2_characters_are_escaped() {
+        assert_eq!(
+            escape_for_script_element("a—b\u{2028}c\u{2029}d…<"),
+            "a—b\\u2028c\\u2029d…\\u003c"
+        );
     }
 
     #[test]
