@@ -168,11 +168,11 @@ fn stages(c: &mut Criterion, pipeline: &Pipeline) {
         })
     });
     group.bench_function("merge_plan", |b| {
-        // The clusters are moved into the plan: each run gets a copy, made
-        // outside the measured time.
+        // The profiles and clusters are moved into the plan: each run gets
+        // a copy, made outside the measured time.
         b.iter_batched(
-            || clustering.clusters.clone(),
-            |clusters| {
+            || (profiles.to_vec(), clustering.clusters.clone()),
+            |(profiles, clusters)| {
                 merge::plan_clusters(
                     profiles,
                     clusters,

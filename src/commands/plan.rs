@@ -152,13 +152,12 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
 
     let stage = Stopwatch::start();
     let planned = merge::plan_clusters(
-        &profiles,
+        profiles,
         clustering.clusters,
         &settings.planner,
         settings.matching.threshold,
         printer,
     );
-    drop(profiles);
     stage.report(printer, format!("planned {} clusters", planned.len()));
     let summary = PlanSummary {
         profiles: profile_count as u64,

@@ -18,7 +18,7 @@
 //! repeated, and repeated names are positions in `terms`.
 //! `templates/report.js` documents the keys where it reads them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -48,7 +48,7 @@ pub struct PageData<'a> {
     /// In the order of `index.clusters`, with their assessed risk.
     ordered: Vec<(&'a PlannedCluster, Risk)>,
     /// Position of each string in `index.terms`.
-    term_positions: BTreeMap<&'a str, usize>,
+    term_positions: HashMap<&'a str, usize>,
 }
 
 #[derive(Debug, Serialize)]
@@ -67,10 +67,11 @@ pub struct PageIndex<'a> {
     pub clusters: Vec<IndexEntry<'a>>,
 }
 
-/// Numbers each distinct string once, in order of first use.
+/// Numbers each distinct string once, in order of first use (a hash map:
+/// looked up for every name of every cluster, and never iterated).
 #[derive(Debug, Default)]
 struct Terms<'a> {
-    positions: BTreeMap<&'a str, usize>,
+    positions: HashMap<&'a str, usize>,
     terms: Vec<&'a str>,
 }
 
@@ -329,21 +330,40 @@ impl<'a> PageData<'a> {
 /// as `е` (as the page folds the query), and each phone's digits alone
 /// when it is written with other characters.
 pub fn search_text(cluster: &PlannedCluster) -> String {
-    let mut parts = vec![cluster.cluster_id.clone()];
+    let mut text = String::new();
+    push_folded(&mut text, &cluster.cluster_id);
     for profile in &cluster.profiles {
         for field in SEARCHED_FIELDS {
             if let Some(value) = profile.get(field) {
-                parts.push(value.to_string());
+                text.push(' ');
+                push_folded(&mut text, value);
             }
         }
         if let Some(phone) = &profile.phone {
             let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
             if digits.len() != phone.len() {
-                parts.push(digits);
+                text.push(' ');
+                text.push_str(&digits);
             }
         }
     }
-    parts.join(" ").to_lowercase().replace('ё', "е")
+    text
+}
+
+/// `value` lower-cased with `ё` as `е`. Value by value rather than the
+/// joined text: the space between values ends a word either way, so the
+/// result is the same.
+fn push_folded(text: &mut String, value: &str) {
+    if value.is_ascii() {
+        text.extend(value.chars().map(|c| c.to_ascii_lowercase()));
+    } else {
+        text.extend(
+            value
+                .to_lowercase()
+                .chars()
+                .map(|c| if c == 'ё' { 'е' } else { c }),
+        );
+    }
 }
 
 /// The canonical fields, then every custom column any profile has, sorted.
@@ -460,6 +480,34 @@ mod tests {
         assert!(entry.7.contains("семенова"), "{}", entry.7);
         assert!(entry.7.contains("79991234567"));
         assert_eq!(entry.4, plan.clusters[0].members.len());
+    }
+
+    #[test]
+    fn search_text_is_the_folded_joined_values() {
+        let mut plan = synthetic_plan(3, 2);
+        let cluster = &mut plan.clusters[1];
+        cluster.profiles[0].first_name = Some("ЁЛКА".into());
+        cluster.profiles[0].last_name = Some("ΟΔΥΣΣΕΥΣ".into());
+        cluster.profiles[1].phone = Some("8 (916) 000-11-22".into());
+        let cluster = &plan.clusters[1];
+        // The text as first specified: every value joined, then folded.
+        let mut parts = vec![cluster.cluster_id.clone()];
+        for profile in &cluster.profiles {
+            for field in SEARCHED_FIELDS {
+                if let Some(value) = profile.get(field) {
+                    parts.push(value.to_string());
+                }
+            }
+            if let Some(phone) = &profile.phone {
+                let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+                if digits.len() != phone.len() {
+                    parts.push(digits);
+                }
+            }
+        }
+        let expected = parts.join(" ").to_lowercase().replace('ё', "е");
+        assert_eq!(search_text(cluster), expected);
+        assert!(expected.contains("елка") && expected.contains("οδυσσευς"));
     }
 
     #[test]

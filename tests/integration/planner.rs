@@ -550,13 +550,14 @@ fn planner_speed_300k_clusters() {
     let settings = PlannerSettings::default();
     let started = Instant::now();
     let cluster_count = clusters.len();
-    let planned = plan_clusters(&profiles, clusters, &settings, 0.9, &Printer::silent());
+    let profile_count = profiles.len();
+    let planned = plan_clusters(profiles, clusters, &settings, 0.9, &Printer::silent());
     let elapsed = started.elapsed();
     let steps: usize = planned.iter().map(|c| c.steps.len()).sum();
     println!(
         "planned {} clusters ({} profiles, {steps} steps) in {:.2?} on {} threads",
         planned.len(),
-        profiles.len(),
+        profile_count,
         elapsed,
         rayon::current_num_threads()
     );
@@ -730,7 +731,7 @@ fn realistic_clusters_plan_as_expected() {
     ];
     let settings = PlannerSettings::default();
     let planned = plan_clusters(
-        &profiles,
+        profiles.clone(),
         clusters.to_vec(),
         &settings,
         0.9,
