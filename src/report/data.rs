@@ -378,18 +378,23 @@ pub fn search_text(cluster: &PlannedCluster) -> String {
 
 /// `value` lower-cased with `ё` as `е`. Value by value rather than the
 /// joined text: the space between values ends a word either way, so the
-/// result is the same.
+/// result is the same. Latin and Cyrillic letters are mapped directly
+/// (most of a Russian base); anything else goes through `char`'s rules,
+/// and text with a capital sigma through `str`'s, which lower-cases it by
+/// its place in the word.
 fn push_folded(text: &mut String, value: &str) {
-    let start = text.len();
-    if value.is_ascii() {
-        text.push_str(value);
-        text[start..].make_ascii_lowercase();
-    } else {
-        let lower = value.to_lowercase();
-        if lower.contains('ё') {
-            text.push_str(&lower.replace('ё', "е"));
-        } else {
-            text.push_str(&lower);
+    if value.contains('Σ') {
+        text.push_str(&value.to_lowercase().replace('ё', "е"));
+        return;
+    }
+    for c in value.chars() {
+        match c {
+            'A'..='Z' => text.push(c.to_ascii_lowercase()),
+            // А..Я are U+0410..U+042F, а..я thirty-two places on.
+            'А'..='Я' => text.extend(char::from_u32(u32::from(c) + 0x20)),
+            'Ё' | 'ё' => text.push('е'),
+            c if c.is_ascii() || ('а'..='я').contains(&c) => text.push(c),
+            c => text.extend(c.to_lowercase()),
         }
     }
 }
@@ -517,6 +522,7 @@ mod tests {
         cluster.profiles[0].first_name = Some("ЁЛКА".into());
         cluster.profiles[0].last_name = Some("ΟΔΥΣΣΕΥΣ".into());
         cluster.profiles[1].phone = Some("8 (916) 000-11-22".into());
+        cluster.profiles[1].first_name = Some("ÄNNE-МАРИЯ İz Юлия".into());
         let cluster = &plan.clusters[1];
         // The text as first specified: every value joined, then folded.
         let mut parts = vec![cluster.cluster_id.clone()];
@@ -536,6 +542,7 @@ mod tests {
         let expected = parts.join(" ").to_lowercase().replace('ё', "е");
         assert_eq!(search_text(cluster), expected);
         assert!(expected.contains("елка") && expected.contains("οδυσσευς"));
+        assert!(expected.contains("änne-мария i\u{307}z юлия"), "{expected}");
     }
 
     #[test]
