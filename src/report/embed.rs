@@ -111,11 +111,18 @@ impl<'a> ScriptJsonWriter<'a> {
 
 impl io::Write for ScriptJsonWriter<'_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.write_all(bytes)?;
+        Ok(bytes.len())
+    }
+
+    // serde_json writes through `write_all`, a few bytes at a time: taking
+    // them whole skips the default's retry loop.
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.pending.extend_from_slice(bytes);
         if self.pending.len() >= CHUNK {
             self.pass_on(false)?;
         }
-        Ok(bytes.len())
+        Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
