@@ -21,11 +21,11 @@
 //! candidate pair, which scoring then judges on its merits.
 
 use anyhow::{Result, bail};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::compare::normalize_extra_value;
+use crate::compare::{date_digits, normalize_extra_value};
 use crate::normalize::{NormalizedRecord, PhoneKind, name_phonetic_key};
 use crate::printer::Printer;
 use crate::profile::Profile;
@@ -372,30 +372,15 @@ struct DateKey {
 
 impl DateKey {
     fn of(date: NaiveDate) -> DateKey {
-        let year = date.year();
-        if !(0..=9999).contains(&year) {
-            return DateKey {
+        match date_digits(date) {
+            Some(bytes) => DateKey {
+                bytes,
+                unusual: None,
+            },
+            None => DateKey {
                 bytes: [0; 8],
                 unusual: Some(date.format("%Y%m%d").to_string()),
-            };
-        }
-        let mut bytes = [0u8; 8];
-        let digits = [
-            year as u32 / 1000,
-            year as u32 / 100 % 10,
-            year as u32 / 10 % 10,
-            year as u32 % 10,
-            date.month() / 10,
-            date.month() % 10,
-            date.day() / 10,
-            date.day() % 10,
-        ];
-        for (byte, digit) in bytes.iter_mut().zip(digits) {
-            *byte = b'0' + digit as u8;
-        }
-        DateKey {
-            bytes,
-            unusual: None,
+            },
         }
     }
 

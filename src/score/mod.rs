@@ -15,10 +15,9 @@
 pub mod comparison;
 pub mod model;
 
-use std::collections::HashMap;
-
 use anyhow::{Result, bail};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::block::{Candidates, RuleKind};
@@ -294,7 +293,7 @@ pub fn score_pairs(
     let mut session_summaries = Vec::new();
     for (rule_index, rule) in candidates.rules.iter().enumerate() {
         let bit = 1u32 << rule_index;
-        let mut session_patterns: HashMap<model::Pattern, u64> = HashMap::new();
+        let mut session_patterns: FxHashMap<model::Pattern, u64> = FxHashMap::default();
         for &((mask, pattern), count) in &pattern_counts {
             if mask & bit != 0 {
                 *session_patterns.entry(pattern).or_default() += count;
@@ -397,7 +396,7 @@ pub fn score_pairs(
                                 // m / (share of profiles with this value):
                                 // agreeing on a rare value is strong evidence.
                                 let frequency = frequencies
-                                    .of(comparison.field, &records[pair.left as usize])
+                                    .of(comparison.field, pair.left as usize)
                                     .max(settings.minimum_u);
                                 field_weight = (m[index][level as usize] / frequency).log2();
                             }
@@ -524,17 +523,19 @@ fn summarise_comparisons(
 }
 
 /// How common each first name, surname and birth date is among the
-/// profiles that have one: the share of them holding the value.
+/// profiles that have one: the share of them holding the value, looked up
+/// once per profile (not once per pair: a pair scores in nanoseconds, a
+/// string hash lookup costs more than that).
 struct TermFrequencies {
-    first_names: HashMap<String, f64>,
-    last_names: HashMap<String, f64>,
-    birth_dates: HashMap<chrono::NaiveDate, f64>,
+    /// Per record: the shares of its first name, surname and birth date;
+    /// 1 where it has none.
+    shares: Vec<[f64; 3]>,
 }
 
 impl TermFrequencies {
     fn from_records(records: &[NormalizedRecord]) -> TermFrequencies {
-        fn shares<K: std::hash::Hash + Eq>(values: impl Iterator<Item = K>) -> HashMap<K, f64> {
-            let mut counts: HashMap<K, f64> = HashMap::new();
+        fn shares<K: std::hash::Hash + Eq>(values: impl Iterator<Item = K>) -> FxHashMap<K, f64> {
+            let mut counts: FxHashMap<K, f64> = FxHashMap::default();
             let mut total = 0.0;
             for value in values {
                 *counts.entry(value).or_default() += 1.0;
@@ -545,31 +546,39 @@ impl TermFrequencies {
             }
             counts
         }
-        TermFrequencies {
-            first_names: shares(records.iter().filter_map(|r| r.name.first.clone())),
-            last_names: shares(records.iter().filter_map(|r| r.name.last.clone())),
-            birth_dates: shares(records.iter().filter_map(|r| r.birth_date)),
-        }
+        let first_names = shares(records.iter().filter_map(|r| r.name.first.as_deref()));
+        let last_names = shares(records.iter().filter_map(|r| r.name.last.as_deref()));
+        let birth_dates = shares(records.iter().filter_map(|r| r.birth_date));
+        let shares = records
+            .par_iter()
+            .map(|record| {
+                let share = |found: Option<&f64>| found.copied().unwrap_or(1.0);
+                [
+                    share(
+                        record
+                            .name
+                            .first
+                            .as_deref()
+                            .and_then(|v| first_names.get(v)),
+                    ),
+                    share(record.name.last.as_deref().and_then(|v| last_names.get(v))),
+                    share(record.birth_date.and_then(|v| birth_dates.get(&v))),
+                ]
+            })
+            .collect();
+        TermFrequencies { shares }
     }
 
-    /// The share of the record's value of `field`; 1 when unknown, so an
+    /// The share of record `row`'s value of `field`; 1 when unknown, so an
     /// unexpected lookup can only weaken evidence.
-    fn of(&self, field: Field, record: &NormalizedRecord) -> f64 {
-        let share = match field {
-            Field::FirstName => record
-                .name
-                .first
-                .as_ref()
-                .and_then(|v| self.first_names.get(v)),
-            Field::LastName => record
-                .name
-                .last
-                .as_ref()
-                .and_then(|v| self.last_names.get(v)),
-            Field::BirthDate => record.birth_date.and_then(|v| self.birth_dates.get(&v)),
-            _ => None,
+    fn of(&self, field: Field, row: usize) -> f64 {
+        let slot = match field {
+            Field::FirstName => 0,
+            Field::LastName => 1,
+            Field::BirthDate => 2,
+            _ => return 1.0,
         };
-        share.copied().unwrap_or(1.0)
+        self.shares.get(row).map_or(1.0, |shares| shares[slot])
     }
 }
 
