@@ -14,6 +14,7 @@
 
 pub mod comparison;
 pub mod model;
+mod prefetch;
 
 use anyhow::{Result, bail};
 use rayon::prelude::*;
@@ -247,7 +248,11 @@ pub fn score_pairs(
         .flat_map_iter(|chunk| {
             let levels: Vec<_> = chunk
                 .iter()
-                .map(|pair| {
+                .enumerate()
+                .map(|(index, pair)| {
+                    prefetch::ahead(records, index, |ahead| {
+                        chunk.get(ahead).map(|pair| (pair.left, pair.right))
+                    });
                     model::levels_of(
                         &comparisons,
                         &context,

@@ -23,6 +23,7 @@ use crate::compare::dates_compatible;
 use super::comparison::{
     CompareContext, Comparison, Field, LevelRole, MAX_COMPARISONS, compare_field,
 };
+use super::prefetch;
 
 /// Levels of one pair, one per comparison, 4 bits each.
 pub type Pattern = u64;
@@ -92,7 +93,8 @@ pub fn estimate_u(
                     .iter()
                     .map(|c| vec![0; c.levels.len()])
                     .collect();
-                for &(left, right) in chunk {
+                for (index, &(left, right)) in chunk.iter().enumerate() {
+                    prefetch::ahead(context.records, index, |ahead| chunk.get(ahead).copied());
                     let levels = levels_of(comparisons, context, left as usize, right as usize);
                     for (index, level) in local.iter_mut().enumerate() {
                         level[levels[index] as usize] += 1;
@@ -234,7 +236,8 @@ pub fn estimate_u_among_namesakes(
         .par_chunks(8192)
         .map(|chunk| {
             let mut counts = empty_counts();
-            for &(left, right) in chunk {
+            for (index, &(left, right)) in chunk.iter().enumerate() {
+                prefetch::ahead(records, index, |ahead| chunk.get(ahead).copied());
                 for (index, comparison) in comparisons.iter().enumerate() {
                     if depends_on_names(comparison.field) {
                         let level =
