@@ -174,7 +174,7 @@ impl BlockingRule {
                 } else {
                     phone_neighbourhood_key(digits, pass, key);
                     if !key.is_empty() {
-                        emit(&key);
+                        emit(key);
                     }
                 }
             }
@@ -205,7 +205,7 @@ impl BlockingRule {
                         key.push(SEPARATOR);
                         let prefix = key.len();
                         key.extend_from_slice(login.as_bytes());
-                        emit(&key);
+                        emit(key);
                         if login.chars().count() >= 3 {
                             for (start, letter) in login.char_indices().take(MAX_LOGIN_DELETIONS) {
                                 key.truncate(prefix);
@@ -213,7 +213,7 @@ impl BlockingRule {
                                 key.extend_from_slice(
                                     &login.as_bytes()[start + letter.len_utf8()..],
                                 );
-                                emit(&key);
+                                emit(key);
                             }
                         }
                     }

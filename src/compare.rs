@@ -159,8 +159,8 @@ fn jaro_of_chars(a: &[char], b: &[char]) -> f64 {
     for (i, a_char) in a.iter().enumerate() {
         let min_bound = i.saturating_sub(search_range);
         let max_bound = b_len.min(i + search_range + 1);
-        for j in min_bound..max_bound {
-            if *a_char == b[j] && b_flags & (1 << j) == 0 {
+        for (j, b_char) in b.iter().enumerate().take(max_bound).skip(min_bound) {
+            if a_char == b_char && b_flags & (1 << j) == 0 {
                 a_flags |= 1 << i;
                 b_flags |= 1 << j;
                 matches += 1;
