@@ -49,6 +49,9 @@ pub struct ScoredPair {
     pub weight: f64,
 }
 
+/// Candidate pairs per parallel task (and per progress-bar step).
+const PAIRS_PER_TASK: usize = 16384;
+
 /// Comparisons whose exact level is scaled by term frequency.
 pub const TERM_FREQUENCY_SLOTS: usize = 3;
 
@@ -242,29 +245,27 @@ pub fn score_pairs(
     let context = comparison::context(profiles, records, settings);
     let bar = printer.bar("score", candidates.pairs.len() as u64 * 2);
 
-    let levels: Vec<[u8; MAX_COMPARISONS]> = candidates
+    // Written in place into a buffer of the final size: collecting chunk
+    // results would hold every level twice at the end.
+    let mut levels = vec![[0u8; MAX_COMPARISONS]; candidates.pairs.len()];
+    candidates
         .pairs
-        .par_chunks(16384)
-        .flat_map_iter(|chunk| {
-            let levels: Vec<_> = chunk
-                .iter()
-                .enumerate()
-                .map(|(index, pair)| {
-                    prefetch::ahead(records, index, |ahead| {
-                        chunk.get(ahead).map(|pair| (pair.left, pair.right))
-                    });
-                    model::levels_of(
-                        &comparisons,
-                        &context,
-                        pair.left as usize,
-                        pair.right as usize,
-                    )
-                })
-                .collect();
+        .par_chunks(PAIRS_PER_TASK)
+        .zip(levels.par_chunks_mut(PAIRS_PER_TASK))
+        .for_each(|(chunk, chunk_levels)| {
+            for (index, (pair, pair_levels)) in chunk.iter().zip(chunk_levels).enumerate() {
+                prefetch::ahead(records, index, |ahead| {
+                    chunk.get(ahead).map(|pair| (pair.left, pair.right))
+                });
+                *pair_levels = model::levels_of(
+                    &comparisons,
+                    &context,
+                    pair.left as usize,
+                    pair.right as usize,
+                );
+            }
             bar.inc(chunk.len() as u64);
-            levels
-        })
-        .collect();
+        });
 
     let (u, random_counts) = model::estimate_u(
         &comparisons,
@@ -379,48 +380,47 @@ pub fn score_pairs(
     let frequencies = TermFrequencies::from_records(records);
     let term_frequency_slots = term_frequency_slots(&comparisons);
     let term_frequency = settings.term_frequency;
+    // An indexed collect, written straight into the result: collecting
+    // chunks would hold every scored pair twice at the end.
+    let pair_count = candidates.pairs.len();
     let pairs: Vec<ScoredPair> = candidates
         .pairs
-        .par_chunks(16384)
-        .zip(levels.par_chunks(16384))
-        .flat_map_iter(|(pair_chunk, level_chunk)| {
-            let scored: Vec<ScoredPair> = pair_chunk
-                .iter()
-                .zip(level_chunk)
-                .map(|(pair, levels)| {
-                    let mut term_frequency_weights = [0f32; TERM_FREQUENCY_SLOTS];
-                    let mut weight = prior_weight;
-                    let names_agree = weights.names_agree(|c| levels[c]);
-                    for (index, comparison) in comparisons.iter().enumerate() {
-                        let level = levels[index];
-                        let mut field_weight = weights.of(index, level, names_agree);
-                        if let Some(slot) = term_frequency_slots[index]
-                            && comparison.term_frequency_level == Some(level)
-                        {
-                            if term_frequency {
-                                // m / (share of profiles with this value):
-                                // agreeing on a rare value is strong evidence.
-                                let frequency = frequencies
-                                    .of(comparison.field, pair.left as usize)
-                                    .max(settings.minimum_u);
-                                field_weight = (m[index][level as usize] / frequency).log2();
-                            }
-                            term_frequency_weights[slot] = field_weight as f32;
-                        }
-                        weight += field_weight;
+        .par_iter()
+        .zip(levels.par_iter())
+        .enumerate()
+        .map(|(position, (pair, levels))| {
+            if position % PAIRS_PER_TASK == 0 {
+                bar.inc(PAIRS_PER_TASK.min(pair_count - position) as u64);
+            }
+            let mut term_frequency_weights = [0f32; TERM_FREQUENCY_SLOTS];
+            let mut weight = prior_weight;
+            let names_agree = weights.names_agree(|c| levels[c]);
+            for (index, comparison) in comparisons.iter().enumerate() {
+                let level = levels[index];
+                let mut field_weight = weights.of(index, level, names_agree);
+                if let Some(slot) = term_frequency_slots[index]
+                    && comparison.term_frequency_level == Some(level)
+                {
+                    if term_frequency {
+                        // m / (share of profiles with this value):
+                        // agreeing on a rare value is strong evidence.
+                        let frequency = frequencies
+                            .of(comparison.field, pair.left as usize)
+                            .max(settings.minimum_u);
+                        field_weight = (m[index][level as usize] / frequency).log2();
                     }
-                    ScoredPair {
-                        left: pair.left,
-                        right: pair.right,
-                        rules: pair.rules,
-                        levels: *levels,
-                        term_frequency_weights,
-                        weight,
-                    }
-                })
-                .collect();
-            bar.inc(pair_chunk.len() as u64);
-            scored
+                    term_frequency_weights[slot] = field_weight as f32;
+                }
+                weight += field_weight;
+            }
+            ScoredPair {
+                left: pair.left,
+                right: pair.right,
+                rules: pair.rules,
+                levels: *levels,
+                term_frequency_weights,
+                weight,
+            }
         })
         .collect();
     drop(levels);
