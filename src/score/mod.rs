@@ -14,7 +14,7 @@
 
 pub mod comparison;
 pub mod model;
-mod prefetch;
+pub(crate) mod prefetch;
 
 use anyhow::{Result, bail};
 use rayon::prelude::*;

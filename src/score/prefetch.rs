@@ -54,9 +54,10 @@ fn record(record: &NormalizedRecord) {
     }
 }
 
-/// Hints the heap values that comparing `record` reads.
+/// Hints the heap values that comparing `record` reads (blocking reads
+/// the same ones).
 #[inline]
-fn values(record: &NormalizedRecord) {
+pub(crate) fn values(record: &NormalizedRecord) {
     if let Some(phone) = &record.phone {
         line(phone.digits.as_ptr());
     }
