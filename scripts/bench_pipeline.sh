@@ -7,13 +7,16 @@
 #
 # Usage:
 #   scripts/bench_pipeline.sh [--sizes 100000,1000000,10000000] [--no-splink]
-#                             [--splink-max N] [--reps N] [--seed N]
+#                             [--splink-max N] [--splink-timeout S]
+#                             [--reps N] [--seed N]
 #                             [--work DIR] [--results FILE] [--bin PATH]
 #
 #   --sizes        profiles per generated export (default 100000,1000000,10000000)
 #   --no-splink    time sailmerge only
 #   --splink-max   largest size Splink runs on (default 1000000: at 10M Splink
 #                  needs most of an hour on 2 cores; pass 10000000 to run it)
+#   --splink-timeout  stop a Splink run after S seconds and report it as not
+#                  finished, with its peak RSS so far (default 3600)
 #   --reps         repetitions below 10M profiles for sailmerge and below 1M
 #                  for Splink, median quoted (default 3); larger runs once
 #   --seed         generator seed (default 1)
@@ -31,6 +34,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 sizes=100000,1000000,10000000
 run_splink=1
 splink_max=1000000
+splink_timeout=3600
 reps=3
 seed=1
 work=/root/.cache/sailmerge-bench
@@ -45,6 +49,7 @@ while [[ $# -gt 0 ]]; do
     --sizes) sizes=${2:?--sizes takes a comma-separated list}; shift 2 ;;
     --no-splink) run_splink=0; shift ;;
     --splink-max) splink_max=${2:?--splink-max takes a number}; shift 2 ;;
+    --splink-timeout) splink_timeout=${2:?--splink-timeout takes seconds}; shift 2 ;;
     --reps) reps=${2:?--reps takes a number}; shift 2 ;;
     --seed) seed=${2:?--seed takes a number}; shift 2 ;;
     --work) work=${2:?--work takes a directory}; shift 2 ;;
@@ -56,6 +61,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $sizes =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--sizes must be numbers separated by commas, got $sizes"
 [[ $splink_max =~ ^[0-9]+$ ]] || die "--splink-max must be a number, got $splink_max"
+[[ $splink_timeout =~ ^[1-9][0-9]*$ ]] || die "--splink-timeout must be a number of seconds, got $splink_timeout"
 [[ $reps =~ ^[1-9][0-9]*$ ]] || die "--reps must be a positive number, got $reps"
 [[ -x /usr/bin/time ]] || die "GNU time is missing: apt-get install time"
 command -v python3 >/dev/null || die "python3 is missing"
@@ -71,7 +77,7 @@ if [[ -z $results ]]; then
 fi
 mkdir -p "$work" "$(dirname "$results")"
 runs_tsv="${results%.md}.runs.tsv"
-printf 'size\ttool\trep\twall_s\tpeak_rss_kib\tload_before\n' >"$runs_tsv"
+printf 'size\ttool\trep\twall_s\tpeak_rss_kib\tload_before\tfinished\n' >"$runs_tsv"
 
 # --- the machine -----------------------------------------------------------
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
@@ -82,20 +88,29 @@ commit=$(cd "$repo" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 splink_version=$(cat "$repo/scripts/requirements-bench.txt" | sed -n 's/^splink==//p')
 
 # One timed run: wall seconds and peak RSS in KiB appended to the runs file.
+# With a limit (seconds) as the fifth argument, a run stopped by it is
+# recorded as not finished; returns 1 then.
 timed() {
-  local size=$1 tool=$2 rep=$3 log=$4; shift 4
-  local timing load
+  local size=$1 tool=$2 rep=$3 log=$4 limit=$5; shift 5
+  local timing load status=0 finished=yes
   timing=$(mktemp)
   load=$(cut -d' ' -f1 /proc/loadavg)
-  if ! /usr/bin/time -f '%e %M' -o "$timing" "$@" >"$log" 2>&1; then
-    tail -20 "$log" >&2
-    rm -f "$timing"
-    die "$tool failed on $size profiles (log: $log)"
+  if [[ $limit -gt 0 ]]; then set -- timeout --foreground --signal=KILL "$limit" "$@"; fi
+  /usr/bin/time -f '%e %M' -o "$timing" "$@" >"$log" 2>&1 || status=$?
+  if [[ $status -ne 0 ]]; then
+    if [[ $limit -gt 0 && $status -eq 137 ]]; then
+      finished=no
+    else
+      tail -20 "$log" >&2
+      rm -f "$timing"
+      die "$tool failed on $size profiles (log: $log)"
+    fi
   fi
-  read -r wall rss <"$timing"
+  read -r wall rss < <(grep -E '^[0-9.]+ [0-9]+$' "$timing")
   rm -f "$timing"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$tool" "$rep" "$wall" "$rss" "$load" >>"$runs_tsv"
-  note "$tool, $size profiles, run $rep: ${wall} s, $((rss / 1024)) MiB"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$tool" "$rep" "$wall" "$rss" "$load" "$finished" >>"$runs_tsv"
+  note "$tool, $size profiles, run $rep: ${wall} s, $((rss / 1024)) MiB$([[ $finished == no ]] && echo ', stopped by --splink-timeout')"
+  [[ $finished == yes ]]
 }
 
 reps_for() {
@@ -135,14 +150,18 @@ for size in "${size_list[@]}"; do
     for ((rep = 1; rep <= $(reps_for "$tool" "$size"); rep++)); do
       rm -rf "$out"
       if [[ $tool == sailmerge ]]; then
-        timed "$size" "$tool" "$rep" "$work/$tool-$size-$rep.log" \
+        timed "$size" "$tool" "$rep" "$work/$tool-$size-$rep.log" 0 \
           "$binary" --quiet --no-progress plan "$export_csv" --out "$out"
-      else
-        timed "$size" "$tool" "$rep" "$work/$tool-$size-$rep.log" \
-          python3 "$repo/scripts/splink_baseline.py" "$export_csv" "$out"
+      elif ! timed "$size" "$tool" "$rep" "$work/$tool-$size-$rep.log" "$splink_timeout" \
+          python3 "$repo/scripts/splink_baseline.py" "$export_csv" "$out"; then
+        break
       fi
     done
-    printf '%s\t%s\t%s\n' "$size" "$tool" "$(evaluate "$out/clusters.csv" "$truth_csv")" >>"$metrics_tsv"
+    if [[ -s $out/clusters.csv ]]; then
+      printf '%s\t%s\t%s\n' "$size" "$tool" "$(evaluate "$out/clusters.csv" "$truth_csv")" >>"$metrics_tsv"
+    else
+      printf '%s\t%s\t-\t-\t-\t-\n' "$size" "$tool" >>"$metrics_tsv"
+    fi
   done
 done
 
@@ -154,13 +173,19 @@ timings = {}
 with open(runs) as handle:
     for row in csv.DictReader(handle, delimiter="\t"):
         key = (int(row["size"]), row["tool"])
-        timings.setdefault(key, []).append((float(row["wall_s"]), int(row["peak_rss_kib"])))
+        timings.setdefault(key, []).append(
+            (float(row["wall_s"]), int(row["peak_rss_kib"]), row["finished"] == "yes"))
 print("| profiles | tool | wall s | peak RSS MiB | runs | precision | recall | F1 | wrong clusters % |")
 print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
 with open(metrics) as handle:
     for line in handle:
         size, tool, precision, recall, f1, wrong = line.split()
         samples = timings[(int(size), tool)]
+        if not all(s[2] for s in samples):
+            stopped = samples[-1]
+            print(f"| {int(size):,} | {tool} | not finished in {stopped[0]:.0f} | "
+                  f"≥ {stopped[1] / 1024:,.0f} | {len(samples)} | – | – | – | – |")
+            continue
         wall = statistics.median(s[0] for s in samples)
         rss = statistics.median(s[1] for s in samples) / 1024
         print(f"| {int(size):,} | {tool} | {wall:.1f} | {rss:,.0f} | {len(samples)} "
@@ -177,6 +202,6 @@ PY
   echo
   echo "$table"
   echo
-  echo "Command: \`scripts/bench_pipeline.sh --sizes $sizes$([[ $run_splink == 0 ]] && echo ' --no-splink')$([[ $splink_max != 1000000 ]] && echo " --splink-max $splink_max") --reps $reps --seed $seed\`"
+  echo "Command: \`scripts/bench_pipeline.sh --sizes $sizes$([[ $run_splink == 0 ]] && echo ' --no-splink')$([[ $splink_max != 1000000 ]] && echo " --splink-max $splink_max")$([[ $splink_timeout != 3600 ]] && echo " --splink-timeout $splink_timeout") --reps $reps --seed $seed\`"
 } | tee "$results"
 note "results: $results (every run: $runs_tsv)"

@@ -21,10 +21,11 @@
 //! candidate pair, which scoring then judges on its merits.
 
 use anyhow::{Result, bail};
+use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::compare::normalize_extra_value;
+use crate::compare::{date_digits, normalize_extra_value};
 use crate::normalize::{NormalizedRecord, PhoneKind, name_phonetic_key};
 use crate::printer::Printer;
 use crate::profile::Profile;
@@ -143,16 +144,19 @@ impl BlockingRule {
         }
     }
 
-    /// Calls `emit` with each key of `record` in `pass`. Says whether the
-    /// record had the rule's value at all, and whether it was junk.
+    /// Calls `emit` with each key of `record` in `pass`, built in `key` (a
+    /// scratch buffer the caller reuses: a million records make tens of
+    /// millions of keys). Says whether the record had the rule's value at
+    /// all, and whether it was junk.
     fn emit_keys(
         &self,
         record: &NormalizedRecord,
         extra_values: &[Vec<Option<String>>],
         pass: usize,
+        key: &mut Vec<u8>,
         emit: &mut dyn FnMut(&[u8]),
     ) -> KeySource {
-        let mut key = Vec::with_capacity(64);
+        key.clear();
         match self.kind {
             RuleKind::PhoneExact | RuleKind::PhoneOneEdit => {
                 let Some(phone) = &record.phone else {
@@ -168,9 +172,9 @@ impl BlockingRule {
                 if self.kind == RuleKind::PhoneExact {
                     emit(digits);
                 } else {
-                    phone_neighbourhood_key(digits, pass, &mut key);
+                    phone_neighbourhood_key(digits, pass, key);
                     if !key.is_empty() {
-                        emit(&key);
+                        emit(key);
                     }
                 }
             }
@@ -201,7 +205,7 @@ impl BlockingRule {
                         key.push(SEPARATOR);
                         let prefix = key.len();
                         key.extend_from_slice(login.as_bytes());
-                        emit(&key);
+                        emit(key);
                         if login.chars().count() >= 3 {
                             for (start, letter) in login.char_indices().take(MAX_LOGIN_DELETIONS) {
                                 key.truncate(prefix);
@@ -209,7 +213,7 @@ impl BlockingRule {
                                 key.extend_from_slice(
                                     &login.as_bytes()[start + letter.len_utf8()..],
                                 );
-                                emit(&key);
+                                emit(key);
                             }
                         }
                     }
@@ -225,52 +229,61 @@ impl BlockingRule {
                     return KeySource::Junk;
                 }
                 let first_forms = first_name_forms(record);
-                let date = record
-                    .birth_date
-                    .map(|date| date.format("%Y%m%d").to_string());
+                let date = record.birth_date.map(DateKey::of);
+                let date = date.as_ref().map(DateKey::as_str);
                 match self.kind {
                     RuleKind::NameBirthDate => {
                         let (Some(last), Some(date)) = (&name.last_key, &date) else {
                             return missing_or_junk(record, self.kind);
                         };
                         let date_part = if pass == 0 { &date[..4] } else { &date[4..] };
-                        for first in &first_forms {
-                            emit_joined(&mut key, &[first, last, date_part], emit);
+                        for first in first_forms.clone() {
+                            emit_joined(key, &[first, last, date_part], emit);
                         }
                     }
                     RuleKind::NamePatronymic => {
                         let (Some(last), Some(middle)) = (&name.last_key, &name.middle) else {
                             return KeySource::Missing;
                         };
-                        for first in &first_forms {
-                            emit_joined(&mut key, &[first, middle, last], emit);
+                        for first in first_forms.clone() {
+                            emit_joined(key, &[first, middle, last], emit);
                         }
                     }
                     RuleKind::SurnamePhoneticFirstName => {
                         let Some(last) = &name.last_key else {
                             return KeySource::Missing;
                         };
-                        let sound = name_phonetic_key(last);
-                        for first in &first_forms {
-                            emit_joined(&mut key, &[first, &sound], emit);
+                        // Normalising computed it already; computed here
+                        // only for a record built without it.
+                        let computed;
+                        let sound = match &name.last_phonetic {
+                            Some(sound) => sound.as_str(),
+                            None => {
+                                computed = name_phonetic_key(last);
+                                computed.as_str()
+                            }
+                        };
+                        for first in first_forms.clone() {
+                            emit_joined(key, &[first, sound], emit);
                         }
                     }
                     RuleKind::BirthDateFirstName => {
                         let Some(date) = &date else {
                             return missing_or_junk(record, self.kind);
                         };
-                        for first in &first_forms {
-                            emit_joined(&mut key, &[first, date], emit);
+                        for first in first_forms.clone() {
+                            emit_joined(key, &[first, date], emit);
                         }
                     }
                     _ => {
                         let (Some(last), Some(date)) = (&name.last_key, &date) else {
                             return missing_or_junk(record, self.kind);
                         };
-                        emit_joined(&mut key, &[last, date], emit);
+                        emit_joined(key, &[last, date], emit);
                     }
                 }
-                if first_forms.is_empty() && self.kind != RuleKind::BirthDateLastName {
+                if first_forms.clone().next().is_none() && self.kind != RuleKind::BirthDateLastName
+                {
                     return KeySource::Missing;
                 }
             }
@@ -336,12 +349,47 @@ fn mailbox_login_and_domain(mailbox_key: &str) -> (&str, &str) {
 }
 
 /// The full first names a record's first name may stand for (every reading
-/// of an ambiguous diminutive), or the first name itself.
-fn first_name_forms(record: &NormalizedRecord) -> Vec<&str> {
-    if !record.name.first_full.is_empty() {
-        record.name.first_full.iter().map(String::as_str).collect()
+/// of an ambiguous diminutive), or the first name itself. An iterator, not
+/// a Vec: it runs for every record in every pass of five rules.
+fn first_name_forms(record: &NormalizedRecord) -> impl Iterator<Item = &str> + Clone {
+    let full = &record.name.first_full;
+    let first = if full.is_empty() {
+        record.name.first.as_deref()
     } else {
-        record.name.first.as_deref().into_iter().collect()
+        None
+    };
+    full.iter().map(String::as_str).chain(first)
+}
+
+/// A birth date as the `YYYYMMDD` text of its keys, built without the
+/// formatting machinery (chrono's `format` parses its pattern on every
+/// call, and blocking asks for a million dates per pass).
+struct DateKey {
+    bytes: [u8; 8],
+    /// Years outside 0..=9999 are spelled by chrono (`+10000...`).
+    unusual: Option<String>,
+}
+
+impl DateKey {
+    fn of(date: NaiveDate) -> DateKey {
+        match date_digits(date) {
+            Some(bytes) => DateKey {
+                bytes,
+                unusual: None,
+            },
+            None => DateKey {
+                bytes: [0; 8],
+                unusual: Some(date.format("%Y%m%d").to_string()),
+            },
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match &self.unusual {
+            Some(text) => text,
+            // Eight ASCII digits.
+            None => std::str::from_utf8(&self.bytes).unwrap_or_default(),
+        }
     }
 }
 
@@ -484,6 +532,10 @@ pub fn candidate_pairs(
     let bar = printer.bar("block", total_passes as u64);
 
     let mut merged: Vec<(u64, u32)> = Vec::new();
+    // Buffers reused from rule to rule: fresh ones of this size cost more
+    // in page faults than the merging itself.
+    let mut spare: Vec<(u64, u32)> = Vec::new();
+    let mut rule_pairs: Vec<u64> = Vec::new();
     let mut rule_stats = Vec::with_capacity(rules.len());
     let mut capped_refs = Vec::new();
     for (rule_index, rule) in rules.iter().enumerate() {
@@ -491,7 +543,7 @@ pub fn candidate_pairs(
             rule: rule.name.clone(),
             ..RuleStats::default()
         };
-        let mut rule_pairs: Vec<u64> = Vec::new();
+        rule_pairs.clear();
         for pass in 0..rule.passes() {
             let (mut keyed, junk) = keyed_rows(rule, records, &extra_values, pass);
             if pass == 0 {
@@ -531,15 +583,29 @@ pub fn candidate_pairs(
         }
         rule_pairs.par_sort_unstable();
         rule_pairs.dedup();
-        merged = merge_rule_pairs(merged, &rule_pairs, 1 << rule_index);
+        merge_rule_pairs(&merged, &rule_pairs, 1 << rule_index, &mut spare);
+        std::mem::swap(&mut merged, &mut spare);
         rule_stats.push(stats);
     }
+    drop(spare);
+    drop(rule_pairs);
     bar.finish_and_clear();
 
+    let mut pairs_by_rule = vec![0u64; rules.len()];
+    let mut pairs_only_by_rule = vec![0u64; rules.len()];
+    for &(_, mask) in &merged {
+        let mut bits = mask;
+        while bits != 0 {
+            pairs_by_rule[bits.trailing_zeros() as usize] += 1;
+            bits &= bits - 1;
+        }
+        if mask.is_power_of_two() {
+            pairs_only_by_rule[mask.trailing_zeros() as usize] += 1;
+        }
+    }
     for (index, stats) in rule_stats.iter_mut().enumerate() {
-        let bit = 1u32 << index;
-        stats.pairs = merged.iter().filter(|(_, mask)| mask & bit != 0).count() as u64;
-        stats.pairs_only_this_rule = merged.iter().filter(|(_, mask)| *mask == bit).count() as u64;
+        stats.pairs = pairs_by_rule[index];
+        stats.pairs_only_this_rule = pairs_only_by_rule[index];
     }
     capped_refs.sort_by(|a, b| {
         b.profiles
@@ -596,14 +662,20 @@ fn keyed_rows(
     extra_values: &[Vec<Option<String>>],
     pass: usize,
 ) -> (Vec<(u64, u32)>, u64) {
-    records
+    let chunks: Vec<(Vec<(u64, u32)>, u64)> = records
         .par_chunks(4096)
         .map(|chunk| {
             let mut keyed = Vec::with_capacity(chunk.len());
             let mut junk = 0u64;
-            for record in chunk {
+            let mut key = Vec::with_capacity(64);
+            for (index, record) in chunk.iter().enumerate() {
+                // The values live on the heap, a few hundred bytes apart
+                // per record: past the hardware prefetcher's reach.
+                if let Some(ahead) = chunk.get(index + VALUES_AHEAD) {
+                    crate::score::prefetch::values(ahead);
+                }
                 let row = record.row;
-                let source = rule.emit_keys(record, extra_values, pass, &mut |key| {
+                let source = rule.emit_keys(record, extra_values, pass, &mut key, &mut |key| {
                     keyed.push((hash_key(key), row));
                 });
                 if source == KeySource::Junk {
@@ -612,14 +684,20 @@ fn keyed_rows(
             }
             (keyed, junk)
         })
-        .reduce(
-            || (Vec::new(), 0),
-            |(mut left, left_junk), (right, right_junk)| {
-                left.extend(right);
-                (left, left_junk + right_junk)
-            },
-        )
+        .collect();
+    // One copy into a buffer of the final size: a reduce would copy the
+    // early chunks once per level of its tree.
+    let mut keyed = Vec::with_capacity(chunks.iter().map(|(keys, _)| keys.len()).sum());
+    let mut junk = 0;
+    for (keys, chunk_junk) in chunks {
+        keyed.extend_from_slice(&keys);
+        junk += chunk_junk;
+    }
+    (keyed, junk)
 }
+
+/// Records ahead whose values `keyed_rows` asks the CPU to fetch.
+const VALUES_AHEAD: usize = 8;
 
 /// Calls `visit` with each run of equal keys of two or more rows (rows
 /// ascending, a row listed once).
@@ -645,11 +723,17 @@ fn for_each_block(keyed: &[(u64, u32)], mut visit: impl FnMut(u64, &[u32])) {
 }
 
 /// Merges one rule's sorted, distinct pairs into the union so far, OR-ing
-/// the rule's bit into the masks.
-fn merge_rule_pairs(union: Vec<(u64, u32)>, rule_pairs: &[u64], bit: u32) -> Vec<(u64, u32)> {
-    let mut merged = Vec::with_capacity(union.len() + rule_pairs.len());
+/// the rule's bit into the masks; the result replaces `merged`'s contents.
+fn merge_rule_pairs(
+    union: &[(u64, u32)],
+    rule_pairs: &[u64],
+    bit: u32,
+    merged: &mut Vec<(u64, u32)>,
+) {
+    merged.clear();
+    merged.reserve(union.len() + rule_pairs.len());
     let mut new_pairs = rule_pairs.iter().peekable();
-    for (pair, mask) in union {
+    for &(pair, mask) in union {
         while let Some(&&next) = new_pairs.peek() {
             if next >= pair {
                 break;
@@ -665,7 +749,6 @@ fn merge_rule_pairs(union: Vec<(u64, u32)>, rule_pairs: &[u64], bit: u32) -> Vec
         }
     }
     merged.extend(new_pairs.map(|&pair| (pair, bit)));
-    merged
 }
 
 /// The readable key of a skipped block, recomputed from its first member.
@@ -677,11 +760,17 @@ fn spell_key(
 ) -> String {
     let mut spelled = String::new();
     if let Some(record) = records.get(block.first_row as usize) {
-        rule.emit_keys(record, extra_values, block.pass, &mut |key| {
-            if spelled.is_empty() && hash_key(key) == block.key_hash {
-                spelled = String::from_utf8_lossy(key).replace(SEPARATOR as char, " | ");
-            }
-        });
+        rule.emit_keys(
+            record,
+            extra_values,
+            block.pass,
+            &mut Vec::new(),
+            &mut |key| {
+                if spelled.is_empty() && hash_key(key) == block.key_hash {
+                    spelled = String::from_utf8_lossy(key).replace(SEPARATOR as char, " | ");
+                }
+            },
+        );
     }
     spelled
 }
@@ -870,9 +959,29 @@ mod tests {
     }
 
     #[test]
+    fn date_keys_spell_dates_as_chrono_does() {
+        for (year, month, day) in [
+            (1985, 3, 7),
+            (2001, 12, 31),
+            (987, 1, 2),
+            (5, 6, 7),
+            (12345, 1, 1),
+            (-44, 3, 15),
+        ] {
+            let date = NaiveDate::from_ymd_opt(year, month, day).unwrap();
+            assert_eq!(
+                DateKey::of(date).as_str(),
+                date.format("%Y%m%d").to_string(),
+                "{date}"
+            );
+        }
+    }
+
+    #[test]
     fn merging_rule_pairs_unions_masks() {
         let union = vec![(1, 1), (5, 1)];
-        let merged = merge_rule_pairs(union, &[0, 5, 9], 2);
+        let mut merged = vec![(7, 7)];
+        merge_rule_pairs(&union, &[0, 5, 9], 2, &mut merged);
         assert_eq!(merged, vec![(0, 2), (1, 1), (5, 3), (9, 2)]);
     }
 }

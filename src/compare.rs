@@ -19,20 +19,30 @@ pub enum PhoneDifference {
 }
 
 pub fn phone_difference(left: &str, right: &str) -> PhoneDifference {
-    let (left, right) = (left.as_bytes(), right.as_bytes());
+    digits_difference(left.as_bytes(), right.as_bytes())
+}
+
+/// `phone_difference` over digit bytes. Runs for millions of pairs, so it
+/// looks for the (at most two) differing positions without allocating.
+fn digits_difference(left: &[u8], right: &[u8]) -> PhoneDifference {
     if left == right {
         return PhoneDifference::Equal;
     }
     if left.len() != right.len() {
         return PhoneDifference::Other;
     }
-    let differing: Vec<usize> = (0..left.len()).filter(|&i| left[i] != right[i]).collect();
-    match differing.as_slice() {
-        [_] => PhoneDifference::OneSubstitution,
-        [first, second]
-            if *second == first + 1
-                && left[*first] == right[*second]
-                && left[*second] == right[*first] =>
+    let mut differing = (0..left.len()).filter(|&i| left[i] != right[i]);
+    let first = differing.next();
+    let second = differing.next();
+    if differing.next().is_some() {
+        return PhoneDifference::Other;
+    }
+    match (first, second) {
+        (Some(_), None) => PhoneDifference::OneSubstitution,
+        (Some(first), Some(second))
+            if second == first + 1
+                && left[first] == right[second]
+                && left[second] == right[first] =>
         {
             PhoneDifference::AdjacentTransposition
         }
@@ -44,22 +54,32 @@ pub fn phone_difference(left: &str, right: &str) -> PhoneDifference {
 /// or swap of two adjacent characters apart (Damerau-Levenshtein distance
 /// exactly 1), over characters.
 pub fn one_edit_apart(left: &str, right: &str) -> bool {
+    // Logins are nearly always ASCII, where characters are bytes: no need
+    // to collect the characters.
+    if left.is_ascii() && right.is_ascii() {
+        return units_one_edit_apart(left.as_bytes(), right.as_bytes());
+    }
     let left: Vec<char> = left.chars().collect();
     let right: Vec<char> = right.chars().collect();
+    units_one_edit_apart(&left, &right)
+}
+
+/// `one_edit_apart` over characters (or bytes of ASCII text).
+fn units_one_edit_apart<T: PartialEq>(left: &[T], right: &[T]) -> bool {
     let (short, long) = if left.len() <= right.len() {
-        (&left, &right)
+        (left, right)
     } else {
-        (&right, &left)
+        (right, left)
     };
     match long.len() - short.len() {
         0 => {
-            let differing: Vec<usize> = (0..short.len()).filter(|&i| short[i] != long[i]).collect();
-            match differing.as_slice() {
-                [_] => true,
-                [first, second] => {
-                    *second == first + 1
-                        && short[*first] == long[*second]
-                        && short[*second] == long[*first]
+            let mut differing = (0..short.len()).filter(|&i| short[i] != long[i]);
+            match (differing.next(), differing.next(), differing.next()) {
+                (Some(_), None, None) => true,
+                (Some(first), Some(second), None) => {
+                    second == first + 1
+                        && short[first] == long[second]
+                        && short[second] == long[first]
                 }
                 _ => false,
             }
@@ -76,8 +96,96 @@ pub fn one_edit_apart(left: &str, right: &str) -> bool {
     }
 }
 
+/// Jaro-Winkler similarity, equal bit for bit to `strsim::jaro_winkler`
+/// (the same matching, transpositions and arithmetic in the same order),
+/// but over characters decoded once into stack arrays and flags kept in
+/// bit masks: strsim re-decodes the second string for every character of
+/// the first and allocates its flags, and scoring calls this millions of
+/// times. Strings longer than `SHORT_TEXT` characters go to strsim.
 pub fn jaro_winkler(left: &str, right: &str) -> f64 {
-    strsim::jaro_winkler(left, right)
+    let (Some(left_chars), Some(right_chars)) = (ShortText::of(left), ShortText::of(right)) else {
+        return strsim::jaro_winkler(left, right);
+    };
+    let (a, b) = (left_chars.chars(), right_chars.chars());
+    let similarity = jaro_of_chars(a, b);
+    if similarity > 0.7 {
+        let prefix_length = a.iter().take(4).zip(b).take_while(|(x, y)| x == y).count();
+        similarity + 0.1 * prefix_length as f64 * (1.0 - similarity)
+    } else {
+        similarity
+    }
+}
+
+/// Most characters `jaro_winkler` handles itself (names, logins); one bit
+/// of a `u64` flag mask each.
+const SHORT_TEXT: usize = 64;
+
+/// Up to `SHORT_TEXT` characters of a string, decoded.
+struct ShortText {
+    chars: [char; SHORT_TEXT],
+    len: usize,
+}
+
+impl ShortText {
+    fn of(text: &str) -> Option<ShortText> {
+        let mut short = ShortText {
+            chars: ['\0'; SHORT_TEXT],
+            len: 0,
+        };
+        for c in text.chars() {
+            *short.chars.get_mut(short.len)? = c;
+            short.len += 1;
+        }
+        Some(short)
+    }
+
+    fn chars(&self) -> &[char] {
+        &self.chars[..self.len]
+    }
+}
+
+/// strsim's `generic_jaro` over decoded characters, flags as bit masks.
+fn jaro_of_chars(a: &[char], b: &[char]) -> f64 {
+    let (a_len, b_len) = (a.len(), b.len());
+    if a_len == 0 && b_len == 0 {
+        return 1.0;
+    } else if a_len == 0 || b_len == 0 {
+        return 0.0;
+    }
+    let search_range = (a_len.max(b_len) / 2).saturating_sub(1);
+    let mut a_flags = 0u64;
+    let mut b_flags = 0u64;
+    let mut matches = 0usize;
+    for (i, a_char) in a.iter().enumerate() {
+        let min_bound = i.saturating_sub(search_range);
+        let max_bound = b_len.min(i + search_range + 1);
+        for (j, b_char) in b.iter().enumerate().take(max_bound).skip(min_bound) {
+            if a_char == b_char && b_flags & (1 << j) == 0 {
+                a_flags |= 1 << i;
+                b_flags |= 1 << j;
+                matches += 1;
+                break;
+            }
+        }
+    }
+    if matches == 0 {
+        return 0.0;
+    }
+    let mut transpositions = 0usize;
+    let mut b_matched = (0..b_len).filter(|j| b_flags & (1 << j) != 0);
+    for (i, a_char) in a.iter().enumerate() {
+        if a_flags & (1 << i) != 0
+            && let Some(j) = b_matched.next()
+            && *a_char != b[j]
+        {
+            transpositions += 1;
+        }
+    }
+    transpositions /= 2;
+    ((matches as f64 / a_len as f64)
+        + (matches as f64 / b_len as f64)
+        + ((matches - transpositions) as f64 / matches as f64))
+        / 3.0
 }
 
 /// The stem and the sex a patronymic's ending marks: сергеевич →
@@ -142,10 +250,15 @@ pub fn date_difference(left: NaiveDate, right: NaiveDate) -> DateDifference {
     if left.year() == right.year() && left.day() == right.month() && left.month() == right.day() {
         return DateDifference::DayMonthSwapped;
     }
-    let left_digits = left.format("%Y%m%d").to_string();
-    let right_digits = right.format("%Y%m%d").to_string();
+    let digits = match (date_digits(left), date_digits(right)) {
+        (Some(left_digits), Some(right_digits)) => digits_difference(&left_digits, &right_digits),
+        _ => phone_difference(
+            &left.format("%Y%m%d").to_string(),
+            &right.format("%Y%m%d").to_string(),
+        ),
+    };
     if matches!(
-        phone_difference(&left_digits, &right_digits),
+        digits,
         PhoneDifference::OneSubstitution | PhoneDifference::AdjacentTransposition
     ) {
         return DateDifference::OneDigit;
@@ -154,6 +267,28 @@ pub fn date_difference(left: NaiveDate, right: NaiveDate) -> DateDifference {
         return DateDifference::WithinYear;
     }
     DateDifference::Far
+}
+
+/// The date as the eight digits `YYYYMMDD`, as chrono's `%Y%m%d` spells
+/// it, without parsing a format on every call (scoring compares millions
+/// of dates); `None` for a year outside 0..=9999, which chrono spells with
+/// a sign.
+pub fn date_digits(date: NaiveDate) -> Option<[u8; 8]> {
+    let year = u32::try_from(date.year())
+        .ok()
+        .filter(|&year| year <= 9999)?;
+    let (month, day) = (date.month(), date.day());
+    let digits = [
+        year / 1000,
+        year / 100 % 10,
+        year / 10 % 10,
+        year % 10,
+        month / 10,
+        month % 10,
+        day / 10,
+        day % 10,
+    ];
+    Some(digits.map(|digit| b'0' + digit as u8))
 }
 
 /// Dates a typo can explain: the same person could have typed both.
@@ -270,6 +405,113 @@ mod tests {
             date("1955-03-07"),
             date("1985-03-07") + chrono::Days::new(40)
         ));
+    }
+
+    #[test]
+    fn date_digits_spell_dates_as_chrono_does() {
+        for (year, month, day) in [(1985, 3, 7), (2001, 12, 31), (987, 1, 2), (0, 6, 7)] {
+            let date = NaiveDate::from_ymd_opt(year, month, day).unwrap();
+            let digits = date_digits(date).unwrap();
+            assert_eq!(
+                std::str::from_utf8(&digits).unwrap(),
+                date.format("%Y%m%d").to_string()
+            );
+        }
+        assert_eq!(
+            date_digits(NaiveDate::from_ymd_opt(12345, 1, 1).unwrap()),
+            None
+        );
+        assert_eq!(
+            date_digits(NaiveDate::from_ymd_opt(-5, 1, 1).unwrap()),
+            None
+        );
+        // Outside the plain range the difference is still found.
+        assert_eq!(
+            date_difference(
+                date("1985-03-07"),
+                NaiveDate::from_ymd_opt(11985, 3, 7).unwrap()
+            ),
+            DateDifference::Far
+        );
+    }
+
+    #[test]
+    fn jaro_winkler_equals_strsim_on_names() {
+        let names = [
+            "",
+            "а",
+            "ab",
+            "ba",
+            "александр",
+            "александер",
+            "марина",
+            "марианна",
+            "кузнецов",
+            "кузницын",
+            "петров",
+            "петрова",
+            "сидоров",
+            "сергеевич",
+            "сергеевна",
+            "иванович",
+            "dixon",
+            "dicksonx",
+            "martha",
+            "marhta",
+            "jellyfish",
+            "smellyfish",
+            "ёж",
+            "еж",
+            "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789",
+            "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz012345678",
+        ];
+        for left in names {
+            for right in names {
+                assert_eq!(
+                    jaro_winkler(left, right).to_bits(),
+                    strsim::jaro_winkler(left, right).to_bits(),
+                    "{left} / {right}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn jaro_winkler_equals_strsim(left in "[абвгдеaбв]{0,12}", right in "[абвгдеaбв]{0,12}") {
+            proptest::prop_assert_eq!(
+                jaro_winkler(&left, &right).to_bits(),
+                strsim::jaro_winkler(&left, &right).to_bits()
+            );
+        }
+
+        #[test]
+        fn jaro_winkler_equals_strsim_on_any_text(left in "\\PC{0,70}", right in "\\PC{0,70}") {
+            proptest::prop_assert_eq!(
+                jaro_winkler(&left, &right).to_bits(),
+                strsim::jaro_winkler(&left, &right).to_bits()
+            );
+        }
+    }
+
+    #[test]
+    fn one_edit_over_bytes_and_characters_agree() {
+        for (left, right) in [
+            ("ivanov", "ivanof"),
+            ("ivanov", "ivnaov"),
+            ("ivanov", "ivanov1"),
+            ("ab", "ba"),
+            ("", "a"),
+            ("abc", "abd"),
+            ("abcd", "badc"),
+        ] {
+            let chars = |text: &str| text.chars().collect::<Vec<char>>();
+            assert_eq!(
+                units_one_edit_apart(left.as_bytes(), right.as_bytes()),
+                units_one_edit_apart(&chars(left), &chars(right)),
+                "{left} {right}"
+            );
+        }
     }
 
     #[test]

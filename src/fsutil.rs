@@ -1,6 +1,7 @@
 //! Output files are written whole or not at all: into a temporary file in
 //! the destination's directory, flushed, then renamed over the destination.
 
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -12,6 +13,20 @@ pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
+    write_file_atomically(path, |file| {
+        let mut out = io::BufWriter::new(file);
+        write(&mut out)?;
+        out.flush()
+    })
+}
+
+/// Writes `path` atomically through the temporary file itself, for writers
+/// that buffer on their own or go back to patch what they wrote (the plan
+/// writes its hash last, at the top of the file).
+pub fn write_file_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> io::Result<()>,
+) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -21,12 +36,7 @@ pub fn write_atomically(
         .suffix(".tmp")
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    {
-        let mut out = io::BufWriter::new(tmp.as_file_mut());
-        write(&mut out).with_context(|| format!("cannot write {}", path.display()))?;
-        out.flush()
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
+    write(tmp.as_file_mut()).with_context(|| format!("cannot write {}", path.display()))?;
     // tempfile creates files readable by the owner only; outputs are meant
     // to be shared like any file the user writes.
     #[cfg(unix)]

@@ -8,12 +8,14 @@
 //    positions in warning_codes, lower-cased search text], riskiest first.
 // #cluster-details holds one JSON document per cluster and line, in index
 // order, parsed only when its card is shown, so that 100,000 clusters open
-// quickly. Keys of a detail: id, risk, level, why (risk reasons), p, members
-// (profiles as arrays in the order of `fields`), survivor (position in
-// members), reason (position in `terms`), steps ({method, params: [[k, v]],
-// after?}), result, golden?, lost ([step, user_id, field, value, kept]),
-// warnings ([code, message]), evidence ({left, right, p, w, rules, f:
-// [[comparison, level, weight]]}, names and rules as positions in `terms`).
+// quickly. Keys of a detail: id, why (risk reasons), p, members (profiles
+// as arrays in the order of `fields`), survivor (position in members),
+// reason (position in `terms`), steps ({m: method as a position in `terms`,
+// p: [name, value, name, value, ...], a?: profile after the step, absent
+// when it is the result}), result, golden?, lost ([step, user_id, field,
+// value, kept]), warnings ([code, message]), evidence ({left, right, p, w,
+// rules, f: [[comparison, level, weight]]}, names and rules as positions in
+// `terms`). Risk and level are the index entry's.
 //
 // Safety rule: values from the export reach the DOM only as text
 // (textContent / createTextNode / setAttribute on data-* and aria-*
@@ -112,8 +114,19 @@
 
   // ---- search, filter, sort ----------------------------------------------
 
-  // The cluster's details, parsed from its line.
-  const detail = (index) => JSON.parse(DETAILS.slice(LINE_STARTS[index], LINE_STARTS[index + 1] - 1));
+  // The cluster's details, parsed from its line, with the index's risk and
+  // level and each step in full ({method, params: [[name, value]], after?}).
+  function detail(index) {
+    const cluster = JSON.parse(DETAILS.slice(LINE_STARTS[index], LINE_STARTS[index + 1] - 1));
+    cluster.risk = INDEX[index][1];
+    cluster.level = INDEX[index][2];
+    cluster.steps = cluster.steps.map((step) => {
+      const params = [];
+      for (let i = 0; i + 1 < step.p.length; i += 2) params.push([step.p[i], step.p[i + 1]]);
+      return { method: TERMS[step.m], params, after: step.a };
+    });
+    return cluster;
+  }
 
   function applyFilters() {
     const query = fold(state.query.trim());

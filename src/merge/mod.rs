@@ -42,25 +42,56 @@ pub use simulate::{
 };
 
 /// Plans every cluster, in parallel; the output keeps the clusters' order.
-/// `threshold` is the match threshold, for the `weak_link` warning.
+/// `threshold` is the match threshold, for the `weak_link` warning. Takes
+/// the profiles and the clusters so that the members' profiles and the
+/// evidence move into the plan uncopied.
 pub fn plan_clusters(
-    profiles: &[Profile],
-    clusters: &[Cluster],
+    profiles: Vec<Profile>,
+    clusters: Vec<Cluster>,
     settings: &PlannerSettings,
     threshold: f64,
     printer: &Printer,
 ) -> Vec<PlannedCluster> {
+    let members = take_members(profiles, &clusters);
     let bar = printer.bar("plan", clusters.len() as u64);
     let planned = clusters
-        .par_iter()
-        .map(|cluster| {
-            let planned = plan_cluster(profiles, cluster, settings, threshold);
+        .into_par_iter()
+        .zip(members)
+        .map(|(cluster, members)| {
+            let planned = plan_members(members, cluster, settings, threshold);
             bar.inc(1);
             planned
         })
         .collect();
     bar.finish_and_clear();
     planned
+}
+
+/// Each cluster's member profiles, in the order of its `members`, moved out
+/// of `profiles`; a row in several clusters (which clustering never gives)
+/// is copied instead, so the plan cannot depend on that guarantee.
+fn take_members(mut profiles: Vec<Profile>, clusters: &[Cluster]) -> Vec<Vec<Profile>> {
+    let mut uses = vec![0u8; profiles.len()];
+    for row in clusters.iter().flat_map(|c| &c.members) {
+        uses[*row as usize] = uses[*row as usize].saturating_add(1);
+    }
+    clusters
+        .iter()
+        .map(|cluster| {
+            cluster
+                .members
+                .iter()
+                .map(|&row| {
+                    let row = row as usize;
+                    if uses[row] == 1 {
+                        std::mem::take(&mut profiles[row])
+                    } else {
+                        profiles[row].clone()
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Plans one cluster; `cluster.members` index `profiles`.
@@ -70,11 +101,22 @@ pub fn plan_cluster(
     settings: &PlannerSettings,
     threshold: f64,
 ) -> PlannedCluster {
-    let members: Vec<Profile> = cluster
+    let members = cluster
         .members
         .iter()
         .map(|&row| profiles[row as usize].clone())
         .collect();
+    plan_members(members, cluster.clone(), settings, threshold)
+}
+
+/// Plans one cluster whose member profiles, in the order of
+/// `cluster.members`, are `members`.
+fn plan_members(
+    members: Vec<Profile>,
+    cluster: Cluster,
+    settings: &PlannerSettings,
+    threshold: f64,
+) -> PlannedCluster {
     let rules = MergeRules::from_settings(settings);
     let memo = quality::QualityMemo::default();
     let golden_values = choose_golden(&members, &settings.golden, &memo);
@@ -141,7 +183,7 @@ pub fn plan_cluster(
         memo: &memo,
     });
     PlannedCluster {
-        cluster_id: cluster.cluster_id.clone(),
+        cluster_id: cluster.cluster_id,
         members: members.iter().map(|m| m.user_id.clone()).collect(),
         survivor: members[survivor].user_id.clone(),
         survivor_reason,
@@ -150,7 +192,7 @@ pub fn plan_cluster(
         result,
         lost,
         warnings,
-        evidence: cluster.evidence.clone(),
+        evidence: cluster.evidence,
         min_probability: cluster.min_probability,
         profiles: members,
     }

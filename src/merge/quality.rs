@@ -28,14 +28,19 @@ pub fn value_quality(field: &str, value: &str) -> u8 {
             true if !birth_date_is_placeholder(value) => 2,
             _ => 0,
         },
-        PHONE if phone_is_placeholder(value) => 0,
-        PHONE => match phone_kind(value) {
-            PhoneKind::Mobile => 3,
-            PhoneKind::Foreign => 2,
-            PhoneKind::Landline => 1,
-            PhoneKind::Invalid => 0,
+        // One normalisation for both judgements.
+        PHONE => match normalize_phone(value) {
+            Some(phone) if !phone.placeholder => match phone.kind {
+                PhoneKind::Mobile => 3,
+                PhoneKind::Foreign => 2,
+                PhoneKind::Landline => 1,
+                PhoneKind::Invalid => 0,
+            },
+            _ => 0,
         },
-        EMAIL => u8::from(email_is_valid(value) && !email_is_placeholder(value)),
+        EMAIL => {
+            u8::from(normalize_email(value).is_some_and(|email| email.valid && !email.placeholder))
+        }
         SEX => match value {
             "1" | "2" => 2,
             "3" => 1,

@@ -425,8 +425,20 @@ fn planning_is_deterministic_and_plans_every_cluster_in_order() {
         },
     ];
     let settings = PlannerSettings::default();
-    let first = plan_clusters(&profiles, &clusters, &settings, 0.9, &Printer::silent());
-    let second = plan_clusters(&profiles, &clusters, &settings, 0.9, &Printer::silent());
+    let first = plan_clusters(
+        profiles.clone(),
+        clusters.to_vec(),
+        &settings,
+        0.9,
+        &Printer::silent(),
+    );
+    let second = plan_clusters(
+        profiles.clone(),
+        clusters.to_vec(),
+        &settings,
+        0.9,
+        &Printer::silent(),
+    );
     assert_eq!(first, second);
     let ids: Vec<&str> = first.iter().map(|c| c.cluster_id.as_str()).collect();
     assert_eq!(ids, ["a", "b"]);
@@ -458,4 +470,31 @@ fn assumptions_follow_the_settings() {
     assert!(changed.contains(&("register_date".into(), "from".into())));
     assert!(changed.contains(&("points".into(), "to".into())));
     assert!(changed.contains(&("custom_attributes".into(), "from".into())));
+}
+
+#[test]
+fn members_moved_into_the_plan_give_the_plan_of_each_cluster_alone() {
+    let mut profiles = store_and_online();
+    profiles.extend(store_and_online().into_iter().map(|mut profile| {
+        profile.user_id.push('9');
+        profile
+    }));
+    let clusters = vec![
+        Cluster {
+            cluster_id: "a".into(),
+            ..cluster(&[2, 3])
+        },
+        Cluster {
+            cluster_id: "b".into(),
+            ..cluster(&[0, 1])
+        },
+    ];
+    let settings = PlannerSettings::default();
+    let alone: Vec<PlannedCluster> = clusters
+        .iter()
+        .map(|c| plan_cluster(&profiles, c, &settings, 0.9))
+        .collect();
+    let together = plan_clusters(profiles, clusters, &settings, 0.9, &Printer::silent());
+    assert_eq!(together, alone);
+    assert_eq!(together[0].members, ["10019", "20029"]);
 }

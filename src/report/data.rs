@@ -3,23 +3,27 @@
 //!
 //! - the index ([`PageIndex`], one JSON object parsed when the page opens):
 //!   per cluster only what sorting, filtering and searching need (id, risk,
-//!   weakest link, size, lost count, warning codes, lower-cased searchable
-//!   values), riskiest first;
+//!   level, weakest link, size, lost count, warning codes, lower-cased
+//!   searchable values), riskiest first;
 //! - the details ([`PageCluster`], one JSON document per line, in index
-//!   order), which the page parses only for the cards it shows.
+//!   order), which the page parses only for the cards it shows. They are
+//!   built one at a time as the page is written ([`PageData::details`]),
+//!   never all at once.
 //!
 //! The details are compact too: profiles are arrays in the order of
 //! `fields` (trailing empty fields dropped) rather than objects repeating
 //! every key, a step's simulated profile is left out when it equals the
 //! final result, and the preferred ("golden") profile only when it differs
-//! from the result. `templates/report.js` documents the keys where it reads
-//! them.
+//! from the result; what the index already holds (risk and level) is not
+//! repeated, and repeated names are positions in `terms`.
+//! `templates/report.js` documents the keys where it reads them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
 
-use super::risk::{assess_risk, risk_level};
+use super::risk::{Risk, assess_risk, risk_level};
 use crate::plan::{MergePlan, PlannedCluster};
 use crate::profile::{
     CANONICAL_FIELDS, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE, Profile,
@@ -37,12 +41,15 @@ const SEARCHED_FIELDS: [&str; 7] = [
     LAST_NAME,
 ];
 
-/// Everything the page needs, before it is split into index and details.
+/// Everything the page needs: the index, and the clusters in its order,
+/// from which [`PageData::details`] builds each card's data on demand.
 #[derive(Debug)]
 pub struct PageData<'a> {
     pub index: PageIndex<'a>,
-    /// In the order of `index.clusters`.
-    pub clusters: Vec<PageCluster<'a>>,
+    /// In the order of `index.clusters`, with their assessed risk.
+    ordered: Vec<(&'a PlannedCluster, Risk)>,
+    /// Position of each string in `index.terms`.
+    term_positions: TermPositions<'a>,
 }
 
 #[derive(Debug, Serialize)]
@@ -53,26 +60,53 @@ pub struct PageIndex<'a> {
     pub fields: Vec<String>,
     /// `[code, clusters carrying it]`, by code.
     pub warning_codes: Vec<(String, u64)>,
-    /// Strings many clusters repeat (comparison and level names, blocking
-    /// rules, survivor reasons), which the details give as positions here.
+    /// Strings many clusters repeat (methods, comparison and level names,
+    /// blocking rules, survivor reasons), which the details give as
+    /// positions here.
     pub terms: Vec<&'a str>,
     /// Riskiest first; ties by cluster id.
     pub clusters: Vec<IndexEntry<'a>>,
 }
 
-/// Numbers each distinct string once, in order of first use.
+/// Numbers each distinct string once, in order of first use (a hash map:
+/// looked up for every name of every cluster, and never iterated).
 #[derive(Debug, Default)]
 struct Terms<'a> {
-    positions: BTreeMap<&'a str, usize>,
+    positions: TermPositions<'a>,
     terms: Vec<&'a str>,
 }
 
 impl<'a> Terms<'a> {
-    fn position(&mut self, term: &'a str) -> usize {
-        *self.positions.entry(term).or_insert_with(|| {
+    fn add(&mut self, term: &'a str) {
+        self.positions.entry(term).or_insert_with(|| {
             self.terms.push(term);
             self.terms.len() - 1
-        })
+        });
+    }
+}
+
+type TermPositions<'a> = HashMap<&'a str, usize, BuildHasherDefault<Fnv1a>>;
+
+/// FNV-1a: the terms are short names looked up millions of times, where
+/// SipHash's protection against chosen keys buys nothing (the page's own
+/// data) and costs a tenth of writing the page.
+struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Fnv1a {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv1a {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -102,12 +136,8 @@ type ProfileRow<'a> = Vec<Option<&'a str>>;
 #[derive(Debug, Serialize)]
 pub struct PageCluster<'a> {
     pub id: &'a str,
-    /// Risk score, 0 to 100.
-    pub risk: f64,
-    /// `high`, `medium` or `low`.
-    pub level: &'static str,
     /// Why it is risky, most important first.
-    pub why: Vec<String>,
+    pub why: &'a [String],
     /// The weakest link's match probability.
     pub p: f64,
     pub members: Vec<ProfileRow<'a>>,
@@ -128,11 +158,13 @@ pub struct PageCluster<'a> {
 
 #[derive(Debug, Serialize)]
 pub struct PageStep<'a> {
-    pub method: &'a str,
-    pub params: Vec<(&'a str, &'a str)>,
+    /// The method, as a position in `terms`.
+    pub m: usize,
+    /// The parameters, flat: `[name, value, name, value, ...]`.
+    pub p: Vec<&'a str>,
     /// The survivor after this step; absent when it equals `result`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub after: Option<ProfileRow<'a>>,
+    pub a: Option<ProfileRow<'a>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -151,37 +183,53 @@ pub struct PageEvidence<'a> {
 pub fn page_data(plan: &MergePlan) -> PageData<'_> {
     let fields = field_order(plan);
     let threshold = plan.diagnostics.threshold;
-    let mut terms = Terms::default();
-    let mut clusters: Vec<(&PlannedCluster, PageCluster)> = plan
+    let mut ordered: Vec<(&PlannedCluster, Risk)> = plan
         .clusters
         .iter()
-        .map(|cluster| {
-            (
-                cluster,
-                page_cluster(cluster, &fields, threshold, &mut terms),
-            )
-        })
+        .map(|cluster| (cluster, assess_risk(cluster, threshold)))
         .collect();
-    clusters.sort_by(|(_, a), (_, b)| b.risk.total_cmp(&a.risk).then_with(|| a.id.cmp(b.id)));
+    ordered.sort_by(|(a, a_risk), (b, b_risk)| {
+        b_risk
+            .score
+            .total_cmp(&a_risk.score)
+            .then_with(|| a.cluster_id.cmp(&b.cluster_id))
+    });
+    // Terms numbered in the order the details use them.
+    let mut terms = Terms::default();
+    for (cluster, _) in &ordered {
+        terms.add(&cluster.survivor_reason);
+        for step in &cluster.steps {
+            terms.add(&step.method);
+        }
+        for pair in &cluster.evidence {
+            for rule in &pair.rules {
+                terms.add(rule);
+            }
+            for field in &pair.fields {
+                terms.add(&field.comparison);
+                terms.add(&field.level);
+            }
+        }
+    }
     let warning_codes: Vec<(String, u64)> = warning_code_counts(plan).into_iter().collect();
     let code_position: BTreeMap<&str, usize> = warning_codes
         .iter()
         .enumerate()
         .map(|(position, (code, _))| (code.as_str(), position))
         .collect();
-    let index = clusters
+    let index = ordered
         .iter()
-        .map(|(cluster, page)| {
+        .map(|(cluster, risk)| {
             let codes: BTreeSet<usize> = cluster
                 .warnings
                 .iter()
                 .filter_map(|w| code_position.get(w.code.as_str()).copied())
                 .collect();
             (
-                page.id,
-                page.risk,
-                page.level,
-                page.p,
+                cluster.cluster_id.as_str(),
+                risk.score,
+                risk_level(risk.score),
+                round_to(cluster.min_probability, 9),
                 cluster.members.len(),
                 cluster.lost.len(),
                 codes.into_iter().collect(),
@@ -198,7 +246,109 @@ pub fn page_data(plan: &MergePlan) -> PageData<'_> {
             terms: terms.terms,
             clusters: index,
         },
-        clusters: clusters.into_iter().map(|(_, page)| page).collect(),
+        ordered,
+        term_positions: terms.positions,
+    }
+}
+
+impl<'a> PageData<'a> {
+    /// How many clusters per risk level: `[high, medium, low]`.
+    pub fn risk_counts(&self) -> [u64; 3] {
+        ["high", "medium", "low"].map(|level| {
+            self.index
+                .clusters
+                .iter()
+                .filter(|entry| entry.2 == level)
+                .count() as u64
+        })
+    }
+
+    /// Each cluster's details, in index order, built as they are asked for.
+    pub fn details(&self) -> impl Iterator<Item = PageCluster<'_>> + '_ {
+        self.ordered
+            .iter()
+            .map(|(cluster, risk)| self.page_cluster(cluster, risk))
+    }
+
+    fn term(&self, term: &str) -> usize {
+        self.term_positions[term]
+    }
+
+    fn page_cluster<'s>(&'s self, cluster: &'s PlannedCluster, risk: &'s Risk) -> PageCluster<'s> {
+        let fields = &self.index.fields;
+        let steps = cluster
+            .steps
+            .iter()
+            .map(|step| PageStep {
+                m: self.term(&step.method),
+                p: step
+                    .params
+                    .iter()
+                    .flat_map(|(k, v)| [k.as_str(), v.as_str()])
+                    .collect(),
+                a: (step.after != cluster.result).then(|| profile_row(&step.after, fields)),
+            })
+            .collect();
+        PageCluster {
+            id: &cluster.cluster_id,
+            why: &risk.reasons,
+            p: round_to(cluster.min_probability, 9),
+            members: cluster
+                .profiles
+                .iter()
+                .map(|p| profile_row(p, fields))
+                .collect(),
+            survivor: cluster
+                .profiles
+                .iter()
+                .position(|p| p.user_id == cluster.survivor)
+                .unwrap_or(0),
+            reason: self.term(&cluster.survivor_reason),
+            steps,
+            golden: (cluster.golden != cluster.result && cluster.golden != Profile::default())
+                .then(|| profile_row(&cluster.golden, fields)),
+            result: profile_row(&cluster.result, fields),
+            lost: cluster
+                .lost
+                .iter()
+                .map(|l| {
+                    (
+                        l.step,
+                        l.user_id.as_str(),
+                        l.field.as_str(),
+                        l.value.as_str(),
+                        l.kept.as_deref(),
+                    )
+                })
+                .collect(),
+            warnings: cluster
+                .warnings
+                .iter()
+                .map(|w| (w.code.as_str(), w.message.as_str()))
+                .collect(),
+            evidence: cluster
+                .evidence
+                .iter()
+                .map(|pair| PageEvidence {
+                    left: &pair.left,
+                    right: &pair.right,
+                    p: round_to(pair.probability, 9),
+                    w: round_to(pair.weight, 3),
+                    rules: pair.rules.iter().map(|rule| self.term(rule)).collect(),
+                    f: pair
+                        .fields
+                        .iter()
+                        .map(|f| {
+                            (
+                                self.term(&f.comparison),
+                                self.term(&f.level),
+                                round_to(f.weight, 3),
+                            )
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
     }
 }
 
@@ -206,21 +356,47 @@ pub fn page_data(plan: &MergePlan) -> PageData<'_> {
 /// as `е` (as the page folds the query), and each phone's digits alone
 /// when it is written with other characters.
 pub fn search_text(cluster: &PlannedCluster) -> String {
-    let mut parts = vec![cluster.cluster_id.clone()];
+    let mut text = String::new();
+    push_folded(&mut text, &cluster.cluster_id);
     for profile in &cluster.profiles {
         for field in SEARCHED_FIELDS {
             if let Some(value) = profile.get(field) {
-                parts.push(value.to_string());
+                text.push(' ');
+                push_folded(&mut text, value);
             }
         }
         if let Some(phone) = &profile.phone {
             let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
             if digits.len() != phone.len() {
-                parts.push(digits);
+                text.push(' ');
+                text.push_str(&digits);
             }
         }
     }
-    parts.join(" ").to_lowercase().replace('ё', "е")
+    text
+}
+
+/// `value` lower-cased with `ё` as `е`. Value by value rather than the
+/// joined text: the space between values ends a word either way, so the
+/// result is the same. Latin and Cyrillic letters are mapped directly
+/// (most of a Russian base); anything else goes through `char`'s rules,
+/// and text with a capital sigma through `str`'s, which lower-cases it by
+/// its place in the word.
+fn push_folded(text: &mut String, value: &str) {
+    if value.contains('Σ') {
+        text.push_str(&value.to_lowercase().replace('ё', "е"));
+        return;
+    }
+    for c in value.chars() {
+        match c {
+            'A'..='Z' => text.push(c.to_ascii_lowercase()),
+            // А..Я are U+0410..U+042F, а..я thirty-two places on.
+            'А'..='Я' => text.extend(char::from_u32(u32::from(c) + 0x20)),
+            'Ё' | 'ё' => text.push('е'),
+            c if c.is_ascii() || ('а'..='я').contains(&c) => text.push(c),
+            c => text.extend(c.to_lowercase()),
+        }
+    }
 }
 
 /// The canonical fields, then every custom column any profile has, sorted.
@@ -251,91 +427,6 @@ pub fn warning_code_counts(plan: &MergePlan) -> BTreeMap<String, u64> {
     counts
 }
 
-fn page_cluster<'a>(
-    cluster: &'a PlannedCluster,
-    fields: &[String],
-    threshold: f64,
-    terms: &mut Terms<'a>,
-) -> PageCluster<'a> {
-    let risk = assess_risk(cluster, threshold);
-    let result = profile_row(&cluster.result, fields);
-    let steps = cluster
-        .steps
-        .iter()
-        .map(|step| PageStep {
-            method: &step.method,
-            params: step
-                .params
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect(),
-            after: (step.after != cluster.result).then(|| profile_row(&step.after, fields)),
-        })
-        .collect();
-    PageCluster {
-        id: &cluster.cluster_id,
-        level: risk_level(risk.score),
-        risk: risk.score,
-        why: risk.reasons,
-        p: round_to(cluster.min_probability, 9),
-        members: cluster
-            .profiles
-            .iter()
-            .map(|p| profile_row(p, fields))
-            .collect(),
-        survivor: cluster
-            .profiles
-            .iter()
-            .position(|p| p.user_id == cluster.survivor)
-            .unwrap_or(0),
-        reason: terms.position(&cluster.survivor_reason),
-        steps,
-        golden: (cluster.golden != cluster.result && cluster.golden != Profile::default())
-            .then(|| profile_row(&cluster.golden, fields)),
-        result,
-        lost: cluster
-            .lost
-            .iter()
-            .map(|l| {
-                (
-                    l.step,
-                    l.user_id.as_str(),
-                    l.field.as_str(),
-                    l.value.as_str(),
-                    l.kept.as_deref(),
-                )
-            })
-            .collect(),
-        warnings: cluster
-            .warnings
-            .iter()
-            .map(|w| (w.code.as_str(), w.message.as_str()))
-            .collect(),
-        evidence: cluster
-            .evidence
-            .iter()
-            .map(|pair| PageEvidence {
-                left: &pair.left,
-                right: &pair.right,
-                p: round_to(pair.probability, 9),
-                w: round_to(pair.weight, 3),
-                rules: pair.rules.iter().map(|rule| terms.position(rule)).collect(),
-                f: pair
-                    .fields
-                    .iter()
-                    .map(|f| {
-                        (
-                            terms.position(&f.comparison),
-                            terms.position(&f.level),
-                            round_to(f.weight, 3),
-                        )
-                    })
-                    .collect(),
-            })
-            .collect(),
-    }
-}
-
 fn profile_row<'a>(profile: &'a Profile, fields: &[String]) -> ProfileRow<'a> {
     let mut row: ProfileRow = fields.iter().map(|field| profile.get(field)).collect();
     while row.last().is_some_and(Option::is_none) {
@@ -356,17 +447,17 @@ mod tests {
             .extra
             .insert("card_level".into(), "gold".into());
         let data = page_data(&plan);
-        assert_eq!(data.clusters.len(), 60);
-        assert!(data.clusters.windows(2).all(|w| w[0].risk >= w[1].risk));
+        let details: Vec<PageCluster> = data.details().collect();
+        assert_eq!(details.len(), 60);
+        assert!(data.index.clusters.windows(2).all(|w| w[0].1 >= w[1].1));
         let index_ids: Vec<&str> = data.index.clusters.iter().map(|e| e.0).collect();
-        let detail_ids: Vec<&str> = data.clusters.iter().map(|c| c.id).collect();
+        let detail_ids: Vec<&str> = details.iter().map(|c| c.id).collect();
         assert_eq!(index_ids, detail_ids);
         assert_eq!(
             data.index.fields.last().map(String::as_str),
             Some("card_level")
         );
-        let first = data
-            .clusters
+        let first = details
             .iter()
             .find(|c| c.id == plan.clusters[0].cluster_id)
             .unwrap();
@@ -388,11 +479,12 @@ mod tests {
             plan.clusters[0].survivor_reason
         );
         // The last step's profile is the result, so it is not repeated.
-        assert!(
-            data.clusters
-                .iter()
-                .all(|c| c.steps.last().unwrap().after.is_none())
+        assert!(details.iter().all(|c| c.steps.last().unwrap().a.is_none()));
+        assert_eq!(
+            data.index.terms[first.steps[0].m],
+            plan.clusters[0].steps[0].method
         );
+        assert_eq!(first.steps[0].p.len(), 4);
     }
 
     #[test]
@@ -421,6 +513,36 @@ mod tests {
         assert!(entry.7.contains("семенова"), "{}", entry.7);
         assert!(entry.7.contains("79991234567"));
         assert_eq!(entry.4, plan.clusters[0].members.len());
+    }
+
+    #[test]
+    fn search_text_is_the_folded_joined_values() {
+        let mut plan = synthetic_plan(3, 2);
+        let cluster = &mut plan.clusters[1];
+        cluster.profiles[0].first_name = Some("ЁЛКА".into());
+        cluster.profiles[0].last_name = Some("ΟΔΥΣΣΕΥΣ".into());
+        cluster.profiles[1].phone = Some("8 (916) 000-11-22".into());
+        cluster.profiles[1].first_name = Some("ÄNNE-МАРИЯ İz Юлия".into());
+        let cluster = &plan.clusters[1];
+        // The text as first specified: every value joined, then folded.
+        let mut parts = vec![cluster.cluster_id.clone()];
+        for profile in &cluster.profiles {
+            for field in SEARCHED_FIELDS {
+                if let Some(value) = profile.get(field) {
+                    parts.push(value.to_string());
+                }
+            }
+            if let Some(phone) = &profile.phone {
+                let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+                if digits.len() != phone.len() {
+                    parts.push(digits);
+                }
+            }
+        }
+        let expected = parts.join(" ").to_lowercase().replace('ё', "е");
+        assert_eq!(search_text(cluster), expected);
+        assert!(expected.contains("елка") && expected.contains("οδυσσευς"));
+        assert!(expected.contains("änne-мария i\u{307}z юлия"), "{expected}");
     }
 
     #[test]

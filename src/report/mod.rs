@@ -38,32 +38,28 @@ const SCRIPT: &str = include_str!("../../templates/report.js");
 /// Cluster sizes above this share the last bar of the size chart.
 const LARGEST_SIZE_BAR: usize = 15;
 
-/// Writes `DIR/report.html` atomically and returns its path.
+/// Writes `DIR/report.html` atomically and returns its path. The page is
+/// streamed into the file: the cluster data is serialised and escaped as
+/// it is written, one cluster at a time.
 pub fn write_report(dir: &Path, plan: &MergePlan) -> Result<PathBuf> {
     let path = dir.join(REPORT_FILE);
-    let html = render_report(plan)?;
-    crate::fsutil::write_bytes_atomically(&path, html.as_bytes())
+    let data = data::page_data(plan);
+    let page = report_page(plan, &data);
+    crate::fsutil::write_atomically(&path, |out| page.write_into(out))
         .with_context(|| format!("cannot write the report {}", path.display()))?;
     Ok(path)
 }
 
-/// The whole page as a string.
+/// The whole page as a string (for `review`, which serves it from memory).
 pub fn render_report(plan: &MergePlan) -> Result<String> {
     let data = data::page_data(plan);
-    let data_json =
-        embed::embed_json(&data.index).context("cannot encode the plan for the report")?;
-    let mut cluster_lines = String::new();
-    for cluster in &data.clusters {
-        if !cluster_lines.is_empty() {
-            cluster_lines.push('\n');
-        }
-        cluster_lines.push_str(
-            &embed::embed_json(cluster).context("cannot encode the plan for the report")?,
-        );
-    }
-    let risk_counts = ["high", "medium", "low"]
-        .map(|level| data.clusters.iter().filter(|c| c.level == level).count() as u64);
-    let page = ReportPage {
+    report_page(plan, &data)
+        .render()
+        .context("cannot render the report template")
+}
+
+fn report_page<'a>(plan: &'a MergePlan, data: &'a data::PageData<'a>) -> ReportPage<'a> {
+    ReportPage {
         title: format!(
             "sailmerge review — {} clusters — plan {}",
             group_thousands(plan.summary.clusters),
@@ -76,7 +72,7 @@ pub fn render_report(plan: &MergePlan) -> Result<String> {
         plan_hash_short: short_hash(&plan.plan_hash),
         generated_by: &plan.generated_by,
         threshold: format_probability(plan.diagnostics.threshold),
-        kpis: kpis(plan, risk_counts),
+        kpis: kpis(plan, data.risk_counts()),
         size_chart: render_bar_chart(&cluster_size_chart(plan)),
         score_chart: render_bar_chart(&score_chart(plan)),
         warning_codes: data
@@ -105,10 +101,19 @@ pub fn render_report(plan: &MergePlan) -> Result<String> {
             Section::new("Match model", &plan.diagnostics.model),
         ],
         settings: tables::flatten(&plan.settings),
-        data_json,
-        cluster_lines,
-    };
-    page.render().context("cannot render the report template")
+        data_json: embed::EmbeddedJson(&data.index),
+        cluster_lines: ClusterDetails(data),
+    }
+}
+
+/// The clusters' details, one JSON document per line in the index's order,
+/// built and serialised one at a time as the page is written.
+struct ClusterDetails<'a>(&'a data::PageData<'a>);
+
+impl std::fmt::Display for ClusterDetails<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        embed::write_json_lines(f, self.0.details())
+    }
 }
 
 #[derive(Template)]
@@ -130,9 +135,9 @@ struct ReportPage<'a> {
     assumptions: &'a [Assumption],
     diagnostics: Vec<Section>,
     settings: Vec<Row>,
-    data_json: String,
+    data_json: embed::EmbeddedJson<'a, data::PageIndex<'a>>,
     /// One JSON document per cluster and line, in the index's order.
-    cluster_lines: String,
+    cluster_lines: ClusterDetails<'a>,
 }
 
 struct Kpi {

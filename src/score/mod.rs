@@ -14,11 +14,11 @@
 
 pub mod comparison;
 pub mod model;
-
-use std::collections::HashMap;
+pub(crate) mod prefetch;
 
 use anyhow::{Result, bail};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::block::{Candidates, RuleKind};
@@ -48,6 +48,9 @@ pub struct ScoredPair {
     /// Prior log-odds plus the field weights.
     pub weight: f64,
 }
+
+/// Candidate pairs per parallel task (and per progress-bar step).
+const PAIRS_PER_TASK: usize = 16384;
 
 /// Comparisons whose exact level is scaled by term frequency.
 pub const TERM_FREQUENCY_SLOTS: usize = 3;
@@ -244,25 +247,27 @@ pub fn score_pairs(
     let context = comparison::context(profiles, records, settings);
     let bar = printer.bar("score", candidates.pairs.len() as u64 * 2);
 
-    let levels: Vec<[u8; MAX_COMPARISONS]> = candidates
+    // Written in place into a buffer of the final size: collecting chunk
+    // results would hold every level twice at the end.
+    let mut levels = vec![[0u8; MAX_COMPARISONS]; candidates.pairs.len()];
+    candidates
         .pairs
-        .par_chunks(16384)
-        .flat_map_iter(|chunk| {
-            let levels: Vec<_> = chunk
-                .iter()
-                .map(|pair| {
-                    model::levels_of(
-                        &comparisons,
-                        &context,
-                        pair.left as usize,
-                        pair.right as usize,
-                    )
-                })
-                .collect();
+        .par_chunks(PAIRS_PER_TASK)
+        .zip(levels.par_chunks_mut(PAIRS_PER_TASK))
+        .for_each(|(chunk, chunk_levels)| {
+            for (index, (pair, pair_levels)) in chunk.iter().zip(chunk_levels).enumerate() {
+                prefetch::ahead(records, index, |ahead| {
+                    chunk.get(ahead).map(|pair| (pair.left, pair.right))
+                });
+                *pair_levels = model::levels_of(
+                    &comparisons,
+                    &context,
+                    pair.left as usize,
+                    pair.right as usize,
+                );
+            }
             bar.inc(chunk.len() as u64);
-            levels
-        })
-        .collect();
+        });
 
     let (u, random_counts) = model::estimate_u(
         &comparisons,
@@ -299,7 +304,7 @@ pub fn score_pairs(
         .enumerate()
         .map(|(rule_index, rule)| {
             let bit = 1u32 << rule_index;
-            let mut session_patterns: HashMap<model::Pattern, u64> = HashMap::new();
+            let mut session_patterns: FxHashMap<model::Pattern, u64> = FxHashMap::default();
             for &((mask, pattern), count) in &pattern_counts {
                 if mask & bit != 0 {
                     *session_patterns.entry(pattern).or_default() += count;
@@ -387,48 +392,47 @@ pub fn score_pairs(
     let frequencies = TermFrequencies::from_records(records);
     let term_frequency_slots = term_frequency_slots(&comparisons);
     let term_frequency = settings.term_frequency;
+    // An indexed collect, written straight into the result: collecting
+    // chunks would hold every scored pair twice at the end.
+    let pair_count = candidates.pairs.len();
     let pairs: Vec<ScoredPair> = candidates
         .pairs
-        .par_chunks(16384)
-        .zip(levels.par_chunks(16384))
-        .flat_map_iter(|(pair_chunk, level_chunk)| {
-            let scored: Vec<ScoredPair> = pair_chunk
-                .iter()
-                .zip(level_chunk)
-                .map(|(pair, levels)| {
-                    let mut term_frequency_weights = [0f32; TERM_FREQUENCY_SLOTS];
-                    let mut weight = prior_weight;
-                    let names_agree = weights.names_agree(|c| levels[c]);
-                    for (index, comparison) in comparisons.iter().enumerate() {
-                        let level = levels[index];
-                        let mut field_weight = weights.of(index, level, names_agree);
-                        if let Some(slot) = term_frequency_slots[index]
-                            && comparison.term_frequency_level == Some(level)
-                        {
-                            if term_frequency {
-                                // m / (share of profiles with this value):
-                                // agreeing on a rare value is strong evidence.
-                                let frequency = frequencies
-                                    .of(comparison.field, &records[pair.left as usize])
-                                    .max(settings.minimum_u);
-                                field_weight = (m[index][level as usize] / frequency).log2();
-                            }
-                            term_frequency_weights[slot] = field_weight as f32;
-                        }
-                        weight += field_weight;
+        .par_iter()
+        .zip(levels.par_iter())
+        .enumerate()
+        .map(|(position, (pair, levels))| {
+            if position % PAIRS_PER_TASK == 0 {
+                bar.inc(PAIRS_PER_TASK.min(pair_count - position) as u64);
+            }
+            let mut term_frequency_weights = [0f32; TERM_FREQUENCY_SLOTS];
+            let mut weight = prior_weight;
+            let names_agree = weights.names_agree(|c| levels[c]);
+            for (index, comparison) in comparisons.iter().enumerate() {
+                let level = levels[index];
+                let mut field_weight = weights.of(index, level, names_agree);
+                if let Some(slot) = term_frequency_slots[index]
+                    && comparison.term_frequency_level == Some(level)
+                {
+                    if term_frequency {
+                        // m / (share of profiles with this value):
+                        // agreeing on a rare value is strong evidence.
+                        let frequency = frequencies
+                            .of(comparison.field, pair.left as usize)
+                            .max(settings.minimum_u);
+                        field_weight = (m[index][level as usize] / frequency).log2();
                     }
-                    ScoredPair {
-                        left: pair.left,
-                        right: pair.right,
-                        rules: pair.rules,
-                        levels: *levels,
-                        term_frequency_weights,
-                        weight,
-                    }
-                })
-                .collect();
-            bar.inc(pair_chunk.len() as u64);
-            scored
+                    term_frequency_weights[slot] = field_weight as f32;
+                }
+                weight += field_weight;
+            }
+            ScoredPair {
+                left: pair.left,
+                right: pair.right,
+                rules: pair.rules,
+                levels: *levels,
+                term_frequency_weights,
+                weight,
+            }
         })
         .collect();
     drop(levels);
@@ -536,36 +540,23 @@ fn summarise_comparisons(
 }
 
 /// How common each first name, surname and birth date is among the
-/// profiles that have one: the share of them holding the value. Names are
-/// counted per sex as well: a pair weighed on its names does not conflict
-/// in sex (see `model::estimate_u`), so the chance that another profile
-/// agrees on Александр is its share among men, about twice its share
-/// among all.
-struct TermFrequencies<'a> {
-    first_names: ValueShares<'a>,
-    last_names: ValueShares<'a>,
-    birth_dates: HashMap<chrono::NaiveDate, f64>,
+/// profiles that have one: the share of them holding the value, looked up
+/// once per profile (not once per pair: a pair scores in nanoseconds, a
+/// string hash lookup costs more than that). Names are counted per sex: a
+/// pair weighed on its names does not conflict in sex (see
+/// `model::estimate_u`), so the chance that another profile agrees on
+/// Александр is its share among men, about twice its share among all.
+struct TermFrequencies {
+    /// Per record: the shares of its first name, surname and birth date;
+    /// 1 where it has none.
+    shares: Vec<[f64; 3]>,
 }
 
 /// Shares of names among all profiles, among men and among women.
 struct ValueShares<'a> {
-    all: HashMap<&'a str, f64>,
-    male: HashMap<&'a str, f64>,
-    female: HashMap<&'a str, f64>,
-}
-
-/// Each value's share of `values`.
-fn shares<K: std::hash::Hash + Eq>(values: impl Iterator<Item = K>) -> HashMap<K, f64> {
-    let mut counts: HashMap<K, f64> = HashMap::new();
-    let mut total = 0.0;
-    for value in values {
-        *counts.entry(value).or_default() += 1.0;
-        total += 1.0;
-    }
-    for count in counts.values_mut() {
-        *count /= total;
-    }
-    counts
+    all: FxHashMap<&'a str, f64>,
+    male: FxHashMap<&'a str, f64>,
+    female: FxHashMap<&'a str, f64>,
 }
 
 impl<'a> ValueShares<'a> {
@@ -575,7 +566,7 @@ impl<'a> ValueShares<'a> {
         records: &'a [NormalizedRecord],
         value: impl Fn(&'a NormalizedRecord) -> Option<&'a str>,
     ) -> ValueShares<'a> {
-        let mut counts: [HashMap<&'a str, f64>; 3] = Default::default();
+        let mut counts: [FxHashMap<&'a str, f64>; 3] = Default::default();
         let mut totals = [0.0f64; 3];
         for record in records {
             let Some(value) = value(record) else {
@@ -613,8 +604,8 @@ impl<'a> ValueShares<'a> {
     }
 }
 
-impl<'a> TermFrequencies<'a> {
-    fn from_records(records: &'a [NormalizedRecord]) -> TermFrequencies<'a> {
+impl TermFrequencies {
+    fn from_records(records: &[NormalizedRecord]) -> TermFrequencies {
         let ((first_names, last_names), birth_dates) = rayon::join(
             || {
                 rayon::join(
@@ -622,35 +613,51 @@ impl<'a> TermFrequencies<'a> {
                     || ValueShares::of(records, |r| r.name.last.as_deref()),
                 )
             },
-            || shares(records.iter().filter_map(|r| r.birth_date)),
+            || {
+                let mut counts: FxHashMap<chrono::NaiveDate, f64> = FxHashMap::default();
+                let mut total = 0.0;
+                for date in records.iter().filter_map(|r| r.birth_date) {
+                    *counts.entry(date).or_default() += 1.0;
+                    total += 1.0;
+                }
+                for count in counts.values_mut() {
+                    *count /= total;
+                }
+                counts
+            },
         );
-        TermFrequencies {
-            first_names,
-            last_names,
-            birth_dates,
-        }
+        let shares = records
+            .par_iter()
+            .map(|record| {
+                [
+                    record
+                        .name
+                        .first
+                        .as_deref()
+                        .and_then(|v| first_names.get(v, record.sex)),
+                    record
+                        .name
+                        .last
+                        .as_deref()
+                        .and_then(|v| last_names.get(v, record.sex)),
+                    record.birth_date.and_then(|v| birth_dates.get(&v).copied()),
+                ]
+                .map(|share| share.unwrap_or(1.0))
+            })
+            .collect();
+        TermFrequencies { shares }
     }
 
-    /// The share of the record's value of `field`; 1 when unknown, so an
+    /// The share of record `row`'s value of `field`; 1 when unknown, so an
     /// unexpected lookup can only weaken evidence.
-    fn of(&self, field: Field, record: &NormalizedRecord) -> f64 {
-        let share = match field {
-            Field::FirstName => record
-                .name
-                .first
-                .as_deref()
-                .and_then(|v| self.first_names.get(v, record.sex)),
-            Field::LastName => record
-                .name
-                .last
-                .as_deref()
-                .and_then(|v| self.last_names.get(v, record.sex)),
-            Field::BirthDate => record
-                .birth_date
-                .and_then(|v| self.birth_dates.get(&v).copied()),
-            _ => None,
+    fn of(&self, field: Field, row: usize) -> f64 {
+        let slot = match field {
+            Field::FirstName => 0,
+            Field::LastName => 1,
+            Field::BirthDate => 2,
+            _ => return 1.0,
         };
-        share.unwrap_or(1.0)
+        self.shares.get(row).map_or(1.0, |shares| shares[slot])
     }
 }
 

@@ -13,17 +13,17 @@
 //! EM works on pattern counts (how many pairs share one vector of levels),
 //! not on pairs: a few thousand patterns stand for millions of pairs.
 
-use std::collections::HashMap;
-
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::compare::{dates_compatible, sexes_conflict};
 
 use super::comparison::{
     CompareContext, Comparison, Field, LevelRole, MAX_COMPARISONS, compare_field,
 };
+use super::prefetch;
 
 /// Levels of one pair, one per comparison, 4 bits each.
 pub type Pattern = u64;
@@ -98,7 +98,8 @@ pub fn estimate_u(
                     .iter()
                     .map(|c| vec![0; c.levels.len()])
                     .collect();
-                for &(left, right) in chunk {
+                for (index, &(left, right)) in chunk.iter().enumerate() {
+                    prefetch::ahead(context.records, index, |ahead| chunk.get(ahead).copied());
                     let levels = levels_of(comparisons, context, left as usize, right as usize);
                     let sexes_differ = sexes_conflict(
                         context.records[left as usize].sex,
@@ -119,14 +120,7 @@ pub fn estimate_u(
                         .map(|c| vec![0; c.levels.len()])
                         .collect()
                 },
-                |mut left, right| {
-                    for (a, b) in left.iter_mut().zip(right) {
-                        for (x, y) in a.iter_mut().zip(b) {
-                            *x += y;
-                        }
-                    }
-                    left
-                },
+                add_counts,
             );
     }
     let u = comparisons
@@ -153,6 +147,16 @@ pub fn estimate_u(
         })
         .collect();
     (u, counts)
+}
+
+/// Level counts of two parts of a sample, added up.
+fn add_counts(mut left: Vec<Vec<u64>>, right: Vec<Vec<u64>>) -> Vec<Vec<u64>> {
+    for (a, b) in left.iter_mut().zip(right) {
+        for (x, y) in a.iter_mut().zip(b) {
+            *x += y;
+        }
+    }
+    left
 }
 
 /// Whether a comparison's agreement depends on the names: logins are made
@@ -184,7 +188,7 @@ pub fn estimate_u_among_namesakes(
     general: &LevelTable,
 ) -> (LevelTable, u64) {
     let records = context.records;
-    let mut groups: HashMap<(&str, &str), Vec<u32>> = HashMap::new();
+    let mut groups: FxHashMap<(&str, &str), Vec<u32>> = FxHashMap::default();
     for record in records {
         let first = record
             .name
@@ -233,18 +237,29 @@ pub fn estimate_u_among_namesakes(
             (left != right && different_people).then_some((left, right))
         })
         .collect();
-    let mut counts: Vec<Vec<u64>> = comparisons
-        .iter()
-        .map(|c| vec![0; c.levels.len()])
-        .collect();
-    for &(left, right) in &pairs {
-        for (index, comparison) in comparisons.iter().enumerate() {
-            if depends_on_names(comparison.field) {
-                let level = compare_field(comparison, context, left as usize, right as usize);
-                counts[index][level as usize] += 1;
+    let empty_counts = || -> Vec<Vec<u64>> {
+        comparisons
+            .iter()
+            .map(|c| vec![0; c.levels.len()])
+            .collect()
+    };
+    let counts = pairs
+        .par_chunks(8192)
+        .map(|chunk| {
+            let mut counts = empty_counts();
+            for (index, &(left, right)) in chunk.iter().enumerate() {
+                prefetch::ahead(records, index, |ahead| chunk.get(ahead).copied());
+                for (index, comparison) in comparisons.iter().enumerate() {
+                    if depends_on_names(comparison.field) {
+                        let level =
+                            compare_field(comparison, context, left as usize, right as usize);
+                        counts[index][level as usize] += 1;
+                    }
+                }
             }
-        }
-    }
+            counts
+        })
+        .reduce(empty_counts, add_counts);
     let table = comparisons
         .iter()
         .enumerate()
@@ -413,13 +428,13 @@ pub fn count_patterns(masks_and_patterns: &[(u32, Pattern)]) -> Vec<((u32, Patte
     let counts = masks_and_patterns
         .par_chunks(65536)
         .map(|chunk| {
-            let mut local: HashMap<(u32, Pattern), u64> = HashMap::new();
+            let mut local: FxHashMap<(u32, Pattern), u64> = FxHashMap::default();
             for key in chunk {
                 *local.entry(*key).or_default() += 1;
             }
             local
         })
-        .reduce(HashMap::new, |mut left, right| {
+        .reduce(FxHashMap::default, |mut left, right| {
             for (key, count) in right {
                 *left.entry(key).or_default() += count;
             }
@@ -574,6 +589,8 @@ pub fn expected_matches(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
     use crate::score::comparison::{Field, Level};
 

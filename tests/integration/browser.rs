@@ -566,12 +566,15 @@ async fn report_opening_time_at_scale() {
         .collect();
     for clusters in scales {
         let dir = tempfile::tempdir().unwrap();
-        let plan = synthetic_plan(clusters, 1);
+        let mut plan = synthetic_plan(clusters, 1);
+        plan.seal_and_write(dir.path()).unwrap();
+        let plan_bytes = std::fs::metadata(dir.path().join("plan.json"))
+            .unwrap()
+            .len();
         let started = Instant::now();
         let path = report::write_report(dir.path(), &plan).unwrap();
         let render = started.elapsed();
         let bytes = std::fs::metadata(&path).unwrap().len();
-        let plan_bytes = serde_json::to_vec_pretty(&plan).unwrap().len();
         let url = format!("file://{}", path.display());
         let browser = Browser::start().await;
         let client = &browser.client;

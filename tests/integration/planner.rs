@@ -549,17 +549,19 @@ fn planner_speed_300k_clusters() {
     }
     let settings = PlannerSettings::default();
     let started = Instant::now();
-    let planned = plan_clusters(&profiles, &clusters, &settings, 0.9, &Printer::silent());
+    let cluster_count = clusters.len();
+    let profile_count = profiles.len();
+    let planned = plan_clusters(profiles, clusters, &settings, 0.9, &Printer::silent());
     let elapsed = started.elapsed();
     let steps: usize = planned.iter().map(|c| c.steps.len()).sum();
     println!(
         "planned {} clusters ({} profiles, {steps} steps) in {:.2?} on {} threads",
         planned.len(),
-        profiles.len(),
+        profile_count,
         elapsed,
         rayon::current_num_threads()
     );
-    assert_eq!(planned.len(), clusters.len());
+    assert_eq!(planned.len(), cluster_count);
 }
 
 fn hand_made(user_id: &str, fields: &[(&str, &str)]) -> Profile {
@@ -728,7 +730,13 @@ fn realistic_clusters_plan_as_expected() {
         },
     ];
     let settings = PlannerSettings::default();
-    let planned = plan_clusters(&profiles, &clusters, &settings, 0.9, &Printer::silent());
+    let planned = plan_clusters(
+        profiles.clone(),
+        clusters.to_vec(),
+        &settings,
+        0.9,
+        &Printer::silent(),
+    );
     for cluster in &planned {
         println!("{}\n", render(cluster));
         check_addressing(cluster);
