@@ -44,6 +44,11 @@ pub struct PlanArgs {
     /// Print the resolved settings as TOML and exit.
     #[arg(long)]
     pub show_settings: bool,
+    /// Also write every scored candidate pair, linked or not (user ids,
+    /// blocking rules, weight, probability, each comparison's level) to
+    /// this CSV file, for auditing the model or choosing a threshold.
+    #[arg(long, value_name = "FILE")]
+    pub pairs: Option<PathBuf>,
 }
 
 impl PlanArgs {
@@ -126,6 +131,10 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     // The pairs live on in `scored`; only the statistics are needed now.
     candidates.pairs = Vec::new();
     stage.report(printer, format!("scored {} pairs", scored.pairs.len()));
+    if let Some(path) = &args.pairs {
+        score::write_pairs_csv(path, &profiles, &scored)
+            .with_context(|| format!("cannot write --pairs {}", path.display()))?;
+    }
 
     let stage = Stopwatch::start();
     let clustering =

@@ -475,6 +475,44 @@ pub fn score_pairs(
     })
 }
 
+/// Writes every scored candidate pair, linked or not, as CSV:
+/// `left,right,rules,weight,probability`, then the level of each comparison
+/// (one column per comparison, named after it). For auditing the model and
+/// choosing a threshold: the plan keeps only the links of its clusters.
+pub fn write_pairs_csv(
+    path: &std::path::Path,
+    profiles: &[Profile],
+    scored: &ScoredPairs,
+) -> Result<()> {
+    crate::fsutil::write_atomically(path, |out| {
+        let mut writer = csv::Writer::from_writer(out);
+        let mut header = vec!["left", "right", "rules", "weight", "probability"];
+        header.extend(scored.comparisons.iter().map(|c| c.name.as_str()));
+        writer.write_record(&header)?;
+        let mut row: Vec<String> = Vec::with_capacity(header.len());
+        for pair in &scored.pairs {
+            row.clear();
+            row.push(profiles[pair.left as usize].user_id.to_string());
+            row.push(profiles[pair.right as usize].user_id.to_string());
+            let rules: Vec<&str> = scored
+                .rule_names
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| pair.rules & (1 << index) != 0)
+                .map(|(_, name)| name.as_str())
+                .collect();
+            row.push(rules.join("|"));
+            row.push(format!("{:.3}", pair.weight));
+            row.push(format!("{:.6}", pair.probability()));
+            for (index, comparison) in scored.comparisons.iter().enumerate() {
+                row.push(comparison.levels[pair.levels[index] as usize].name.to_string());
+            }
+            writer.write_record(&row)?;
+        }
+        writer.flush()
+    })
+}
+
 /// Each comparison's slot in `ScoredPair::term_frequency_weights`, in
 /// comparison order.
 fn term_frequency_slots(comparisons: &[Comparison]) -> Vec<Option<usize>> {
@@ -539,6 +577,20 @@ fn summarise_comparisons(
         .collect()
 }
 
+/// The chance that a profile other than the one looked up holds a value
+/// that `count` of `total` profiles hold: `(count - 1) / total`, the
+/// record itself left out (its own value says nothing about how common the
+/// value is among other people; counting it would halve the evidence of a
+/// value two profiles share and no one else does). At least `1 / total`,
+/// so that a value seen once under one sex and again under another still
+/// weighs as rare, not infinitely strong.
+fn share_among_others(count: f64, total: f64) -> f64 {
+    if total <= 0.0 {
+        return 1.0;
+    }
+    (count - 1.0).max(1.0) / total
+}
+
 /// How common each first name, surname and birth date is among the
 /// profiles that have one: the share of them holding the value, looked up
 /// once per profile (not once per pair: a pair scores in nanoseconds, a
@@ -585,7 +637,7 @@ impl<'a> ValueShares<'a> {
         }
         for (slot_counts, total) in counts.iter_mut().zip(totals) {
             for count in slot_counts.values_mut() {
-                *count /= total;
+                *count = share_among_others(*count, total);
             }
         }
         let [all, male, female] = counts;
@@ -621,7 +673,7 @@ impl TermFrequencies {
                     total += 1.0;
                 }
                 for count in counts.values_mut() {
-                    *count /= total;
+                    *count = share_among_others(*count, total);
                 }
                 counts
             },
@@ -703,6 +755,39 @@ mod tests {
             assert!((probability_of_weight(weight) - probability).abs() < 1e-12);
         }
         assert!((weight_of_probability(0.5)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn value_shares_leave_the_record_itself_out() {
+        // Two profiles of 1000 share a value: each sees one other.
+        assert_eq!(share_among_others(2.0, 1000.0), 0.001);
+        // A value seen once still counts as one in the total, never zero.
+        assert_eq!(share_among_others(1.0, 1000.0), 0.001);
+        assert_eq!(share_among_others(101.0, 1000.0), 0.1);
+        assert_eq!(share_among_others(3.0, 0.0), 1.0);
+    }
+
+    #[test]
+    fn term_frequencies_of_a_shared_rare_name_count_only_the_other_profile() {
+        let profiles: Vec<Profile> = ["Всеволод", "Всеволод", "Иван", "Иван", "Иван"]
+            .iter()
+            .enumerate()
+            .map(|(row, first)| Profile {
+                user_id: row.to_string().into(),
+                first_name: Some(first.to_string().into()),
+                sex: Some("1".into()),
+                ..Profile::default()
+            })
+            .collect();
+        let (records, _) = crate::normalize::normalize_profiles(
+            &profiles,
+            &crate::printer::Printer::silent(),
+        );
+        let frequencies = TermFrequencies::from_records(&records);
+        assert_eq!(frequencies.of(Field::FirstName, 0), 1.0 / 5.0);
+        assert_eq!(frequencies.of(Field::FirstName, 2), 2.0 / 5.0);
+        // No birth date: no evidence to scale.
+        assert_eq!(frequencies.of(Field::BirthDate, 0), 1.0);
     }
 
     #[test]
