@@ -13,7 +13,7 @@ use crate::compare::{
     patronymic_form, patronymic_forms_conflict, phone_difference, sexes_conflict,
 };
 use crate::normalize::{NormalizedRecord, PhoneKind, are_sister_domains};
-use crate::profile::Profile;
+use crate::profile::{Profile, Sex};
 use crate::settings::matching::{ExtraComparison, ExtraKind, MatchSettings};
 
 /// Most comparisons a model holds (10 core comparisons and up to 6 extras).
@@ -161,7 +161,8 @@ pub mod last_name {
     pub const GENDERED_FORMS: u8 = 3;
     pub const JARO_WINKLER_92: u8 = 4;
     pub const JARO_WINKLER_85: u8 = 5;
-    pub const ELSE: u8 = 6;
+    pub const DIFFERENT_WOMEN: u8 = 6;
+    pub const ELSE: u8 = 7;
 }
 pub mod patronymic {
     pub const EXACT: u8 = 2;
@@ -275,7 +276,12 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 conflict("gendered_forms", 0.005),
                 evidence("jaro_winkler_0.92", 0.05),
                 evidence("jaro_winkler_0.85", 0.02),
-                evidence("else", 0.075),
+                // Two women's different surnames: most Russian women take
+                // their husband's surname at marriage, so one woman's
+                // profiles disagree on it far more often than one man's,
+                // and the disagreement is weaker evidence against.
+                evidence("different_women", 0.1),
+                evidence("else", 0.05),
             ],
             term_frequency_level: Some(last_name::EXACT),
             estimated_by_em: true,
@@ -593,6 +599,8 @@ pub fn compare_last_names(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
         last_name::JARO_WINKLER_92
     } else if similarity >= 0.85 {
         last_name::JARO_WINKLER_85
+    } else if a.sex == Some(Sex::Female) && b.sex == Some(Sex::Female) {
+        last_name::DIFFERENT_WOMEN
     } else {
         last_name::ELSE
     }
@@ -1019,6 +1027,36 @@ mod tests {
             last_name::JARO_WINKLER_85
         );
         assert_eq!(level(petrov, ("сидоров", "сидоров")), last_name::ELSE);
+    }
+
+    #[test]
+    fn different_surnames_of_two_women_have_their_own_level() {
+        let woman = |surname: &str, sex: Option<Sex>| NormalizedRecord {
+            sex,
+            ..last(surname, surname.strip_suffix('а').unwrap_or(surname))
+        };
+        let ivanova = woman("иванова", Some(Sex::Female));
+        assert_eq!(
+            compare_last_names(&ivanova, &woman("смирнова", Some(Sex::Female))),
+            last_name::DIFFERENT_WOMEN
+        );
+        // Unknown or male sex on either side: an ordinary disagreement.
+        assert_eq!(
+            compare_last_names(&ivanova, &woman("смирнова", None)),
+            last_name::ELSE
+        );
+        assert_eq!(
+            compare_last_names(
+                &woman("сидоров", Some(Sex::Male)),
+                &woman("петров", Some(Sex::Male))
+            ),
+            last_name::ELSE
+        );
+        // Typos stay typos, whatever the sex.
+        assert_eq!(
+            compare_last_names(&ivanova, &woman("иванова", Some(Sex::Female))),
+            last_name::EXACT
+        );
     }
 
     #[test]

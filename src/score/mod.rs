@@ -505,7 +505,11 @@ pub fn write_pairs_csv(
             row.push(format!("{:.3}", pair.weight));
             row.push(format!("{:.6}", pair.probability()));
             for (index, comparison) in scored.comparisons.iter().enumerate() {
-                row.push(comparison.levels[pair.levels[index] as usize].name.to_string());
+                row.push(
+                    comparison.levels[pair.levels[index] as usize]
+                        .name
+                        .to_string(),
+                );
             }
             writer.write_record(&row)?;
         }
@@ -779,10 +783,8 @@ mod tests {
                 ..Profile::default()
             })
             .collect();
-        let (records, _) = crate::normalize::normalize_profiles(
-            &profiles,
-            &crate::printer::Printer::silent(),
-        );
+        let (records, _) =
+            crate::normalize::normalize_profiles(&profiles, &crate::printer::Printer::silent());
         let frequencies = TermFrequencies::from_records(&records);
         assert_eq!(frequencies.of(Field::FirstName, 0), 1.0 / 5.0);
         assert_eq!(frequencies.of(Field::FirstName, 2), 2.0 / 5.0);
