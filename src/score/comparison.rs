@@ -301,7 +301,7 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 evidence("jaro_winkler_0.92", 0.05),
                 evidence("else", 0.045),
             ],
-            term_frequency_level: None,
+            term_frequency_level: Some(patronymic::EXACT),
             estimated_by_em: true,
         },
         Comparison {

@@ -4,8 +4,8 @@
 //! date, sex, origin_user_id, and any declared custom attributes) puts the
 //! pair on one level of its ladder (`comparison`). A level's weight is
 //! log2(m/u), with m and u estimated without labels (`model`); exact
-//! agreement on a first name, surname or birth date is scaled by how common
-//! the value is (term frequency). The pair's weight is the prior log-odds of
+//! agreement on a first name, surname, patronymic or birth date is scaled
+//! by how common the value is among other profiles (term frequency). The pair's weight is the prior log-odds of
 //! a match plus the sum of its levels' weights; its probability is
 //! 1 / (1 + 2^-weight). Invariants: missing and junk values weigh 0;
 //! conflicting gendered forms and sexes weigh at most `conflict_weight`;
@@ -42,7 +42,7 @@ pub struct ScoredPair {
     /// The level of each comparison (index into its ladder).
     pub levels: [u8; MAX_COMPARISONS],
     /// The weights of the term-frequency comparisons (first name, surname,
-    /// birth date) as scaled for this pair's values; the other comparisons'
+    /// patronymic, birth date) as scaled for this pair's values; the other comparisons'
     /// weights are their level's (`ScoredPairs::field_weight`).
     pub term_frequency_weights: [f32; TERM_FREQUENCY_SLOTS],
     /// Prior log-odds plus the field weights.
@@ -52,8 +52,9 @@ pub struct ScoredPair {
 /// Candidate pairs per parallel task (and per progress-bar step).
 const PAIRS_PER_TASK: usize = 16384;
 
-/// Comparisons whose exact level is scaled by term frequency.
-pub const TERM_FREQUENCY_SLOTS: usize = 3;
+/// Comparisons whose exact level is scaled by term frequency (first name,
+/// surname, patronymic, birth date).
+pub const TERM_FREQUENCY_SLOTS: usize = 4;
 
 impl ScoredPair {
     pub fn probability(&self) -> f64 {
@@ -416,10 +417,15 @@ pub fn score_pairs(
                     if term_frequency {
                         // m / (share of profiles with this value):
                         // agreeing on a rare value is strong evidence.
+                        // Among namesakes the level's own correction (a
+                        // shared patronymic is commoner between people
+                        // of one full name) still applies on top.
                         let frequency = frequencies
                             .of(comparison.field, pair.left as usize)
                             .max(settings.minimum_u);
-                        field_weight = (m[index][level as usize] / frequency).log2();
+                        let namesake_correction = field_weight - weights.of(index, level, false);
+                        field_weight =
+                            (m[index][level as usize] / frequency).log2() + namesake_correction;
                     }
                     term_frequency_weights[slot] = field_weight as f32;
                 }
@@ -603,9 +609,9 @@ fn share_among_others(count: f64, total: f64) -> f64 {
 /// `model::estimate_u`), so the chance that another profile agrees on
 /// Александр is its share among men, about twice its share among all.
 struct TermFrequencies {
-    /// Per record: the shares of its first name, surname and birth date;
-    /// 1 where it has none.
-    shares: Vec<[f64; 3]>,
+    /// Per record: the shares of its first name, surname, patronymic and
+    /// birth date; 1 where it has none.
+    shares: Vec<[f64; 4]>,
 }
 
 /// Shares of names among all profiles, among men and among women.
@@ -662,11 +668,16 @@ impl<'a> ValueShares<'a> {
 
 impl TermFrequencies {
     fn from_records(records: &[NormalizedRecord]) -> TermFrequencies {
-        let ((first_names, last_names), birth_dates) = rayon::join(
+        let ((first_names, (last_names, patronymics)), birth_dates) = rayon::join(
             || {
                 rayon::join(
                     || ValueShares::of(records, |r| r.name.first.as_deref()),
-                    || ValueShares::of(records, |r| r.name.last.as_deref()),
+                    || {
+                        rayon::join(
+                            || ValueShares::of(records, |r| r.name.last.as_deref()),
+                            || ValueShares::of(records, |r| r.name.middle.as_deref()),
+                        )
+                    },
                 )
             },
             || {
@@ -696,6 +707,11 @@ impl TermFrequencies {
                         .last
                         .as_deref()
                         .and_then(|v| last_names.get(v, record.sex)),
+                    record
+                        .name
+                        .middle
+                        .as_deref()
+                        .and_then(|v| patronymics.get(v, record.sex)),
                     record.birth_date.and_then(|v| birth_dates.get(&v).copied()),
                 ]
                 .map(|share| share.unwrap_or(1.0))
@@ -710,7 +726,8 @@ impl TermFrequencies {
         let slot = match field {
             Field::FirstName => 0,
             Field::LastName => 1,
-            Field::BirthDate => 2,
+            Field::Patronymic => 2,
+            Field::BirthDate => 3,
             _ => return 1.0,
         };
         self.shares.get(row).map_or(1.0, |shares| shares[slot])
@@ -779,6 +796,14 @@ mod tests {
             .map(|(row, first)| Profile {
                 user_id: row.to_string().into(),
                 first_name: Some(first.to_string().into()),
+                middle_name: Some(
+                    if row < 2 {
+                        "Всеволодович"
+                    } else {
+                        "Иванович"
+                    }
+                    .into(),
+                ),
                 sex: Some("1".into()),
                 ..Profile::default()
             })
@@ -790,6 +815,8 @@ mod tests {
         assert_eq!(frequencies.of(Field::FirstName, 2), 2.0 / 5.0);
         // No birth date: no evidence to scale.
         assert_eq!(frequencies.of(Field::BirthDate, 0), 1.0);
+        assert_eq!(frequencies.of(Field::Patronymic, 0), 1.0 / 5.0);
+        assert_eq!(frequencies.of(Field::Patronymic, 4), 2.0 / 5.0);
     }
 
     #[test]

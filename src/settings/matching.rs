@@ -127,8 +127,9 @@ pub struct MatchSettings {
     /// female) always weighs at most this much (log2 Bayes factor), however
     /// the estimates come out: conflicts are evidence against.
     pub conflict_weight: f64,
-    /// Scale exact first-name, surname and birth-date agreement by how
-    /// common the value is: Александр Иванов is weak evidence, a rare name
+    /// Scale exact first-name, surname, patronymic and birth-date
+    /// agreement by how common the value is among the other profiles:
+    /// Александр Иванов (or Александрович) is weak evidence, a rare name
     /// strong.
     pub term_frequency: bool,
     /// Largest cluster accepted whole; a larger component is split at its
