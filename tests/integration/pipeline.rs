@@ -315,6 +315,77 @@ fn plan_is_deterministic_and_accurate_on_a_generated_export() {
     assert!(empty_recall < 0.5, "recall of no clusters {empty_recall}");
 }
 
+#[test]
+fn plan_pairs_writes_every_scored_pair_and_the_linked_ones_match_the_clusters() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = dir.path().join("gen");
+    generate(1000, 11, &generated);
+    let out = dir.path().join("out");
+    let pairs = dir.path().join("pairs.csv");
+    let output = sailmerge(
+        &[
+            "plan",
+            generated.join("export.csv").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--pairs",
+            pairs.to_str().unwrap(),
+            "--quiet",
+        ],
+        &[],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "plan --pairs: {}",
+        text(&output)
+    );
+    let plan: Value =
+        serde_json::from_slice(&std::fs::read(out.join("plan.json")).unwrap()).unwrap();
+    let candidate_pairs = plan["diagnostics"]["blocking"]["candidate_pairs"]
+        .as_u64()
+        .unwrap();
+    let mut reader = csv::Reader::from_path(&pairs).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        &header[..6],
+        ["left", "right", "rules", "weight", "probability", "phone"]
+    );
+    assert!(header.contains(&"patronymic".to_string()));
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len() as u64, candidate_pairs);
+    // Every pair in one predicted cluster that the plan cites as evidence
+    // is in the file, at or above the threshold.
+    let probability_of: BTreeMap<(String, String), f64> = rows
+        .iter()
+        .map(|row| {
+            (
+                (row[0].to_string(), row[1].to_string()),
+                row[4].parse::<f64>().unwrap(),
+            )
+        })
+        .collect();
+    let mut cited = 0;
+    for cluster in plan["clusters"].as_array().unwrap() {
+        for link in cluster["evidence"].as_array().unwrap() {
+            let key = (
+                link["left"].as_str().unwrap().to_string(),
+                link["right"].as_str().unwrap().to_string(),
+            );
+            let probability = probability_of
+                .get(&key)
+                .unwrap_or_else(|| panic!("linked pair {key:?} missing from --pairs"));
+            assert!(*probability >= 0.8 - 1e-6, "{key:?} at {probability}");
+            cited += 1;
+        }
+    }
+    assert!(cited > 0, "the generated export links nothing");
+    assert!(
+        probability_of.values().any(|p| *p < 0.8),
+        "pairs below the threshold are written too"
+    );
+}
+
 /// Lines in DIR/journal.jsonl.
 fn journal_lines(dir: &Path) -> usize {
     std::fs::read_to_string(dir.join("journal.jsonl")).map_or(0, |t| t.lines().count())
