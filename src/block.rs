@@ -25,10 +25,11 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::compare::{date_digits, normalize_extra_value};
+use crate::compare::{date_digits, latin_skeleton, normalize_extra_value};
 use crate::normalize::{NormalizedRecord, PhoneKind, name_phonetic_key};
 use crate::printer::Printer;
 use crate::profile::Profile;
+use crate::score::comparison::nameless_login_skeleton;
 use crate::settings::matching::MatchSettings;
 
 /// Two profiles (row indices, `left < right`) worth comparing.
@@ -60,6 +61,11 @@ pub enum RuleKind {
     SurnamePhoneticFirstName,
     BirthDateFirstName,
     BirthDateLastName,
+    /// Birth date and the first letters of a surname, as spelled in Latin
+    /// letters: a profile with no name offers every stretch of its e-mail
+    /// login instead, so that it meets the named profile whose surname its
+    /// login spells.
+    LoginNameBirthDate,
     OriginUserId,
     /// The exact value of a custom attribute (`[[matching.extra]]` with
     /// `block = true`), by its index in `settings.extra`.
@@ -85,6 +91,7 @@ impl BlockingRule {
             "surname_phonetic_first_name" => RuleKind::SurnamePhoneticFirstName,
             "birth_date_first_name" => RuleKind::BirthDateFirstName,
             "birth_date_last_name" => RuleKind::BirthDateLastName,
+            "login_name_birth_date" => RuleKind::LoginNameBirthDate,
             "origin_user_id" => RuleKind::OriginUserId,
             _ => return None,
         };
@@ -287,6 +294,25 @@ impl BlockingRule {
                     return KeySource::Missing;
                 }
             }
+            RuleKind::LoginNameBirthDate => {
+                let Some(date) = record.birth_date.map(DateKey::of) else {
+                    return missing_or_junk(record, self.kind);
+                };
+                let date = date.as_str();
+                if let Some(login) = nameless_login_skeleton(record) {
+                    for stretch in login_name_stretches(&login) {
+                        emit_joined(key, &[stretch, date], emit);
+                    }
+                } else if let Some(last) = &record.name.last {
+                    let surname = latin_skeleton(last);
+                    match surname.get(..LOGIN_NAME_KEY_LETTERS) {
+                        Some(start) => emit_joined(key, &[start, date], emit),
+                        None => return KeySource::Missing,
+                    }
+                } else {
+                    return KeySource::Missing;
+                }
+            }
             RuleKind::OriginUserId => {
                 let Some(origin) = &record.origin_user_id else {
                     return KeySource::Missing;
@@ -306,6 +332,19 @@ impl BlockingRule {
         }
         KeySource::Present
     }
+}
+
+/// Letters of a surname's Latin skeleton in a `login_name_birth_date` key:
+/// enough to tell most surnames apart among the profiles of one birth
+/// date, few enough that a login spelling a longer surname still holds
+/// them.
+const LOGIN_NAME_KEY_LETTERS: usize = 5;
+
+/// Every stretch of `LOGIN_NAME_KEY_LETTERS` letters of a login skeleton
+/// (ASCII), where a surname the login spells may start.
+fn login_name_stretches(login: &str) -> impl Iterator<Item = &str> {
+    let count = (login.len() + 1).saturating_sub(LOGIN_NAME_KEY_LETTERS);
+    (0..count).filter_map(move |start| login.get(start..start + LOGIN_NAME_KEY_LETTERS))
 }
 
 const PHONE_SUBSTITUTION_PASSES: usize = 10;
@@ -396,7 +435,10 @@ impl DateKey {
 fn missing_or_junk(record: &NormalizedRecord, kind: RuleKind) -> KeySource {
     let needs_date = matches!(
         kind,
-        RuleKind::NameBirthDate | RuleKind::BirthDateFirstName | RuleKind::BirthDateLastName
+        RuleKind::NameBirthDate
+            | RuleKind::BirthDateFirstName
+            | RuleKind::BirthDateLastName
+            | RuleKind::LoginNameBirthDate
     );
     if needs_date && record.birth_date.is_none() && record.birth_date_placeholder {
         KeySource::Junk
@@ -908,6 +950,41 @@ mod tests {
         ];
         let pairs = pairs_of(&records, &only_rules(&["name_birth_date"]));
         assert_eq!(pairs, vec![(0, 1), (0, 2)]);
+    }
+
+    #[test]
+    fn a_nameless_profile_meets_the_named_one_its_login_spells_on_one_birth_date() {
+        let born = |mut record: NormalizedRecord, date: &str| {
+            record.birth_date = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok();
+            record
+        };
+        let records = vec![
+            with_name(0, "арина", "кузнецова", Some("1990-05-29")),
+            born(
+                with_email(1, "kuznetsova.arina884", "mail.ru"),
+                "1990-05-29",
+            ),
+            // The login spells her surname, but another birth date.
+            born(
+                with_email(2, "kuznetsova.arina884", "gmail.com"),
+                "1991-05-29",
+            ),
+            // A login spelling nothing of hers.
+            born(with_email(3, "cool_hunter2398", "mail.ru"), "1990-05-29"),
+            // Named profiles offer their surname, not their login.
+            {
+                let mut named = with_name(4, "ольга", "петрова", Some("1990-05-29"));
+                named.email = with_email(4, "kuznetsova", "mail.ru").email;
+                named
+            },
+        ];
+        let pairs = pairs_of(&records, &only_rules(&["login_name_birth_date"]));
+        assert_eq!(pairs, vec![(0, 1)]);
+        assert_eq!(
+            login_name_stretches("kuznecova").collect::<Vec<_>>(),
+            ["kuzne", "uznec", "zneco", "necov", "ecova"]
+        );
+        assert_eq!(login_name_stretches("ivan").count(), 0);
     }
 
     #[test]

@@ -309,6 +309,73 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
         .find_map(|format| NaiveDate::parse_from_str(date_part, format).ok())
 }
 
+/// A name or an e-mail login as a Latin letter skeleton, so that a Cyrillic
+/// surname and the ways people spell it in a login meet: Кузнецова,
+/// kuznetsova and kuznecova all give `kuznecova`; Хабибуллина and
+/// khabibullina give `habibullina`; Илья and ilya give `ilia`. Cyrillic is
+/// transliterated letter by letter, then the Latin spellings that differ
+/// between transliteration systems are folded (kh→h, ts→c, x→ks, y and
+/// j→i, w→v, sch→sh); digits, dots and other marks are dropped.
+pub fn latin_skeleton(text: &str) -> String {
+    let mut latin = String::with_capacity(text.len());
+    for letter in text.chars().flat_map(char::to_lowercase) {
+        let spelled = match letter {
+            'а' => "a",
+            'б' => "b",
+            'в' => "v",
+            'г' => "g",
+            'д' => "d",
+            'е' | 'ё' | 'э' => "e",
+            'ж' => "zh",
+            'з' => "z",
+            'и' | 'й' | 'ы' => "i",
+            'к' => "k",
+            'л' => "l",
+            'м' => "m",
+            'н' => "n",
+            'о' => "o",
+            'п' => "p",
+            'р' => "r",
+            'с' => "s",
+            'т' => "t",
+            'у' => "u",
+            'ф' => "f",
+            'х' => "h",
+            'ц' => "c",
+            'ч' => "ch",
+            'ш' | 'щ' => "sh",
+            'ю' => "iu",
+            'я' => "ia",
+            'x' => "ks",
+            'y' | 'j' => "i",
+            'w' => "v",
+            'a'..='z' => {
+                latin.push(letter);
+                continue;
+            }
+            _ => "",
+        };
+        latin.push_str(spelled);
+    }
+    latin
+        .replace("sch", "sh")
+        .replace("kh", "h")
+        .replace("ts", "c")
+        .replace("tz", "c")
+}
+
+/// Whether `login`'s skeleton spells `name` (a surname or a first name of
+/// at least four letters) somewhere in it: `kuznetsova.arina884` holds
+/// Кузнецова and Арина, `zaharovaalexandra6723` holds Захарова.
+pub fn login_spells_name(login_skeleton: &str, name: &str) -> bool {
+    let name = latin_skeleton(name);
+    name.len() >= MIN_LOGIN_NAME_LETTERS && login_skeleton.contains(&name)
+}
+
+/// Shortest name looked for in a login: shorter ones (Ян, Ли) turn up in
+/// logins by chance.
+pub const MIN_LOGIN_NAME_LETTERS: usize = 4;
+
 /// A custom attribute's value as compared: trimmed, case-folded, `None`
 /// when empty.
 pub fn normalize_extra_value(value: &str) -> Option<String> {
@@ -323,6 +390,33 @@ pub fn normalize_extra_value(value: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latin_skeletons_of_a_name_and_its_login_spellings_meet() {
+        assert_eq!(latin_skeleton("Кузнецова"), "kuznecova");
+        assert_eq!(latin_skeleton("kuznetsova"), "kuznecova");
+        assert_eq!(
+            latin_skeleton("Хабибуллина"),
+            latin_skeleton("khabibullina")
+        );
+        assert_eq!(latin_skeleton("Илья"), latin_skeleton("ilya"));
+        assert_eq!(latin_skeleton("Александра"), latin_skeleton("alexandra"));
+        assert_eq!(latin_skeleton("Юдина"), latin_skeleton("iudina"));
+        assert_eq!(latin_skeleton("Щукина"), latin_skeleton("schukina"));
+        assert_eq!(latin_skeleton("l.khabibullina4143"), "lhabibullina");
+        assert_ne!(latin_skeleton("Петров"), latin_skeleton("petrova"));
+    }
+
+    #[test]
+    fn a_login_spells_names_of_four_letters_or_more() {
+        let login = latin_skeleton("zaharovaalexandra6723");
+        assert!(login_spells_name(&login, "Захарова"));
+        assert!(login_spells_name(&login, "Александра"));
+        assert!(!login_spells_name(&login, "Смирнова"));
+        // Too short to mean anything inside a login.
+        assert!(!login_spells_name(&latin_skeleton("yanina"), "Ян"));
+        assert!(!login_spells_name(&login, ""));
+    }
 
     fn date(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()

@@ -9,8 +9,9 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::compare::{
-    DateDifference, PhoneDifference, date_difference, jaro_winkler, one_edit_apart, parse_date,
-    patronymic_form, patronymic_forms_conflict, phone_difference, sexes_conflict,
+    DateDifference, PhoneDifference, date_difference, jaro_winkler, latin_skeleton,
+    login_spells_name, one_edit_apart, parse_date, patronymic_form, patronymic_forms_conflict,
+    phone_difference, sexes_conflict,
 };
 use crate::normalize::{NormalizedRecord, PhoneKind, are_sister_domains};
 use crate::profile::{Profile, Sex};
@@ -154,7 +155,8 @@ pub mod first_name {
     pub const SAME_FULL_NAME: u8 = 3;
     pub const JARO_WINKLER_92: u8 = 4;
     pub const JARO_WINKLER_85: u8 = 5;
-    pub const ELSE: u8 = 6;
+    pub const IN_OTHER_LOGIN: u8 = 6;
+    pub const ELSE: u8 = 7;
 }
 pub mod last_name {
     pub const EXACT: u8 = 2;
@@ -162,7 +164,8 @@ pub mod last_name {
     pub const JARO_WINKLER_92: u8 = 4;
     pub const JARO_WINKLER_85: u8 = 5;
     pub const DIFFERENT_WOMEN: u8 = 6;
-    pub const ELSE: u8 = 7;
+    pub const IN_OTHER_LOGIN: u8 = 7;
+    pub const ELSE: u8 = 8;
 }
 pub mod patronymic {
     pub const EXACT: u8 = 2;
@@ -261,6 +264,9 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 evidence("same_full_name", 0.1),
                 evidence("jaro_winkler_0.92", 0.04),
                 evidence("jaro_winkler_0.85", 0.02),
+                // One profile has no name, the other's first name is
+                // spelled in its e-mail login (see the surname's level).
+                evidence("in_other_login", 0.01),
                 evidence("else", 0.04),
             ],
             term_frequency_level: Some(first_name::EXACT),
@@ -281,6 +287,10 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 // profiles disagree on it far more often than one man's,
                 // and the disagreement is weaker evidence against.
                 evidence("different_women", 0.1),
+                // One profile has no name at all, the other's surname is
+                // spelled in its e-mail login (kuznetsova.arina@...): the
+                // name the profile was registered without.
+                evidence("in_other_login", 0.01),
                 evidence("else", 0.05),
             ],
             term_frequency_level: Some(last_name::EXACT),
@@ -554,8 +564,51 @@ fn name_missing_level(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
     }
 }
 
+/// The skeleton of the record's e-mail login when the record has no name
+/// at all (missing or a placeholder) and a usable e-mail: the login may
+/// spell the name the profile was registered without.
+pub fn nameless_login_skeleton(record: &NormalizedRecord) -> Option<String> {
+    let name = &record.name;
+    if name.first.is_some() || name.last.is_some() || name.middle.is_some() {
+        return None;
+    }
+    record
+        .usable_email()
+        .map(|email| latin_skeleton(&email.login))
+}
+
+/// Whether one record of the pair has no name and an e-mail login that
+/// spells the other's name as `name_of` reads it.
+fn name_in_other_login(
+    a: &NormalizedRecord,
+    b: &NormalizedRecord,
+    name_of: for<'r> fn(&'r NormalizedRecord) -> Vec<&'r str>,
+) -> bool {
+    [(a, b), (b, a)].into_iter().any(|(nameless, named)| {
+        nameless_login_skeleton(nameless).is_some_and(|login| {
+            name_of(named)
+                .into_iter()
+                .any(|name| login_spells_name(&login, name))
+        })
+    })
+}
+
+/// The first name and every full name it may stand for.
+fn first_name_readings(record: &NormalizedRecord) -> Vec<&str> {
+    let mut names: Vec<&str> = record.name.first_full.iter().map(String::as_str).collect();
+    names.extend(record.name.first.as_deref());
+    names
+}
+
+fn surname_reading(record: &NormalizedRecord) -> Vec<&str> {
+    record.name.last.as_deref().into_iter().collect()
+}
+
 pub fn compare_first_names(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
     let (Some(x), Some(y)) = (&a.name.first, &b.name.first) else {
+        if name_in_other_login(a, b, first_name_readings) {
+            return first_name::IN_OTHER_LOGIN;
+        }
         return name_missing_level(a, b);
     };
     if x == y {
@@ -586,6 +639,9 @@ pub fn full_names_overlap(a: &NormalizedRecord, b: &NormalizedRecord) -> bool {
 
 pub fn compare_last_names(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
     let (Some(x), Some(y)) = (&a.name.last, &b.name.last) else {
+        if name_in_other_login(a, b, surname_reading) {
+            return last_name::IN_OTHER_LOGIN;
+        }
         return name_missing_level(a, b);
     };
     if x == y {
@@ -835,7 +891,6 @@ pub fn context<'a>(
 mod tests {
     use super::*;
     use crate::normalize::{NormalizedEmail, NormalizedName, NormalizedPhone};
-    use crate::profile::Sex;
 
     fn blank() -> NormalizedRecord {
         NormalizedRecord {
@@ -1027,6 +1082,60 @@ mod tests {
             last_name::JARO_WINKLER_85
         );
         assert_eq!(level(petrov, ("сидоров", "сидоров")), last_name::ELSE);
+    }
+
+    #[test]
+    fn names_spelled_in_the_login_of_a_nameless_profile_have_their_own_level() {
+        let nameless = |login: &str| NormalizedRecord {
+            email: Some(NormalizedEmail {
+                address: format!("{login}@mail.ru"),
+                login: login.into(),
+                domain: "mail.ru".into(),
+                mailbox_key: format!("{login}@mail.ru"),
+                repaired: false,
+                valid: true,
+                placeholder: false,
+            }),
+            ..blank()
+        };
+        let arina = NormalizedRecord {
+            name: NormalizedName {
+                first: Some("арина".into()),
+                first_full: vec!["арина".into()],
+                last: Some("кузнецова".into()),
+                last_key: Some("кузнецов".into()),
+                ..NormalizedName::default()
+            },
+            ..blank()
+        };
+        let login = nameless("kuznetsova.arina884");
+        assert_eq!(
+            compare_last_names(&arina, &login),
+            last_name::IN_OTHER_LOGIN
+        );
+        assert_eq!(
+            compare_last_names(&login, &arina),
+            last_name::IN_OTHER_LOGIN
+        );
+        assert_eq!(
+            compare_first_names(&arina, &login),
+            first_name::IN_OTHER_LOGIN
+        );
+        // A login that spells someone else's name: no evidence either way.
+        let other = nameless("petrov.ivan");
+        assert_eq!(compare_last_names(&arina, &other), MISSING);
+        assert_eq!(compare_first_names(&arina, &other), MISSING);
+        // A profile with a name of its own is compared on it, not its login.
+        let named_login = NormalizedRecord {
+            name: NormalizedName {
+                middle: Some("ивановна".into()),
+                ..NormalizedName::default()
+            },
+            ..login.clone()
+        };
+        assert_eq!(compare_last_names(&arina, &named_login), MISSING);
+        // No e-mail at all: missing.
+        assert_eq!(compare_last_names(&arina, &blank()), MISSING);
     }
 
     #[test]

@@ -223,6 +223,7 @@ fn rule_fields(kind: RuleKind) -> Vec<Field> {
         RuleKind::SurnamePhoneticFirstName => vec![Field::FirstName, Field::LastName],
         RuleKind::BirthDateFirstName => vec![Field::FirstName, Field::BirthDate],
         RuleKind::BirthDateLastName => vec![Field::LastName, Field::BirthDate],
+        RuleKind::LoginNameBirthDate => vec![Field::LastName, Field::BirthDate],
         RuleKind::OriginUserId => vec![Field::OriginUserId],
         RuleKind::Extra(index) => vec![Field::Extra(index)],
     }

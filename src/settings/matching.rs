@@ -98,7 +98,8 @@ pub struct MatchSettings {
     /// Default: every built-in rule (`phone_exact`, `phone_one_edit`,
     /// `email_mailbox`, `email_one_edit`, `email_login`, `name_birth_date`,
     /// `name_patronymic`, `surname_phonetic_first_name`,
-    /// `birth_date_first_name`, `birth_date_last_name`, `origin_user_id`).
+    /// `birth_date_first_name`, `birth_date_last_name`,
+    /// `login_name_birth_date`, `origin_user_id`).
     /// Extra columns with `block = true` add their own rule.
     pub blocking_rules: Vec<String>,
     /// A block whose key would yield more pairs than this is skipped and
@@ -206,7 +207,7 @@ mod optional_toml_date {
 }
 
 /// Names of the built-in blocking rules, in their default order.
-pub const BUILT_IN_BLOCKING_RULES: [&str; 11] = [
+pub const BUILT_IN_BLOCKING_RULES: [&str; 12] = [
     "phone_exact",
     "phone_one_edit",
     "email_mailbox",
@@ -217,6 +218,7 @@ pub const BUILT_IN_BLOCKING_RULES: [&str; 11] = [
     "surname_phonetic_first_name",
     "birth_date_first_name",
     "birth_date_last_name",
+    "login_name_birth_date",
     "origin_user_id",
 ];
 
