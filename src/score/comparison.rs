@@ -586,9 +586,17 @@ fn name_in_other_login(
 ) -> bool {
     [(a, b), (b, a)].into_iter().any(|(nameless, named)| {
         nameless_login_skeleton(nameless).is_some_and(|login| {
-            name_of(named)
-                .into_iter()
-                .any(|name| login_spells_name(&login, name))
+            // When the named profile's own login spells the name too, the
+            // e-mail comparison has weighed the two logins already.
+            let named_login = named
+                .usable_email()
+                .map(|email| latin_skeleton(&email.login));
+            name_of(named).into_iter().any(|name| {
+                login_spells_name(&login, name)
+                    && !named_login
+                        .as_deref()
+                        .is_some_and(|own| login_spells_name(own, name))
+            })
         })
     })
 }
@@ -1125,6 +1133,16 @@ mod tests {
         let other = nameless("petrov.ivan");
         assert_eq!(compare_last_names(&arina, &other), MISSING);
         assert_eq!(compare_first_names(&arina, &other), MISSING);
+        // Both logins spell her surname: the e-mail comparison weighs that.
+        let arina_with_login = NormalizedRecord {
+            email: nameless("akuznetsova").email,
+            ..arina.clone()
+        };
+        assert_eq!(compare_last_names(&arina_with_login, &login), MISSING);
+        assert_eq!(
+            compare_first_names(&arina_with_login, &login),
+            first_name::IN_OTHER_LOGIN
+        );
         // A profile with a name of its own is compared on it, not its login.
         let named_login = NormalizedRecord {
             name: NormalizedName {
