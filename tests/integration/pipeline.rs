@@ -386,6 +386,40 @@ fn plan_pairs_writes_every_scored_pair_and_the_linked_ones_match_the_clusters() 
     );
 }
 
+#[test]
+fn a_nameless_profile_joins_the_named_one_its_login_spells() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = dir.path().join("gen");
+    generate(2000, 7, &generated);
+    let export = generated.join("export.csv");
+    let mut text = std::fs::read_to_string(&export).unwrap();
+    // One woman twice: named with a phone, then with only a birth date and
+    // an e-mail whose login spells her name; and a nameless stranger of
+    // the same birth date whose login spells someone else.
+    text.push_str(
+        "99000001,,79161112233,,Арина,Борисовна,Кузнецова,1990-05-29,2,2015-03-01,0\n\
+         99000002,,,kuznetsova.arina884@mail.ru,,,,1990-05-29,,2019-07-12,0\n\
+         99000003,,,cool_hunter2398@mail.ru,,,,1990-05-29,,2019-07-13,0\n",
+    );
+    std::fs::write(&export, text).unwrap();
+    let out = dir.path().join("out");
+    plan(&export, &out);
+    let clusters = cluster_sets(&out.join("clusters.csv"));
+    let joined: BTreeSet<String> = ["99000001", "99000002"].map(String::from).into();
+    assert!(
+        clusters.contains(&joined),
+        "the nameless profile did not join Арина Кузнецова: {:?}",
+        clusters
+            .iter()
+            .filter(|c| c.iter().any(|id| id.starts_with("990000")))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        clusters.iter().all(|cluster| !cluster.contains("99000003")),
+        "a login spelling no one's name joined a cluster"
+    );
+}
+
 /// Lines in DIR/journal.jsonl.
 fn journal_lines(dir: &Path) -> usize {
     std::fs::read_to_string(dir.join("journal.jsonl")).map_or(0, |t| t.lines().count())
