@@ -794,9 +794,8 @@ mod tests {
         let profiles: Vec<Profile> = ["Всеволод", "Всеволод", "Иван", "Иван", "Иван"]
             .iter()
             .enumerate()
-            .map(|(row, first)| Profile {
-                user_id: row.to_string().into(),
-                first_name: Some(first.to_string().into()),
+            .map(|(row, &first)| Profile {
+                first_name: Some(first.into()),
                 middle_name: Some(
                     if row < 2 {
                         "Всеволодович"
