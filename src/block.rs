@@ -531,10 +531,12 @@ pub fn candidate_pairs(
     let total_passes: usize = rules.iter().map(BlockingRule::passes).sum();
     let bar = printer.bar("block", total_passes as u64);
 
-    let mut merged: Vec<(u64, u32)> = Vec::new();
+    // Pairs are merged as they will be returned (12 bytes each, not a
+    // padded 16): at ten million profiles there are a hundred million.
+    let mut merged: Vec<CandidatePair> = Vec::new();
     // Buffers reused from rule to rule: fresh ones of this size cost more
     // in page faults than the merging itself.
-    let mut spare: Vec<(u64, u32)> = Vec::new();
+    let mut spare: Vec<CandidatePair> = Vec::new();
     let mut rule_pairs: Vec<u64> = Vec::new();
     let mut rule_stats = Vec::with_capacity(rules.len());
     let mut capped_refs = Vec::new();
@@ -593,7 +595,8 @@ pub fn candidate_pairs(
 
     let mut pairs_by_rule = vec![0u64; rules.len()];
     let mut pairs_only_by_rule = vec![0u64; rules.len()];
-    for &(_, mask) in &merged {
+    for pair in &merged {
+        let mask = pair.rules;
         let mut bits = mask;
         while bits != 0 {
             pairs_by_rule[bits.trailing_zeros() as usize] += 1;
@@ -623,14 +626,7 @@ pub fn candidate_pairs(
             pairs: block.profiles * (block.profiles - 1) / 2,
         })
         .collect();
-    let pairs: Vec<CandidatePair> = merged
-        .into_iter()
-        .map(|(packed, rules)| CandidatePair {
-            left: (packed >> 32) as u32,
-            right: packed as u32,
-            rules,
-        })
-        .collect();
+    let pairs = merged;
     let stats = BlockingStats {
         profiles: records.len() as u64,
         candidate_pairs: pairs.len() as u64,
@@ -722,33 +718,43 @@ fn for_each_block(keyed: &[(u64, u32)], mut visit: impl FnMut(u64, &[u32])) {
     }
 }
 
-/// Merges one rule's sorted, distinct pairs into the union so far, OR-ing
-/// the rule's bit into the masks; the result replaces `merged`'s contents.
+/// Merges one rule's sorted, distinct pairs (packed by `pack_pair`) into
+/// the union so far, OR-ing the rule's bit into the masks; the result
+/// replaces `merged`'s contents.
 fn merge_rule_pairs(
-    union: &[(u64, u32)],
+    union: &[CandidatePair],
     rule_pairs: &[u64],
     bit: u32,
-    merged: &mut Vec<(u64, u32)>,
+    merged: &mut Vec<CandidatePair>,
 ) {
+    let unpacked = |packed: u64, rules: u32| CandidatePair {
+        left: (packed >> 32) as u32,
+        right: packed as u32,
+        rules,
+    };
     merged.clear();
     merged.reserve(union.len() + rule_pairs.len());
     let mut new_pairs = rule_pairs.iter().peekable();
-    for &(pair, mask) in union {
+    for pair in union {
+        let packed = pack_pair(pair.left, pair.right);
         while let Some(&&next) = new_pairs.peek() {
-            if next >= pair {
+            if next >= packed {
                 break;
             }
-            merged.push((next, bit));
+            merged.push(unpacked(next, bit));
             new_pairs.next();
         }
-        if new_pairs.peek() == Some(&&pair) {
+        if new_pairs.peek() == Some(&&packed) {
             new_pairs.next();
-            merged.push((pair, mask | bit));
+            merged.push(CandidatePair {
+                rules: pair.rules | bit,
+                ..*pair
+            });
         } else {
-            merged.push((pair, mask));
+            merged.push(*pair);
         }
     }
-    merged.extend(new_pairs.map(|&pair| (pair, bit)));
+    merged.extend(new_pairs.map(|&packed| unpacked(packed, bit)));
 }
 
 /// The readable key of a skipped block, recomputed from its first member.
@@ -979,9 +985,26 @@ mod tests {
 
     #[test]
     fn merging_rule_pairs_unions_masks() {
-        let union = vec![(1, 1), (5, 1)];
-        let mut merged = vec![(7, 7)];
-        merge_rule_pairs(&union, &[0, 5, 9], 2, &mut merged);
-        assert_eq!(merged, vec![(0, 2), (1, 1), (5, 3), (9, 2)]);
+        let pair = |left, right, rules| CandidatePair { left, right, rules };
+        let union = vec![pair(0, 1, 1), pair(0, 5, 1), pair(2, 3, 1)];
+        let mut merged = vec![pair(7, 8, 7)];
+        let new_pairs = [
+            pack_pair(0, 0),
+            pack_pair(0, 5),
+            pack_pair(1, 9),
+            pack_pair(4, 2),
+        ];
+        merge_rule_pairs(&union, &new_pairs, 2, &mut merged);
+        assert_eq!(
+            merged,
+            vec![
+                pair(0, 0, 2),
+                pair(0, 1, 1),
+                pair(0, 5, 3),
+                pair(1, 9, 2),
+                pair(2, 3, 1),
+                pair(2, 4, 2)
+            ]
+        );
     }
 }
