@@ -22,6 +22,7 @@
 
 use anyhow::{Result, bail};
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -358,7 +359,7 @@ fn first_name_forms(record: &NormalizedRecord) -> impl Iterator<Item = &str> + C
     } else {
         None
     };
-    full.iter().map(String::as_str).chain(first)
+    full.iter().map(CompactString::as_str).chain(first)
 }
 
 /// A birth date as the `YYYYMMDD` text of its keys, built without the
@@ -816,10 +817,10 @@ mod tests {
     fn with_email(row: u32, login: &str, domain: &str) -> NormalizedRecord {
         NormalizedRecord {
             email: Some(NormalizedEmail {
-                address: format!("{login}@{domain}"),
+                address: format!("{login}@{domain}").into(),
                 login: login.into(),
                 domain: domain.into(),
-                mailbox_key: format!("{login}@{domain}"),
+                mailbox_key: format!("{login}@{domain}").into(),
                 repaired: false,
                 valid: true,
                 placeholder: false,

@@ -14,6 +14,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use compact_str::CompactString;
+
 use crate::normalize::dictionary::{diminutive_full_names, is_full_first_name};
 use crate::normalize::name::{fold_cyrillic, normalize_name};
 use crate::normalize::{PhoneKind, normalize_email, normalize_phone};
@@ -131,10 +133,10 @@ fn is_conventionally_capitalised(value: &str) -> bool {
 #[derive(Debug)]
 struct NameReading {
     placeholder: bool,
-    first: Option<String>,
-    first_full: Vec<String>,
-    middle: Option<String>,
-    last: Option<String>,
+    first: Option<CompactString>,
+    first_full: Vec<CompactString>,
+    middle: Option<CompactString>,
+    last: Option<CompactString>,
 }
 
 /// Readings cached per worker thread and field: names repeat across a base

@@ -879,7 +879,7 @@ mod tests {
         NormalizedRecord {
             name: NormalizedName {
                 first: Some(name.into()),
-                first_full: full.iter().map(|f| f.to_string()).collect(),
+                first_full: full.iter().map(|f| (*f).into()).collect(),
                 ..NormalizedName::default()
             },
             ..blank()
