@@ -651,19 +651,54 @@ fn pack_pair(left: u32, right: u32) -> u64 {
     ((low as u64) << 32) | high as u64
 }
 
+/// Records per parallel task of `keyed_rows`.
+const RECORDS_PER_TASK: usize = 4096;
+
 /// `(key hash, row)` for every key of every record in one pass of a rule,
 /// and how many records had a junk value.
+///
+/// The keys are counted first, then written straight into a buffer of the
+/// final size, each task into its own stretch. Collecting per-task vectors
+/// and copying them into one would hold every key twice: the email
+/// neighbourhood makes about twenty keys per address, 4 GB at ten million
+/// profiles. Counting costs a second run of the key builder, without the
+/// hashing.
 fn keyed_rows(
     rule: &BlockingRule,
     records: &[NormalizedRecord],
     extra_values: &[Vec<Option<String>>],
     pass: usize,
 ) -> (Vec<(u64, u32)>, u64) {
-    let chunks: Vec<(Vec<(u64, u32)>, u64)> = records
-        .par_chunks(4096)
+    let counts: Vec<(usize, u64)> = records
+        .par_chunks(RECORDS_PER_TASK)
         .map(|chunk| {
-            let mut keyed = Vec::with_capacity(chunk.len());
+            let mut keys = 0usize;
             let mut junk = 0u64;
+            let mut key = Vec::with_capacity(64);
+            for record in chunk {
+                let source =
+                    rule.emit_keys(record, extra_values, pass, &mut key, &mut |_| keys += 1);
+                if source == KeySource::Junk {
+                    junk += 1;
+                }
+            }
+            (keys, junk)
+        })
+        .collect();
+    let junk = counts.iter().map(|(_, junk)| junk).sum();
+    let mut keyed = vec![(0u64, 0u32); counts.iter().map(|(keys, _)| keys).sum()];
+    let mut stretches = Vec::with_capacity(counts.len());
+    let mut rest = keyed.as_mut_slice();
+    for &(keys, _) in &counts {
+        let (stretch, tail) = rest.split_at_mut(keys);
+        stretches.push(stretch);
+        rest = tail;
+    }
+    records
+        .par_chunks(RECORDS_PER_TASK)
+        .zip(stretches.into_par_iter())
+        .for_each(|(chunk, stretch)| {
+            let mut written = 0;
             let mut key = Vec::with_capacity(64);
             for (index, record) in chunk.iter().enumerate() {
                 // The values live on the heap, a few hundred bytes apart
@@ -672,24 +707,13 @@ fn keyed_rows(
                     crate::score::prefetch::values(ahead);
                 }
                 let row = record.row;
-                let source = rule.emit_keys(record, extra_values, pass, &mut key, &mut |key| {
-                    keyed.push((hash_key(key), row));
+                rule.emit_keys(record, extra_values, pass, &mut key, &mut |key| {
+                    stretch[written] = (hash_key(key), row);
+                    written += 1;
                 });
-                if source == KeySource::Junk {
-                    junk += 1;
-                }
             }
-            (keyed, junk)
-        })
-        .collect();
-    // One copy into a buffer of the final size: a reduce would copy the
-    // early chunks once per level of its tree.
-    let mut keyed = Vec::with_capacity(chunks.iter().map(|(keys, _)| keys.len()).sum());
-    let mut junk = 0;
-    for (keys, chunk_junk) in chunks {
-        keyed.extend_from_slice(&keys);
-        junk += chunk_junk;
-    }
+            debug_assert_eq!(written, stretch.len(), "keys counted and written differ");
+        });
     (keyed, junk)
 }
 
