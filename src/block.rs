@@ -1009,6 +1009,30 @@ mod tests {
     }
 
     #[test]
+    fn keyed_rows_holds_every_key_in_row_order_across_tasks() {
+        // More records than one task takes, so the stretches of several
+        // tasks are filled; each record makes a different number of keys.
+        let records: Vec<NormalizedRecord> = (0..(RECORDS_PER_TASK as u32 * 2 + 7))
+            .map(|row| match row % 3 {
+                0 => with_email(row, &format!("login{}", row % 50), "mail.ru"),
+                1 => with_email(row, "ab", "mail.ru"),
+                _ => record(row),
+            })
+            .collect();
+        let rule = BlockingRule::from_name("email_one_edit").unwrap();
+        let mut expected = Vec::new();
+        for record in &records {
+            rule.emit_keys(record, &[], 0, &mut Vec::new(), &mut |key| {
+                expected.push((hash_key(key), record.row));
+            });
+        }
+        let (keyed, junk) = keyed_rows(&rule, &records, &[], 0);
+        assert_eq!(junk, 0);
+        assert!(keyed.len() > records.len());
+        assert_eq!(keyed, expected);
+    }
+
+    #[test]
     fn merging_rule_pairs_unions_masks() {
         let pair = |left, right, rules| CandidatePair { left, right, rules };
         let union = vec![pair(0, 1, 1), pair(0, 5, 1), pair(2, 3, 1)];
