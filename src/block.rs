@@ -22,6 +22,7 @@
 
 use anyhow::{Result, bail};
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -397,7 +398,7 @@ fn first_name_forms(record: &NormalizedRecord) -> impl Iterator<Item = &str> + C
     } else {
         None
     };
-    full.iter().map(String::as_str).chain(first)
+    full.iter().map(CompactString::as_str).chain(first)
 }
 
 /// A birth date as the `YYYYMMDD` text of its keys, built without the
@@ -573,10 +574,12 @@ pub fn candidate_pairs(
     let total_passes: usize = rules.iter().map(BlockingRule::passes).sum();
     let bar = printer.bar("block", total_passes as u64);
 
-    let mut merged: Vec<(u64, u32)> = Vec::new();
+    // Pairs are merged as they will be returned (12 bytes each, not a
+    // padded 16): at ten million profiles there are a hundred million.
+    let mut merged: Vec<CandidatePair> = Vec::new();
     // Buffers reused from rule to rule: fresh ones of this size cost more
     // in page faults than the merging itself.
-    let mut spare: Vec<(u64, u32)> = Vec::new();
+    let mut spare: Vec<CandidatePair> = Vec::new();
     let mut rule_pairs: Vec<u64> = Vec::new();
     let mut rule_stats = Vec::with_capacity(rules.len());
     let mut capped_refs = Vec::new();
@@ -635,7 +638,8 @@ pub fn candidate_pairs(
 
     let mut pairs_by_rule = vec![0u64; rules.len()];
     let mut pairs_only_by_rule = vec![0u64; rules.len()];
-    for &(_, mask) in &merged {
+    for pair in &merged {
+        let mask = pair.rules;
         let mut bits = mask;
         while bits != 0 {
             pairs_by_rule[bits.trailing_zeros() as usize] += 1;
@@ -665,14 +669,7 @@ pub fn candidate_pairs(
             pairs: block.profiles * (block.profiles - 1) / 2,
         })
         .collect();
-    let pairs: Vec<CandidatePair> = merged
-        .into_iter()
-        .map(|(packed, rules)| CandidatePair {
-            left: (packed >> 32) as u32,
-            right: packed as u32,
-            rules,
-        })
-        .collect();
+    let pairs = merged;
     let stats = BlockingStats {
         profiles: records.len() as u64,
         candidate_pairs: pairs.len() as u64,
@@ -696,19 +693,54 @@ fn pack_pair(left: u32, right: u32) -> u64 {
     ((low as u64) << 32) | high as u64
 }
 
+/// Records per parallel task of `keyed_rows`.
+const RECORDS_PER_TASK: usize = 4096;
+
 /// `(key hash, row)` for every key of every record in one pass of a rule,
 /// and how many records had a junk value.
+///
+/// The keys are counted first, then written straight into a buffer of the
+/// final size, each task into its own stretch. Collecting per-task vectors
+/// and copying them into one would hold every key twice: the email
+/// neighbourhood makes about twenty keys per address, 4 GB at ten million
+/// profiles. Counting costs a second run of the key builder, without the
+/// hashing.
 fn keyed_rows(
     rule: &BlockingRule,
     records: &[NormalizedRecord],
     extra_values: &[Vec<Option<String>>],
     pass: usize,
 ) -> (Vec<(u64, u32)>, u64) {
-    let chunks: Vec<(Vec<(u64, u32)>, u64)> = records
-        .par_chunks(4096)
+    let counts: Vec<(usize, u64)> = records
+        .par_chunks(RECORDS_PER_TASK)
         .map(|chunk| {
-            let mut keyed = Vec::with_capacity(chunk.len());
+            let mut keys = 0usize;
             let mut junk = 0u64;
+            let mut key = Vec::with_capacity(64);
+            for record in chunk {
+                let source =
+                    rule.emit_keys(record, extra_values, pass, &mut key, &mut |_| keys += 1);
+                if source == KeySource::Junk {
+                    junk += 1;
+                }
+            }
+            (keys, junk)
+        })
+        .collect();
+    let junk = counts.iter().map(|(_, junk)| junk).sum();
+    let mut keyed = vec![(0u64, 0u32); counts.iter().map(|(keys, _)| keys).sum()];
+    let mut stretches = Vec::with_capacity(counts.len());
+    let mut rest = keyed.as_mut_slice();
+    for &(keys, _) in &counts {
+        let (stretch, tail) = rest.split_at_mut(keys);
+        stretches.push(stretch);
+        rest = tail;
+    }
+    records
+        .par_chunks(RECORDS_PER_TASK)
+        .zip(stretches.into_par_iter())
+        .for_each(|(chunk, stretch)| {
+            let mut written = 0;
             let mut key = Vec::with_capacity(64);
             for (index, record) in chunk.iter().enumerate() {
                 // The values live on the heap, a few hundred bytes apart
@@ -717,24 +749,13 @@ fn keyed_rows(
                     crate::score::prefetch::values(ahead);
                 }
                 let row = record.row;
-                let source = rule.emit_keys(record, extra_values, pass, &mut key, &mut |key| {
-                    keyed.push((hash_key(key), row));
+                rule.emit_keys(record, extra_values, pass, &mut key, &mut |key| {
+                    stretch[written] = (hash_key(key), row);
+                    written += 1;
                 });
-                if source == KeySource::Junk {
-                    junk += 1;
-                }
             }
-            (keyed, junk)
-        })
-        .collect();
-    // One copy into a buffer of the final size: a reduce would copy the
-    // early chunks once per level of its tree.
-    let mut keyed = Vec::with_capacity(chunks.iter().map(|(keys, _)| keys.len()).sum());
-    let mut junk = 0;
-    for (keys, chunk_junk) in chunks {
-        keyed.extend_from_slice(&keys);
-        junk += chunk_junk;
-    }
+            debug_assert_eq!(written, stretch.len(), "keys counted and written differ");
+        });
     (keyed, junk)
 }
 
@@ -764,33 +785,43 @@ fn for_each_block(keyed: &[(u64, u32)], mut visit: impl FnMut(u64, &[u32])) {
     }
 }
 
-/// Merges one rule's sorted, distinct pairs into the union so far, OR-ing
-/// the rule's bit into the masks; the result replaces `merged`'s contents.
+/// Merges one rule's sorted, distinct pairs (packed by `pack_pair`) into
+/// the union so far, OR-ing the rule's bit into the masks; the result
+/// replaces `merged`'s contents.
 fn merge_rule_pairs(
-    union: &[(u64, u32)],
+    union: &[CandidatePair],
     rule_pairs: &[u64],
     bit: u32,
-    merged: &mut Vec<(u64, u32)>,
+    merged: &mut Vec<CandidatePair>,
 ) {
+    let unpacked = |packed: u64, rules: u32| CandidatePair {
+        left: (packed >> 32) as u32,
+        right: packed as u32,
+        rules,
+    };
     merged.clear();
     merged.reserve(union.len() + rule_pairs.len());
     let mut new_pairs = rule_pairs.iter().peekable();
-    for &(pair, mask) in union {
+    for pair in union {
+        let packed = pack_pair(pair.left, pair.right);
         while let Some(&&next) = new_pairs.peek() {
-            if next >= pair {
+            if next >= packed {
                 break;
             }
-            merged.push((next, bit));
+            merged.push(unpacked(next, bit));
             new_pairs.next();
         }
-        if new_pairs.peek() == Some(&&pair) {
+        if new_pairs.peek() == Some(&&packed) {
             new_pairs.next();
-            merged.push((pair, mask | bit));
+            merged.push(CandidatePair {
+                rules: pair.rules | bit,
+                ..*pair
+            });
         } else {
-            merged.push((pair, mask));
+            merged.push(*pair);
         }
     }
-    merged.extend(new_pairs.map(|&pair| (pair, bit)));
+    merged.extend(new_pairs.map(|&packed| unpacked(packed, bit)));
 }
 
 /// The readable key of a skipped block, recomputed from its first member.
@@ -852,10 +883,10 @@ mod tests {
     fn with_email(row: u32, login: &str, domain: &str) -> NormalizedRecord {
         NormalizedRecord {
             email: Some(NormalizedEmail {
-                address: format!("{login}@{domain}"),
+                address: format!("{login}@{domain}").into(),
                 login: login.into(),
                 domain: domain.into(),
-                mailbox_key: format!("{login}@{domain}"),
+                mailbox_key: format!("{login}@{domain}").into(),
                 repaired: false,
                 valid: true,
                 placeholder: false,
@@ -1055,10 +1086,51 @@ mod tests {
     }
 
     #[test]
+    fn keyed_rows_holds_every_key_in_row_order_across_tasks() {
+        // More records than one task takes, so the stretches of several
+        // tasks are filled; each record makes a different number of keys.
+        let records: Vec<NormalizedRecord> = (0..(RECORDS_PER_TASK as u32 * 2 + 7))
+            .map(|row| match row % 3 {
+                0 => with_email(row, &format!("login{}", row % 50), "mail.ru"),
+                1 => with_email(row, "ab", "mail.ru"),
+                _ => record(row),
+            })
+            .collect();
+        let rule = BlockingRule::from_name("email_one_edit").unwrap();
+        let mut expected = Vec::new();
+        for record in &records {
+            rule.emit_keys(record, &[], 0, &mut Vec::new(), &mut |key| {
+                expected.push((hash_key(key), record.row));
+            });
+        }
+        let (keyed, junk) = keyed_rows(&rule, &records, &[], 0);
+        assert_eq!(junk, 0);
+        assert!(keyed.len() > records.len());
+        assert_eq!(keyed, expected);
+    }
+
+    #[test]
     fn merging_rule_pairs_unions_masks() {
-        let union = vec![(1, 1), (5, 1)];
-        let mut merged = vec![(7, 7)];
-        merge_rule_pairs(&union, &[0, 5, 9], 2, &mut merged);
-        assert_eq!(merged, vec![(0, 2), (1, 1), (5, 3), (9, 2)]);
+        let pair = |left, right, rules| CandidatePair { left, right, rules };
+        let union = vec![pair(0, 1, 1), pair(0, 5, 1), pair(2, 3, 1)];
+        let mut merged = vec![pair(7, 8, 7)];
+        let new_pairs = [
+            pack_pair(0, 0),
+            pack_pair(0, 5),
+            pack_pair(1, 9),
+            pack_pair(4, 2),
+        ];
+        merge_rule_pairs(&union, &new_pairs, 2, &mut merged);
+        assert_eq!(
+            merged,
+            vec![
+                pair(0, 0, 2),
+                pair(0, 1, 1),
+                pair(0, 5, 3),
+                pair(1, 9, 2),
+                pair(2, 3, 1),
+                pair(2, 4, 2)
+            ]
+        );
     }
 }

@@ -456,7 +456,7 @@ mod tests {
                 first_full: vec![first.into()],
                 middle: (!middle.is_empty()).then(|| middle.into()),
                 last: Some(last.into()),
-                last_key: Some(last_key),
+                last_key: Some(last_key.into()),
                 ..NormalizedName::default()
             },
             birth_date: NaiveDate::parse_from_str(born, "%Y-%m-%d").ok(),

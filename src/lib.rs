@@ -19,6 +19,7 @@ pub mod exit;
 pub mod fsutil;
 pub mod generate;
 pub mod load;
+pub mod memory;
 pub mod merge;
 pub mod normalize;
 pub mod plan;

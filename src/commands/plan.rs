@@ -4,6 +4,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use crate::exit::ExitStatus;
+use crate::memory::ResidentMemory;
 use crate::plan::{Diagnostics, MergePlan, PlanSummary, SCHEMA_VERSION};
 use crate::printer::Printer;
 use crate::settings::Settings;
@@ -121,7 +122,14 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     );
 
     let stage = Stopwatch::start();
-    let scored = score::score_pairs(
+    // `--pairs` asks for every scored pair; otherwise only the linkable
+    // ones are kept (at ten million profiles the rest would not fit).
+    let score = if args.pairs.is_some() {
+        score::score_all_pairs
+    } else {
+        score::score_pairs
+    };
+    let mut scored = score(
         &profiles,
         &records,
         &candidates,
@@ -130,10 +138,18 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     )?;
     // The pairs live on in `scored`; only the statistics are needed now.
     candidates.pairs = Vec::new();
-    stage.report(printer, format!("scored {} pairs", scored.pairs.len()));
+    stage.report(
+        printer,
+        format!(
+            "scored {} pairs, {} at or above the threshold",
+            scored.model.candidate_pairs, scored.model.pairs_above_threshold
+        ),
+    );
     if let Some(path) = &args.pairs {
         score::write_pairs_csv(path, &profiles, &scored)
             .with_context(|| format!("cannot write --pairs {}", path.display()))?;
+        let threshold_weight = scored.model.threshold_weight;
+        scored.pairs.retain(|pair| pair.weight >= threshold_weight);
     }
 
     let stage = Stopwatch::start();
@@ -225,8 +241,16 @@ impl Stopwatch {
         Stopwatch(std::time::Instant::now())
     }
 
+    /// `what in 1.80 s (resident 1.21 GiB, peak 1.57 GiB)`: the memory
+    /// after the stage, and the most the run has held so far.
     fn report(self, printer: &Printer, what: impl std::fmt::Display) {
-        printer.info(format!("{what} in {:.2} s", self.0.elapsed().as_secs_f64()));
+        let elapsed = self.0.elapsed().as_secs_f64();
+        match ResidentMemory::of_this_process() {
+            Some(memory) => {
+                printer.info(format!("{what} in {elapsed:.2} s ({})", memory.describe()))
+            }
+            None => printer.info(format!("{what} in {elapsed:.2} s")),
+        }
     }
 }
 

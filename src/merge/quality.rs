@@ -14,6 +14,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use compact_str::CompactString;
+
 use crate::normalize::dictionary::{diminutive_full_names, is_full_first_name};
 use crate::normalize::name::{fold_cyrillic, normalize_name};
 use crate::normalize::{PhoneKind, normalize_email, normalize_phone};
@@ -85,19 +87,22 @@ impl QualityMemo {
     }
 }
 
-/// Names: placeholder 0 < Latin (transliterated) 2 < diminutive 4 < full
-/// Cyrillic 6, plus one for conventional capitalisation (Иван over ИВАН or
-/// иван).
+/// Names: placeholder 0 < a full name typed into this one field (Кристина
+/// Гончарова as the first name) 2 < Latin (transliterated) 4 < diminutive 6
+/// < full Cyrillic 8, plus one for conventional capitalisation (Иван over
+/// ИВАН or иван).
 fn name_quality(field: &str, value: &str) -> u8 {
     if name_is_placeholder(field, value) {
         return 0;
     }
-    let base = if !is_cyrillic_name(value) {
+    let base = if read_name(field, value.trim()).split_from_one_field {
         2
-    } else if field == FIRST_NAME && first_name_is_diminutive(value) {
+    } else if !is_cyrillic_name(value) {
         4
-    } else {
+    } else if field == FIRST_NAME && first_name_is_diminutive(value) {
         6
+    } else {
+        8
     };
     base + u8::from(is_conventionally_capitalised(value))
 }
@@ -131,10 +136,11 @@ fn is_conventionally_capitalised(value: &str) -> bool {
 #[derive(Debug)]
 struct NameReading {
     placeholder: bool,
-    first: Option<String>,
-    first_full: Vec<String>,
-    middle: Option<String>,
-    last: Option<String>,
+    split_from_one_field: bool,
+    first: Option<CompactString>,
+    first_full: Vec<CompactString>,
+    middle: Option<CompactString>,
+    last: Option<CompactString>,
 }
 
 /// Readings cached per worker thread and field: names repeat across a base
@@ -163,6 +169,7 @@ fn read_name(field: &str, value: &str) -> Rc<NameReading> {
     };
     let reading = Rc::new(NameReading {
         placeholder: normalized.placeholder,
+        split_from_one_field: normalized.split_from_one_field,
         first: normalized.first,
         first_full: normalized.first_full,
         middle: normalized.middle,
@@ -280,6 +287,18 @@ mod tests {
         assert!(diminutive > latin);
         assert!(latin > placeholder);
         assert_eq!(placeholder, 0);
+    }
+
+    #[test]
+    fn a_full_name_in_one_field_ranks_below_the_clean_name() {
+        let clean = value_quality(FIRST_NAME, "Кристина");
+        let full_name = value_quality(FIRST_NAME, "Кристина Гончарова");
+        assert!(clean > full_name);
+        assert!(value_quality(FIRST_NAME, "Kristina") > full_name);
+        assert!(full_name > value_quality(FIRST_NAME, "Покупатель"));
+        assert!(
+            value_quality(LAST_NAME, "Гончарова") > value_quality(LAST_NAME, "Гончарова Кристина")
+        );
     }
 
     #[test]

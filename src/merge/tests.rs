@@ -210,6 +210,43 @@ fn order_puts_the_golden_name_last_and_attributes_losses_to_their_member() {
 }
 
 #[test]
+fn a_full_name_typed_into_the_first_name_field_is_not_golden_and_its_win_is_warned() {
+    // The survivor (registered first) has the clean first name; merging the
+    // newer profile overwrites it with "Кристина Гончарова".
+    let profiles = [
+        profile(
+            "1",
+            &[
+                (FIRST_NAME, "Кристина"),
+                (LAST_NAME, "Гончарова"),
+                (REGISTER_DATE, "2012-07-06"),
+            ],
+        ),
+        profile(
+            "2",
+            &[
+                (FIRST_NAME, "Кристина Гончарова"),
+                (REGISTER_DATE, "2024-06-30"),
+            ],
+        ),
+    ];
+    let planned = plan(&profiles, &PlannerSettings::default());
+    assert_eq!(planned.golden.first_name.as_deref(), Some("Кристина"));
+    assert_eq!(
+        planned.result.first_name.as_deref(),
+        Some("Кристина Гончарова")
+    );
+    assert_eq!(codes(&planned), ["golden_unreachable"]);
+
+    let with_updates = PlannerSettings {
+        updates: true,
+        ..PlannerSettings::default()
+    };
+    let planned = plan(&profiles, &with_updates);
+    assert_eq!(planned.result.first_name.as_deref(), Some("Кристина"));
+}
+
+#[test]
 fn a_different_name_overwritten_is_warned() {
     let profiles = [
         profile("1", &[(FIRST_NAME, "Ольга"), (REGISTER_DATE, "2010-01-01")]),

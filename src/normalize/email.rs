@@ -17,19 +17,21 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use compact_str::CompactString;
+
 use super::name::is_invisible;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct NormalizedEmail {
     /// Trimmed, lower-cased, with a known domain typo repaired.
-    pub address: String,
-    pub login: String,
+    pub address: CompactString,
+    pub login: CompactString,
     /// Canonical domain (after typo repair; one name per mailbox provider,
     /// e.g. `yandex.ru` for ya.ru and yandex.com).
-    pub domain: String,
+    pub domain: CompactString,
     /// `login@domain` with the provider's aliasing removed (Gmail dots and
     /// +tags, Yandex `-` for `.`, ...).
-    pub mailbox_key: String,
+    pub mailbox_key: CompactString,
     pub repaired: bool,
     pub valid: bool,
     /// A filler such as test@test.ru or noemail@...: never evidence.
@@ -465,11 +467,11 @@ pub fn normalize_email(raw: &str) -> Option<NormalizedEmail> {
     let (address, slipped) = tidy_address(raw)?;
     let Some((login, domain)) = address.rsplit_once('@') else {
         return Some(NormalizedEmail {
-            mailbox_key: address.clone(),
-            login: address.clone(),
-            domain: String::new(),
+            mailbox_key: address.as_str().into(),
+            login: address.as_str().into(),
+            domain: CompactString::default(),
             placeholder: is_placeholder_login(&address),
-            address,
+            address: address.into(),
             repaired: slipped,
             valid: false,
         });
@@ -491,10 +493,10 @@ pub fn normalize_email(raw: &str) -> Option<NormalizedEmail> {
         None => address,
     };
     Some(NormalizedEmail {
-        mailbox_key,
-        login,
-        domain: canonical_domain,
-        address,
+        mailbox_key: mailbox_key.into(),
+        login: login.into(),
+        domain: canonical_domain.into(),
+        address: address.into(),
         repaired: slipped || repaired_domain.is_some(),
         valid,
         placeholder,
@@ -669,7 +671,7 @@ mod tests {
     }
 
     fn key(raw: &str) -> String {
-        email(raw).mailbox_key
+        email(raw).mailbox_key.into_string()
     }
 
     #[test]

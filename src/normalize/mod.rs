@@ -22,6 +22,7 @@ pub mod translit;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -54,7 +55,7 @@ pub struct NormalizedRecord {
     /// Stated sex, else inferred from patronymic, surname or first name.
     pub sex: Option<Sex>,
     /// Trimmed; `None` when missing or a placeholder.
-    pub origin_user_id: Option<String>,
+    pub origin_user_id: Option<CompactString>,
 }
 
 impl NormalizedRecord {
@@ -276,7 +277,7 @@ fn normalize_profile(
         birth_date_implausible,
         sex_stated,
         sex: sex_stated.or(sex_from_name),
-        origin_user_id,
+        origin_user_id: origin_user_id.map(CompactString::from),
         name,
     };
     (record, row_quality)

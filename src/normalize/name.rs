@@ -22,6 +22,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use compact_str::CompactString;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 use super::dictionary::{
@@ -37,17 +38,17 @@ use crate::profile::Sex;
 pub struct NormalizedName {
     /// Canonical Cyrillic lower-case first name (after transliteration or
     /// keyboard-layout repair); `None` when missing or a placeholder.
-    pub first: Option<String>,
+    pub first: Option<CompactString>,
     /// The full names `first` can stand for: its diminutive expansions
     /// (every one for an ambiguous diminutive such as саша), or `first`
     /// itself when it is a full name. Sorted, deduplicated.
-    pub first_full: Vec<String>,
+    pub first_full: Vec<CompactString>,
     /// Patronymic.
-    pub middle: Option<String>,
-    pub last: Option<String>,
+    pub middle: Option<CompactString>,
+    pub last: Option<CompactString>,
     /// Surname with its gendered ending removed (петрова → петров), so that
     /// spouses share it and the sex check can tell them apart.
-    pub last_key: Option<String>,
+    pub last_key: Option<CompactString>,
     /// First and last name were given in each other's fields.
     pub swapped: bool,
     /// A full name typed into one field was split into parts.
@@ -63,10 +64,10 @@ pub struct NormalizedName {
     pub middle_initial: Option<char>,
     /// `name_phonetic_key` of `first`, for blocking on spellings that sound
     /// alike.
-    pub first_phonetic: Option<String>,
+    pub first_phonetic: Option<CompactString>,
     /// `name_phonetic_key` of `last_key`: spouses and the spellings of one
     /// surname share it (Петрова, Petrov, Петроф).
-    pub last_phonetic: Option<String>,
+    pub last_phonetic: Option<CompactString>,
 }
 
 /// Field values that say "no name": compared after folding, whole field.
@@ -323,7 +324,10 @@ pub fn normalize_name(
         first_full: first_name
             .as_deref()
             .map(first_name_full_forms)
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .into_iter()
+            .map(CompactString::from)
+            .collect(),
         first_initial: first_name
             .as_deref()
             .and_then(|f| f.chars().next())
@@ -332,12 +336,18 @@ pub fn normalize_name(
             .as_deref()
             .and_then(|m| m.chars().next())
             .or(slots.middle_initial),
-        first_phonetic: first_name.as_deref().map(name_phonetic_key),
-        last_phonetic: last_key.as_deref().map(name_phonetic_key),
-        last_key,
-        first: first_name,
-        middle: middle_name,
-        last: last_name,
+        first_phonetic: first_name
+            .as_deref()
+            .map(name_phonetic_key)
+            .map(CompactString::from),
+        last_phonetic: last_key
+            .as_deref()
+            .map(name_phonetic_key)
+            .map(CompactString::from),
+        last_key: last_key.map(CompactString::from),
+        first: first_name.map(CompactString::from),
+        middle: middle_name.map(CompactString::from),
+        last: last_name.map(CompactString::from),
         swapped,
         split_from_one_field,
         transliterated,
@@ -1071,7 +1081,9 @@ pub fn first_name_full_forms(first: &str) -> Vec<String> {
 /// (`Yuliya`, `Юлия`, `>kbz`, `Наталия` → юлия, юлия, юлия, наталья).
 /// `None` when the value holds no name.
 pub fn canonical_first_name(raw: &str) -> Option<String> {
-    normalize_name(Some(raw), None, None).first
+    normalize_name(Some(raw), None, None)
+        .first
+        .map(CompactString::into_string)
 }
 
 /// A surname with its gendered ending removed, part by part for a double

@@ -11,6 +11,8 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use compact_str::CompactString;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PhoneKind {
     /// Russian mobile: 79XXXXXXXXX.
@@ -26,7 +28,7 @@ pub enum PhoneKind {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct NormalizedPhone {
     /// Digits only, `7XXXXXXXXXX` for Russian numbers.
-    pub digits: String,
+    pub digits: CompactString,
     pub kind: PhoneKind,
     /// A filler such as 79999999999 or 70000000000: never evidence.
     pub placeholder: bool,
@@ -202,7 +204,7 @@ pub fn normalize_phone(raw: &str) -> Option<NormalizedPhone> {
     let Some(extracted) = extract_digits(trimmed) else {
         let lower = trimmed.to_lowercase();
         return Some(NormalizedPhone {
-            digits: String::new(),
+            digits: CompactString::default(),
             kind: PhoneKind::Invalid,
             placeholder: PLACEHOLDER_WORDS.contains(&lower.as_str()),
         });
@@ -211,7 +213,7 @@ pub fn normalize_phone(raw: &str) -> Option<NormalizedPhone> {
     let kind = classify(&digits);
     let placeholder = is_placeholder_number(&digits);
     Some(NormalizedPhone {
-        digits,
+        digits: digits.into(),
         kind,
         placeholder,
     })
@@ -384,7 +386,7 @@ mod tests {
     use super::*;
 
     fn digits(raw: &str) -> String {
-        normalize_phone(raw).expect("a phone").digits
+        normalize_phone(raw).expect("a phone").digits.into_string()
     }
 
     fn kind(raw: &str) -> PhoneKind {

@@ -603,7 +603,12 @@ fn name_in_other_login(
 
 /// The first name and every full name it may stand for.
 fn first_name_readings(record: &NormalizedRecord) -> Vec<&str> {
-    let mut names: Vec<&str> = record.name.first_full.iter().map(String::as_str).collect();
+    let mut names: Vec<&str> = record
+        .name
+        .first_full
+        .iter()
+        .map(|name| name.as_str())
+        .collect();
     names.extend(record.name.first.as_deref());
     names
 }
@@ -950,7 +955,7 @@ mod tests {
         NormalizedRecord {
             name: NormalizedName {
                 first: Some(name.into()),
-                first_full: full.iter().map(|f| f.to_string()).collect(),
+                first_full: full.iter().map(|f| (*f).into()).collect(),
                 ..NormalizedName::default()
             },
             ..blank()
@@ -1096,10 +1101,10 @@ mod tests {
     fn names_spelled_in_the_login_of_a_nameless_profile_have_their_own_level() {
         let nameless = |login: &str| NormalizedRecord {
             email: Some(NormalizedEmail {
-                address: format!("{login}@mail.ru"),
+                address: format!("{login}@mail.ru").into(),
                 login: login.into(),
                 domain: "mail.ru".into(),
-                mailbox_key: format!("{login}@mail.ru"),
+                mailbox_key: format!("{login}@mail.ru").into(),
                 repaired: false,
                 valid: true,
                 placeholder: false,

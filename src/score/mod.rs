@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::block::{Candidates, RuleKind};
+use crate::block::{CandidatePair, Candidates, RuleKind};
 use crate::normalize::NormalizedRecord;
 use crate::plan::{FieldEvidence, HistogramBin, PairEvidence};
 use crate::printer::Printer;
@@ -73,7 +73,9 @@ pub fn weight_of_probability(probability: f64) -> f64 {
 }
 
 pub struct ScoredPairs {
-    /// In the candidates' order: by `(left, right)`.
+    /// The pairs at or above the threshold (the only ones clustering
+    /// links), by `(left, right)`; the others are counted in `histogram`
+    /// and `model`.
     pub pairs: Vec<ScoredPair>,
     pub comparisons: Vec<Comparison>,
     /// log2(m/u) per comparison and level, in general and among
@@ -232,12 +234,52 @@ fn rule_fields(kind: RuleKind) -> Vec<Field> {
 /// Sessions on fewer pairs than this say too little to average in.
 const MINIMUM_SESSION_PAIRS: u64 = 50;
 
+/// Scores every candidate pair and keeps those at or above the threshold
+/// (the only ones clustering links).
 pub fn score_pairs(
     profiles: &[Profile],
     records: &[NormalizedRecord],
     candidates: &Candidates,
     settings: &MatchSettings,
     printer: &Printer,
+) -> Result<ScoredPairs> {
+    score_and_keep(
+        profiles,
+        records,
+        candidates,
+        settings,
+        printer,
+        Keep::Linkable,
+    )
+}
+
+/// Scores every candidate pair and keeps them all, linkable or not, for
+/// `plan --pairs` (the threshold still decides `pairs_above_threshold`
+/// and the links clustering makes).
+pub fn score_all_pairs(
+    profiles: &[Profile],
+    records: &[NormalizedRecord],
+    candidates: &Candidates,
+    settings: &MatchSettings,
+    printer: &Printer,
+) -> Result<ScoredPairs> {
+    score_and_keep(profiles, records, candidates, settings, printer, Keep::All)
+}
+
+/// Which scored pairs `score_and_keep` returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    Linkable,
+    All,
+}
+
+fn score_and_keep(
+    profiles: &[Profile],
+    records: &[NormalizedRecord],
+    candidates: &Candidates,
+    settings: &MatchSettings,
+    printer: &Printer,
+    keep: Keep,
 ) -> Result<ScoredPairs> {
     let comparisons = comparison::comparisons(settings);
     if comparisons.len() > MAX_COMPARISONS {
@@ -288,14 +330,13 @@ pub fn score_pairs(
         &u,
     );
 
-    let keyed: Vec<(u32, model::Pattern)> = candidates
-        .pairs
-        .par_iter()
-        .zip(levels.par_iter())
-        .map(|(pair, levels)| (pair.rules, model::pack_levels(levels)))
-        .collect();
-    let pattern_counts = model::count_patterns(&keyed);
-    drop(keyed);
+    let pattern_counts = model::count_patterns(
+        candidates
+            .pairs
+            .par_iter()
+            .zip(levels.par_iter())
+            .map(|(pair, levels)| (pair.rules, model::pack_levels(levels))),
+    );
 
     let start_m = model::initial_m(&comparisons);
     // Sessions are independent: one per rule, in parallel (EM is the
@@ -394,63 +435,79 @@ pub fn score_pairs(
     let frequencies = TermFrequencies::from_records(records);
     let term_frequency_slots = term_frequency_slots(&comparisons);
     let term_frequency = settings.term_frequency;
-    // An indexed collect, written straight into the result: collecting
-    // chunks would hold every scored pair twice at the end.
-    let pair_count = candidates.pairs.len();
-    let pairs: Vec<ScoredPair> = candidates
-        .pairs
-        .par_iter()
-        .zip(levels.par_iter())
-        .enumerate()
-        .map(|(position, (pair, levels))| {
-            if position % PAIRS_PER_TASK == 0 {
-                bar.inc(PAIRS_PER_TASK.min(pair_count - position) as u64);
-            }
-            let mut term_frequency_weights = [0f32; TERM_FREQUENCY_SLOTS];
-            let mut weight = prior_weight;
-            let names_agree = weights.names_agree(|c| levels[c]);
-            for (index, comparison) in comparisons.iter().enumerate() {
-                let level = levels[index];
-                let mut field_weight = weights.of(index, level, names_agree);
-                if let Some(slot) = term_frequency_slots[index]
-                    && comparison.term_frequency_level == Some(level)
-                {
-                    if term_frequency {
-                        // m / (share of profiles with this value):
-                        // agreeing on a rare value is strong evidence.
-                        // Among namesakes the level's own correction (a
-                        // shared patronymic is commoner between people
-                        // of one full name) still applies on top.
-                        let frequency = frequencies
-                            .of(comparison.field, pair.left as usize)
-                            .max(settings.minimum_u);
-                        let namesake_correction = field_weight - weights.of(index, level, false);
-                        field_weight =
-                            (m[index][level as usize] / frequency).log2() + namesake_correction;
-                    }
-                    term_frequency_weights[slot] = field_weight as f32;
+    // Only the pairs at or above the threshold are kept: clustering links
+    // no other, and at ten million profiles the hundred million candidate
+    // pairs would hold 5 GB as scored pairs. Every pair is counted in the
+    // histogram as it goes by, and each chunk's kept pairs are few.
+    let threshold_weight = weight_of_probability(settings.threshold);
+    let weigh = |pair: &CandidatePair, levels: &[u8; MAX_COMPARISONS]| {
+        let mut term_frequency_weights = [0f32; TERM_FREQUENCY_SLOTS];
+        let mut weight = prior_weight;
+        let names_agree = weights.names_agree(|c| levels[c]);
+        for (index, comparison) in comparisons.iter().enumerate() {
+            let level = levels[index];
+            let mut field_weight = weights.of(index, level, names_agree);
+            if let Some(slot) = term_frequency_slots[index]
+                && comparison.term_frequency_level == Some(level)
+            {
+                if term_frequency {
+                    // m / (share of profiles with this value):
+                    // agreeing on a rare value is strong evidence.
+                    // Among namesakes the level's own correction (a
+                    // shared patronymic is commoner between people of
+                    // one full name) still applies on top.
+                    let frequency = frequencies
+                        .of(comparison.field, pair.left as usize)
+                        .max(settings.minimum_u);
+                    let namesake_correction = field_weight - weights.of(index, level, false);
+                    field_weight =
+                        (m[index][level as usize] / frequency).log2() + namesake_correction;
                 }
-                weight += field_weight;
+                term_frequency_weights[slot] = field_weight as f32;
             }
-            ScoredPair {
-                left: pair.left,
-                right: pair.right,
-                rules: pair.rules,
-                levels: *levels,
-                term_frequency_weights,
-                weight,
+            weight += field_weight;
+        }
+        ScoredPair {
+            left: pair.left,
+            right: pair.right,
+            rules: pair.rules,
+            levels: *levels,
+            term_frequency_weights,
+            weight,
+        }
+    };
+    let chunks: Vec<(Vec<ScoredPair>, WeightHistogram)> = candidates
+        .pairs
+        .par_chunks(PAIRS_PER_TASK)
+        .zip(levels.par_chunks(PAIRS_PER_TASK))
+        .map(|(chunk, chunk_levels)| {
+            let mut kept = Vec::new();
+            let mut histogram = WeightHistogram::default();
+            for (pair, levels) in chunk.iter().zip(chunk_levels) {
+                let scored = weigh(pair, levels);
+                histogram.add(scored.weight);
+                if keep == Keep::All || scored.weight >= threshold_weight {
+                    kept.push(scored);
+                }
             }
+            bar.inc(chunk.len() as u64);
+            (kept, histogram)
         })
         .collect();
     drop(levels);
     bar.finish_and_clear();
 
-    let threshold_weight = weight_of_probability(settings.threshold);
+    let mut pairs = Vec::with_capacity(chunks.iter().map(|(kept, _)| kept.len()).sum());
+    let mut weight_histogram = WeightHistogram::default();
+    for (kept, chunk_histogram) in chunks {
+        pairs.extend(kept);
+        weight_histogram.merge(&chunk_histogram);
+    }
     let pairs_above_threshold = pairs
         .iter()
-        .filter(|p| p.weight >= threshold_weight)
+        .filter(|pair| pair.weight >= threshold_weight)
         .count() as u64;
-    let histogram = histogram_of_weights(pairs.iter().map(|pair| pair.weight));
+    let histogram = weight_histogram.bins();
     let model = ModelSummary {
         comparisons: comparison_summaries,
         prior_match_probability,
@@ -743,27 +800,69 @@ pub fn weight_histogram(scored: &ScoredPairs) -> Vec<HistogramBin> {
 
 /// Weights in one-bit bins, from the lowest to the highest seen (clamped
 /// to ±40 bits: the end bins hold everything beyond).
-pub fn histogram_of_weights(weights: impl Iterator<Item = f64> + Clone) -> Vec<HistogramBin> {
-    const LIMIT: f64 = 40.0;
-    let clamp = |weight: f64| weight.clamp(-LIMIT, LIMIT - 1e-9).floor();
-    let Some(lowest) = weights.clone().map(clamp).reduce(f64::min) else {
-        return Vec::new();
-    };
-    let highest = weights.clone().map(clamp).fold(lowest, f64::max);
-    let bins = (highest - lowest) as usize + 1;
-    let mut counts = vec![0u64; bins];
-    for weight in weights {
-        counts[(clamp(weight) - lowest) as usize] += 1;
+pub fn histogram_of_weights(weights: impl Iterator<Item = f64>) -> Vec<HistogramBin> {
+    let mut histogram = WeightHistogram::default();
+    weights.for_each(|weight| histogram.add(weight));
+    histogram.bins()
+}
+
+/// Bits either side of zero that the histogram tells apart.
+const HISTOGRAM_LIMIT: i32 = 40;
+
+/// Counts of weights per one-bit bin over the whole clamped range, filled
+/// as pairs are scored (no pass over them afterwards: they are not kept)
+/// and added up across threads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightHistogram {
+    /// Bin `i` counts weights in `[i - 40, i - 39)`.
+    counts: [u64; 2 * HISTOGRAM_LIMIT as usize],
+}
+
+impl Default for WeightHistogram {
+    fn default() -> WeightHistogram {
+        WeightHistogram {
+            counts: [0; 2 * HISTOGRAM_LIMIT as usize],
+        }
     }
-    counts
-        .into_iter()
-        .enumerate()
-        .map(|(index, count)| HistogramBin {
-            lower: lowest + index as f64,
-            upper: lowest + index as f64 + 1.0,
-            count,
-        })
-        .collect()
+}
+
+impl WeightHistogram {
+    pub fn add(&mut self, weight: f64) {
+        let limit = f64::from(HISTOGRAM_LIMIT);
+        let lower = weight.clamp(-limit, limit - 1e-9).floor();
+        // A NaN weight (none is expected) lands in the lowest bin.
+        let index = (lower + limit).max(0.0) as usize;
+        self.counts[index.min(self.counts.len() - 1)] += 1;
+    }
+
+    pub fn merge(&mut self, other: &WeightHistogram) {
+        for (count, other) in self.counts.iter_mut().zip(other.counts) {
+            *count += other;
+        }
+    }
+
+    /// The bins from the lowest to the highest holding a weight, empty
+    /// ones between included; none when no weight was added.
+    pub fn bins(&self) -> Vec<HistogramBin> {
+        let Some(first) = self.counts.iter().position(|&count| count > 0) else {
+            return Vec::new();
+        };
+        let last = self
+            .counts
+            .iter()
+            .rposition(|&count| count > 0)
+            .unwrap_or(first);
+        (first..=last)
+            .map(|index| {
+                let lower = f64::from(index as i32 - HISTOGRAM_LIMIT);
+                HistogramBin {
+                    lower,
+                    upper: lower + 1.0,
+                    count: self.counts[index],
+                }
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -827,5 +926,26 @@ mod tests {
         assert_eq!(bins.iter().map(|b| b.count).sum::<u64>(), 5);
         assert_eq!(bins[0].count, 2);
         assert!(histogram_of_weights(std::iter::empty()).is_empty());
+    }
+
+    #[test]
+    fn histograms_filled_in_parts_add_up_to_the_whole() {
+        let weights = [-55.0, -3.5, -0.25, 0.0, 7.9, 12.0, 39.5, 41.0];
+        let mut left = WeightHistogram::default();
+        let mut right = WeightHistogram::default();
+        weights[..3].iter().for_each(|&w| left.add(w));
+        weights[3..].iter().for_each(|&w| right.add(w));
+        left.merge(&right);
+        let bins = left.bins();
+        assert_eq!(bins, histogram_of_weights(weights.into_iter()));
+        assert_eq!(bins.first().unwrap().lower, -40.0);
+        assert_eq!(bins.last().unwrap().upper, 40.0);
+        assert_eq!(bins.len(), 80);
+        assert_eq!(bins[0].count, 1);
+        assert_eq!(bins[79].count, 2);
+        let zero_bin = bins.iter().find(|b| b.lower == 0.0).unwrap();
+        assert_eq!(zero_bin.count, 1);
+        let minus_one = bins.iter().find(|b| b.lower == -1.0).unwrap();
+        assert_eq!(minus_one.count, 1);
     }
 }

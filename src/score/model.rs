@@ -423,17 +423,21 @@ pub fn level_weights(
         .collect()
 }
 
-/// Pairs per (rule mask, pattern).
-pub fn count_patterns(masks_and_patterns: &[(u32, Pattern)]) -> Vec<((u32, Pattern), u64)> {
+/// Pairs per (rule mask, pattern). Takes the pairs as they are packed,
+/// not a list of them: at a hundred million candidate pairs the list alone
+/// would hold 1.6 GB.
+pub fn count_patterns(
+    masks_and_patterns: impl IndexedParallelIterator<Item = (u32, Pattern)>,
+) -> Vec<((u32, Pattern), u64)> {
     let counts = masks_and_patterns
-        .par_chunks(65536)
-        .map(|chunk| {
-            let mut local: FxHashMap<(u32, Pattern), u64> = FxHashMap::default();
-            for key in chunk {
-                *local.entry(*key).or_default() += 1;
-            }
-            local
-        })
+        .with_min_len(65536)
+        .fold(
+            FxHashMap::default,
+            |mut local: FxHashMap<(u32, Pattern), u64>, key| {
+                *local.entry(key).or_default() += 1;
+                local
+            },
+        )
         .reduce(FxHashMap::default, |mut left, right| {
             for (key, count) in right {
                 *left.entry(key).or_default() += count;

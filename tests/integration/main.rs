@@ -5,6 +5,7 @@ mod fixtures;
 mod gen_eval;
 mod load;
 mod matching;
+mod memory;
 mod output;
 mod pipeline;
 mod planner;

@@ -265,15 +265,15 @@ impl Population {
     fn add(&mut self, entity: u32, person: &Person, shape: ProfileShape) -> u32 {
         let row = self.records.len() as u32;
         let phone = shape.phone.map(|digits| NormalizedPhone {
-            digits,
+            digits: digits.into(),
             kind: PhoneKind::Mobile,
             placeholder: false,
         });
         let email = shape.email.map(|(login, domain)| NormalizedEmail {
-            address: format!("{login}@{domain}"),
-            mailbox_key: format!("{login}@{domain}"),
-            login,
-            domain,
+            address: format!("{login}@{domain}").into(),
+            mailbox_key: format!("{login}@{domain}").into(),
+            login: login.into(),
+            domain: domain.into(),
             repaired: false,
             valid: true,
             placeholder: false,
@@ -283,11 +283,14 @@ impl Population {
             phone,
             email,
             name: NormalizedName {
-                first_full: full_forms(&shape.first),
-                first: Some(shape.first),
-                middle: shape.middle,
-                last: Some(person.last()),
-                last_key: Some(person.last_key.clone()),
+                first_full: full_forms(&shape.first)
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
+                first: Some(shape.first.into()),
+                middle: shape.middle.map(Into::into),
+                last: Some(person.last().into()),
+                last_key: Some(person.last_key.as_str().into()),
                 ..NormalizedName::default()
             },
             birth_date: shape.birth,
