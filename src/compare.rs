@@ -357,11 +357,28 @@ pub fn latin_skeleton(text: &str) -> String {
         };
         latin.push_str(spelled);
     }
-    latin
-        .replace("sch", "sh")
-        .replace("kh", "h")
-        .replace("ts", "c")
-        .replace("tz", "c")
+    // One pass over the (ASCII) letters folds the multi-letter spellings;
+    // blocking runs this for every named profile.
+    let bytes = latin.as_bytes();
+    let mut folded = String::with_capacity(bytes.len());
+    let mut position = 0;
+    while position < bytes.len() {
+        let rest = &bytes[position..];
+        let (letters, consumed) = if rest.starts_with(b"sch") {
+            ("sh", 3)
+        } else if rest.starts_with(b"kh") {
+            ("h", 2)
+        } else if rest.starts_with(b"ts") || rest.starts_with(b"tz") {
+            ("c", 2)
+        } else {
+            folded.push(char::from(rest[0]));
+            position += 1;
+            continue;
+        };
+        folded.push_str(letters);
+        position += consumed;
+    }
+    folded
 }
 
 /// Whether `login`'s skeleton spells `name` (a surname or a first name of
