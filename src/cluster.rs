@@ -53,6 +53,10 @@ pub struct ClusteringStats {
     pub threshold: f64,
     /// Pairs at or above the threshold: the links of the union graph.
     pub links: u64,
+    /// Pairs above the threshold left unlinked by `father_son_guard`: they
+    /// share only names a father and son named alike share.
+    #[serde(default)]
+    pub links_held_back_father_son: u64,
     /// Connected components of two or more profiles.
     pub components: u64,
     /// Components split because two members contradict each other.
@@ -153,10 +157,17 @@ pub fn cluster_pairs(
     printer: &Printer,
 ) -> Clustering {
     let threshold_weight = weight_of_probability(settings.threshold);
+    let mut held_back_father_son = 0;
     let mut links: Vec<&ScoredPair> = scored
         .pairs
         .iter()
         .filter(|pair| pair.weight >= threshold_weight)
+        .filter(|pair| {
+            let held_back =
+                settings.father_son_guard && scored.rests_on_names_a_father_and_son_share(pair);
+            held_back_father_son += u64::from(held_back);
+            !held_back
+        })
         .collect();
     // Strongest first; ties by rows, so the replay order is deterministic.
     links.sort_by(|a, b| {
@@ -190,6 +201,7 @@ pub fn cluster_pairs(
     let mut stats = ClusteringStats {
         threshold: settings.threshold,
         links: links.len() as u64,
+        links_held_back_father_son: held_back_father_son,
         components: components.len() as u64,
         ..ClusteringStats::default()
     };

@@ -145,6 +145,15 @@ pub struct MatchSettings {
     /// `datasets/febrl/febrl3.toml` drops `first_name`. An empty list turns
     /// the guards off; the size cap still applies.
     pub contradiction_guards: Vec<Contradiction>,
+    /// Leave unlinked a pair that shares nothing but names when the
+    /// patronymic is the one a son takes from a father of his own name
+    /// (Павел Павлович): a father and son named alike agree on every name,
+    /// so the names cannot tell them apart, however rare the surname. Such
+    /// a pair links only with other evidence: a phone, e-mail, birth date,
+    /// origin id, login birth year or extra column that agrees. On the
+    /// generated bases this removes about a quarter of the wrong clusters
+    /// for a few hundredths of a point of recall.
+    pub father_son_guard: bool,
     /// The date ages are reckoned on when birth dates are checked (a date
     /// after it, or an age over 110, is a placeholder; an age under 12 or
     /// over 100 is doubtful and no evidence), `YYYY-MM-DD`. Unset (the
@@ -244,6 +253,7 @@ impl Default for MatchSettings {
             term_frequency: true,
             max_cluster_size: 25,
             contradiction_guards: Contradiction::ALL.to_vec(),
+            father_son_guard: true,
             reference_date: None,
             extra: Vec::new(),
         }

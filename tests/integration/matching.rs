@@ -651,6 +651,33 @@ fn scenario() -> &'static Scenario {
             );
             rows.insert(name, row);
         }
+        // A father and son named alike (Степан Степанович Лопатенко): a
+        // store profile with phone and birth date, an online one with an
+        // e-mail only. Names are all the two share.
+        let elder = person(
+            Sex::Male,
+            "степан",
+            "степанович",
+            "лопатенко",
+            "1961-03-03",
+            "79035558801",
+        );
+        let entity = population.new_entity();
+        rows.insert("elder", population.add_full(entity, &elder));
+        let entity = population.new_entity();
+        let younger = population.add(
+            entity,
+            &elder,
+            ProfileShape {
+                phone: None,
+                email: Some(("stepan.lopatenko".into(), "yandex.ru".into())),
+                first: "степан".into(),
+                middle: Some("степанович".into()),
+                birth: None,
+                sex_known: false,
+            },
+        );
+        rows.insert("younger", younger);
         // Twins: one birth date, patronymic and surname, sequential phones.
         let twin_one = person(
             Sex::Male,
@@ -731,6 +758,28 @@ fn a_family_with_sequential_phones_stays_apart() {
 #[test]
 fn a_father_and_son_with_one_full_name_stay_apart() {
     assert!(!scenario().same_cluster("senior", "junior"));
+}
+
+#[test]
+fn a_father_and_son_named_alike_sharing_only_names_stay_apart() {
+    let scenario = scenario();
+    assert!(!scenario.same_cluster("elder", "younger"));
+    // The father-and-son guard is what keeps them apart.
+    let unguarded = run_engine(
+        &scenario.population,
+        &MatchSettings {
+            father_son_guard: false,
+            ..MatchSettings::default()
+        },
+    );
+    let (elder, younger) = (scenario.rows["elder"], scenario.rows["younger"]);
+    assert!(
+        unguarded
+            .clusters
+            .iter()
+            .any(|c| c.members.contains(&elder) && c.members.contains(&younger))
+    );
+    assert!(scenario.clustering.stats.links_held_back_father_son >= 1);
 }
 
 #[test]
