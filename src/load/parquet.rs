@@ -75,12 +75,10 @@ fn as_text(column: &Column, path: &str) -> Result<StringChunked, LoadError> {
                 .collect::<StringChunked>()
                 .with_name(column.name().clone()))
         }
-        DataType::List(_) | DataType::Struct(_) | DataType::Binary | DataType::BinaryOffset => {
-            Err(unsupported())
-        }
-        _ => {
+        dtype if dtype.is_integer() || matches!(dtype, DataType::Boolean | DataType::Date) => {
             let text = column.cast(&DataType::String).map_err(|_| unsupported())?;
             Ok(text.str().map_err(|_| unsupported())?.clone())
         }
+        _ => Err(unsupported()),
     }
 }
