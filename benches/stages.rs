@@ -25,6 +25,7 @@ use sailmerge::block::{self, Candidates};
 use sailmerge::cluster::{self, Clustering};
 use sailmerge::generate::{GeneratorConfig, generate};
 use sailmerge::normalize::{self, NormalizedRecord};
+use sailmerge::pipeline::{self, MatchOptions, Matching};
 use sailmerge::printer::Printer;
 use sailmerge::profile::Profile;
 use sailmerge::score::{self, ScoredPairs};
@@ -70,19 +71,21 @@ fn pipeline() -> Pipeline {
     let settings = Settings::default();
     let loaded = load::load_exports(&[export], &settings.load, &printer).expect("the export loads");
     let profiles = load::profiles_from_frame(&loaded.frame).expect("profiles from the frame");
-    let (records, _) = normalize::normalize_profiles_as_of(&profiles, &printer, reference_date());
-    let candidates = block::candidate_pairs(&profiles, &records, &settings.matching, &printer)
-        .expect("blocking runs");
-    let scored = score::score_pairs(
+    let mut settings = settings;
+    settings.matching.reference_date = Some(reference_date());
+    let (records, _, matching) = pipeline::match_profiles(
         &profiles,
-        &records,
-        &candidates,
-        &settings.matching,
+        &mut settings.matching,
+        MatchOptions::default(),
         &printer,
     )
-    .expect("scoring runs");
-    let clustering =
-        cluster::cluster_pairs(&profiles, &records, &scored, &settings.matching, &printer);
+    .expect("matching runs");
+    let Matching {
+        scored, clustering, ..
+    } = matching;
+    // The stage benches below start from each stage's real input.
+    let candidates = block::candidate_pairs(&profiles, &records, &settings.matching, &printer)
+        .expect("blocking runs");
     Pipeline {
         settings,
         profiles,
@@ -165,6 +168,17 @@ fn stages(c: &mut Criterion, pipeline: &Pipeline) {
     group.bench_function("cluster", |b| {
         b.iter_with_large_drop(|| {
             cluster::cluster_pairs(profiles, records, scored, matching, &printer)
+        })
+    });
+    group.bench_function("match", |b| {
+        b.iter_with_large_drop(|| {
+            pipeline::match_records(
+                profiles,
+                records,
+                matching,
+                MatchOptions::default(),
+                &printer,
+            )
         })
     });
     group.bench_function("merge_plan", |b| {

@@ -26,11 +26,10 @@ use compact_str::CompactString;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::compare::{date_digits, latin_skeleton, normalize_extra_value};
+use crate::compare::{date_digits, latin_skeleton, nameless_login_skeleton, normalize_extra_value};
 use crate::normalize::{NormalizedRecord, PhoneKind, name_phonetic_key};
 use crate::printer::Printer;
 use crate::profile::Profile;
-use crate::score::comparison::nameless_login_skeleton;
 use crate::settings::matching::MatchSettings;
 
 /// Two profiles (row indices, `left < right`) worth comparing.
@@ -746,7 +745,7 @@ fn keyed_rows(
                 // The values live on the heap, a few hundred bytes apart
                 // per record: past the hardware prefetcher's reach.
                 if let Some(ahead) = chunk.get(index + VALUES_AHEAD) {
-                    crate::score::prefetch::values(ahead);
+                    crate::normalize::prefetch::values(ahead);
                 }
                 let row = record.row;
                 rule.emit_keys(record, extra_values, pass, &mut key, &mut |key| {

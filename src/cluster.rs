@@ -19,12 +19,14 @@ use anyhow::Result;
 use petgraph::unionfind::UnionFind;
 use serde::{Deserialize, Serialize};
 
-use crate::compare::{dates_compatible, jaro_winkler, patronymic_forms_conflict, sexes_conflict};
+use crate::compare::{
+    dates_compatible, full_names_overlap, jaro_winkler, patronymic_forms_conflict, sexes_conflict,
+};
 use crate::normalize::NormalizedRecord;
 use crate::plan::PairEvidence;
 use crate::printer::Printer;
 use crate::profile::Profile;
-use crate::score::comparison::full_names_overlap;
+use crate::score::comparison::{self, Field};
 use crate::score::{ScoredPair, ScoredPairs, probability_of_weight, weight_of_probability};
 pub use crate::settings::matching::Contradiction;
 use crate::settings::matching::MatchSettings;
@@ -149,6 +151,35 @@ pub fn contradiction(
     None
 }
 
+/// Whether the pair agrees on a patronymic a son takes from a father of his
+/// own name and nothing else identifies it: no phone, e-mail, birth date,
+/// origin id, login birth year or extra column weighs for it. A father and
+/// son named alike look exactly like that (`father_son_guard`).
+pub fn rests_on_names_a_father_and_son_share(scored: &ScoredPairs, pair: &ScoredPair) -> bool {
+    let named_after_father = scored
+        .comparisons
+        .iter()
+        .position(|c| c.field == Field::Patronymic);
+    let Some(patronymic) = named_after_father else {
+        return false;
+    };
+    if pair.levels[patronymic] != comparison::patronymic::EXACT_NAMED_AFTER_FATHER {
+        return false;
+    }
+    !scored.comparisons.iter().enumerate().any(|(index, c)| {
+        let identifying = matches!(
+            c.field,
+            Field::Phone
+                | Field::Email
+                | Field::BirthDate
+                | Field::OriginUserId
+                | Field::LoginBirthYear
+                | Field::Extra(_)
+        );
+        identifying && scored.field_weight(pair, index) > 0.0
+    })
+}
+
 pub fn cluster_pairs(
     profiles: &[Profile],
     records: &[NormalizedRecord],
@@ -164,7 +195,7 @@ pub fn cluster_pairs(
         .filter(|pair| pair.weight >= threshold_weight)
         .filter(|pair| {
             let held_back =
-                settings.father_son_guard && scored.rests_on_names_a_father_and_son_share(pair);
+                settings.father_son_guard && rests_on_names_a_father_and_son_share(scored, pair);
             held_back_father_son += u64::from(held_back);
             !held_back
         })

@@ -5,6 +5,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
+use crate::normalize::NormalizedRecord;
 use crate::profile::Sex;
 
 /// How two phone numbers (digit strings) differ.
@@ -402,6 +403,29 @@ pub fn normalize_extra_value(value: &str) -> Option<String> {
     } else {
         Some(trimmed.to_lowercase())
     }
+}
+
+/// The skeleton of the record's e-mail login when the record has no name
+/// at all (missing or a placeholder) and a usable e-mail: the login may
+/// spell the name the profile was registered without.
+pub fn nameless_login_skeleton(record: &NormalizedRecord) -> Option<String> {
+    let name = &record.name;
+    if name.first.is_some() || name.last.is_some() || name.middle.is_some() {
+        return None;
+    }
+    record
+        .usable_email()
+        .map(|email| latin_skeleton(&email.login))
+}
+
+/// Саша and Александр; Женя and Евгения: some full name both can stand for.
+pub fn full_names_overlap(a: &NormalizedRecord, b: &NormalizedRecord) -> bool {
+    let holds = |record: &NormalizedRecord, form: &str| {
+        record.name.first.as_deref() == Some(form)
+            || record.name.first_full.iter().any(|full| full == form)
+    };
+    a.name.first.as_deref().is_some_and(|form| holds(b, form))
+        || a.name.first_full.iter().any(|form| holds(b, form))
 }
 
 #[cfg(test)]

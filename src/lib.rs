@@ -22,6 +22,7 @@ pub mod load;
 pub mod memory;
 pub mod merge;
 pub mod normalize;
+pub mod pipeline;
 pub mod plan;
 pub mod printer;
 pub mod profile;

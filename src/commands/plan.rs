@@ -4,11 +4,11 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use crate::exit::ExitStatus;
-use crate::memory::ResidentMemory;
+use crate::pipeline::{self, MatchOptions, Matching, Stopwatch};
 use crate::plan::{Diagnostics, MergePlan, PlanSummary, SCHEMA_VERSION};
 use crate::printer::Printer;
 use crate::settings::Settings;
-use crate::{block, cluster, load, merge, normalize, report, score};
+use crate::{cluster, load, merge, report, score};
 
 /// Find duplicate profiles in one or more exports and plan their merges.
 ///
@@ -98,72 +98,25 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         .with_context(|| format!("cannot create output directory {}", out.display()))?;
 
     let loaded = load::load_exports(&args.exports, &settings.load, printer)?;
-    let stage = Stopwatch::start();
     let profiles = load::profiles_from_frame(&loaded.frame)?;
     drop(loaded.frame);
     let profile_count = profiles.len();
     let mut settings = settings;
-    let reference_date = *settings
-        .matching
-        .reference_date
-        .get_or_insert_with(|| normalize::date::reference_date_of(&profiles));
-    let (records, data_quality) =
-        normalize::normalize_profiles_as_of(&profiles, printer, reference_date);
-    stage.report(printer, format!("normalized {} profiles", profiles.len()));
-
-    let stage = Stopwatch::start();
-    let mut candidates = block::candidate_pairs(&profiles, &records, &settings.matching, printer)?;
-    stage.report(
-        printer,
-        format!(
-            "blocking proposed {} candidate pairs",
-            candidates.pairs.len()
-        ),
-    );
-
-    let stage = Stopwatch::start();
-    // `--pairs` asks for every scored pair; otherwise only the linkable
-    // ones are kept (at ten million profiles the rest would not fit).
-    let score = if args.pairs.is_some() {
-        score::score_all_pairs
-    } else {
-        score::score_pairs
+    let options = MatchOptions {
+        keep_all_pairs: args.pairs.is_some(),
     };
-    let mut scored = score(
-        &profiles,
-        &records,
-        &candidates,
-        &settings.matching,
-        printer,
-    )?;
-    // The pairs live on in `scored`; only the statistics are needed now.
-    candidates.pairs = Vec::new();
-    stage.report(
-        printer,
-        format!(
-            "scored {} pairs, {} at or above the threshold",
-            scored.model.candidate_pairs, scored.model.pairs_above_threshold
-        ),
-    );
+    let (records, data_quality, mut matching) =
+        pipeline::match_profiles(&profiles, &mut settings.matching, options, printer)?;
+    let Matching {
+        blocking,
+        scored,
+        clustering,
+    } = &mut matching;
+    cluster::write_clusters_csv(&out.join("clusters.csv"), &profiles, clustering)?;
     if let Some(path) = &args.pairs {
-        score::write_pairs_csv(path, &profiles, &scored)
+        score::write_pairs_csv(path, &profiles, scored)
             .with_context(|| format!("cannot write --pairs {}", path.display()))?;
-        let threshold_weight = scored.model.threshold_weight;
-        scored.pairs.retain(|pair| pair.weight >= threshold_weight);
     }
-
-    let stage = Stopwatch::start();
-    let clustering =
-        cluster::cluster_pairs(&profiles, &records, &scored, &settings.matching, printer);
-    cluster::write_clusters_csv(&out.join("clusters.csv"), &profiles, &clustering)?;
-    stage.report(
-        printer,
-        format!(
-            "clustered {} links into {} clusters",
-            clustering.stats.links,
-            clustering.clusters.len()
-        ),
-    );
 
     // What the plan keeps of the matching stages, taken now so that their
     // pairs and records are freed before planning: the later stages need
@@ -173,18 +126,19 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
             "load": loaded.quality,
             "values": data_quality,
         }),
-        blocking: serde_json::to_value(&candidates.stats)?,
+        blocking: serde_json::to_value(&*blocking)?,
         model: serde_json::to_value(&scored.model)?,
         clustering: serde_json::to_value(&clustering.stats)?,
         threshold: settings.matching.threshold,
-        score_histogram: score::weight_histogram(&scored),
+        score_histogram: score::weight_histogram(scored),
     };
-    drop((scored, records, candidates));
+    let clusters = std::mem::take(&mut clustering.clusters);
+    drop((matching, records));
 
     let stage = Stopwatch::start();
     let planned = merge::plan_clusters(
         profiles,
-        clustering.clusters,
+        clusters,
         &settings.planner,
         settings.matching.threshold,
         printer,
@@ -230,28 +184,6 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     // at once.
     std::mem::forget(plan);
     Ok(ExitStatus::Success)
-}
-
-/// Times one stage for the line `plan` prints when it ends: on a base of
-/// millions of rows the user wants to know where the minutes go.
-struct Stopwatch(std::time::Instant);
-
-impl Stopwatch {
-    fn start() -> Stopwatch {
-        Stopwatch(std::time::Instant::now())
-    }
-
-    /// `what in 1.80 s (resident 1.21 GiB, peak 1.57 GiB)`: the memory
-    /// after the stage, and the most the run has held so far.
-    fn report(self, printer: &Printer, what: impl std::fmt::Display) {
-        let elapsed = self.0.elapsed().as_secs_f64();
-        match ResidentMemory::of_this_process() {
-            Some(memory) => {
-                printer.info(format!("{what} in {elapsed:.2} s ({})", memory.describe()))
-            }
-            None => printer.info(format!("{what} in {elapsed:.2} s")),
-        }
-    }
 }
 
 fn count_steps(planned: &[crate::plan::PlannedCluster], method: &str) -> u64 {

@@ -17,6 +17,7 @@ pub mod layout;
 pub mod name;
 pub mod phone;
 pub mod phonetic;
+pub(crate) mod prefetch;
 pub mod translit;
 
 use std::collections::HashMap;

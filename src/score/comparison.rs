@@ -9,9 +9,9 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::compare::{
-    DateDifference, PhoneDifference, date_difference, jaro_winkler, latin_skeleton,
-    login_spells_name, one_edit_apart, parse_date, patronymic_form, patronymic_forms_conflict,
-    phone_difference, sexes_conflict,
+    DateDifference, PhoneDifference, date_difference, full_names_overlap, jaro_winkler,
+    latin_skeleton, login_spells_name, nameless_login_skeleton, one_edit_apart, parse_date,
+    patronymic_form, patronymic_forms_conflict, phone_difference, sexes_conflict,
 };
 use crate::normalize::{NormalizedRecord, PhoneKind, are_sister_domains};
 use crate::profile::{Profile, Sex};
@@ -564,19 +564,6 @@ fn name_missing_level(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
     }
 }
 
-/// The skeleton of the record's e-mail login when the record has no name
-/// at all (missing or a placeholder) and a usable e-mail: the login may
-/// spell the name the profile was registered without.
-pub fn nameless_login_skeleton(record: &NormalizedRecord) -> Option<String> {
-    let name = &record.name;
-    if name.first.is_some() || name.last.is_some() || name.middle.is_some() {
-        return None;
-    }
-    record
-        .usable_email()
-        .map(|email| latin_skeleton(&email.login))
-}
-
 /// Whether one record of the pair has no name and an e-mail login that
 /// spells the other's name as `name_of` reads it.
 fn name_in_other_login(
@@ -638,16 +625,6 @@ pub fn compare_first_names(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
     } else {
         first_name::ELSE
     }
-}
-
-/// Саша and Александр; Женя and Евгения: some full name both can stand for.
-pub fn full_names_overlap(a: &NormalizedRecord, b: &NormalizedRecord) -> bool {
-    let holds = |record: &NormalizedRecord, form: &str| {
-        record.name.first.as_deref() == Some(form)
-            || record.name.first_full.iter().any(|full| full == form)
-    };
-    a.name.first.as_deref().is_some_and(|form| holds(b, form))
-        || a.name.first_full.iter().any(|form| holds(b, form))
 }
 
 pub fn compare_last_names(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {

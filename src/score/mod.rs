@@ -14,7 +14,6 @@
 
 pub mod comparison;
 pub mod model;
-pub(crate) mod prefetch;
 
 use anyhow::{Result, bail};
 use rayon::prelude::*;
@@ -22,7 +21,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::block::{CandidatePair, Candidates, RuleKind};
-use crate::normalize::NormalizedRecord;
+use crate::normalize::{NormalizedRecord, prefetch};
 use crate::plan::{FieldEvidence, HistogramBin, PairEvidence};
 use crate::printer::Printer;
 use crate::profile::{Profile, Sex};
@@ -102,36 +101,6 @@ impl ScoredPairs {
                 self.weights.of(index, level, names_agree)
             }
         }
-    }
-
-    /// Whether the pair agrees on a patronymic a son takes from a father of
-    /// his own name and nothing else identifies it: no phone, e-mail, birth
-    /// date, origin id, login birth year or extra column weighs for it. A
-    /// father and son named alike look exactly like that
-    /// (`father_son_guard`).
-    pub fn rests_on_names_a_father_and_son_share(&self, pair: &ScoredPair) -> bool {
-        let named_after_father = self
-            .comparisons
-            .iter()
-            .position(|c| c.field == Field::Patronymic);
-        let Some(patronymic) = named_after_father else {
-            return false;
-        };
-        if pair.levels[patronymic] != comparison::patronymic::EXACT_NAMED_AFTER_FATHER {
-            return false;
-        }
-        !self.comparisons.iter().enumerate().any(|(index, c)| {
-            let identifying = matches!(
-                c.field,
-                Field::Phone
-                    | Field::Email
-                    | Field::BirthDate
-                    | Field::OriginUserId
-                    | Field::LoginBirthYear
-                    | Field::Extra(_)
-            );
-            identifying && self.field_weight(pair, index) > 0.0
-        })
     }
 
     /// Why the pair scored as it did, for the plan and the report.

@@ -23,7 +23,7 @@ use crate::compare::{dates_compatible, sexes_conflict};
 use super::comparison::{
     CompareContext, Comparison, Field, LevelRole, MAX_COMPARISONS, compare_field,
 };
-use super::prefetch;
+use crate::normalize::prefetch;
 
 /// Levels of one pair, one per comparison, 4 bits each.
 pub type Pattern = u64;

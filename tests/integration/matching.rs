@@ -12,14 +12,14 @@ use chrono::{Days, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use sailmerge::cluster::{Clustering, cluster_pairs};
+use sailmerge::cluster::Clustering;
 use sailmerge::normalize::{
     NormalizedEmail, NormalizedName, NormalizedPhone, NormalizedRecord, PhoneKind,
 };
+use sailmerge::pipeline::{self, MatchOptions};
 use sailmerge::printer::Printer;
 use sailmerge::profile::{Profile, Sex};
 use sailmerge::settings::matching::MatchSettings;
-use sailmerge::{block, score};
 
 const MALE_NAMES: &[(&str, &str)] = &[
     ("александр", "саша"),
@@ -467,29 +467,15 @@ fn synthetic_population(persons: usize, seed: u64) -> Population {
 }
 
 fn run_engine(population: &Population, settings: &MatchSettings) -> Clustering {
-    let printer = Printer::silent();
-    let candidates = block::candidate_pairs(
+    pipeline::match_records(
         &population.profiles,
         &population.records,
         settings,
-        &printer,
+        MatchOptions::default(),
+        &Printer::silent(),
     )
-    .unwrap();
-    let scored = score::score_pairs(
-        &population.profiles,
-        &population.records,
-        &candidates,
-        settings,
-        &printer,
-    )
-    .unwrap();
-    cluster_pairs(
-        &population.profiles,
-        &population.records,
-        &scored,
-        settings,
-        &printer,
-    )
+    .unwrap()
+    .clustering
 }
 
 struct Quality {
@@ -824,73 +810,6 @@ fn cluster_ids_are_the_same_on_every_run() {
     let again = run_engine(&scenario.population, &MatchSettings::default());
     assert_eq!(again.clusters, scenario.clustering.clusters);
     assert!(!again.clusters.is_empty());
-}
-
-/// Times the engine on 1.17M synthetic profiles. Run in release:
-/// `cargo test --release --test integration matching::engine_speed -- --ignored --nocapture`
-#[test]
-#[ignore]
-fn engine_speed_at_a_million_profiles() {
-    let persons: usize = std::env::var("SAILMERGE_SPEED_PERSONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(760_000);
-    let started = std::time::Instant::now();
-    let population = synthetic_population(persons, 11);
-    eprintln!(
-        "{} profiles built in {:?}",
-        population.records.len(),
-        started.elapsed()
-    );
-    let settings = MatchSettings::default();
-    let printer = Printer::silent();
-    let started = std::time::Instant::now();
-    let candidates = block::candidate_pairs(
-        &population.profiles,
-        &population.records,
-        &settings,
-        &printer,
-    )
-    .unwrap();
-    eprintln!(
-        "block: {} pairs in {:?}",
-        candidates.pairs.len(),
-        started.elapsed()
-    );
-    for rule in &candidates.stats.rules {
-        eprintln!(
-            "  {:<28} {:>9} pairs ({:>8} only this rule), {:>6} blocks capped",
-            rule.rule, rule.pairs, rule.pairs_only_this_rule, rule.capped_blocks
-        );
-    }
-    let started = std::time::Instant::now();
-    let scored = score::score_pairs(
-        &population.profiles,
-        &population.records,
-        &candidates,
-        &settings,
-        &printer,
-    )
-    .unwrap();
-    eprintln!("score: {:?}", started.elapsed());
-    let started = std::time::Instant::now();
-    let clustering = cluster_pairs(
-        &population.profiles,
-        &population.records,
-        &scored,
-        &settings,
-        &printer,
-    );
-    eprintln!(
-        "cluster: {} clusters in {:?}",
-        clustering.clusters.len(),
-        started.elapsed()
-    );
-    let measured = quality(&population, &clustering);
-    eprintln!(
-        "precision {:.4} recall {:.4} wrong clusters {:.4}",
-        measured.precision, measured.recall, measured.wrong_cluster_share
-    );
 }
 
 fn sailmerge(args: &[&str]) -> std::process::Output {
