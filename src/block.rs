@@ -862,7 +862,7 @@ mod tests {
             birth_date: None,
             birth_date_placeholder: false,
             birth_date_implausible: false,
-            sex_stated: None,
+            sex_from_names: false,
             sex: None,
             origin_user_id: None,
         }

@@ -114,7 +114,13 @@ pub fn contradiction(
     guards: &[Contradiction],
 ) -> Option<Contradiction> {
     let guarded = |kind| guards.contains(&kind);
-    if guarded(Contradiction::Sex) && sexes_conflict(a.sex, b.sex) {
+    // Only sexes both implied by the given names: a stated sex is wrong on
+    // a few profiles in a hundred, and the sex comparison weighs that.
+    if guarded(Contradiction::Sex)
+        && a.sex_from_names
+        && b.sex_from_names
+        && sexes_conflict(a.sex, b.sex)
+    {
         return Some(Contradiction::Sex);
     }
     if guarded(Contradiction::BirthDate)
@@ -505,7 +511,7 @@ mod tests {
             birth_date: NaiveDate::parse_from_str(born, "%Y-%m-%d").ok(),
             birth_date_placeholder: false,
             birth_date_implausible: false,
-            sex_stated: Some(sex),
+            sex_from_names: true,
             sex: Some(sex),
             origin_user_id: None,
         }
@@ -554,8 +560,12 @@ mod tests {
             weights: crate::score::model::Weights::new(
                 &[],
                 &Vec::new(),
-                &Vec::new(),
-                &Vec::new(),
+                &crate::score::model::UTables {
+                    general: Vec::new(),
+                    same_name: Vec::new(),
+                    anchored: Vec::new(),
+                },
+                &[],
                 -4.0,
             ),
             term_frequency_slots: Vec::new(),

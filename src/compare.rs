@@ -12,10 +12,18 @@ use crate::profile::Sex;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhoneDifference {
     Equal,
-    /// Same length, one digit different (a typo, or a neighbour's number).
+    /// Same length, one digit different, not the last (a typo, or a
+    /// neighbour's number).
     OneSubstitution,
+    /// Same length, only the last digit different: numbers sold in a
+    /// batch (a family's, a firm's) run in sequence and differ there, so
+    /// it is weighed apart from a typo elsewhere.
+    LastDigitSubstitution,
     /// Same length, two adjacent digits swapped.
     AdjacentTransposition,
+    /// Same length, two digits different, not a swap: two different typos
+    /// of one number (each of two later profiles one digit off the first).
+    TwoSubstitutions,
     Other,
 }
 
@@ -39,6 +47,7 @@ fn digits_difference(left: &[u8], right: &[u8]) -> PhoneDifference {
         return PhoneDifference::Other;
     }
     match (first, second) {
+        (Some(first), None) if first + 1 == left.len() => PhoneDifference::LastDigitSubstitution,
         (Some(_), None) => PhoneDifference::OneSubstitution,
         (Some(first), Some(second))
             if second == first + 1
@@ -47,6 +56,7 @@ fn digits_difference(left: &[u8], right: &[u8]) -> PhoneDifference {
         {
             PhoneDifference::AdjacentTransposition
         }
+        (Some(_), Some(_)) => PhoneDifference::TwoSubstitutions,
         _ => PhoneDifference::Other,
     }
 }
@@ -63,6 +73,19 @@ pub fn one_edit_apart(left: &str, right: &str) -> bool {
     let left: Vec<char> = left.chars().collect();
     let right: Vec<char> = right.chars().collect();
     units_one_edit_apart(&left, &right)
+}
+
+/// Whether the one edit between two logins (`one_edit_apart`) falls on
+/// the first letter of the login or of one of its parts (after `.`, `_`
+/// or `-`): e.dmitrieva@ and m.dmitrieva@ are a mother and a daughter
+/// (another initial), not a typo, and are weighed apart.
+pub fn login_edit_changes_an_initial(left: &str, right: &str) -> bool {
+    let (left, right) = (left.as_bytes(), right.as_bytes());
+    let prefix = left.iter().zip(right).take_while(|(a, b)| a == b).count();
+    if prefix == left.len() && prefix == right.len() {
+        return false;
+    }
+    prefix == 0 || matches!(left[prefix - 1], b'.' | b'_' | b'-')
 }
 
 /// `one_edit_apart` over characters (or bytes of ASCII text).
@@ -260,7 +283,9 @@ pub fn date_difference(left: NaiveDate, right: NaiveDate) -> DateDifference {
     };
     if matches!(
         digits,
-        PhoneDifference::OneSubstitution | PhoneDifference::AdjacentTransposition
+        PhoneDifference::OneSubstitution
+            | PhoneDifference::LastDigitSubstitution
+            | PhoneDifference::AdjacentTransposition
     ) {
         return DateDifference::OneDigit;
     }
@@ -469,16 +494,45 @@ mod tests {
         assert_eq!(phone_difference("79161234567", "79161234567"), Equal);
         assert_eq!(
             phone_difference("79161234567", "79161234568"),
+            LastDigitSubstitution
+        );
+        assert_eq!(
+            phone_difference("79161234567", "79161234867"),
             OneSubstitution
         );
         assert_eq!(
             phone_difference("79161234567", "79161235467"),
             AdjacentTransposition
         );
-        assert_eq!(phone_difference("79161234567", "79161234598"), Other);
+        assert_eq!(
+            phone_difference("79161234567", "79161234598"),
+            TwoSubstitutions
+        );
+        // Two different typos of one number, far apart.
+        assert_eq!(
+            phone_difference("79161234567", "79261234557"),
+            TwoSubstitutions
+        );
+        assert_eq!(phone_difference("79161234567", "79161239998"), Other);
         assert_eq!(phone_difference("79161234567", "7916123456"), Other);
         // Two adjacent digits changed but not swapped.
-        assert_eq!(phone_difference("79161234567", "79161239967"), Other);
+        assert_eq!(
+            phone_difference("79161234567", "79161239967"),
+            TwoSubstitutions
+        );
+    }
+
+    #[test]
+    fn login_edits_on_an_initial_are_told_apart() {
+        assert!(login_edit_changes_an_initial("e.dmitrieva", "m.dmitrieva"));
+        assert!(login_edit_changes_an_initial(
+            "anna_k.ivanova",
+            "anna_m.ivanova"
+        ));
+        assert!(login_edit_changes_an_initial("ivanov", "vanov"));
+        assert!(!login_edit_changes_an_initial("dmitrieva", "dmitreva"));
+        assert!(!login_edit_changes_an_initial("ivanov85", "ivanov86"));
+        assert!(!login_edit_changes_an_initial("same", "same"));
     }
 
     #[test]

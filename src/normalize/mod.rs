@@ -32,7 +32,7 @@ use crate::profile::{Profile, Sex};
 pub use email::{NormalizedEmail, are_sister_domains, normalize_email};
 pub use name::{
     NormalizedName, canonical_first_name, first_name_full_forms, infer_sex, normalize_name,
-    surname_key,
+    sex_from_given_names, surname_key,
 };
 pub use phone::{NormalizedPhone, PhoneKind, normalize_phone};
 pub use phonetic::name_phonetic_key;
@@ -51,10 +51,15 @@ pub struct NormalizedRecord {
     /// A real but doubtful birth date (age under 12 or over 100): kept in
     /// `birth_date`, flagged so the scorer can weigh it down.
     pub birth_date_implausible: bool,
-    /// The sex field as given.
-    pub sex_stated: Option<Sex>,
-    /// Stated sex, else inferred from patronymic, surname or first name.
+    /// The sex implied by the given names (a patronymic, or a first name
+    /// of one sex), else the stated sex, else the sex a surname's ending
+    /// implies. The names come first: a stated sex is wrong on a few
+    /// profiles in a hundred (a cashier's slip, a default of 1), and
+    /// Екатерина Денисовна is a woman whatever the field says.
     pub sex: Option<Sex>,
+    /// Whether `sex` comes from the given names: two such sexes that
+    /// differ are two people; a stated sex that differs may be a slip.
+    pub sex_from_names: bool,
     /// Trimmed; `None` when missing or a placeholder.
     pub origin_user_id: Option<CompactString>,
 }
@@ -168,6 +173,7 @@ struct RowQuality {
     register_before_minimum: bool,
     register_unparsable: bool,
     origin_id_placeholder: bool,
+    sex_stated: bool,
     sex_conflict: bool,
 }
 
@@ -198,7 +204,7 @@ impl RowQuality {
         quality.names_transliterated += count(name.transliterated);
         quality.names_swapped += count(name.swapped);
         quality.names_split += count(name.split_from_one_field);
-        quality.sex_inferred += count(record.sex_stated.is_none() && record.sex.is_some());
+        quality.sex_inferred += count(!self.sex_stated && record.sex.is_some());
         quality.sex_conflicts += count(self.sex_conflict);
         quality.birth_dates_missing += count(!self.birth_date_given);
         quality.birth_dates_unparsable += count(self.birth_date_unparsable);
@@ -254,7 +260,9 @@ fn normalize_profile(
     }
 
     let sex_stated = non_empty(profile.sex.as_deref()).and_then(Sex::from_code);
-    let sex_from_name = infer_sex(&name);
+    let sex_from_given_names = sex_from_given_names(&name);
+    let sex_from_name = sex_from_given_names.or_else(|| infer_sex(&name));
+    row_quality.sex_stated = sex_stated.is_some();
     row_quality.sex_conflict = matches!(
         (sex_stated, sex_from_name),
         (Some(stated @ (Sex::Male | Sex::Female)), Some(implied)) if stated != implied
@@ -276,8 +284,8 @@ fn normalize_profile(
         birth_date,
         birth_date_placeholder,
         birth_date_implausible,
-        sex_stated,
-        sex: sex_stated.or(sex_from_name),
+        sex: sex_from_given_names.or(sex_stated).or(sex_from_name),
+        sex_from_names: sex_from_given_names.is_some(),
         origin_user_id: origin_user_id.map(CompactString::from),
         name,
     };
@@ -411,8 +419,8 @@ mod tests {
         );
         assert_eq!(record.name.first_full, ["иван"]);
         assert_eq!(record.birth_date, NaiveDate::from_ymd_opt(1985, 3, 7));
-        assert_eq!(record.sex_stated, None);
         assert_eq!(record.sex, Some(Sex::Male));
+        assert!(record.sex_from_names);
         assert_eq!(record.origin_user_id.as_deref(), Some("card-1"));
         let record = &records[1];
         assert_eq!(record.row, 1);
@@ -435,6 +443,30 @@ mod tests {
         assert_eq!(quality.sex_inferred, 1);
         assert_eq!(quality.birth_dates_placeholder, 1);
         assert_eq!(quality.origin_ids_placeholder, 1);
+    }
+
+    #[test]
+    fn given_names_outweigh_a_stated_sex_but_a_surname_does_not() {
+        let mut ekaterina = profile(0);
+        ekaterina.first_name = Some("Екатерина".into());
+        ekaterina.middle_name = Some("Денисовна".into());
+        ekaterina.sex = Some("1".into());
+        let mut sasha = profile(1);
+        sasha.first_name = Some("Саша".into());
+        sasha.last_name = Some("Петрова".into());
+        sasha.sex = Some("1".into());
+        let mut unnamed = profile(2);
+        unnamed.last_name = Some("Петрова".into());
+        let (records, quality) =
+            normalize_profiles_as_of(&[ekaterina, sasha, unnamed], &Printer::silent(), today());
+        assert_eq!(records[0].sex, Some(Sex::Female));
+        assert!(records[0].sex_from_names);
+        // Саша is either; the stated sex stands over the surname's ending.
+        assert_eq!(records[1].sex, Some(Sex::Male));
+        assert!(!records[1].sex_from_names);
+        assert_eq!(records[2].sex, Some(Sex::Female));
+        assert!(!records[2].sex_from_names);
+        assert_eq!(quality.sex_conflicts, 2);
     }
 
     #[test]

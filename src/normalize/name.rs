@@ -1148,9 +1148,10 @@ pub fn sex_from_surname(last: &str) -> Option<Sex> {
         .then_some(first)
 }
 
-/// Sex implied by a normalised name: the patronymic first (the surest),
-/// then the first name (unless ambiguous: саша, женя), then the surname.
-pub fn infer_sex(name: &NormalizedName) -> Option<Sex> {
+/// Sex implied by the given names alone: the patronymic, else the first
+/// name unless it is ambiguous (саша, женя). A surname is left out: a
+/// woman may carry her husband's surname in its male form on a form.
+pub fn sex_from_given_names(name: &NormalizedName) -> Option<Sex> {
     name.middle
         .as_deref()
         .and_then(sex_from_patronymic)
@@ -1158,7 +1159,12 @@ pub fn infer_sex(name: &NormalizedName) -> Option<Sex> {
             let first = name.first.as_deref()?;
             first.split(' ').next().and_then(first_name_sex)
         })
-        .or_else(|| name.last.as_deref().and_then(sex_from_surname))
+}
+
+/// Sex implied by a normalised name: the patronymic first (the surest),
+/// then the first name (unless ambiguous: саша, женя), then the surname.
+pub fn infer_sex(name: &NormalizedName) -> Option<Sex> {
+    sex_from_given_names(name).or_else(|| name.last.as_deref().and_then(sex_from_surname))
 }
 
 #[cfg(test)]

@@ -8,10 +8,12 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::block::RuleKind;
 use crate::compare::{
     DateDifference, PhoneDifference, date_difference, full_names_overlap, jaro_winkler,
-    latin_skeleton, login_spells_name, nameless_login_skeleton, one_edit_apart, parse_date,
-    patronymic_form, patronymic_forms_conflict, phone_difference, sexes_conflict,
+    latin_skeleton, login_edit_changes_an_initial, login_spells_name, nameless_login_skeleton,
+    one_edit_apart, parse_date, patronymic_form, patronymic_forms_conflict, phone_difference,
+    sexes_conflict,
 };
 use crate::normalize::{NormalizedRecord, PhoneKind, are_sister_domains};
 use crate::profile::{Profile, Sex};
@@ -29,11 +31,6 @@ pub enum LevelRole {
     Evidence,
     /// Evidence against: weight at most `conflict_weight`.
     Conflict,
-    /// Observed agreement that adds nothing the other comparisons have not
-    /// already counted (the same sex, when names imply it): weight 0, but it
-    /// takes its share of m and u so the other levels' estimates stay
-    /// probabilities.
-    Baseline,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -43,11 +40,14 @@ pub struct Level {
     /// m before estimation: the share of true matches expected at this
     /// level, the starting point of the EM rounds.
     pub initial_m: f64,
-    /// Whether u may not fall below `minimum_u`. True but for agreement on
-    /// a whole unique identifier (a phone, a mailbox, a card): Sailplay
-    /// gives each to one profile, so two people share one only by
-    /// accident, and the random sample's own estimate stands.
-    pub u_floor: bool,
+    /// The blocking rule that proposes every pair at this level, if any
+    /// (phones one digit apart, one login on two domains...). Such a
+    /// level's u is counted, not sampled: every pair of the base at the
+    /// level is a candidate, so the candidates there, less the matches
+    /// among them, are all the non-matching pairs there are. A random
+    /// sample of a million pairs holds none of them in a large base, and
+    /// the count stays right at any size.
+    pub counted_by: Option<RuleKind>,
 }
 
 const fn neutral(name: &'static str) -> Level {
@@ -55,7 +55,7 @@ const fn neutral(name: &'static str) -> Level {
         name,
         role: LevelRole::Neutral,
         initial_m: 0.0,
-        u_floor: true,
+        counted_by: None,
     }
 }
 
@@ -64,16 +64,7 @@ const fn evidence(name: &'static str, initial_m: f64) -> Level {
         name,
         role: LevelRole::Evidence,
         initial_m,
-        u_floor: true,
-    }
-}
-
-const fn baseline(name: &'static str, initial_m: f64) -> Level {
-    Level {
-        name,
-        role: LevelRole::Baseline,
-        initial_m,
-        u_floor: true,
+        counted_by: None,
     }
 }
 
@@ -82,17 +73,17 @@ const fn conflict(name: &'static str, initial_m: f64) -> Level {
         name,
         role: LevelRole::Conflict,
         initial_m,
-        u_floor: true,
+        counted_by: None,
     }
 }
 
-/// Agreement on a whole unique identifier; see `Level::u_floor`.
-const fn identifier(name: &'static str, initial_m: f64) -> Level {
+/// Evidence at a level `rule` enumerates; see `Level::counted_by`.
+const fn counted(name: &'static str, initial_m: f64, rule: RuleKind) -> Level {
     Level {
         name,
         role: LevelRole::Evidence,
         initial_m,
-        u_floor: false,
+        counted_by: Some(rule),
     }
 }
 
@@ -121,12 +112,17 @@ pub struct Comparison {
     pub name: String,
     pub field: Field,
     pub levels: Vec<Level>,
-    /// The level whose weight is scaled by the value's frequency (exact
-    /// agreement on a name or date), if any.
-    pub term_frequency_level: Option<u8>,
-    /// Whether EM re-estimates m. Sex is mostly inferred from the names, so
-    /// on candidate pairs (which mostly share a name) it would teach EM
-    /// nothing but the blocking: its m stays at the initial value.
+    /// The levels whose weight is scaled by how common the shared value
+    /// is: exact agreement on a name or date (its share of the profiles
+    /// stands for u), one login on two domains (scaled around the level's
+    /// u by how common the login is among the pairs there).
+    pub term_frequency_levels: &'static [u8],
+    /// Whether the per-rule EM sessions re-estimate m. Sex is mostly
+    /// implied by the names, so within a session on pairs found by their
+    /// names it would only echo the blocking; its m is estimated after the
+    /// sessions instead, over all candidates, from how often it holds among
+    /// the pairs the rest of the evidence says are one person
+    /// (`model::estimate_m_outside_sessions`).
     pub estimated_by_em: bool,
 }
 
@@ -138,17 +134,20 @@ pub mod phone {
     pub const EXACT_LANDLINE: u8 = 2;
     pub const EXACT: u8 = 3;
     pub const ONE_SUBSTITUTION: u8 = 4;
-    pub const TRANSPOSITION: u8 = 5;
-    pub const ELSE: u8 = 6;
+    pub const LAST_DIGIT: u8 = 5;
+    pub const TRANSPOSITION: u8 = 6;
+    pub const TWO_SUBSTITUTIONS: u8 = 7;
+    pub const ELSE: u8 = 8;
 }
 pub mod email {
     pub const EXACT_ADDRESS: u8 = 2;
     pub const SAME_MAILBOX: u8 = 3;
     pub const ONE_EDIT_SAME_DOMAIN: u8 = 4;
     pub const ONE_EDIT_IN_DIGITS_SAME_DOMAIN: u8 = 5;
-    pub const SAME_LOGIN_SISTER_DOMAIN: u8 = 6;
-    pub const SAME_LOGIN_OTHER_DOMAIN: u8 = 7;
-    pub const ELSE: u8 = 8;
+    pub const ONE_EDIT_ON_INITIAL_SAME_DOMAIN: u8 = 6;
+    pub const SAME_LOGIN_SISTER_DOMAIN: u8 = 7;
+    pub const SAME_LOGIN_OTHER_DOMAIN: u8 = 8;
+    pub const ELSE: u8 = 9;
 }
 pub mod first_name {
     pub const EXACT: u8 = 2;
@@ -163,9 +162,10 @@ pub mod last_name {
     pub const GENDERED_FORMS: u8 = 3;
     pub const JARO_WINKLER_92: u8 = 4;
     pub const JARO_WINKLER_85: u8 = 5;
-    pub const DIFFERENT_WOMEN: u8 = 6;
-    pub const IN_OTHER_LOGIN: u8 = 7;
-    pub const ELSE: u8 = 8;
+    pub const PART_OF_DOUBLE: u8 = 6;
+    pub const DIFFERENT_WOMEN: u8 = 7;
+    pub const IN_OTHER_LOGIN: u8 = 8;
+    pub const ELSE: u8 = 9;
 }
 pub mod patronymic {
     pub const EXACT: u8 = 2;
@@ -221,13 +221,18 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
             levels: vec![
                 neutral("missing"),
                 neutral("junk"),
-                evidence("exact_landline", 0.01),
-                identifier("exact", 0.1),
-                evidence("one_substitution", 0.05),
-                evidence("transposition", 0.02),
-                evidence("else", 0.82),
+                counted("exact_landline", 0.01, RuleKind::PhoneExact),
+                counted("exact", 0.1, RuleKind::PhoneExact),
+                counted("one_substitution", 0.05, RuleKind::PhoneOneEdit),
+                // Numbers in sequence (a family's, a firm's batch) differ
+                // in the last digit: weighed on its own, as often as such
+                // pairs really occur among the base's numbers.
+                counted("one_substitution_last_digit", 0.01, RuleKind::PhoneOneEdit),
+                counted("transposition", 0.02, RuleKind::PhoneOneEdit),
+                evidence("two_substitutions", 0.01),
+                evidence("else", 0.8),
             ],
-            term_frequency_level: None,
+            term_frequency_levels: &[],
             estimated_by_em: true,
         },
         Comparison {
@@ -236,22 +241,39 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
             levels: vec![
                 neutral("missing"),
                 neutral("junk"),
-                identifier("exact_address", 0.07),
+                counted("exact_address", 0.07, RuleKind::EmailMailbox),
                 // Gmail dots and +tags, Yandex aliases, repaired domain
                 // typos: one inbox to the provider, but two people may
                 // well have typed v.novikov@ and vnovikov@.
-                evidence("same_mailbox", 0.03),
-                evidence("one_edit_same_domain", 0.04),
+                counted("same_mailbox", 0.03, RuleKind::EmailMailbox),
+                counted("one_edit_same_domain", 0.04, RuleKind::EmailOneEdit),
                 // ivanov85@ and ivanov86@: logins are names plus a number,
                 // so namesakes' logins often differ in the number alone.
                 // Kept apart from a typo in the letters, so that its
                 // weight is estimated (among namesakes) on its own.
-                evidence("one_edit_in_digits_same_domain", 0.01),
-                evidence("same_login_sister_domain", 0.02),
-                evidence("same_login_other_domain", 0.03),
+                counted(
+                    "one_edit_in_digits_same_domain",
+                    0.01,
+                    RuleKind::EmailOneEdit,
+                ),
+                // e.dmitrieva@ and m.dmitrieva@: another initial is more
+                // often a relative than a typo.
+                counted(
+                    "one_edit_on_initial_same_domain",
+                    0.005,
+                    RuleKind::EmailOneEdit,
+                ),
+                // The same login on two domains: natalia1982@gmail.com and
+                // natalia1982@rambler.ru are as often two Натальи as one;
+                // how common the login is scales the weight (as for names).
+                counted("same_login_sister_domain", 0.02, RuleKind::EmailLogin),
+                counted("same_login_other_domain", 0.03, RuleKind::EmailLogin),
                 evidence("else", 0.8),
             ],
-            term_frequency_level: None,
+            term_frequency_levels: &[
+                email::SAME_LOGIN_SISTER_DOMAIN,
+                email::SAME_LOGIN_OTHER_DOMAIN,
+            ],
             estimated_by_em: true,
         },
         Comparison {
@@ -269,7 +291,7 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 evidence("in_other_login", 0.01),
                 evidence("else", 0.04),
             ],
-            term_frequency_level: Some(first_name::EXACT),
+            term_frequency_levels: &[first_name::EXACT],
             estimated_by_em: true,
         },
         Comparison {
@@ -282,6 +304,9 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 conflict("gendered_forms", 0.005),
                 evidence("jaro_winkler_0.92", 0.05),
                 evidence("jaro_winkler_0.85", 0.02),
+                // Иванова-Петрова and Петрова: a double surname taken at
+                // marriage, or one half of it dropped on a form.
+                evidence("part_of_double", 0.01),
                 // Two women's different surnames: most Russian women take
                 // their husband's surname at marriage, so one woman's
                 // profiles disagree on it far more often than one man's,
@@ -293,7 +318,7 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 evidence("in_other_login", 0.01),
                 evidence("else", 0.05),
             ],
-            term_frequency_level: Some(last_name::EXACT),
+            term_frequency_levels: &[last_name::EXACT],
             estimated_by_em: true,
         },
         Comparison {
@@ -311,7 +336,7 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 evidence("jaro_winkler_0.92", 0.05),
                 evidence("else", 0.045),
             ],
-            term_frequency_level: Some(patronymic::EXACT),
+            term_frequency_levels: &[patronymic::EXACT],
             estimated_by_em: true,
         },
         Comparison {
@@ -326,7 +351,7 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 evidence("within_year", 0.02),
                 evidence("else", 0.04),
             ],
-            term_frequency_level: Some(birth_date::EXACT),
+            term_frequency_levels: &[birth_date::EXACT],
             estimated_by_em: true,
         },
         // ivanov85@ is often born in 1985: where the birth dates cannot be
@@ -341,7 +366,7 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 evidence("agree", 0.3),
                 evidence("else", 0.7),
             ],
-            term_frequency_level: None,
+            term_frequency_levels: &[],
             estimated_by_em: true,
         },
         // Sailplay gives a phone or an e-mail to one profile only, so a
@@ -358,7 +383,7 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
                 evidence("complementary", 0.3),
                 evidence("else", 0.7),
             ],
-            term_frequency_level: None,
+            term_frequency_levels: &[],
             estimated_by_em: true,
         },
         Comparison {
@@ -366,10 +391,13 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
             field: Field::Sex,
             levels: vec![
                 neutral("missing"),
-                baseline("same", 0.99),
-                conflict("conflict", 0.01),
+                // The names' u is taken among pairs whose sexes do not
+                // conflict (`model::estimate_u`); agreeing on sex is the
+                // first half of that evidence and weighs its own bit.
+                evidence("same", 0.98),
+                conflict("conflict", 0.02),
             ],
-            term_frequency_level: None,
+            term_frequency_levels: &[],
             estimated_by_em: false,
         },
         Comparison {
@@ -377,10 +405,10 @@ pub fn comparisons(settings: &MatchSettings) -> Vec<Comparison> {
             field: Field::OriginUserId,
             levels: vec![
                 neutral("missing"),
-                identifier("exact", 0.1),
+                counted("exact", 0.1, RuleKind::OriginUserId),
                 evidence("else", 0.9),
             ],
-            term_frequency_level: None,
+            term_frequency_levels: &[],
             estimated_by_em: true,
         },
     ];
@@ -415,7 +443,7 @@ fn extra_comparison(index: usize, extra: &ExtraComparison) -> Comparison {
         name: extra.column.clone(),
         field: Field::Extra(index),
         levels,
-        term_frequency_level: None,
+        term_frequency_levels: &[],
         estimated_by_em: true,
     }
 }
@@ -507,7 +535,9 @@ pub fn compare_phones(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
         PhoneDifference::Equal if x.kind == PhoneKind::Landline => phone::EXACT_LANDLINE,
         PhoneDifference::Equal => phone::EXACT,
         PhoneDifference::OneSubstitution => phone::ONE_SUBSTITUTION,
+        PhoneDifference::LastDigitSubstitution => phone::LAST_DIGIT,
         PhoneDifference::AdjacentTransposition => phone::TRANSPOSITION,
+        PhoneDifference::TwoSubstitutions => phone::TWO_SUBSTITUTIONS,
         PhoneDifference::Other => phone::ELSE,
     }
 }
@@ -537,10 +567,12 @@ pub fn compare_emails(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
         .rsplit_once('@')
         .unwrap_or((&y.mailbox_key, ""));
     if x_domain == y_domain && one_edit_apart(x_login, y_login) {
-        if login_digits(x_login).eq(login_digits(y_login)) {
-            email::ONE_EDIT_SAME_DOMAIN
-        } else {
+        if !login_digits(x_login).eq(login_digits(y_login)) {
             email::ONE_EDIT_IN_DIGITS_SAME_DOMAIN
+        } else if login_edit_changes_an_initial(x_login, y_login) {
+            email::ONE_EDIT_ON_INITIAL_SAME_DOMAIN
+        } else {
+            email::ONE_EDIT_SAME_DOMAIN
         }
     } else if x_login == y_login && are_sister_domains(x_domain, y_domain) {
         email::SAME_LOGIN_SISTER_DOMAIN
@@ -645,11 +677,22 @@ pub fn compare_last_names(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
         last_name::JARO_WINKLER_92
     } else if similarity >= 0.85 {
         last_name::JARO_WINKLER_85
+    } else if one_is_part_of_the_other(x, y) {
+        last_name::PART_OF_DOUBLE
     } else if a.sex == Some(Sex::Female) && b.sex == Some(Sex::Female) {
         last_name::DIFFERENT_WOMEN
     } else {
         last_name::ELSE
     }
+}
+
+/// Иванова-Петрова and Петрова (or Иванова Петрова): one surname is a
+/// whole part of the other's double surname.
+fn one_is_part_of_the_other(x: &str, y: &str) -> bool {
+    let is_part = |double: &str, single: &str| {
+        double.contains(['-', ' ']) && double.split(['-', ' ']).any(|part| part == single)
+    };
+    is_part(x, y) || is_part(y, x)
 }
 
 pub fn compare_patronymics(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
@@ -891,7 +934,7 @@ mod tests {
             birth_date: None,
             birth_date_placeholder: false,
             birth_date_implausible: false,
-            sex_stated: None,
+            sex_from_names: false,
             sex: None,
             origin_user_id: None,
         }
@@ -972,8 +1015,13 @@ mod tests {
         let level = |x: &str, y: &str| compare_phones(&phone(x), &phone(y));
         assert_eq!(level("79161234567", "79161234567"), phone::EXACT);
         assert_eq!(level("74951234567", "74951234567"), phone::EXACT_LANDLINE);
-        assert_eq!(level("79161234567", "79161234568"), phone::ONE_SUBSTITUTION);
+        assert_eq!(level("79161234567", "79161234867"), phone::ONE_SUBSTITUTION);
+        assert_eq!(level("79161234567", "79161234568"), phone::LAST_DIGIT);
         assert_eq!(level("79161234567", "79161234657"), phone::TRANSPOSITION);
+        assert_eq!(
+            level("79161234567", "79261234557"),
+            phone::TWO_SUBSTITUTIONS
+        );
         assert_eq!(level("79161234567", "79031112233"), phone::ELSE);
         assert_eq!(level("79999999999", "79999999999"), JUNK);
         assert_eq!(compare_phones(&phone("79161234567"), &blank()), MISSING);
@@ -1015,6 +1063,10 @@ mod tests {
         assert_eq!(
             level("ivanov85@mail.ru", "ivamov85@mail.ru"),
             email::ONE_EDIT_SAME_DOMAIN
+        );
+        assert_eq!(
+            level("e.dmitrieva@mail.ru", "m.dmitrieva@mail.ru"),
+            email::ONE_EDIT_ON_INITIAL_SAME_DOMAIN
         );
         assert_eq!(level("ivanov@mail.ru", "petrov@mail.ru"), email::ELSE);
         assert_eq!(level("test@test.ru", "test@test.ru"), JUNK);
@@ -1070,6 +1122,10 @@ mod tests {
         assert_eq!(
             level(("кузнецов", "кузнецов"), ("кузницын", "кузницын")),
             last_name::JARO_WINKLER_85
+        );
+        assert_eq!(
+            level(("иванова-петрова", "иванов-петров"), ("петрова", "петров")),
+            last_name::PART_OF_DOUBLE
         );
         assert_eq!(level(petrov, ("сидоров", "сидоров")), last_name::ELSE);
     }

@@ -13,21 +13,22 @@
 //! can explain it; the same input and settings give the same weights.
 
 pub mod comparison;
+mod frequency;
 pub mod model;
 
 use anyhow::{Result, bail};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::block::{CandidatePair, Candidates, RuleKind};
+use crate::block::{CandidatePair, Candidates};
 use crate::normalize::{NormalizedRecord, prefetch};
 use crate::plan::{FieldEvidence, HistogramBin, PairEvidence};
 use crate::printer::Printer;
-use crate::profile::{Profile, Sex};
+use crate::profile::Profile;
 use crate::settings::matching::MatchSettings;
 
 use comparison::{Comparison, Field, LevelRole, MAX_COMPARISONS};
+use frequency::TermFrequencies;
 use model::LevelTable;
 
 /// One candidate pair, compared and weighed.
@@ -51,9 +52,9 @@ pub struct ScoredPair {
 /// Candidate pairs per parallel task (and per progress-bar step).
 const PAIRS_PER_TASK: usize = 16384;
 
-/// Comparisons whose exact level is scaled by term frequency (first name,
-/// surname, patronymic, birth date).
-pub const TERM_FREQUENCY_SLOTS: usize = 4;
+/// Comparisons with levels scaled by term frequency (first name, surname,
+/// patronymic, birth date, e-mail).
+pub const TERM_FREQUENCY_SLOTS: usize = 5;
 
 impl ScoredPair {
     pub fn probability(&self) -> f64 {
@@ -93,12 +94,16 @@ impl ScoredPairs {
     pub fn field_weight(&self, pair: &ScoredPair, index: usize) -> f64 {
         let level = pair.levels[index];
         match self.term_frequency_slots[index] {
-            Some(slot) if self.comparisons[index].term_frequency_level == Some(level) => {
+            Some(slot)
+                if self.comparisons[index]
+                    .term_frequency_levels
+                    .contains(&level) =>
+            {
                 pair.term_frequency_weights[slot] as f64
             }
             _ => {
-                let names_agree = self.weights.names_agree(|c| pair.levels[c]);
-                self.weights.of(index, level, names_agree)
+                let context = self.weights.context(|c| pair.levels[c]);
+                self.weights.of(index, level, context)
             }
         }
     }
@@ -203,36 +208,6 @@ pub struct EmSessionSummary {
     pub match_share: f64,
 }
 
-/// The comparisons an EM session on a blocking rule's pairs leaves out:
-/// those the rule keys on (its pairs agree on them by construction), and
-/// those its keys depend on. Logins are made of names, so pairs found by
-/// their emails agree on names far more often than chance; left in, the
-/// names would convince EM that most such pairs are one person.
-fn rule_fields(kind: RuleKind) -> Vec<Field> {
-    match kind {
-        RuleKind::PhoneExact | RuleKind::PhoneOneEdit => vec![Field::Phone, Field::Channels],
-        RuleKind::EmailMailbox | RuleKind::EmailOneEdit | RuleKind::EmailLogin => vec![
-            Field::Email,
-            Field::Channels,
-            Field::FirstName,
-            Field::LastName,
-            Field::Patronymic,
-            Field::LoginBirthYear,
-        ],
-        RuleKind::NameBirthDate => vec![Field::FirstName, Field::LastName, Field::BirthDate],
-        RuleKind::NamePatronymic => vec![Field::FirstName, Field::Patronymic, Field::LastName],
-        RuleKind::SurnamePhoneticFirstName => vec![Field::FirstName, Field::LastName],
-        RuleKind::BirthDateFirstName => vec![Field::FirstName, Field::BirthDate],
-        RuleKind::BirthDateLastName => vec![Field::LastName, Field::BirthDate],
-        RuleKind::LoginNameBirthDate => vec![Field::LastName, Field::BirthDate],
-        RuleKind::OriginUserId => vec![Field::OriginUserId],
-        RuleKind::Extra(index) => vec![Field::Extra(index)],
-    }
-}
-
-/// Sessions on fewer pairs than this say too little to average in.
-const MINIMUM_SESSION_PAIRS: u64 = 50;
-
 /// Scores every candidate pair and keeps those at or above the threshold
 /// (the only ones clustering links).
 pub fn score_pairs(
@@ -312,126 +287,29 @@ fn score_and_keep(
             bar.inc(chunk.len() as u64);
         });
 
-    let (u, random_counts) = model::estimate_u(
-        &comparisons,
-        &context,
-        settings.u_sample_pairs,
-        settings.seed,
-        settings.minimum_u,
-    );
-
-    let (namesake_u, namesake_pairs) = model::estimate_u_among_namesakes(
-        &comparisons,
-        &context,
-        settings.u_sample_pairs,
-        settings.seed,
-        settings.minimum_u,
-        &u,
-    );
-
-    let pattern_counts = model::count_patterns(
-        candidates
-            .pairs
-            .par_iter()
-            .zip(levels.par_iter())
-            .map(|(pair, levels)| (pair.rules, model::pack_levels(levels))),
-    );
-
-    let start_m = model::initial_m(&comparisons);
-    // Sessions are independent: one per rule, in parallel (EM is the
-    // model's only serial work), collected in rule order.
-    let session_results: Vec<_> = candidates
-        .rules
-        .par_iter()
-        .enumerate()
-        .map(|(rule_index, rule)| {
-            let bit = 1u32 << rule_index;
-            let mut session_patterns: FxHashMap<model::Pattern, u64> = FxHashMap::default();
-            for &((mask, pattern), count) in &pattern_counts {
-                if mask & bit != 0 {
-                    *session_patterns.entry(pattern).or_default() += count;
-                }
-            }
-            let mut session_patterns: Vec<_> = session_patterns.into_iter().collect();
-            session_patterns.sort_unstable();
-            let fixed_fields = rule_fields(rule.kind);
-            let fixed: Vec<bool> = comparisons
-                .iter()
-                .map(|c| fixed_fields.contains(&c.field))
-                .collect();
-            let active: Vec<bool> = comparisons
-                .iter()
-                .zip(&fixed)
-                .map(|(c, fixed)| c.estimated_by_em && !fixed)
-                .collect();
-            let pairs: u64 = session_patterns.iter().map(|(_, count)| count).sum();
-            let mut summary = EmSessionSummary {
-                rule: rule.name.clone(),
-                pairs,
-                fixed: comparisons
-                    .iter()
-                    .zip(&fixed)
-                    .filter(|(_, fixed)| **fixed)
-                    .map(|(c, _)| c.name.clone())
-                    .collect(),
-                match_share: 0.0,
-            };
-            let estimate = (pairs >= MINIMUM_SESSION_PAIRS).then(|| {
-                model::em_session(
-                    &comparisons,
-                    &session_patterns,
-                    &active,
-                    &start_m,
-                    &u,
-                    &namesake_u,
-                    settings.conflict_weight,
-                    settings.em_iterations,
-                    0.3,
-                )
-            });
-            if let Some(estimate) = &estimate {
-                summary.match_share = estimate.match_share;
-            }
-            (estimate, fixed, summary)
-        })
-        .collect();
-    let mut sessions: Vec<Option<model::SessionEstimate>> = Vec::new();
-    let mut fixed_by_rule: Vec<Vec<bool>> = Vec::new();
-    let mut session_summaries = Vec::new();
-    for (estimate, fixed, summary) in session_results {
-        sessions.push(estimate);
-        fixed_by_rule.push(fixed);
-        session_summaries.push(summary);
-    }
-    let m = model::combine_sessions(&comparisons, sessions.iter().flatten());
-    let weights = model::Weights::new(&comparisons, &m, &u, &namesake_u, settings.conflict_weight);
-
-    let expected_matches = model::expected_matches(
-        &comparisons,
-        &pattern_counts,
-        &sessions,
-        &fixed_by_rule,
-        &weights,
-    );
+    let fitted = model::fit(&comparisons, &context, candidates, &levels, settings);
+    let model::Fitted {
+        ref m,
+        ref u,
+        ref weights,
+        ..
+    } = fitted;
+    let expected_matches = fitted.expected_matches;
     let candidate_match_share = expected_matches / candidates.pairs.len().max(1) as f64;
-    let all_pairs = records.len() as f64 * (records.len() as f64 - 1.0) / 2.0;
-    let prior_match_probability = if all_pairs > 0.0 && expected_matches > 0.0 {
-        (expected_matches / all_pairs).clamp(1e-15, 0.5)
-    } else {
-        // Nothing to estimate from: one match per profile, a cautious guess.
-        (records.len() as f64 / all_pairs.max(1.0)).clamp(1e-15, 0.5)
-    };
+    let prior_match_probability = fitted.prior_match_probability;
     let prior_weight = weight_of_probability(prior_match_probability);
 
     let comparison_summaries = summarise_comparisons(
         &comparisons,
-        &m,
-        (&u, &namesake_u),
-        &weights,
+        m,
+        (&u.general, &u.same_name),
+        weights,
         &levels,
-        &random_counts,
+        &fitted.random_counts,
     );
     let frequencies = TermFrequencies::from_records(records);
+    let typical_login_others =
+        typical_login_others(&comparisons, &candidates.pairs, &levels, &frequencies);
     let term_frequency_slots = term_frequency_slots(&comparisons);
     let term_frequency = settings.term_frequency;
     // Only the pairs at or above the threshold are kept: clustering links
@@ -442,25 +320,31 @@ fn score_and_keep(
     let weigh = |pair: &CandidatePair, levels: &[u8; MAX_COMPARISONS]| {
         let mut term_frequency_weights = [0f32; TERM_FREQUENCY_SLOTS];
         let mut weight = prior_weight;
-        let names_agree = weights.names_agree(|c| levels[c]);
+        let context = weights.context(|c| levels[c]);
         for (index, comparison) in comparisons.iter().enumerate() {
             let level = levels[index];
-            let mut field_weight = weights.of(index, level, names_agree);
+            let mut field_weight = weights.of(index, level, context);
             if let Some(slot) = term_frequency_slots[index]
-                && comparison.term_frequency_level == Some(level)
+                && comparison.term_frequency_levels.contains(&level)
             {
-                if term_frequency {
+                if term_frequency && comparison.field == Field::Email {
+                    // One login on two domains: the level's u is that of
+                    // the typical login there; a login held by fewer
+                    // other profiles is that much rarer a coincidence.
+                    let others = frequencies.login_others(pair.left as usize);
+                    field_weight += (typical_login_others[level as usize] / others).log2();
+                } else if term_frequency {
                     // m / (share of profiles with this value):
-                    // agreeing on a rare value is strong evidence.
-                    // Among namesakes the level's own correction (a
-                    // shared patronymic is commoner between people of
-                    // one full name) still applies on top.
-                    let frequency = frequencies
-                        .of(comparison.field, pair.left as usize)
-                        .max(settings.minimum_u);
-                    let namesake_correction = field_weight - weights.of(index, level, false);
+                    // agreeing on a rare value is strong evidence. The
+                    // context's own correction (a shared patronymic is
+                    // commoner between people of one full name, a shared
+                    // surname between holders of neighbouring numbers)
+                    // still applies on top.
+                    let frequency = frequencies.of(comparison.field, pair.left as usize);
+                    let context_correction =
+                        field_weight - weights.of(index, level, model::Context::General);
                     field_weight =
-                        (m[index][level as usize] / frequency).log2() + namesake_correction;
+                        (m[index][level as usize] / frequency).log2() + context_correction;
                 }
                 term_frequency_weights[slot] = field_weight as f32;
             }
@@ -517,16 +401,16 @@ fn score_and_keep(
         threshold_weight,
         pairs_above_threshold,
         u_sample_pairs: settings.u_sample_pairs,
-        namesake_pairs,
+        namesake_pairs: fitted.namesake_pairs,
         u_seed: settings.seed,
         em_iterations: settings.em_iterations,
-        em_sessions: session_summaries,
+        em_sessions: fitted.sessions.clone(),
         term_frequency,
     };
     Ok(ScoredPairs {
         pairs,
         comparisons,
-        weights,
+        weights: fitted.weights,
         term_frequency_slots,
         rule_names: candidates
             .rules
@@ -580,6 +464,52 @@ pub fn write_pairs_csv(
     })
 }
 
+/// Per level of the e-mail comparison scaled by login frequency, how many
+/// other profiles the typical login of its candidate pairs is held by: the
+/// harmonic mean, the one under which the level's u is the average of the
+/// pairs' own (two people share a login about as often as it is common).
+fn typical_login_others(
+    comparisons: &[Comparison],
+    pairs: &[CandidatePair],
+    levels: &[[u8; MAX_COMPARISONS]],
+    frequencies: &TermFrequencies,
+) -> [f64; 16] {
+    let mut typical = [1.0; 16];
+    let Some(email) = comparisons.iter().position(|c| c.field == Field::Email) else {
+        return typical;
+    };
+    let scaled = comparisons[email].term_frequency_levels;
+    let (pairs_at, inverse_sums) = pairs
+        .par_iter()
+        .zip(levels.par_iter())
+        .filter(|(_, levels)| scaled.contains(&levels[email]))
+        .fold(
+            || ([0u64; 16], [0f64; 16]),
+            |(mut counts, mut sums), (pair, levels)| {
+                let level = levels[email] as usize;
+                counts[level] += 1;
+                sums[level] += 1.0 / frequencies.login_others(pair.left as usize);
+                (counts, sums)
+            },
+        )
+        .reduce(
+            || ([0u64; 16], [0f64; 16]),
+            |(mut counts, mut sums), (other_counts, other_sums)| {
+                for level in 0..16 {
+                    counts[level] += other_counts[level];
+                    sums[level] += other_sums[level];
+                }
+                (counts, sums)
+            },
+        );
+    for level in 0..16 {
+        if pairs_at[level] > 0 {
+            typical[level] = pairs_at[level] as f64 / inverse_sums[level];
+        }
+    }
+    typical
+}
+
 /// Each comparison's slot in `ScoredPair::term_frequency_weights`, in
 /// comparison order.
 fn term_frequency_slots(comparisons: &[Comparison]) -> Vec<Option<usize>> {
@@ -587,7 +517,7 @@ fn term_frequency_slots(comparisons: &[Comparison]) -> Vec<Option<usize>> {
     comparisons
         .iter()
         .map(|comparison| {
-            comparison.term_frequency_level.map(|_| {
+            (!comparison.term_frequency_levels.is_empty()).then(|| {
                 next += 1;
                 next - 1
             })
@@ -642,153 +572,6 @@ fn summarise_comparisons(
                 .collect(),
         })
         .collect()
-}
-
-/// The chance that a profile other than the one looked up holds a value
-/// that `count` of `total` profiles hold: `(count - 1) / total`, the
-/// record itself left out (its own value says nothing about how common the
-/// value is among other people; counting it would halve the evidence of a
-/// value two profiles share and no one else does). At least `1 / total`,
-/// so that a value seen once under one sex and again under another still
-/// weighs as rare, not infinitely strong.
-fn share_among_others(count: f64, total: f64) -> f64 {
-    if total <= 0.0 {
-        return 1.0;
-    }
-    (count - 1.0).max(1.0) / total
-}
-
-/// How common each first name, surname and birth date is among the
-/// profiles that have one: the share of them holding the value, looked up
-/// once per profile (not once per pair: a pair scores in nanoseconds, a
-/// string hash lookup costs more than that). Names are counted per sex: a
-/// pair weighed on its names does not conflict in sex (see
-/// `model::estimate_u`), so the chance that another profile agrees on
-/// Александр is its share among men, about twice its share among all.
-struct TermFrequencies {
-    /// Per record: the shares of its first name, surname, patronymic and
-    /// birth date; 1 where it has none.
-    shares: Vec<[f64; 4]>,
-}
-
-/// Shares of names among all profiles, among men and among women.
-struct ValueShares<'a> {
-    all: FxHashMap<&'a str, f64>,
-    male: FxHashMap<&'a str, f64>,
-    female: FxHashMap<&'a str, f64>,
-}
-
-impl<'a> ValueShares<'a> {
-    /// One pass over the records, counting every value overall and under
-    /// its profile's sex.
-    fn of(
-        records: &'a [NormalizedRecord],
-        value: impl Fn(&'a NormalizedRecord) -> Option<&'a str>,
-    ) -> ValueShares<'a> {
-        let mut counts: [FxHashMap<&'a str, f64>; 3] = Default::default();
-        let mut totals = [0.0f64; 3];
-        for record in records {
-            let Some(value) = value(record) else {
-                continue;
-            };
-            let mut count = |slot: usize| {
-                *counts[slot].entry(value).or_default() += 1.0;
-                totals[slot] += 1.0;
-            };
-            count(0);
-            match record.sex {
-                Some(Sex::Male) => count(1),
-                Some(Sex::Female) => count(2),
-                _ => {}
-            }
-        }
-        for (slot_counts, total) in counts.iter_mut().zip(totals) {
-            for count in slot_counts.values_mut() {
-                *count = share_among_others(*count, total);
-            }
-        }
-        let [all, male, female] = counts;
-        ValueShares { all, male, female }
-    }
-
-    /// The value's share among profiles of `sex`, or among all when the
-    /// sex is unknown (or the value unseen among that sex).
-    fn get(&self, value: &str, sex: Option<Sex>) -> Option<f64> {
-        let among_sex = match sex {
-            Some(Sex::Male) => self.male.get(value),
-            Some(Sex::Female) => self.female.get(value),
-            _ => None,
-        };
-        among_sex.or_else(|| self.all.get(value)).copied()
-    }
-}
-
-impl TermFrequencies {
-    fn from_records(records: &[NormalizedRecord]) -> TermFrequencies {
-        let ((first_names, (last_names, patronymics)), birth_dates) = rayon::join(
-            || {
-                rayon::join(
-                    || ValueShares::of(records, |r| r.name.first.as_deref()),
-                    || {
-                        rayon::join(
-                            || ValueShares::of(records, |r| r.name.last.as_deref()),
-                            || ValueShares::of(records, |r| r.name.middle.as_deref()),
-                        )
-                    },
-                )
-            },
-            || {
-                let mut counts: FxHashMap<chrono::NaiveDate, f64> = FxHashMap::default();
-                let mut total = 0.0;
-                for date in records.iter().filter_map(|r| r.birth_date) {
-                    *counts.entry(date).or_default() += 1.0;
-                    total += 1.0;
-                }
-                for count in counts.values_mut() {
-                    *count = share_among_others(*count, total);
-                }
-                counts
-            },
-        );
-        let shares = records
-            .par_iter()
-            .map(|record| {
-                [
-                    record
-                        .name
-                        .first
-                        .as_deref()
-                        .and_then(|v| first_names.get(v, record.sex)),
-                    record
-                        .name
-                        .last
-                        .as_deref()
-                        .and_then(|v| last_names.get(v, record.sex)),
-                    record
-                        .name
-                        .middle
-                        .as_deref()
-                        .and_then(|v| patronymics.get(v, record.sex)),
-                    record.birth_date.and_then(|v| birth_dates.get(&v).copied()),
-                ]
-                .map(|share| share.unwrap_or(1.0))
-            })
-            .collect();
-        TermFrequencies { shares }
-    }
-
-    /// The share of record `row`'s value of `field`; 1 when unknown, so an
-    /// unexpected lookup can only weaken evidence.
-    fn of(&self, field: Field, row: usize) -> f64 {
-        let slot = match field {
-            Field::FirstName => 0,
-            Field::LastName => 1,
-            Field::Patronymic => 2,
-            Field::BirthDate => 3,
-            _ => return 1.0,
-        };
-        self.shares.get(row).map_or(1.0, |shares| shares[slot])
-    }
 }
 
 /// Scored pairs by weight in one-bit bins, for the report's chart around
@@ -875,46 +658,6 @@ mod tests {
             assert!((probability_of_weight(weight) - probability).abs() < 1e-12);
         }
         assert!((weight_of_probability(0.5)).abs() < 1e-12);
-    }
-
-    #[test]
-    fn value_shares_leave_the_record_itself_out() {
-        // Two profiles of 1000 share a value: each sees one other.
-        assert_eq!(share_among_others(2.0, 1000.0), 0.001);
-        // A value seen once still counts as one in the total, never zero.
-        assert_eq!(share_among_others(1.0, 1000.0), 0.001);
-        assert_eq!(share_among_others(101.0, 1000.0), 0.1);
-        assert_eq!(share_among_others(3.0, 0.0), 1.0);
-    }
-
-    #[test]
-    fn term_frequencies_of_a_shared_rare_name_count_only_the_other_profile() {
-        let profiles: Vec<Profile> = ["Всеволод", "Всеволод", "Иван", "Иван", "Иван"]
-            .iter()
-            .enumerate()
-            .map(|(row, &first)| Profile {
-                first_name: Some(first.into()),
-                middle_name: Some(
-                    if row < 2 {
-                        "Всеволодович"
-                    } else {
-                        "Иванович"
-                    }
-                    .into(),
-                ),
-                sex: Some("1".into()),
-                ..Profile::default()
-            })
-            .collect();
-        let (records, _) =
-            crate::normalize::normalize_profiles(&profiles, &crate::printer::Printer::silent());
-        let frequencies = TermFrequencies::from_records(&records);
-        assert_eq!(frequencies.of(Field::FirstName, 0), 1.0 / 5.0);
-        assert_eq!(frequencies.of(Field::FirstName, 2), 2.0 / 5.0);
-        // No birth date: no evidence to scale.
-        assert_eq!(frequencies.of(Field::BirthDate, 0), 1.0);
-        assert_eq!(frequencies.of(Field::Patronymic, 0), 1.0 / 5.0);
-        assert_eq!(frequencies.of(Field::Patronymic, 4), 2.0 / 5.0);
     }
 
     #[test]

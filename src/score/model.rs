@@ -18,8 +18,12 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use crate::block::{BlockingRule, Candidates, RuleKind};
 use crate::compare::{dates_compatible, sexes_conflict};
+use crate::normalize::NormalizedRecord;
+use crate::settings::matching::MatchSettings;
 
+use super::EmSessionSummary;
 use super::comparison::{
     CompareContext, Comparison, Field, LevelRole, MAX_COMPARISONS, compare_field,
 };
@@ -59,8 +63,9 @@ pub type LevelTable = Vec<Vec<f64>>;
 
 /// u for every level from `sample_pairs` random distinct pairs, and the
 /// level counts they gave. Neutral levels get u = 1 (unused); the others
-/// share the non-neutral pairs, with add-half smoothing and `minimum_u` as
-/// a floor. Only the sex comparison counts pairs of a man and a woman: the
+/// share the non-neutral pairs, with add-half smoothing (levels too rare
+/// for the sample are counted over the whole base instead:
+/// `with_counted_levels`). Only the sex comparison counts pairs of a man and a woman: the
 /// others' u is among pairs whose sexes do not conflict, because that is
 /// the population a pair weighed on them belongs to (a same-sex pair
 /// weighs 0 for its sex). Two men share a first name, a patronymic or a
@@ -71,7 +76,6 @@ pub fn estimate_u(
     context: &CompareContext,
     sample_pairs: u64,
     seed: u64,
-    minimum_u: f64,
 ) -> (LevelTable, Vec<Vec<u64>>) {
     let count = context.records.len();
     let mut counts: Vec<Vec<u64>> = comparisons
@@ -132,13 +136,8 @@ pub fn estimate_u(
             (0..comparison.levels.len())
                 .map(|level| {
                     if informative.contains(&level) {
-                        let smoothed = (level_counts[level] as f64 + 0.5)
-                            / (total as f64 + 0.5 * informative.len() as f64);
-                        if comparison.levels[level].u_floor {
-                            smoothed.max(minimum_u)
-                        } else {
-                            smoothed
-                        }
+                        (level_counts[level] as f64 + 0.5)
+                            / (total as f64 + 0.5 * informative.len() as f64)
                     } else {
                         1.0
                     }
@@ -184,7 +183,6 @@ pub fn estimate_u_among_namesakes(
     context: &CompareContext,
     sample_pairs: u64,
     seed: u64,
-    minimum_u: f64,
     general: &LevelTable,
 ) -> (LevelTable, u64) {
     let records = context.records;
@@ -276,12 +274,7 @@ pub fn estimate_u_among_namesakes(
                             / (observed as f64 + 0.5 * informative.len() as f64);
                         // Never below the general u: sharing a name does not
                         // make agreement rarer.
-                        let floored = if comparison.levels[level].u_floor {
-                            smoothed.max(minimum_u)
-                        } else {
-                            smoothed
-                        };
-                        floored.max(general[c][level])
+                        smoothed.max(general[c][level])
                     } else {
                         1.0
                     }
@@ -292,12 +285,42 @@ pub fn estimate_u_among_namesakes(
     (table, pairs.len() as u64)
 }
 
-/// Level weights for pairs in general and for pairs sharing their full
-/// name (whose name-dependent comparisons are judged against namesakes).
+/// The u tables a pair may be judged against (see `Context`).
+#[derive(Debug, Clone)]
+pub struct UTables {
+    pub general: LevelTable,
+    pub same_name: LevelTable,
+    /// Per counted level (in `counted` order): u among the non-matching
+    /// pairs at that level.
+    pub anchored: Vec<LevelTable>,
+}
+
+/// Which non-matching pairs a pair is judged against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Random pairs.
+    General,
+    /// Pairs sharing a full name: their logins and patronymics agree more
+    /// often (`estimate_u_among_namesakes`).
+    SameName,
+    /// Pairs at the counted level `counted[i]` (phones one digit apart,
+    /// one login on two domains...). Among those, the other fields agree
+    /// far more often than among random pairs: a husband's and wife's
+    /// numbers run in sequence and their logins differ in an initial,
+    /// their surnames agree. Judging the other fields against these pairs,
+    /// not against random ones, is what keeps such a family apart.
+    Anchored(usize),
+}
+
+/// Level weights in each context.
 #[derive(Debug, Clone)]
 pub struct Weights {
     pub general: LevelTable,
     pub same_name: LevelTable,
+    pub anchored: Vec<LevelTable>,
+    /// `anchor_of[c][l]`: the index in `anchored` of comparison `c`'s
+    /// counted level `l`.
+    anchor_of: Vec<[Option<u8>; 16]>,
     first_name: Option<usize>,
     last_name: Option<usize>,
 }
@@ -306,16 +329,42 @@ impl Weights {
     pub fn new(
         comparisons: &[Comparison],
         m: &LevelTable,
-        general_u: &LevelTable,
-        same_name_u: &LevelTable,
+        u: &UTables,
+        counted: &[CountedLevel],
         conflict_weight: f64,
     ) -> Weights {
         let position = |field| comparisons.iter().position(|c| c.field == field);
+        let mut anchor_of = vec![[None; 16]; comparisons.len()];
+        for (index, level) in counted.iter().enumerate() {
+            anchor_of[level.comparison][level.level as usize] = Some(index as u8);
+        }
         Weights {
-            general: level_weights(comparisons, m, general_u, conflict_weight),
-            same_name: level_weights(comparisons, m, same_name_u, conflict_weight),
+            general: level_weights(comparisons, m, &u.general, conflict_weight),
+            same_name: level_weights(comparisons, m, &u.same_name, conflict_weight),
+            anchored: u
+                .anchored
+                .iter()
+                .map(|table| level_weights(comparisons, m, table, conflict_weight))
+                .collect(),
+            anchor_of,
             first_name: position(Field::FirstName),
             last_name: position(Field::LastName),
+        }
+    }
+
+    /// The context of a pair whose comparison `c` is at `level_of(c)`: the
+    /// first counted level it is at, else namesakes when it shares its
+    /// full name, else random pairs.
+    pub fn context(&self, level_of: impl Fn(usize) -> u8) -> Context {
+        let anchor = self
+            .anchor_of
+            .iter()
+            .enumerate()
+            .find_map(|(c, levels)| levels[level_of(c) as usize & 0xf]);
+        match anchor {
+            Some(index) => Context::Anchored(index as usize),
+            None if self.names_agree(level_of) => Context::SameName,
+            None => Context::General,
         }
     }
 
@@ -340,11 +389,11 @@ impl Weights {
         }
     }
 
-    pub fn of(&self, comparison: usize, level: u8, names_agree: bool) -> f64 {
-        let table = if names_agree {
-            &self.same_name
-        } else {
-            &self.general
+    pub fn of(&self, comparison: usize, level: u8, context: Context) -> f64 {
+        let table = match context {
+            Context::General => &self.general,
+            Context::SameName => &self.same_name,
+            Context::Anchored(index) => &self.anchored[index],
         };
         table[comparison][level as usize]
     }
@@ -357,10 +406,10 @@ impl Weights {
         included: impl Fn(usize) -> bool,
         count: usize,
     ) -> f64 {
-        let names_agree = self.names_agree(|c| pattern_level(pattern, c));
+        let context = self.context(|c| pattern_level(pattern, c));
         (0..count)
             .filter(|&c| included(c))
-            .map(|c| self.of(c, pattern_level(pattern, c), names_agree))
+            .map(|c| self.of(c, pattern_level(pattern, c), context))
             .sum()
     }
 }
@@ -414,7 +463,7 @@ pub fn level_weights(
                 .iter()
                 .enumerate()
                 .map(|(l, level)| match level.role {
-                    LevelRole::Neutral | LevelRole::Baseline => 0.0,
+                    LevelRole::Neutral => 0.0,
                     LevelRole::Evidence => (m[c][l] / u[c][l]).log2(),
                     LevelRole::Conflict => (m[c][l] / u[c][l]).log2().min(conflict_weight),
                 })
@@ -477,8 +526,7 @@ pub fn em_session(
     patterns: &[(Pattern, u64)],
     active: &[bool],
     start_m: &LevelTable,
-    u: &LevelTable,
-    same_name_u: &LevelTable,
+    (u, counted): (&UTables, &[CountedLevel]),
     conflict_weight: f64,
     iterations: u32,
     start_match_share: f64,
@@ -489,7 +537,7 @@ pub fn em_session(
     let pairs: u64 = patterns.iter().map(|(_, count)| count).sum();
     let mut expected_matches = 0.0;
     for _ in 0..iterations {
-        let weights = Weights::new(comparisons, &m, u, same_name_u, conflict_weight);
+        let weights = Weights::new(comparisons, &m, u, counted, conflict_weight);
         let mut mass: LevelTable = comparisons
             .iter()
             .map(|c| vec![0.0; c.levels.len()])
@@ -560,7 +608,8 @@ pub fn combine_sessions<'a>(
 /// judged as in an EM session of the first of its rules: that session's
 /// match share as the prior, and only the comparisons the rule did not key
 /// on as evidence (a pair found by its name agrees on the name by
-/// construction, which says nothing about how many such pairs match).
+/// construction, which says nothing about how many such pairs match), of
+/// those the sessions estimate (the evidence their shares were fitted on).
 /// `sessions[rule]` is that rule's estimate, if it had one; a rule without
 /// one lends the average share of the others.
 pub fn expected_matches(
@@ -584,11 +633,478 @@ pub fn expected_matches(
             let share = sessions[rule]
                 .as_ref()
                 .map_or(fallback_share, |session| session.match_share);
-            let weight =
-                weights.of_pattern(pattern, |c| !fixed_by_rule[rule][c], comparisons.len());
+            let weight = weights.of_pattern(
+                pattern,
+                |c| !fixed_by_rule[rule][c] && comparisons[c].estimated_by_em,
+                comparisons.len(),
+            );
             posterior(log_odds(share), weight) * count as f64
         })
         .sum()
+}
+
+/// Rounds of counting: each re-estimates the matches among a counted
+/// level's candidates with the u the previous round gave. The estimate
+/// moves by less than a percent after the third.
+const COUNTED_U_ROUNDS: usize = 4;
+
+/// Sessions on fewer pairs than this say too little to average in.
+const MINIMUM_SESSION_PAIRS: u64 = 50;
+
+/// A level whose u is counted over the whole base (`Level::counted_by`).
+#[derive(Debug, Clone)]
+pub struct CountedLevel {
+    pub comparison: usize,
+    pub level: u8,
+    /// Candidate pairs at the level: every pair of the base there is.
+    pub candidates: u64,
+    /// Pairs of profiles that both hold a value the comparison can weigh:
+    /// the population the level's u is a share of.
+    pub informative_pairs: f64,
+}
+
+/// The levels whose u can be counted: those whose enumerating rule ran.
+pub fn counted_levels(
+    comparisons: &[Comparison],
+    rules: &[BlockingRule],
+    pattern_counts: &[((u32, Pattern), u64)],
+    records: &[NormalizedRecord],
+) -> Vec<CountedLevel> {
+    let mut counted = Vec::new();
+    for (c, comparison) in comparisons.iter().enumerate() {
+        let holders = records
+            .iter()
+            .filter(|record| holds_informative_value(comparison.field, record))
+            .count() as f64;
+        for (l, level) in comparison.levels.iter().enumerate() {
+            let Some(rule) = level.counted_by else {
+                continue;
+            };
+            if !rules.iter().any(|r| r.kind == rule) {
+                continue;
+            }
+            let candidates = pattern_counts
+                .iter()
+                .filter(|((_, pattern), _)| pattern_level(*pattern, c) as usize == l)
+                .map(|(_, count)| count)
+                .sum();
+            counted.push(CountedLevel {
+                comparison: c,
+                level: l as u8,
+                candidates,
+                informative_pairs: holders * (holders - 1.0) / 2.0,
+            });
+        }
+    }
+    counted
+}
+
+/// Whether `record` holds a value of `field` that a counted level can be
+/// reached with (the values `compare_field` does not call missing or junk).
+fn holds_informative_value(field: Field, record: &NormalizedRecord) -> bool {
+    match field {
+        Field::Phone => record.usable_phone().is_some(),
+        Field::Email => record.usable_email().is_some(),
+        Field::OriginUserId => record.origin_user_id.is_some(),
+        _ => false,
+    }
+}
+
+/// `sampled` with each counted level's u replaced by its count: the
+/// candidates at the level less the matches expected among them, over the
+/// informative pairs (half a pair at least, as the sample's smoothing).
+pub fn with_counted_levels(
+    sampled: &LevelTable,
+    counted: &[CountedLevel],
+    matches_at: &[f64],
+) -> LevelTable {
+    let mut u = sampled.clone();
+    for (level, matches) in counted.iter().zip(matches_at) {
+        if level.informative_pairs < 1.0 {
+            continue;
+        }
+        let non_matches = (level.candidates as f64 - matches).max(0.5);
+        u[level.comparison][level.level as usize] = non_matches / level.informative_pairs;
+    }
+    u
+}
+
+/// The model fitted on one base: u, m, the weights and the prior.
+pub struct Fitted {
+    pub m: LevelTable,
+    pub u: UTables,
+    pub weights: Weights,
+    /// Random pairs per comparison and level (the u sample).
+    pub random_counts: Vec<Vec<u64>>,
+    pub namesake_pairs: u64,
+    pub counted: Vec<CountedLevel>,
+    /// Expected matches among each counted level's candidates.
+    pub matches_at_counted: Vec<f64>,
+    pub expected_matches: f64,
+    pub prior_match_probability: f64,
+    pub sessions: Vec<EmSessionSummary>,
+}
+
+/// Fits the model on the candidates: u from random pairs and, for the
+/// levels blocking enumerates, from counts; m by EM, one session per
+/// blocking rule; the prior from the matches expected among the
+/// candidates. Counting and EM alternate (`COUNTED_U_ROUNDS`): a counted
+/// level's u needs the matches among its candidates, which the weights
+/// built on that u tell.
+pub fn fit(
+    comparisons: &[Comparison],
+    context: &CompareContext,
+    candidates: &Candidates,
+    levels: &[[u8; MAX_COMPARISONS]],
+    settings: &MatchSettings,
+) -> Fitted {
+    let records = context.records;
+    let (sampled_u, random_counts) =
+        estimate_u(comparisons, context, settings.u_sample_pairs, settings.seed);
+    let (sampled_namesake_u, namesake_pairs) = estimate_u_among_namesakes(
+        comparisons,
+        context,
+        settings.u_sample_pairs,
+        settings.seed,
+        &sampled_u,
+    );
+    let pattern_counts = count_patterns(
+        candidates
+            .pairs
+            .par_iter()
+            .zip(levels.par_iter())
+            .map(|(pair, levels)| (pair.rules, pack_levels(levels))),
+    );
+    let counted = counted_levels(comparisons, &candidates.rules, &pattern_counts, records);
+    let all_pairs = records.len() as f64 * (records.len() as f64 - 1.0) / 2.0;
+    let fixed_by_rule: Vec<Vec<bool>> = candidates
+        .rules
+        .iter()
+        .map(|rule| {
+            let fields = rule_fields(rule.kind);
+            comparisons
+                .iter()
+                .map(|c| fields.contains(&c.field))
+                .collect()
+        })
+        .collect();
+    let start_m = initial_m(comparisons);
+
+    let mut matches_at_counted = vec![0.0; counted.len()];
+    let mut previous_prior = 0.0;
+    // Per counted level, per comparison and level: candidates there, and
+    // the matches expected among them (none, before the first round).
+    let anchored_candidates = anchored_counts(comparisons, &counted, &pattern_counts, |_| 1.0);
+    let mut anchored_matches = anchored_counts(comparisons, &counted, &pattern_counts, |_| 0.0);
+    let mut round = 0;
+    loop {
+        let general = with_counted_levels(&sampled_u, &counted, &matches_at_counted);
+        let u = UTables {
+            same_name: at_least(&sampled_namesake_u, &general),
+            anchored: counted
+                .iter()
+                .enumerate()
+                .map(|(index, level)| {
+                    anchored_u(
+                        comparisons,
+                        level,
+                        &general,
+                        &anchored_candidates[index],
+                        &anchored_matches[index],
+                    )
+                })
+                .collect(),
+            general,
+        };
+        let (sessions, summaries) = em_sessions(
+            comparisons,
+            candidates,
+            &pattern_counts,
+            &fixed_by_rule,
+            &start_m,
+            (&u, &counted),
+            settings,
+        );
+        let mut m = combine_sessions(comparisons, sessions.iter().flatten());
+        if round > 0 {
+            m = estimate_m_outside_sessions(
+                comparisons,
+                &pattern_counts,
+                m,
+                (&u, &counted),
+                settings.conflict_weight,
+                log_odds(previous_prior),
+            );
+        }
+        let weights = Weights::new(comparisons, &m, &u, &counted, settings.conflict_weight);
+        let expected = expected_matches(
+            comparisons,
+            &pattern_counts,
+            &sessions,
+            &fixed_by_rule,
+            &weights,
+        );
+        let prior_match_probability = if all_pairs > 0.0 && expected > 0.0 {
+            (expected / all_pairs).clamp(1e-15, 0.5)
+        } else {
+            // Nothing to estimate from: one match per profile, a cautious guess.
+            (records.len() as f64 / all_pairs.max(1.0)).clamp(1e-15, 0.5)
+        };
+        round += 1;
+        if round == COUNTED_U_ROUNDS || counted.is_empty() {
+            return Fitted {
+                m,
+                u,
+                weights,
+                random_counts,
+                namesake_pairs,
+                counted,
+                matches_at_counted,
+                expected_matches: expected,
+                prior_match_probability,
+                sessions: summaries,
+            };
+        }
+        previous_prior = prior_match_probability;
+        let prior = log_odds(prior_match_probability);
+        let posterior_of = |pattern: Pattern| {
+            posterior(
+                prior,
+                weights.of_pattern(pattern, |_| true, comparisons.len()),
+            )
+        };
+        anchored_matches = anchored_counts(comparisons, &counted, &pattern_counts, posterior_of);
+        matches_at_counted = counted
+            .iter()
+            .map(|level| {
+                pattern_counts
+                    .iter()
+                    .filter(|((_, pattern), _)| {
+                        pattern_level(*pattern, level.comparison) == level.level
+                    })
+                    .map(|&((_, pattern), count)| posterior_of(pattern) * count as f64)
+                    .sum()
+            })
+            .collect();
+    }
+}
+
+/// m of the comparisons the sessions leave out (`estimated_by_em` false):
+/// over every candidate pair, the share at each level among the pairs the
+/// other comparisons say are one person (each weighed by its posterior
+/// without the comparison itself, `prior` the model's prior log-odds),
+/// with one pseudo-pair spread as the initial m.
+fn estimate_m_outside_sessions(
+    comparisons: &[Comparison],
+    pattern_counts: &[((u32, Pattern), u64)],
+    mut m: LevelTable,
+    (u, counted): (&UTables, &[CountedLevel]),
+    conflict_weight: f64,
+    prior: f64,
+) -> LevelTable {
+    let weights = Weights::new(comparisons, &m, u, counted, conflict_weight);
+    let prior_m = initial_m(comparisons);
+    for (c, comparison) in comparisons.iter().enumerate() {
+        if comparison.estimated_by_em {
+            continue;
+        }
+        let informative = informative_levels(comparison);
+        let mut mass = vec![0.0; comparison.levels.len()];
+        for &((_, pattern), count) in pattern_counts {
+            let level = pattern_level(pattern, c) as usize;
+            if !informative.contains(&level) {
+                continue;
+            }
+            let weight = weights.of_pattern(pattern, |other| other != c, comparisons.len());
+            mass[level] += posterior(prior, weight) * count as f64;
+        }
+        let total: f64 = informative.iter().map(|&l| mass[l]).sum();
+        for &l in &informative {
+            m[c][l] = (mass[l] + prior_m[c][l]) / (total + 1.0);
+        }
+    }
+    m
+}
+
+/// Pseudo-pairs spread as the general u over the levels of a comparison
+/// among the non-matching pairs at a counted level: the general u is what
+/// a level with few such pairs falls back to, and a level none of them
+/// reached keeps a chance.
+const ANCHORED_PRIOR_PAIRS: f64 = 20.0;
+
+/// Per counted level, per comparison and level: the pattern counts at the
+/// counted level, each weighed by `weight(pattern)` (1 counts the
+/// candidates, a posterior the expected matches).
+fn anchored_counts(
+    comparisons: &[Comparison],
+    counted: &[CountedLevel],
+    pattern_counts: &[((u32, Pattern), u64)],
+    weight: impl Fn(Pattern) -> f64,
+) -> Vec<LevelTable> {
+    let mut tables: Vec<LevelTable> = counted
+        .iter()
+        .map(|_| {
+            comparisons
+                .iter()
+                .map(|c| vec![0.0; c.levels.len()])
+                .collect()
+        })
+        .collect();
+    let mut anchor_of = vec![[None; 16]; comparisons.len()];
+    for (index, level) in counted.iter().enumerate() {
+        anchor_of[level.comparison][level.level as usize] = Some(index);
+    }
+    for &((_, pattern), count) in pattern_counts {
+        let anchor = anchor_of
+            .iter()
+            .enumerate()
+            .find_map(|(c, levels)| levels[pattern_level(pattern, c) as usize]);
+        let Some(anchor) = anchor else {
+            continue;
+        };
+        let mass = weight(pattern) * count as f64;
+        for (c, levels) in tables[anchor].iter_mut().enumerate() {
+            levels[pattern_level(pattern, c) as usize] += mass;
+        }
+    }
+    tables
+}
+
+/// u among the non-matching pairs at a counted level: for each other
+/// comparison, its candidates at the level less the matches expected
+/// there, with `ANCHORED_PRIOR_PAIRS` spread as the general u; the counted
+/// comparison itself keeps its general u (the level's own count).
+fn anchored_u(
+    comparisons: &[Comparison],
+    anchor: &CountedLevel,
+    general: &LevelTable,
+    candidates: &LevelTable,
+    matches: &LevelTable,
+) -> LevelTable {
+    comparisons
+        .iter()
+        .enumerate()
+        .map(|(c, comparison)| {
+            if c == anchor.comparison {
+                return general[c].clone();
+            }
+            let informative = informative_levels(comparison);
+            let non_matches = |l: usize| (candidates[c][l] - matches[c][l]).max(0.0);
+            let total: f64 = informative.iter().map(|&l| non_matches(l)).sum();
+            (0..comparison.levels.len())
+                .map(|l| {
+                    if informative.contains(&l) {
+                        (non_matches(l) + ANCHORED_PRIOR_PAIRS * general[c][l])
+                            / (total + ANCHORED_PRIOR_PAIRS)
+                    } else {
+                        1.0
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// `table` raised to `floor` wherever it is lower.
+fn at_least(table: &LevelTable, floor: &LevelTable) -> LevelTable {
+    table
+        .iter()
+        .zip(floor)
+        .map(|(row, floor_row)| {
+            row.iter()
+                .zip(floor_row)
+                .map(|(value, floor)| value.max(*floor))
+                .collect()
+        })
+        .collect()
+}
+
+/// One EM session per blocking rule, on the pairs it proposed, in
+/// parallel (EM is the model's only serial work), in rule order; a rule
+/// with too few pairs has none.
+fn em_sessions(
+    comparisons: &[Comparison],
+    candidates: &Candidates,
+    pattern_counts: &[((u32, Pattern), u64)],
+    fixed_by_rule: &[Vec<bool>],
+    start_m: &LevelTable,
+    (u, counted): (&UTables, &[CountedLevel]),
+    settings: &MatchSettings,
+) -> (Vec<Option<SessionEstimate>>, Vec<EmSessionSummary>) {
+    candidates
+        .rules
+        .par_iter()
+        .enumerate()
+        .map(|(rule_index, rule)| {
+            let bit = 1u32 << rule_index;
+            let mut session_patterns: FxHashMap<Pattern, u64> = FxHashMap::default();
+            for &((mask, pattern), count) in pattern_counts {
+                if mask & bit != 0 {
+                    *session_patterns.entry(pattern).or_default() += count;
+                }
+            }
+            let mut session_patterns: Vec<_> = session_patterns.into_iter().collect();
+            session_patterns.sort_unstable();
+            let fixed = &fixed_by_rule[rule_index];
+            let active: Vec<bool> = comparisons
+                .iter()
+                .zip(fixed)
+                .map(|(c, fixed)| c.estimated_by_em && !fixed)
+                .collect();
+            let pairs: u64 = session_patterns.iter().map(|(_, count)| count).sum();
+            let estimate = (pairs >= MINIMUM_SESSION_PAIRS).then(|| {
+                em_session(
+                    comparisons,
+                    &session_patterns,
+                    &active,
+                    start_m,
+                    (u, counted),
+                    settings.conflict_weight,
+                    settings.em_iterations,
+                    0.3,
+                )
+            });
+            let summary = EmSessionSummary {
+                rule: rule.name.clone(),
+                pairs,
+                fixed: comparisons
+                    .iter()
+                    .zip(fixed)
+                    .filter(|(_, fixed)| **fixed)
+                    .map(|(c, _)| c.name.clone())
+                    .collect(),
+                match_share: estimate.as_ref().map_or(0.0, |e| e.match_share),
+            };
+            (estimate, summary)
+        })
+        .unzip()
+}
+
+/// The comparisons an EM session on a blocking rule's pairs leaves out:
+/// those the rule keys on (its pairs agree on them by construction), and
+/// those its keys depend on. Logins are made of names, so pairs found by
+/// their emails agree on names far more often than chance; left in, the
+/// names would convince EM that most such pairs are one person.
+fn rule_fields(kind: RuleKind) -> Vec<Field> {
+    match kind {
+        RuleKind::PhoneExact | RuleKind::PhoneOneEdit => vec![Field::Phone, Field::Channels],
+        RuleKind::EmailMailbox | RuleKind::EmailOneEdit | RuleKind::EmailLogin => vec![
+            Field::Email,
+            Field::Channels,
+            Field::FirstName,
+            Field::LastName,
+            Field::Patronymic,
+            Field::LoginBirthYear,
+        ],
+        RuleKind::NameBirthDate => vec![Field::FirstName, Field::LastName, Field::BirthDate],
+        RuleKind::NamePatronymic => vec![Field::FirstName, Field::Patronymic, Field::LastName],
+        RuleKind::SurnamePhoneticFirstName => vec![Field::FirstName, Field::LastName],
+        RuleKind::BirthDateFirstName => vec![Field::FirstName, Field::BirthDate],
+        RuleKind::BirthDateLastName => vec![Field::LastName, Field::BirthDate],
+        RuleKind::LoginNameBirthDate => vec![Field::LastName, Field::BirthDate],
+        RuleKind::OriginUserId => vec![Field::OriginUserId],
+        RuleKind::Extra(index) => vec![Field::Extra(index)],
+    }
 }
 
 #[cfg(test)]
@@ -607,22 +1123,22 @@ mod tests {
                     name: "missing",
                     role: LevelRole::Neutral,
                     initial_m: 0.0,
-                    u_floor: true,
+                    counted_by: None,
                 },
                 Level {
                     name: "agree",
                     role: LevelRole::Evidence,
                     initial_m: 0.6,
-                    u_floor: true,
+                    counted_by: None,
                 },
                 Level {
                     name: "else",
                     role: LevelRole::Evidence,
                     initial_m: 0.4,
-                    u_floor: true,
+                    counted_by: None,
                 },
             ],
-            term_frequency_level: None,
+            term_frequency_levels: &[],
             estimated_by_em: true,
         }
     }
@@ -668,13 +1184,17 @@ mod tests {
             .map(|(pattern, count)| (pattern, count.round() as u64))
             .collect();
         let u: LevelTable = vec![vec![1.0, 0.1, 0.9]; 3];
+        let tables = UTables {
+            general: u.clone(),
+            same_name: u,
+            anchored: Vec::new(),
+        };
         let estimate = em_session(
             &comparisons,
             &patterns,
             &[true, true, true],
             &initial_m(&comparisons),
-            &u,
-            &u,
+            (&tables, &[]),
             -4.0,
             50,
             0.5,

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Contradiction {
-    /// Male and female, stated or inferred from the names.
+    /// Male and female, as both profiles' given names imply (a stated sex
+    /// alone is no contradiction: it is wrong on a few profiles in a
+    /// hundred, and the sex comparison weighs it).
     Sex,
     /// Birth dates no typo explains (not equal, day and month swapped, or
     /// one digit apart).
@@ -119,11 +121,6 @@ pub struct MatchSettings {
     /// Expectation-maximisation rounds estimating m (how often one person's
     /// profiles agree) on the candidate pairs, per blocking rule.
     pub em_iterations: u32,
-    /// Smallest u any level may have. Near-identical phones (one digit
-    /// apart) are far more common between relatives than chance predicts;
-    /// this floor stops one near-identical field from outweighing names,
-    /// sexes and birth dates that disagree.
-    pub minimum_u: f64,
     /// A conflicting level (Петров/Петрова, Сергеевич/Сергеевна, male and
     /// female) always weighs at most this much (log2 Bayes factor), however
     /// the estimates come out: conflicts are evidence against.
@@ -248,7 +245,6 @@ impl Default for MatchSettings {
             u_sample_pairs: 1_000_000,
             seed: 42,
             em_iterations: 25,
-            minimum_u: 1e-5,
             conflict_weight: -4.0,
             term_frequency: true,
             max_cluster_size: 25,
@@ -287,12 +283,6 @@ impl MatchSettings {
             problems.push(format!(
                 "matching.u_sample_pairs must be at least 1000, got {}",
                 self.u_sample_pairs
-            ));
-        }
-        if !(self.minimum_u > 0.0 && self.minimum_u < 1.0) {
-            problems.push(format!(
-                "matching.minimum_u must be in (0, 1), got {}",
-                self.minimum_u
             ));
         }
         if self.conflict_weight > 0.0 {

@@ -296,8 +296,8 @@ impl Population {
             birth_date: shape.birth,
             birth_date_placeholder: false,
             birth_date_implausible: false,
-            sex_stated: shape.sex_known.then_some(person.sex),
             sex: Some(person.sex),
+            sex_from_names: !shape.sex_known,
             origin_user_id: None,
         };
         self.profiles.push(Profile {
@@ -834,7 +834,6 @@ fn show_settings_prints_every_matching_default_and_the_threshold_flag() {
         "u_sample_pairs",
         "seed",
         "em_iterations",
-        "minimum_u",
         "conflict_weight",
         "term_frequency",
         "max_cluster_size",
