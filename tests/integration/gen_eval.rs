@@ -10,6 +10,9 @@ use std::process::{Command, Output};
 
 const DEMO_PROFILES: &str = "10000";
 const DEMO_SEED: &str = "20251123";
+/// The demo was made by the first, easier model, which `--hardening 0`
+/// keeps byte for byte.
+const DEMO_HARDENING: &str = "0";
 
 fn sailmerge(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sailmerge"))
@@ -77,20 +80,48 @@ fn same_seed_gives_identical_files_and_another_seed_different_ones() {
     );
 }
 
+/// Every value of `part` is in `whole`, recursively: a newer summary may
+/// count more things than the committed one, never count them otherwise.
+fn assert_contained(part: &serde_json::Value, whole: &serde_json::Value, path: &str) {
+    match (part, whole) {
+        (serde_json::Value::Object(part), serde_json::Value::Object(whole)) => {
+            for (key, value) in part {
+                let inner = whole
+                    .get(key)
+                    .unwrap_or_else(|| panic!("{path}.{key} is no longer reported"));
+                assert_contained(value, inner, &format!("{path}.{key}"));
+            }
+        }
+        _ => assert_eq!(part, whole, "{path}"),
+    }
+}
+
 #[test]
 fn committed_demo_set_is_what_its_documented_command_makes() {
     let dir = tempfile::tempdir().unwrap();
-    generate(dir.path(), DEMO_PROFILES, DEMO_SEED, &[]);
+    generate(
+        dir.path(),
+        DEMO_PROFILES,
+        DEMO_SEED,
+        &["--hardening", DEMO_HARDENING],
+    );
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo");
-    for name in ["export.csv", "truth.csv", "generation.json"] {
+    for name in ["export.csv", "truth.csv"] {
         assert!(
             read(dir.path().join(name)) == read(demo.join(name)),
             "datasets/demo/{name} is stale: regenerate it with the command in datasets/demo/README.md"
         );
     }
+    let parse =
+        |path: PathBuf| -> serde_json::Value { serde_json::from_slice(&read(path)).unwrap() };
+    assert_contained(
+        &parse(demo.join("generation.json")),
+        &parse(dir.path().join("generation.json")),
+        "generation.json",
+    );
     let readme = String::from_utf8(read(demo.join("README.md"))).unwrap();
     assert!(readme.contains(&format!(
-        "sailmerge gen --profiles {DEMO_PROFILES} --seed {DEMO_SEED} --out datasets/demo"
+        "sailmerge gen --profiles {DEMO_PROFILES} --seed {DEMO_SEED} --hardening {DEMO_HARDENING} --out datasets/demo"
     )));
 }
 
@@ -159,7 +190,7 @@ fn every_variation_and_hard_negative_kind_occurs() {
     let summary: serde_json::Value =
         serde_json::from_slice(&read(dir.path().join("generation.json"))).unwrap();
     let variations = summary["variations"].as_object().unwrap();
-    assert_eq!(variations.len(), 30);
+    assert_eq!(variations.len(), 36);
     for (kind, count) in variations {
         assert!(
             count["in_duplicated_entities"].as_u64().unwrap() > 0,
@@ -167,7 +198,7 @@ fn every_variation_and_hard_negative_kind_occurs() {
         );
     }
     let hard_negatives = summary["hard_negatives"].as_object().unwrap();
-    assert_eq!(hard_negatives.len(), 7);
+    assert_eq!(hard_negatives.len(), 13);
     for (kind, count) in hard_negatives {
         assert!(count["groups"].as_u64().unwrap() > 0, "no {kind} group");
     }
@@ -235,6 +266,20 @@ fn gen_rejects_bad_settings_naming_the_flags() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--profiles"), "{stderr}");
     assert!(stderr.contains("--duplicate-rate"), "{stderr}");
+    for (rate, hardening) in [("0.1", "4"), ("0.6", "1")] {
+        let output = sailmerge(&[
+            "gen",
+            "--hard-negative-rate",
+            rate,
+            "--hardening",
+            hardening,
+            "--out",
+            out,
+        ]);
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--hardening"), "{stderr}");
+    }
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
