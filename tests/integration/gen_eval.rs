@@ -442,3 +442,109 @@ fn eval_breaks_recall_down_by_variation_on_generated_data() {
         assert_eq!(confusion["linked"], 0, "{kind}");
     }
 }
+
+/// The calibration band of a stated probability, as eval defines them.
+fn band_of(probability: f64) -> usize {
+    const UPPER: [f64; 12] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0];
+    UPPER
+        .iter()
+        .position(|&to| probability < to)
+        .unwrap_or(UPPER.len() - 1)
+}
+
+#[test]
+fn eval_calibrates_the_demo_plans_scored_pairs_against_the_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo");
+    let out = dir.path().join("out");
+    let pairs = dir.path().join("pairs.csv");
+    let output = sailmerge(&[
+        "--no-progress",
+        "plan",
+        demo.join("export.csv").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--pairs",
+        pairs.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "plan: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let truth_path = demo.join("truth.csv");
+    let (truth_path, clusters, pairs) = (
+        truth_path.to_str().unwrap(),
+        out.join("clusters.csv"),
+        pairs.to_str().unwrap(),
+    );
+    let output = sailmerge(&[
+        "eval",
+        "--truth",
+        truth_path,
+        clusters.to_str().unwrap(),
+        "--pairs",
+        pairs,
+        "--json",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let evaluation: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(evaluation["pairwise"]["recall"].as_f64().unwrap() > 0.0);
+
+    // The same table, counted here from the files.
+    let (_, truth) = records(demo.join("truth.csv"));
+    let entity: HashMap<String, String> = truth
+        .iter()
+        .map(|r| (r[0].to_string(), r[1].to_string()))
+        .collect();
+    let (headers, rows) = records(PathBuf::from(pairs));
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (left, right, probability) = (column("left"), column("right"), column("probability"));
+    let mut counted = vec![(0u64, 0u64); 12];
+    for row in &rows {
+        let band = band_of(row[probability].parse().unwrap());
+        counted[band].0 += 1;
+        counted[band].1 += u64::from(entity[&row[left]] == entity[&row[right]]);
+    }
+    let calibration = &evaluation["calibration"];
+    assert_eq!(calibration["candidate_pairs"], rows.len() as u64);
+    assert_eq!(calibration["true_pairs"], evaluation["true_pairs"]);
+    let bands = calibration["bands"].as_array().unwrap();
+    assert_eq!(bands.len(), 12);
+    for (band, (pairs_in_band, true_in_band)) in bands.iter().zip(&counted) {
+        assert_eq!(band["pairs"], *pairs_in_band, "{band}");
+        if *pairs_in_band > 0 {
+            let share = *true_in_band as f64 / *pairs_in_band as f64;
+            assert!((band["true_share"].as_f64().unwrap() - share).abs() < 1e-12);
+            let gap = band["difference"].as_f64().unwrap();
+            let flagged = *pairs_in_band >= 200 && gap.abs() > 0.08;
+            assert_eq!(band["miscalibrated"], flagged, "{band}");
+        }
+    }
+    let ranked = &calibration["recall_at_precision"];
+    assert_eq!(ranked["target_precision"], 0.99);
+    assert!(ranked["precision"].as_f64().unwrap() >= 0.99);
+    assert!(ranked["recall"].as_f64().unwrap() > 0.0);
+    assert!(ranked["threshold"].as_f64().is_some());
+
+    // Pairs alone, as a table: no clustering measures, the twelve bands.
+    let output = sailmerge(&["eval", "--truth", truth_path, "--pairs", pairs]);
+    assert!(output.status.success());
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(!table.contains("pairwise"), "{table}");
+    assert!(table.contains("calibration of the stated probabilities"));
+    let band_lines = table
+        .lines()
+        .filter(|line| line.starts_with("  0.") && line.contains('-'))
+        .count();
+    assert_eq!(band_lines, 12, "{table}");
+    assert!(table.contains("recall at pair precision 0.99 by ranking"));
+
+    // Neither clusters nor pairs: a usage error.
+    let output = sailmerge(&["eval", "--truth", truth_path]);
+    assert_eq!(output.status.code(), Some(2));
+}
