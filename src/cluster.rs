@@ -159,8 +159,9 @@ pub fn contradiction(
 
 /// Whether the pair agrees on a patronymic a son takes from a father of his
 /// own name and nothing else identifies it: no phone, e-mail, birth date,
-/// origin id, login birth year or extra column weighs for it. A father and
-/// son named alike look exactly like that (`father_son_guard`).
+/// origin id, login birth year or extra column weighs for it, leaving out
+/// what a family shares (numbers in sequence, logins of one habit). A
+/// father and son named alike look exactly like that (`father_son_guard`).
 pub fn rests_on_names_a_father_and_son_share(scored: &ScoredPairs, pair: &ScoredPair) -> bool {
     let named_after_father = scored
         .comparisons
@@ -182,8 +183,29 @@ pub fn rests_on_names_a_father_and_son_share(scored: &ScoredPairs, pair: &Scored
                 | Field::LoginBirthYear
                 | Field::Extra(_)
         );
-        identifying && scored.field_weight(pair, index) > 0.0
+        identifying
+            && !shared_within_a_family(c.field, pair.levels[index])
+            && scored.field_weight(pair, index) > 0.0
     })
+}
+
+/// Agreement a father and son often show without being one person: their
+/// numbers bought together (the last digit, or two digits, apart), their
+/// logins of one habit (ivanov.ivan@ and ivanov.ivan03@, one login on two
+/// domains, another initial).
+fn shared_within_a_family(field: Field, level: u8) -> bool {
+    use comparison::{email, phone};
+    match field {
+        Field::Phone => matches!(level, phone::LAST_DIGIT | phone::TWO_SUBSTITUTIONS),
+        Field::Email => matches!(
+            level,
+            email::ONE_EDIT_IN_DIGITS_SAME_DOMAIN
+                | email::ONE_EDIT_ON_INITIAL_SAME_DOMAIN
+                | email::SAME_LOGIN_SISTER_DOMAIN
+                | email::SAME_LOGIN_OTHER_DOMAIN
+        ),
+        _ => false,
+    }
 }
 
 pub fn cluster_pairs(
@@ -564,6 +586,7 @@ mod tests {
                     general: Vec::new(),
                     same_name: Vec::new(),
                     anchored: Vec::new(),
+                    anchored_surname_given_first: Vec::new(),
                 },
                 &[],
                 -4.0,

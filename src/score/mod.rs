@@ -172,6 +172,24 @@ pub struct ModelSummary {
     pub em_iterations: u32,
     pub em_sessions: Vec<EmSessionSummary>,
     pub term_frequency: bool,
+    /// The levels whose u is counted over the whole base, and how the
+    /// other comparisons weigh among the pairs at each.
+    #[serde(default)]
+    pub counted_levels: Vec<CountedLevelSummary>,
+}
+
+/// A counted level (`comparison::Level::counted_by`): its candidates, the
+/// matches expected among them, and the weight of each other comparison's
+/// levels among the pairs there.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CountedLevelSummary {
+    pub comparison: String,
+    pub level: String,
+    pub candidate_pairs: u64,
+    pub expected_matches: f64,
+    /// `comparison.level` → weight, for the other comparisons' evidence
+    /// levels.
+    pub weights_here: std::collections::BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -406,6 +424,7 @@ fn score_and_keep(
         em_iterations: settings.em_iterations,
         em_sessions: fitted.sessions.clone(),
         term_frequency,
+        counted_levels: summarise_counted_levels(&comparisons, &fitted),
     };
     Ok(ScoredPairs {
         pairs,
@@ -521,6 +540,43 @@ fn term_frequency_slots(comparisons: &[Comparison]) -> Vec<Option<usize>> {
                 next += 1;
                 next - 1
             })
+        })
+        .collect()
+}
+
+fn summarise_counted_levels(
+    comparisons: &[Comparison],
+    fitted: &model::Fitted,
+) -> Vec<CountedLevelSummary> {
+    fitted
+        .counted
+        .iter()
+        .zip(&fitted.matches_at_counted)
+        .enumerate()
+        .map(|(index, (counted, &matches))| {
+            let mut weights_here = std::collections::BTreeMap::new();
+            for (c, comparison) in comparisons.iter().enumerate() {
+                if c == counted.comparison {
+                    continue;
+                }
+                for (l, level) in comparison.levels.iter().enumerate() {
+                    if level.role != LevelRole::Neutral {
+                        weights_here.insert(
+                            format!("{}.{}", comparison.name, level.name),
+                            round_weight(fitted.weights.anchored[index][c][l]),
+                        );
+                    }
+                }
+            }
+            CountedLevelSummary {
+                comparison: comparisons[counted.comparison].name.clone(),
+                level: comparisons[counted.comparison].levels[counted.level as usize]
+                    .name
+                    .to_string(),
+                candidate_pairs: counted.candidates,
+                expected_matches: matches,
+                weights_here,
+            }
         })
         .collect()
 }

@@ -293,6 +293,9 @@ pub struct UTables {
     /// Per counted level (in `counted` order): u among the non-matching
     /// pairs at that level.
     pub anchored: Vec<LevelTable>,
+    /// Per counted level: the surname's u there given the first name's
+    /// level (`NamePair`).
+    pub anchored_surname_given_first: Vec<Option<Vec<Vec<f64>>>>,
 }
 
 /// Which non-matching pairs a pair is judged against.
@@ -303,13 +306,14 @@ pub enum Context {
     /// Pairs sharing a full name: their logins and patronymics agree more
     /// often (`estimate_u_among_namesakes`).
     SameName,
-    /// Pairs at the counted level `counted[i]` (phones one digit apart,
-    /// one login on two domains...). Among those, the other fields agree
-    /// far more often than among random pairs: a husband's and wife's
-    /// numbers run in sequence and their logins differ in an initial,
-    /// their surnames agree. Judging the other fields against these pairs,
-    /// not against random ones, is what keeps such a family apart.
-    Anchored(usize),
+    /// Pairs at the counted level `counted[anchor]` (phones one digit
+    /// apart, one login on two domains...). Among those, the other fields
+    /// agree far more often than among random pairs: a husband's and
+    /// wife's numbers run in sequence and their logins differ in an
+    /// initial, their surnames agree. Judging the other fields against
+    /// these pairs, not against random ones, is what keeps such a family
+    /// apart. The surname is judged given the first name's level.
+    Anchored { anchor: usize, first_name_level: u8 },
 }
 
 /// Level weights in each context.
@@ -318,9 +322,16 @@ pub struct Weights {
     pub general: LevelTable,
     pub same_name: LevelTable,
     pub anchored: Vec<LevelTable>,
+    /// Per counted level, the surname's weights given the first name's
+    /// level, `[first][last]`.
+    anchored_surname: Vec<Option<Vec<Vec<f64>>>>,
+    names: Option<NamePair>,
     /// `anchor_of[c][l]`: the index in `anchored` of comparison `c`'s
     /// counted level `l`.
     anchor_of: Vec<[Option<u8>; 16]>,
+    /// Per counted level: its comparison, and the weight of being at the
+    /// level once the model is fitted (`with_anchor_odds`).
+    anchors: Vec<(usize, Option<f64>)>,
     first_name: Option<usize>,
     last_name: Option<usize>,
 }
@@ -334,11 +345,9 @@ impl Weights {
         conflict_weight: f64,
     ) -> Weights {
         let position = |field| comparisons.iter().position(|c| c.field == field);
-        let mut anchor_of = vec![[None; 16]; comparisons.len()];
-        for (index, level) in counted.iter().enumerate() {
-            anchor_of[level.comparison][level.level as usize] = Some(index as u8);
-        }
         Weights {
+            anchor_of: anchor_index(comparisons, counted),
+            anchors: counted.iter().map(|level| (level.comparison, None)).collect(),
             general: level_weights(comparisons, m, &u.general, conflict_weight),
             same_name: level_weights(comparisons, m, &u.same_name, conflict_weight),
             anchored: u
@@ -346,10 +355,37 @@ impl Weights {
                 .iter()
                 .map(|table| level_weights(comparisons, m, table, conflict_weight))
                 .collect(),
-            anchor_of,
+            anchored_surname: u
+                .anchored_surname_given_first
+                .iter()
+                .map(|table| {
+                    let names = NamePair::of(comparisons)?;
+                    let table = table.as_ref()?;
+                    Some(surname_weights_given_first(
+                        comparisons,
+                        names,
+                        m,
+                        table,
+                        conflict_weight,
+                    ))
+                })
+                .collect(),
+            names: NamePair::of(comparisons),
             first_name: position(Field::FirstName),
             last_name: position(Field::LastName),
         }
+    }
+
+    /// The weights with each counted level's own weight set so that a pair
+    /// anchored there starts from the share of matches the level's EM found
+    /// (`anchor_log_odds`), whatever the prior (`prior_log_odds`): that EM
+    /// judged the pairs there on the other fields, which is what this
+    /// level's weight has to agree with.
+    pub fn with_anchor_odds(mut self, anchor_log_odds: &[f64], prior_log_odds: f64) -> Weights {
+        for ((_, weight), log_odds) in self.anchors.iter_mut().zip(anchor_log_odds) {
+            *weight = Some(log_odds - prior_log_odds);
+        }
+        self
     }
 
     /// The context of a pair whose comparison `c` is at `level_of(c)`: the
@@ -362,7 +398,10 @@ impl Weights {
             .enumerate()
             .find_map(|(c, levels)| levels[level_of(c) as usize & 0xf]);
         match anchor {
-            Some(index) => Context::Anchored(index as usize),
+            Some(index) => Context::Anchored {
+                anchor: index as usize,
+                first_name_level: self.names.map_or(0, |names| level_of(names.first)),
+            },
             None if self.names_agree(level_of) => Context::SameName,
             None => Context::General,
         }
@@ -393,7 +432,23 @@ impl Weights {
         let table = match context {
             Context::General => &self.general,
             Context::SameName => &self.same_name,
-            Context::Anchored(index) => &self.anchored[index],
+            Context::Anchored {
+                anchor,
+                first_name_level,
+            } => {
+                if let (anchored_comparison, Some(weight)) = self.anchors[anchor]
+                    && anchored_comparison == comparison
+                {
+                    return weight;
+                }
+                if let Some(names) = self.names
+                    && names.last == comparison
+                    && let Some(table) = &self.anchored_surname[anchor]
+                {
+                    return table[first_name_level as usize][level as usize];
+                }
+                &self.anchored[anchor]
+            }
         };
         table[comparison][level as usize]
     }
@@ -790,30 +845,41 @@ pub fn fit(
         .collect();
     let start_m = initial_m(comparisons);
 
+    let anchor_patterns = patterns_by_anchor(comparisons, &counted, &pattern_counts);
+    let mut m = start_m.clone();
     let mut matches_at_counted = vec![0.0; counted.len()];
-    let mut previous_prior = 0.0;
-    // Per counted level, per comparison and level: candidates there, and
-    // the matches expected among them (none, before the first round).
-    let anchored_candidates = anchored_counts(comparisons, &counted, &pattern_counts, |_| 1.0);
-    let mut anchored_matches = anchored_counts(comparisons, &counted, &pattern_counts, |_| 0.0);
+    let mut previous_prior: Option<f64> = None;
     let mut round = 0;
     loop {
+        let shrink_to = with_counted_levels(&sampled_u, &counted, &matches_at_counted);
+        let anchors: Vec<AnchorFit> = counted
+            .par_iter()
+            .zip(&anchor_patterns)
+            .map(|(level, patterns)| {
+                fit_anchor(
+                    comparisons,
+                    level,
+                    patterns,
+                    &m,
+                    &shrink_to,
+                    settings.conflict_weight,
+                )
+            })
+            .collect();
+        matches_at_counted = matches_at_levels(&counted, &anchor_patterns, &anchors);
         let general = with_counted_levels(&sampled_u, &counted, &matches_at_counted);
+        let anchor_log_odds: Vec<f64> = anchors
+            .iter()
+            .map(|anchor| log_odds(anchor.match_share))
+            .collect();
+        let (anchored, anchored_surname_given_first) = anchors
+            .into_iter()
+            .map(|anchor| (anchor.u, anchor.surname_given_first))
+            .unzip();
         let u = UTables {
             same_name: at_least(&sampled_namesake_u, &general),
-            anchored: counted
-                .iter()
-                .enumerate()
-                .map(|(index, level)| {
-                    anchored_u(
-                        comparisons,
-                        level,
-                        &general,
-                        &anchored_candidates[index],
-                        &anchored_matches[index],
-                    )
-                })
-                .collect(),
+            anchored,
+            anchored_surname_given_first,
             general,
         };
         let (sessions, summaries) = em_sessions(
@@ -825,15 +891,15 @@ pub fn fit(
             (&u, &counted),
             settings,
         );
-        let mut m = combine_sessions(comparisons, sessions.iter().flatten());
-        if round > 0 {
+        m = combine_sessions(comparisons, sessions.iter().flatten());
+        if let Some(prior) = previous_prior {
             m = estimate_m_outside_sessions(
                 comparisons,
                 &pattern_counts,
                 m,
                 (&u, &counted),
                 settings.conflict_weight,
-                log_odds(previous_prior),
+                log_odds(prior),
             );
         }
         let weights = Weights::new(comparisons, &m, &u, &counted, settings.conflict_weight);
@@ -852,6 +918,8 @@ pub fn fit(
         };
         round += 1;
         if round == COUNTED_U_ROUNDS || counted.is_empty() {
+            let weights =
+                weights.with_anchor_odds(&anchor_log_odds, log_odds(prior_match_probability));
             return Fitted {
                 m,
                 u,
@@ -865,28 +933,232 @@ pub fn fit(
                 sessions: summaries,
             };
         }
-        previous_prior = prior_match_probability;
-        let prior = log_odds(prior_match_probability);
-        let posterior_of = |pattern: Pattern| {
-            posterior(
-                prior,
-                weights.of_pattern(pattern, |_| true, comparisons.len()),
-            )
-        };
-        anchored_matches = anchored_counts(comparisons, &counted, &pattern_counts, posterior_of);
-        matches_at_counted = counted
-            .iter()
-            .map(|level| {
-                pattern_counts
-                    .iter()
-                    .filter(|((_, pattern), _)| {
-                        pattern_level(*pattern, level.comparison) == level.level
-                    })
-                    .map(|&((_, pattern), count)| posterior_of(pattern) * count as f64)
-                    .sum()
-            })
-            .collect();
+        previous_prior = Some(prior_match_probability);
     }
+}
+
+/// Iterations of the EM at one counted level (`fit_anchor`).
+const ANCHOR_EM_ITERATIONS: usize = 60;
+
+/// What the EM at one counted level found.
+struct AnchorFit {
+    /// u of every comparison among the non-matching pairs at the level.
+    u: LevelTable,
+    /// The surname's u there given the first name's level
+    /// (`[first][last]`), when both comparisons are on.
+    surname_given_first: Option<Vec<Vec<f64>>>,
+    /// The share of matches among the pairs anchored there.
+    match_share: f64,
+    /// Each pattern's match probability, in the order of its patterns.
+    posteriors: Vec<f64>,
+}
+
+/// EM over the pairs anchored at one counted level: m as the sessions
+/// estimated it (how one person's two profiles differ does not depend on
+/// how they were found), u and the share of matches free. Among pairs
+/// whose phones are one digit apart the other fields agree far more often
+/// than among random pairs (families on neighbouring numbers), and how
+/// much more is what this estimates. u starts at `shrink_to` (the general
+/// u) and is pulled towards it by `ANCHORED_PRIOR_PAIRS` pseudo-pairs, so
+/// that a level few pairs reach keeps a sensible value.
+fn fit_anchor(
+    comparisons: &[Comparison],
+    anchor: &CountedLevel,
+    patterns: &[(Pattern, u64)],
+    m: &LevelTable,
+    shrink_to: &LevelTable,
+    conflict_weight: f64,
+) -> AnchorFit {
+    let mut u = shrink_to.clone();
+    let mut match_share = 0.5;
+    let mut posteriors = vec![0.0; patterns.len()];
+    let pairs: u64 = patterns.iter().map(|(_, count)| count).sum();
+    if pairs == 0 {
+        return AnchorFit {
+            u,
+            surname_given_first: None,
+            match_share,
+            posteriors,
+        };
+    }
+    let included = |c: usize| c != anchor.comparison;
+    let names = NamePair::of(comparisons).filter(|names| {
+        included(names.first) && included(names.last)
+    });
+    let mut surname_given_first = names.map(|names| {
+        vec![u[names.last].clone(); comparisons[names.first].levels.len()]
+    });
+    for _ in 0..ANCHOR_EM_ITERATIONS {
+        let weights = level_weights(comparisons, m, &u, conflict_weight);
+        let conditional_weights = names.zip(surname_given_first.as_ref()).map(|(names, table)| {
+            surname_weights_given_first(comparisons, names, m, table, conflict_weight)
+        });
+        let prior = log_odds(match_share);
+        let mut non_match_mass: LevelTable = comparisons
+            .iter()
+            .map(|c| vec![0.0; c.levels.len()])
+            .collect();
+        let mut joint_mass = names.map(|names| {
+            vec![vec![0.0; comparisons[names.last].levels.len()]; comparisons[names.first].levels.len()]
+        });
+        let mut matches = 0.0;
+        for ((pattern, count), posterior_out) in patterns.iter().zip(&mut posteriors) {
+            let level = |c: usize| pattern_level(*pattern, c) as usize;
+            let weight: f64 = (0..comparisons.len())
+                .filter(|&c| included(c))
+                .map(|c| match (names, &conditional_weights) {
+                    (Some(names), Some(table)) if c == names.last => table[level(names.first)][level(c)],
+                    _ => weights[c][level(c)],
+                })
+                .sum();
+            let probability = posterior(prior, weight);
+            *posterior_out = probability;
+            matches += probability * *count as f64;
+            let non_match = (1.0 - probability) * *count as f64;
+            for (c, mass) in non_match_mass.iter_mut().enumerate() {
+                mass[level(c)] += non_match;
+            }
+            if let (Some(names), Some(joint)) = (names, joint_mass.as_mut()) {
+                joint[level(names.first)][level(names.last)] += non_match;
+            }
+        }
+        match_share = (matches / pairs as f64).clamp(1e-6, 1.0 - 1e-6);
+        for (c, comparison) in comparisons.iter().enumerate() {
+            if !included(c) {
+                continue;
+            }
+            let informative = informative_levels(comparison);
+            let total: f64 = informative.iter().map(|&l| non_match_mass[c][l]).sum();
+            for &l in &informative {
+                u[c][l] = (non_match_mass[c][l] + ANCHORED_PRIOR_PAIRS * shrink_to[c][l])
+                    / (total + ANCHORED_PRIOR_PAIRS);
+            }
+        }
+        if let (Some(names), Some(joint), Some(table)) =
+            (names, joint_mass.as_ref(), surname_given_first.as_mut())
+        {
+            let informative = informative_levels(&comparisons[names.last]);
+            for (first_level, row) in table.iter_mut().enumerate() {
+                let total: f64 = informative.iter().map(|&l| joint[first_level][l]).sum();
+                for &l in &informative {
+                    row[l] = (joint[first_level][l] + ANCHORED_PRIOR_PAIRS * u[names.last][l])
+                        / (total + ANCHORED_PRIOR_PAIRS);
+                }
+            }
+        }
+    }
+    AnchorFit {
+        u,
+        surname_given_first,
+        match_share,
+        posteriors,
+    }
+}
+
+/// The first-name and surname comparisons, whose agreements go together
+/// among the non-matching pairs at a counted level: a father and son on
+/// neighbouring numbers share both names, a husband and wife only the
+/// surname. At such a level the surname's u is taken given the first
+/// name's level (`fit_anchor`); elsewhere, among random pairs, the two are
+/// as good as independent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NamePair {
+    pub first: usize,
+    pub last: usize,
+}
+
+impl NamePair {
+    pub fn of(comparisons: &[Comparison]) -> Option<NamePair> {
+        let position = |field| comparisons.iter().position(|c| c.field == field);
+        Some(NamePair {
+            first: position(Field::FirstName)?,
+            last: position(Field::LastName)?,
+        })
+    }
+}
+
+/// The surname's weights given the first name's level: `[first][last]`,
+/// from `u_given_first[first][last]`.
+fn surname_weights_given_first(
+    comparisons: &[Comparison],
+    names: NamePair,
+    m: &LevelTable,
+    u_given_first: &[Vec<f64>],
+    conflict_weight: f64,
+) -> Vec<Vec<f64>> {
+    let surname = std::slice::from_ref(&comparisons[names.last]);
+    u_given_first
+        .iter()
+        .map(|u| {
+            level_weights(surname, &m[names.last..=names.last].to_vec(), &vec![u.clone()], conflict_weight)
+                .remove(0)
+        })
+        .collect()
+}
+
+/// Per counted level, the pattern counts of the pairs anchored there
+/// (their first counted level, in comparison order).
+fn patterns_by_anchor(
+    comparisons: &[Comparison],
+    counted: &[CountedLevel],
+    pattern_counts: &[((u32, Pattern), u64)],
+) -> Vec<Vec<(Pattern, u64)>> {
+    let anchor_of = anchor_index(comparisons, counted);
+    let mut by_anchor: Vec<FxHashMap<Pattern, u64>> = vec![FxHashMap::default(); counted.len()];
+    for &((_, pattern), count) in pattern_counts {
+        if let Some(anchor) = anchor_of_pattern(&anchor_of, pattern) {
+            *by_anchor[anchor].entry(pattern).or_default() += count;
+        }
+    }
+    by_anchor
+        .into_iter()
+        .map(|patterns| {
+            let mut patterns: Vec<_> = patterns.into_iter().collect();
+            patterns.sort_unstable();
+            patterns
+        })
+        .collect()
+}
+
+/// `anchor_index[c][l]`: the index among `counted` of comparison `c`'s
+/// level `l`, if counted.
+fn anchor_index(comparisons: &[Comparison], counted: &[CountedLevel]) -> Vec<[Option<u8>; 16]> {
+    let mut anchor_of = vec![[None; 16]; comparisons.len()];
+    for (index, level) in counted.iter().enumerate() {
+        anchor_of[level.comparison][level.level as usize] = Some(index as u8);
+    }
+    anchor_of
+}
+
+/// The counted level a pattern is anchored at: its first, in comparison
+/// order.
+fn anchor_of_pattern(anchor_of: &[[Option<u8>; 16]], pattern: Pattern) -> Option<usize> {
+    anchor_of
+        .iter()
+        .enumerate()
+        .find_map(|(c, levels)| levels[pattern_level(pattern, c) as usize])
+        .map(usize::from)
+}
+
+/// The matches expected among each counted level's candidates, each pair
+/// judged by the EM of the level it is anchored at.
+fn matches_at_levels(
+    counted: &[CountedLevel],
+    anchor_patterns: &[Vec<(Pattern, u64)>],
+    anchors: &[AnchorFit],
+) -> Vec<f64> {
+    counted
+        .iter()
+        .map(|level| {
+            anchor_patterns
+                .iter()
+                .zip(anchors)
+                .flat_map(|(patterns, fit)| patterns.iter().zip(&fit.posteriors))
+                .filter(|((pattern, _), _)| pattern_level(*pattern, level.comparison) == level.level)
+                .map(|((_, count), posterior)| posterior * *count as f64)
+                .sum()
+        })
+        .collect()
 }
 
 /// m of the comparisons the sessions leave out (`estimated_by_em` false):
@@ -927,83 +1199,8 @@ fn estimate_m_outside_sessions(
 }
 
 /// Pseudo-pairs spread as the general u over the levels of a comparison
-/// among the non-matching pairs at a counted level: the general u is what
-/// a level with few such pairs falls back to, and a level none of them
-/// reached keeps a chance.
+/// among the non-matching pairs at a counted level (`fit_anchor`).
 const ANCHORED_PRIOR_PAIRS: f64 = 20.0;
-
-/// Per counted level, per comparison and level: the pattern counts at the
-/// counted level, each weighed by `weight(pattern)` (1 counts the
-/// candidates, a posterior the expected matches).
-fn anchored_counts(
-    comparisons: &[Comparison],
-    counted: &[CountedLevel],
-    pattern_counts: &[((u32, Pattern), u64)],
-    weight: impl Fn(Pattern) -> f64,
-) -> Vec<LevelTable> {
-    let mut tables: Vec<LevelTable> = counted
-        .iter()
-        .map(|_| {
-            comparisons
-                .iter()
-                .map(|c| vec![0.0; c.levels.len()])
-                .collect()
-        })
-        .collect();
-    let mut anchor_of = vec![[None; 16]; comparisons.len()];
-    for (index, level) in counted.iter().enumerate() {
-        anchor_of[level.comparison][level.level as usize] = Some(index);
-    }
-    for &((_, pattern), count) in pattern_counts {
-        let anchor = anchor_of
-            .iter()
-            .enumerate()
-            .find_map(|(c, levels)| levels[pattern_level(pattern, c) as usize]);
-        let Some(anchor) = anchor else {
-            continue;
-        };
-        let mass = weight(pattern) * count as f64;
-        for (c, levels) in tables[anchor].iter_mut().enumerate() {
-            levels[pattern_level(pattern, c) as usize] += mass;
-        }
-    }
-    tables
-}
-
-/// u among the non-matching pairs at a counted level: for each other
-/// comparison, its candidates at the level less the matches expected
-/// there, with `ANCHORED_PRIOR_PAIRS` spread as the general u; the counted
-/// comparison itself keeps its general u (the level's own count).
-fn anchored_u(
-    comparisons: &[Comparison],
-    anchor: &CountedLevel,
-    general: &LevelTable,
-    candidates: &LevelTable,
-    matches: &LevelTable,
-) -> LevelTable {
-    comparisons
-        .iter()
-        .enumerate()
-        .map(|(c, comparison)| {
-            if c == anchor.comparison {
-                return general[c].clone();
-            }
-            let informative = informative_levels(comparison);
-            let non_matches = |l: usize| (candidates[c][l] - matches[c][l]).max(0.0);
-            let total: f64 = informative.iter().map(|&l| non_matches(l)).sum();
-            (0..comparison.levels.len())
-                .map(|l| {
-                    if informative.contains(&l) {
-                        (non_matches(l) + ANCHORED_PRIOR_PAIRS * general[c][l])
-                            / (total + ANCHORED_PRIOR_PAIRS)
-                    } else {
-                        1.0
-                    }
-                })
-                .collect()
-        })
-        .collect()
-}
 
 /// `table` raised to `floor` wherever it is lower.
 fn at_least(table: &LevelTable, floor: &LevelTable) -> LevelTable {
@@ -1188,6 +1385,7 @@ mod tests {
             general: u.clone(),
             same_name: u,
             anchored: Vec::new(),
+            anchored_surname_given_first: Vec::new(),
         };
         let estimate = em_session(
             &comparisons,
