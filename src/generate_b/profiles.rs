@@ -116,7 +116,7 @@ const HABITS: [Habits; 5] = [
     Habits {
         phone: 0.97,
         email: 0.08,
-        birth_date: 0.32,
+        birth_date: 0.45,
         sex: 0.62,
         origin: 0.45,
         shapes: [
@@ -166,7 +166,7 @@ const HABITS: [Habits; 5] = [
     Habits {
         phone: 0.55,
         email: 1.0,
-        birth_date: 0.55,
+        birth_date: 0.60,
         sex: 0.66,
         origin: 0.25,
         shapes: [
@@ -216,7 +216,7 @@ const HABITS: [Habits; 5] = [
     Habits {
         phone: 1.0,
         email: 0.45,
-        birth_date: 0.72,
+        birth_date: 0.78,
         sex: 0.82,
         origin: 0.12,
         shapes: [
@@ -301,7 +301,7 @@ const HABITS: [Habits; 5] = [
     Habits {
         phone: 0.6,
         email: 0.5,
-        birth_date: 0.6,
+        birth_date: 0.65,
         sex: 0.72,
         origin: 1.0,
         shapes: [
@@ -557,13 +557,17 @@ impl Context<'_> {
                 (current, true)
             }
         } else {
+            // A number some profile holds would have found that profile at
+            // the till: a new profile with it exists mostly because the
+            // number was mistyped, less often because another number or
+            // none was given.
             let second = self.person.second_phone.filter(|s| !self.taken.phone(*s));
             let choice = *pick(
                 self.rng,
                 &[
-                    (0, 0.45 * self.noise),
+                    (0, 0.55 * self.noise),
                     (1, if second.is_some() { 0.15 } else { 0.0 }),
-                    (2, 0.40),
+                    (2, 0.30),
                 ],
             );
             match (choice, second) {
