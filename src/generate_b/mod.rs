@@ -158,9 +158,11 @@
 //! namesakes with the same birth date 2.5% (20% the same patronymic),
 //! families on one contract 5% (parents and 0-2 children on consecutive
 //! numbers), corporate phone blocks 1.2% (6-30 colleagues in one block of
-//! 100 numbers, work addresses at one domain, joined within a month),
+//! 100 numbers; 55% use a work address at the company's domain, the rest
+//! have it as a second one; 70% joined within a month of each other),
 //! recycled numbers 5% (the old owner's early profiles hold the number;
-//! the new owner was registered with one digit changed by the cashier),
+//! the new owner was registered with it altered by the cashier: the last
+//! digit 50%, else a typo elsewhere),
 //! logins reused elsewhere 9% (2-3 people of one common first name and
 //! birth year with the same name+year login at different providers), family
 //! addresses differing in an initial 6% (e.dmitrieva@ / m.dmitrieva@, or
@@ -214,9 +216,9 @@ impl Config {
                 self.duplicate_share
             ));
         }
-        if !(0.0..1.0).contains(&self.hard_negative_share) {
+        if !(0.0..=1.0).contains(&self.hard_negative_share) {
             problems.push(format!(
-                "--hard-negative-rate must be within 0..1 (1 excluded), not {}",
+                "--hard-negative-rate must be within 0..1, not {}",
                 self.hard_negative_share
             ));
         }
@@ -377,6 +379,17 @@ mod tests {
     }
 
     #[test]
+    fn everyone_can_be_in_a_group() {
+        let mut all = config(5000, 5);
+        all.hard_negative_share = 1.0;
+        assert!(
+            plan(&all)
+                .iter()
+                .all(|unit| unit.kind.is_some() || unit.counts.iter().sum::<usize>() < 5000)
+        );
+    }
+
+    #[test]
     fn plan_reaches_the_configured_shares() {
         let units = plan(&config(200_000, 4));
         let people: usize = units.iter().map(|u| u.counts.len()).sum();
@@ -400,9 +413,15 @@ mod tests {
     fn bad_settings_are_all_reported_with_their_flags() {
         let mut bad = config(0, 1);
         bad.duplicate_share = 1.5;
+        bad.hard_negative_share = -0.1;
         bad.noise = -1.0;
         let message = bad.validate().unwrap_err().to_string();
-        for flag in ["--profiles", "--duplicate-rate", "--noise"] {
+        for flag in [
+            "--profiles",
+            "--duplicate-rate",
+            "--hard-negative-rate",
+            "--noise",
+        ] {
             assert!(message.contains(flag), "{message}");
         }
     }

@@ -265,7 +265,7 @@ fn variant_b_rejects_bad_settings_naming_the_flags() {
             "--profiles",
             "0",
             "--hard-negative-rate",
-            "1",
+            "1.5",
             "--out",
             out,
         ],
