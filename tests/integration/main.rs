@@ -2,6 +2,7 @@ mod apply;
 mod browser;
 mod febrl;
 mod fixtures;
+mod gen_b;
 mod gen_eval;
 mod load;
 mod matching;
