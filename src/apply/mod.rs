@@ -740,7 +740,10 @@ impl<'r, 'a> Worker<'r, 'a> {
             reason,
         };
         let (outcome, entry) = match self.run_cluster(cluster) {
-            Ok(ClusterResult::Printed) => return Outcome::Printed,
+            Ok(ClusterResult::Printed) => {
+                self.run.progress.cluster_finished(Finished::Printed);
+                return Outcome::Printed;
+            }
             Ok(ClusterResult::Merged) => {
                 self.run.progress.cluster_finished(Finished::Merged);
                 (Outcome::Merged, finished(ClusterStatus::Merged, None))

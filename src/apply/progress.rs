@@ -27,6 +27,8 @@ pub enum Finished {
     Merged,
     Stale,
     Failed,
+    /// A dry run printed its calls.
+    Printed,
 }
 
 impl Progress {
@@ -57,7 +59,7 @@ impl Progress {
             Finished::Failed => {
                 self.failed.fetch_add(1, Ordering::Relaxed);
             }
-            Finished::Merged => {}
+            Finished::Merged | Finished::Printed => {}
         }
         self.bar.inc(1);
     }

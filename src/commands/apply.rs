@@ -199,6 +199,14 @@ pub fn run(args: ApplyArgs, printer: &Printer) -> Result<ExitStatus> {
 
     if args.dry_run {
         let mut state = JournalState::read(&args.dir)?;
+        // A dry run may leave the department out: it sends nothing, and
+        // only the journal's plan and address matter to what it prints.
+        let mut header = header.clone();
+        if department_id.is_none()
+            && let Some(journal) = &state.header
+        {
+            header.department_id = journal.department_id.clone();
+        }
         if let Some(problem) = state.binding_problem(&header) {
             if !args.new_journal {
                 bail!(refusal(&args.dir, &problem));

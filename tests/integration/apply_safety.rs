@@ -67,6 +67,21 @@ fn a_rehearsal_journal_is_refused_against_production_until_a_new_journal_is_aske
     );
     assert_eq!(first.status.code(), Some(0), "{}", text(&first));
 
+    // A dry run against the same address, without the department, reads
+    // that journal: every cluster is already merged, nothing to print.
+    let dry = sailmerge(
+        &[
+            "apply",
+            dir.path().to_str().unwrap(),
+            "--base-url",
+            &rehearsal.url,
+            "--dry-run",
+        ],
+        &[],
+    );
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
+    assert!(stderr(&dry).contains("printed the calls of 0 approved clusters (5 already merged"));
+
     // "Production" (another Sailplay, untouched): the same directory is
     // refused before a single request, instead of "merged 0 clusters".
     let production = SandboxProcess::spawn(dir.path(), &profiles, &[]);
