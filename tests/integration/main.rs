@@ -1,4 +1,5 @@
 mod apply;
+mod apply_safety;
 mod browser;
 mod febrl;
 mod fixtures;
