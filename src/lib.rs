@@ -18,6 +18,7 @@ pub mod eval;
 pub mod exit;
 pub mod fsutil;
 pub mod generate;
+pub mod generate_b;
 pub mod load;
 pub mod memory;
 pub mod merge;
