@@ -160,6 +160,10 @@ pub struct ModelSummary {
     /// Estimated share of matches among the candidate pairs.
     pub candidate_match_share: f64,
     pub expected_matches: f64,
+    /// Matches estimated in the whole base, candidates or not (the prior's
+    /// numerator).
+    #[serde(default)]
+    pub matches_in_base: f64,
     pub candidate_pairs: u64,
     /// Weight at which a pair reaches the threshold probability.
     pub threshold_weight: f64,
@@ -313,6 +317,7 @@ fn score_and_keep(
         ..
     } = fitted;
     let expected_matches = fitted.expected_matches;
+    let matches_in_base = fitted.matches_in_base;
     let candidate_match_share = expected_matches / candidates.pairs.len().max(1) as f64;
     let prior_match_probability = fitted.prior_match_probability;
     let prior_weight = weight_of_probability(prior_match_probability);
@@ -415,6 +420,7 @@ fn score_and_keep(
         prior_weight,
         candidate_match_share,
         expected_matches,
+        matches_in_base,
         candidate_pairs: candidates.pairs.len() as u64,
         threshold_weight,
         pairs_above_threshold,

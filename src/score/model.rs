@@ -347,7 +347,10 @@ impl Weights {
         let position = |field| comparisons.iter().position(|c| c.field == field);
         Weights {
             anchor_of: anchor_index(comparisons, counted),
-            anchors: counted.iter().map(|level| (level.comparison, None)).collect(),
+            anchors: counted
+                .iter()
+                .map(|level| (level.comparison, None))
+                .collect(),
             general: level_weights(comparisons, m, &u.general, conflict_weight),
             same_name: level_weights(comparisons, m, &u.same_name, conflict_weight),
             anchored: u
@@ -796,6 +799,9 @@ pub struct Fitted {
     /// Expected matches among each counted level's candidates.
     pub matches_at_counted: Vec<f64>,
     pub expected_matches: f64,
+    /// Matches estimated in the whole base, candidates or not
+    /// (`matches_in_base`).
+    pub matches_in_base: f64,
     pub prior_match_probability: f64,
     pub sessions: Vec<EmSessionSummary>,
 }
@@ -910,8 +916,15 @@ pub fn fit(
             &fixed_by_rule,
             &weights,
         );
-        let prior_match_probability = if all_pairs > 0.0 && expected > 0.0 {
-            (expected / all_pairs).clamp(1e-15, 0.5)
+        let matches_in_base = matches_in_base(
+            comparisons,
+            &candidates.rules,
+            &pattern_counts,
+            &weights,
+            (expected, all_pairs),
+        );
+        let prior_match_probability = if all_pairs > 0.0 && matches_in_base > 0.0 {
+            (matches_in_base / all_pairs).clamp(1e-15, 0.5)
         } else {
             // Nothing to estimate from: one match per profile, a cautious guess.
             (records.len() as f64 / all_pairs.max(1.0)).clamp(1e-15, 0.5)
@@ -929,12 +942,103 @@ pub fn fit(
                 counted,
                 matches_at_counted,
                 expected_matches: expected,
+                matches_in_base,
                 prior_match_probability,
                 sessions: summaries,
             };
         }
         previous_prior = Some(prior_match_probability);
     }
+}
+
+/// Fewest matches found by both kinds of rule for their overlap to tell
+/// how many neither finds (`matches_in_base`).
+const MINIMUM_RECAPTURED_MATCHES: f64 = 50.0;
+
+/// How many pairs of the whole base are one person, candidates or not: the
+/// prior a pair's weight starts from is this over all pairs. The matches
+/// among the candidates (`candidate_matches`) leave out those no rule
+/// proposed, a third of all in a base of store and web-shop profiles, and
+/// a prior that low would understate every pair. Two kinds of rule find
+/// matches in nearly independent ways, by a contact (phones, e-mails,
+/// cards) and by the names (with a birth date or a patronymic); how many of
+/// the one's matches the other also finds tells how many both miss
+/// (Lincoln–Petersen: contact × names / both), each match weighed by its
+/// probability. The prior and the probabilities depend on each other, so
+/// the two are iterated to agreement.
+fn matches_in_base(
+    comparisons: &[Comparison],
+    rules: &[BlockingRule],
+    pattern_counts: &[((u32, Pattern), u64)],
+    weights: &Weights,
+    (candidate_matches, all_pairs): (f64, f64),
+) -> f64 {
+    let mask_of = |wanted: fn(RuleKind) -> bool| {
+        rules
+            .iter()
+            .enumerate()
+            .filter(|(_, rule)| wanted(rule.kind))
+            .fold(0u32, |mask, (index, _)| mask | (1 << index))
+    };
+    let by_contact = mask_of(|kind| {
+        matches!(
+            kind,
+            RuleKind::PhoneExact
+                | RuleKind::PhoneOneEdit
+                | RuleKind::EmailMailbox
+                | RuleKind::EmailOneEdit
+                | RuleKind::EmailLogin
+                | RuleKind::OriginUserId
+        )
+    });
+    let by_names = mask_of(|kind| {
+        matches!(
+            kind,
+            RuleKind::NameBirthDate
+                | RuleKind::NamePatronymic
+                | RuleKind::SurnamePhoneticFirstName
+                | RuleKind::BirthDateFirstName
+                | RuleKind::BirthDateLastName
+        )
+    });
+    if all_pairs <= 0.0 || by_contact == 0 || by_names == 0 {
+        return candidate_matches;
+    }
+    let pattern_weights: Vec<(u32, f64, f64)> = pattern_counts
+        .iter()
+        .map(|&((mask, pattern), count)| {
+            (
+                mask,
+                weights.of_pattern(pattern, |_| true, comparisons.len()),
+                count as f64,
+            )
+        })
+        .collect();
+    let mut matches = candidate_matches;
+    for _ in 0..20 {
+        let prior = log_odds((matches / all_pairs).clamp(1e-15, 0.5));
+        let (mut contact, mut names, mut both) = (0.0, 0.0, 0.0);
+        for &(mask, weight, count) in &pattern_weights {
+            let expected = posterior(prior, weight) * count;
+            let (found_by_contact, found_by_names) = (mask & by_contact != 0, mask & by_names != 0);
+            contact += if found_by_contact { expected } else { 0.0 };
+            names += if found_by_names { expected } else { 0.0 };
+            both += if found_by_contact && found_by_names {
+                expected
+            } else {
+                0.0
+            };
+        }
+        if both < MINIMUM_RECAPTURED_MATCHES {
+            return candidate_matches;
+        }
+        let estimate = (contact * names / both).max(candidate_matches);
+        if (estimate - matches).abs() < 1e-3 * matches {
+            return estimate;
+        }
+        matches = estimate;
+    }
+    matches
 }
 
 /// Iterations of the EM at one counted level (`fit_anchor`).
@@ -982,24 +1086,27 @@ fn fit_anchor(
         };
     }
     let included = |c: usize| c != anchor.comparison;
-    let names = NamePair::of(comparisons).filter(|names| {
-        included(names.first) && included(names.last)
-    });
-    let mut surname_given_first = names.map(|names| {
-        vec![u[names.last].clone(); comparisons[names.first].levels.len()]
-    });
+    let names =
+        NamePair::of(comparisons).filter(|names| included(names.first) && included(names.last));
+    let mut surname_given_first =
+        names.map(|names| vec![u[names.last].clone(); comparisons[names.first].levels.len()]);
     for _ in 0..ANCHOR_EM_ITERATIONS {
         let weights = level_weights(comparisons, m, &u, conflict_weight);
-        let conditional_weights = names.zip(surname_given_first.as_ref()).map(|(names, table)| {
-            surname_weights_given_first(comparisons, names, m, table, conflict_weight)
-        });
+        let conditional_weights = names
+            .zip(surname_given_first.as_ref())
+            .map(|(names, table)| {
+                surname_weights_given_first(comparisons, names, m, table, conflict_weight)
+            });
         let prior = log_odds(match_share);
         let mut non_match_mass: LevelTable = comparisons
             .iter()
             .map(|c| vec![0.0; c.levels.len()])
             .collect();
         let mut joint_mass = names.map(|names| {
-            vec![vec![0.0; comparisons[names.last].levels.len()]; comparisons[names.first].levels.len()]
+            vec![
+                vec![0.0; comparisons[names.last].levels.len()];
+                comparisons[names.first].levels.len()
+            ]
         });
         let mut matches = 0.0;
         for ((pattern, count), posterior_out) in patterns.iter().zip(&mut posteriors) {
@@ -1007,7 +1114,9 @@ fn fit_anchor(
             let weight: f64 = (0..comparisons.len())
                 .filter(|&c| included(c))
                 .map(|c| match (names, &conditional_weights) {
-                    (Some(names), Some(table)) if c == names.last => table[level(names.first)][level(c)],
+                    (Some(names), Some(table)) if c == names.last => {
+                        table[level(names.first)][level(c)]
+                    }
                     _ => weights[c][level(c)],
                 })
                 .sum();
@@ -1090,8 +1199,13 @@ fn surname_weights_given_first(
     u_given_first
         .iter()
         .map(|u| {
-            level_weights(surname, &m[names.last..=names.last].to_vec(), &vec![u.clone()], conflict_weight)
-                .remove(0)
+            level_weights(
+                surname,
+                &m[names.last..=names.last].to_vec(),
+                &vec![u.clone()],
+                conflict_weight,
+            )
+            .remove(0)
         })
         .collect()
 }
@@ -1154,7 +1268,9 @@ fn matches_at_levels(
                 .iter()
                 .zip(anchors)
                 .flat_map(|(patterns, fit)| patterns.iter().zip(&fit.posteriors))
-                .filter(|((pattern, _), _)| pattern_level(*pattern, level.comparison) == level.level)
+                .filter(|((pattern, _), _)| {
+                    pattern_level(*pattern, level.comparison) == level.level
+                })
                 .map(|((_, count), posterior)| posterior * *count as f64)
                 .sum()
         })
