@@ -47,6 +47,10 @@ pub enum RuleKind {
     PhoneExact,
     /// Phones one substitution or one adjacent transposition apart.
     PhoneOneEdit,
+    /// Phones two substitutions apart (two different typos of one number,
+    /// each on a later profile), with one first name: numbers two digits
+    /// apart are too many to compare without it.
+    PhoneTwoSubstitutionsFirstName,
     EmailMailbox,
     /// Logins one edit apart within one mailbox domain.
     EmailOneEdit,
@@ -83,6 +87,7 @@ impl BlockingRule {
         let kind = match name {
             "phone_exact" => RuleKind::PhoneExact,
             "phone_one_edit" => RuleKind::PhoneOneEdit,
+            "phone_two_substitutions_first_name" => RuleKind::PhoneTwoSubstitutionsFirstName,
             "email_mailbox" => RuleKind::EmailMailbox,
             "email_one_edit" => RuleKind::EmailOneEdit,
             "email_login" => RuleKind::EmailLogin,
@@ -145,6 +150,7 @@ impl BlockingRule {
             // Positions 1..=10 deleted (the leading 7 is the same for every
             // Russian number), then pairs (1,2)..(9,10) put in order.
             RuleKind::PhoneOneEdit => PHONE_SUBSTITUTION_PASSES + PHONE_TRANSPOSITION_PASSES,
+            RuleKind::PhoneTwoSubstitutionsFirstName => PHONE_TWO_SUBSTITUTION_PASSES,
             // Birth year, then birth month-day.
             RuleKind::NameBirthDate => 2,
             _ => 1,
@@ -183,6 +189,35 @@ impl BlockingRule {
                     if !key.is_empty() {
                         emit(key);
                     }
+                }
+            }
+            RuleKind::PhoneTwoSubstitutionsFirstName => {
+                let Some(phone) = &record.phone else {
+                    return KeySource::Missing;
+                };
+                if phone.placeholder || record.name.placeholder {
+                    return KeySource::Junk;
+                }
+                let digits = phone.digits.as_bytes();
+                let mut first_forms = first_name_forms(record).peekable();
+                if phone.kind == PhoneKind::Invalid
+                    || digits.len() < 7
+                    || first_forms.peek().is_none()
+                {
+                    return KeySource::Missing;
+                }
+                let (first_position, second_position) = two_positions(pass);
+                if second_position >= digits.len() {
+                    return KeySource::Present;
+                }
+                for first in first_forms {
+                    key.clear();
+                    key.extend_from_slice(digits);
+                    key[first_position] = b'*';
+                    key[second_position] = b'*';
+                    key.push(SEPARATOR);
+                    key.extend_from_slice(first.as_bytes());
+                    emit(key);
                 }
             }
             RuleKind::EmailMailbox | RuleKind::EmailOneEdit | RuleKind::EmailLogin => {
@@ -348,6 +383,22 @@ fn login_name_stretches(login: &str) -> impl Iterator<Item = &str> {
 }
 
 const PHONE_SUBSTITUTION_PASSES: usize = 10;
+/// Every two of the ten positions after the country code.
+const PHONE_TWO_SUBSTITUTION_PASSES: usize = 45;
+
+/// The two masked positions of a `phone_two_substitutions_first_name`
+/// pass: the pairs (1,2), (1,3) ... (9,10) in order.
+fn two_positions(pass: usize) -> (usize, usize) {
+    let mut remaining = pass;
+    for first in 1..=9 {
+        let seconds = 10 - first;
+        if remaining < seconds {
+            return (first, first + 1 + remaining);
+        }
+        remaining -= seconds;
+    }
+    (usize::MAX - 1, usize::MAX)
+}
 const PHONE_TRANSPOSITION_PASSES: usize = 9;
 const MAX_LOGIN_DELETIONS: usize = 32;
 /// Joins the parts of a composite key; never occurs in normalised values.
@@ -936,6 +987,31 @@ mod tests {
         ];
         let pairs = pairs_of(&records, &only_rules(&["phone_one_edit"]));
         assert_eq!(pairs, vec![(0, 1), (0, 2), (0, 4), (1, 4), (2, 4)]);
+    }
+
+    #[test]
+    fn two_typos_of_one_number_meet_with_one_first_name() {
+        let named = |row: u32, digits: &str, first: &str| {
+            let mut record = with_phone(row, digits);
+            record.name.first = Some(first.into());
+            record
+        };
+        let records = vec![
+            named(0, "79161234567", "анна"),
+            // Two digits off, far apart: two typos of one number.
+            named(1, "79261234557", "анна"),
+            // Two digits off, another first name: not proposed.
+            named(2, "79261234557", "мария"),
+            // Three digits off.
+            named(3, "79261234998", "анна"),
+        ];
+        let settings = only_rules(&["phone_two_substitutions_first_name"]);
+        assert_eq!(pairs_of(&records, &settings), vec![(0, 1)]);
+        let passes: Vec<_> = (0..PHONE_TWO_SUBSTITUTION_PASSES).map(two_positions).collect();
+        assert_eq!(passes.first(), Some(&(1, 2)));
+        assert_eq!(passes.last(), Some(&(9, 10)));
+        let distinct: std::collections::BTreeSet<_> = passes.iter().collect();
+        assert_eq!(distinct.len(), 45);
     }
 
     #[test]

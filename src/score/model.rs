@@ -985,6 +985,7 @@ fn matches_in_base(
             kind,
             RuleKind::PhoneExact
                 | RuleKind::PhoneOneEdit
+                | RuleKind::PhoneTwoSubstitutionsFirstName
                 | RuleKind::EmailMailbox
                 | RuleKind::EmailOneEdit
                 | RuleKind::EmailLogin
@@ -1401,6 +1402,9 @@ fn em_sessions(
 fn rule_fields(kind: RuleKind) -> Vec<Field> {
     match kind {
         RuleKind::PhoneExact | RuleKind::PhoneOneEdit => vec![Field::Phone, Field::Channels],
+        RuleKind::PhoneTwoSubstitutionsFirstName => {
+            vec![Field::Phone, Field::Channels, Field::FirstName]
+        }
         RuleKind::EmailMailbox | RuleKind::EmailOneEdit | RuleKind::EmailLogin => vec![
             Field::Email,
             Field::Channels,

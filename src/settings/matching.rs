@@ -98,6 +98,7 @@ pub struct MatchSettings {
     pub threshold: f64,
     /// The blocking rules that propose candidate pairs, by name, in order.
     /// Default: every built-in rule (`phone_exact`, `phone_one_edit`,
+    /// `phone_two_substitutions_first_name`,
     /// `email_mailbox`, `email_one_edit`, `email_login`, `name_birth_date`,
     /// `name_patronymic`, `surname_phonetic_first_name`,
     /// `birth_date_first_name`, `birth_date_last_name`,
@@ -213,9 +214,10 @@ mod optional_toml_date {
 }
 
 /// Names of the built-in blocking rules, in their default order.
-pub const BUILT_IN_BLOCKING_RULES: [&str; 12] = [
+pub const BUILT_IN_BLOCKING_RULES: [&str; 13] = [
     "phone_exact",
     "phone_one_edit",
+    "phone_two_substitutions_first_name",
     "email_mailbox",
     "email_one_edit",
     "email_login",
