@@ -1007,7 +1007,9 @@ mod tests {
         ];
         let settings = only_rules(&["phone_two_substitutions_first_name"]);
         assert_eq!(pairs_of(&records, &settings), vec![(0, 1)]);
-        let passes: Vec<_> = (0..PHONE_TWO_SUBSTITUTION_PASSES).map(two_positions).collect();
+        let passes: Vec<_> = (0..PHONE_TWO_SUBSTITUTION_PASSES)
+            .map(two_positions)
+            .collect();
         assert_eq!(passes.first(), Some(&(1, 2)));
         assert_eq!(passes.last(), Some(&(9, 10)));
         let distinct: std::collections::BTreeSet<_> = passes.iter().collect();

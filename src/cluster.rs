@@ -591,6 +591,7 @@ mod tests {
                 &[],
                 -4.0,
             ),
+            verifier: None,
             term_frequency_slots: Vec::new(),
             rule_names: Vec::new(),
             model: ModelSummary::default(),

@@ -4,7 +4,9 @@
 //! lookup costs more than that.
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use std::hash::{Hash, Hasher};
+
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 
 use crate::normalize::NormalizedRecord;
 use crate::profile::Sex;
@@ -26,9 +28,14 @@ fn share_among_others(count: f64, total: f64) -> f64 {
 }
 
 /// How common each first name, surname and birth date is among the
-/// profiles that have one: the share of them holding the value, looked up
+/// people who have one: the share of them holding the value, looked up
 /// once per profile (not once per pair: a pair scores in nanoseconds, a
-/// string hash lookup costs more than that). Names are counted per sex: a
+/// string hash lookup costs more than that). People, not profiles: a value
+/// is counted once per companion value (a surname once per first name, a
+/// first name once per surname, a patronymic or a birth date once per
+/// first name), so that one woman's six profiles do not make her rare
+/// surname look six times as common; a profile without the companion
+/// counts by itself. Names are counted per sex: a
 /// pair weighed on its names does not conflict in sex (see
 /// `model::estimate_u`), so the chance that another profile agrees on
 /// Александр is its share among men, about twice its share among all.
@@ -50,17 +57,24 @@ struct ValueShares<'a> {
 
 impl<'a> ValueShares<'a> {
     /// One pass over the records, counting every value overall and under
-    /// its profile's sex.
+    /// its profile's sex, once per companion value.
     fn of(
         records: &'a [NormalizedRecord],
         value: impl Fn(&'a NormalizedRecord) -> Option<&'a str>,
+        companion: impl Fn(&'a NormalizedRecord) -> Option<&'a str>,
     ) -> ValueShares<'a> {
         let mut counts: [FxHashMap<&'a str, f64>; 3] = Default::default();
         let mut totals = [0.0f64; 3];
+        let mut people = FxHashSet::default();
         for record in records {
             let Some(value) = value(record) else {
                 continue;
             };
+            if let Some(companion) = companion(record)
+                && !people.insert(person_key(value, companion))
+            {
+                continue;
+            }
             let mut count = |slot: usize| {
                 *counts[slot].entry(value).or_default() += 1.0;
                 totals[slot] += 1.0;
@@ -93,16 +107,47 @@ impl<'a> ValueShares<'a> {
     }
 }
 
+/// A value and its companion as one hashed key (the strings themselves
+/// would cost a copy of every name at ten million profiles).
+fn person_key(value: &str, companion: &str) -> u64 {
+    let mut hasher = FxHasher::default();
+    value.hash(&mut hasher);
+    companion.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The first name a record's companion keys use: its first full form.
+fn first_name_of(record: &NormalizedRecord) -> Option<&str> {
+    record
+        .name
+        .first_full
+        .first()
+        .map(|name| name.as_str())
+        .or(record.name.first.as_deref())
+}
+
 impl TermFrequencies {
     pub(crate) fn from_records(records: &[NormalizedRecord]) -> TermFrequencies {
         let ((first_names, (last_names, patronymics)), birth_dates) = rayon::join(
             || {
                 rayon::join(
-                    || ValueShares::of(records, |r| r.name.first.as_deref()),
+                    || {
+                        ValueShares::of(
+                            records,
+                            |r| r.name.first.as_deref(),
+                            |r| r.name.last_key.as_deref(),
+                        )
+                    },
                     || {
                         rayon::join(
-                            || ValueShares::of(records, |r| r.name.last.as_deref()),
-                            || ValueShares::of(records, |r| r.name.middle.as_deref()),
+                            || ValueShares::of(records, |r| r.name.last.as_deref(), first_name_of),
+                            || {
+                                ValueShares::of(
+                                    records,
+                                    |r| r.name.middle.as_deref(),
+                                    first_name_of,
+                                )
+                            },
                         )
                     },
                 )
@@ -110,7 +155,16 @@ impl TermFrequencies {
             || {
                 let mut counts: FxHashMap<chrono::NaiveDate, f64> = FxHashMap::default();
                 let mut total = 0.0;
-                for date in records.iter().filter_map(|r| r.birth_date) {
+                let mut people = FxHashSet::default();
+                for record in records {
+                    let Some(date) = record.birth_date else {
+                        continue;
+                    };
+                    if let Some(first) = first_name_of(record)
+                        && !people.insert(person_key(&date.to_string(), first))
+                    {
+                        continue;
+                    }
                     *counts.entry(date).or_default() += 1.0;
                     total += 1.0;
                 }

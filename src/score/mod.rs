@@ -15,6 +15,7 @@
 pub mod comparison;
 mod frequency;
 pub mod model;
+mod verifier;
 
 use anyhow::{Result, bail};
 use rayon::prelude::*;
@@ -41,9 +42,11 @@ pub struct ScoredPair {
     pub rules: u32,
     /// The level of each comparison (index into its ladder).
     pub levels: [u8; MAX_COMPARISONS],
-    /// The weights of the term-frequency comparisons (first name, surname,
-    /// patronymic, birth date) as scaled for this pair's values; the other comparisons'
-    /// weights are their level's (`ScoredPairs::field_weight`).
+    /// The weights of the comparisons weighed per pair, as weighed for
+    /// this pair: those scaled by term frequency (first name, surname,
+    /// patronymic, birth date, e-mail) at their scaled levels, and a missing
+    /// birth date (`verifier`); the other comparisons' weights are their
+    /// level's (`ScoredPairs::field_weight`).
     pub term_frequency_weights: [f32; TERM_FREQUENCY_SLOTS],
     /// Prior log-odds plus the field weights.
     pub weight: f64,
@@ -84,6 +87,7 @@ pub struct ScoredPairs {
     /// Per comparison, its slot in `ScoredPair::term_frequency_weights`.
     pub term_frequency_slots: Vec<Option<usize>>,
     pub rule_names: Vec<String>,
+    pub(crate) verifier: Option<verifier::BirthDateVerifier>,
     pub model: ModelSummary,
     /// Every scored pair by weight, for the report's chart.
     pub histogram: Vec<HistogramBin>,
@@ -94,11 +98,7 @@ impl ScoredPairs {
     pub fn field_weight(&self, pair: &ScoredPair, index: usize) -> f64 {
         let level = pair.levels[index];
         match self.term_frequency_slots[index] {
-            Some(slot)
-                if self.comparisons[index]
-                    .term_frequency_levels
-                    .contains(&level) =>
-            {
+            Some(slot) if self.weighed_per_pair(index, level) => {
                 pair.term_frequency_weights[slot] as f64
             }
             _ => {
@@ -106,6 +106,18 @@ impl ScoredPairs {
                 self.weights.of(index, level, context)
             }
         }
+    }
+
+    /// Whether comparison `index` at `level` is weighed per pair (its
+    /// weight is in `ScoredPair::term_frequency_weights`).
+    fn weighed_per_pair(&self, index: usize, level: u8) -> bool {
+        self.comparisons[index]
+            .term_frequency_levels
+            .contains(&level)
+            || self
+                .verifier
+                .as_ref()
+                .is_some_and(|verifier| verifier.weighs(index, level))
     }
 
     /// Why the pair scored as it did, for the plan and the report.
@@ -335,6 +347,12 @@ fn score_and_keep(
         typical_login_others(&comparisons, &candidates.pairs, &levels, &frequencies);
     let term_frequency_slots = term_frequency_slots(&comparisons);
     let term_frequency = settings.term_frequency;
+    let verifier = verifier::BirthDateVerifier::fit(
+        &comparisons,
+        &candidates.rules,
+        &fitted.pattern_counts,
+        (m, &u.general),
+    );
     // Only the pairs at or above the threshold are kept: clustering links
     // no other, and at ten million profiles the hundred million candidate
     // pairs would hold 5 GB as scored pairs. Every pair is counted in the
@@ -381,6 +399,55 @@ fn score_and_keep(
             term_frequency_weights,
             weight,
         }
+    };
+    // The birth date's verdict on undated pairs is set against their
+    // weights, so those are gathered first.
+    let verifier = verifier.map(|verifier| {
+        let undated = candidates
+            .pairs
+            .par_chunks(PAIRS_PER_TASK)
+            .zip(levels.par_chunks(PAIRS_PER_TASK))
+            .fold(
+                verifier::UndatedWeights::default,
+                |mut undated, (chunk, chunk_levels)| {
+                    for (pair, levels) in chunk.iter().zip(chunk_levels) {
+                        if verifier.lacks_birth_date(levels) {
+                            verifier.count_undated(
+                                &mut undated,
+                                levels,
+                                weigh(pair, levels).weight,
+                            );
+                        }
+                    }
+                    undated
+                },
+            )
+            .reduce(verifier::UndatedWeights::default, |mut left, right| {
+                for (key, bins) in right {
+                    let counts = left.entry(key).or_insert_with(|| vec![0; bins.len()]);
+                    counts
+                        .iter_mut()
+                        .zip(bins)
+                        .for_each(|(count, n)| *count += n);
+                }
+                left
+            });
+        verifier.calibrated(&undated)
+    });
+    let birth_date_slot = comparisons
+        .iter()
+        .position(|c| c.field == Field::BirthDate)
+        .and_then(|index| term_frequency_slots[index]);
+    let weigh = |pair: &CandidatePair, levels: &[u8; MAX_COMPARISONS]| {
+        let mut scored = weigh(pair, levels);
+        if let (Some(verifier), Some(slot)) = (&verifier, birth_date_slot)
+            && verifier.lacks_birth_date(levels)
+        {
+            let correction = verifier.correction(levels);
+            scored.weight += correction;
+            scored.term_frequency_weights[slot] = correction as f32;
+        }
+        scored
     };
     let chunks: Vec<(Vec<ScoredPair>, WeightHistogram)> = candidates
         .pairs
@@ -436,6 +503,7 @@ fn score_and_keep(
         pairs,
         comparisons,
         weights: fitted.weights,
+        verifier,
         term_frequency_slots,
         rule_names: candidates
             .rules

@@ -571,7 +571,7 @@ fn posterior(prior_log_odds: f64, weight: f64) -> f64 {
     1.0 / (1.0 + (-(prior_log_odds + weight)).exp2())
 }
 
-fn log_odds(probability: f64) -> f64 {
+pub(crate) fn log_odds(probability: f64) -> f64 {
     let clamped = probability.clamp(1e-12, 1.0 - 1e-12);
     (clamped / (1.0 - clamped)).log2()
 }
@@ -789,6 +789,8 @@ pub fn with_counted_levels(
 
 /// The model fitted on one base: u, m, the weights and the prior.
 pub struct Fitted {
+    /// Candidate pairs per (rule mask, pattern).
+    pub pattern_counts: Vec<((u32, Pattern), u64)>,
     pub m: LevelTable,
     pub u: UTables,
     pub weights: Weights,
@@ -934,6 +936,7 @@ pub fn fit(
             let weights =
                 weights.with_anchor_odds(&anchor_log_odds, log_odds(prior_match_probability));
             return Fitted {
+                pattern_counts,
                 m,
                 u,
                 weights,
