@@ -288,7 +288,32 @@ mod tests {
         assert_eq!(frequencies.of(Field::FirstName, 2), 2.0 / 5.0);
         // No birth date: no evidence to scale.
         assert_eq!(frequencies.of(Field::BirthDate, 0), 1.0);
-        assert_eq!(frequencies.of(Field::Patronymic, 0), 1.0 / 5.0);
-        assert_eq!(frequencies.of(Field::Patronymic, 4), 2.0 / 5.0);
+        // Patronymics count once per first name: here, two people.
+        assert_eq!(frequencies.of(Field::Patronymic, 0), 1.0 / 2.0);
+        assert_eq!(frequencies.of(Field::Patronymic, 4), 1.0 / 2.0);
+    }
+
+    #[test]
+    fn a_persons_profiles_count_once() {
+        let person = |first: &str, last: &str| Profile {
+            first_name: Some(first.into()),
+            last_name: Some(last.into()),
+            sex: Some("2".into()),
+            ..Profile::default()
+        };
+        // Анна Кузнецова has three profiles; Мария Кузнецова one; six other
+        // women one each: eight people, two of them Кузнецовы.
+        let mut profiles = vec![person("Анна", "Кузнецова"); 3];
+        profiles.push(person("Мария", "Кузнецова"));
+        for last in ["Иванова", "Петрова", "Сидорова", "Орлова", "Котова", "Лисина"] {
+            profiles.push(person("Ольга", last));
+        }
+        let (records, _) =
+            crate::normalize::normalize_profiles(&profiles, &crate::printer::Printer::silent());
+        let frequencies = TermFrequencies::from_records(&records);
+        assert_eq!(frequencies.of(Field::LastName, 0), 1.0 / 8.0);
+        assert_eq!(frequencies.of(Field::LastName, 3), 1.0 / 8.0);
+        // Ольга is six women's name.
+        assert_eq!(frequencies.of(Field::FirstName, 4), 5.0 / 8.0);
     }
 }
