@@ -746,11 +746,13 @@ fn an_intent_without_outcome_is_settled_from_the_live_state_before_resending() {
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
-    let resolutions: Vec<(&str, &Value)> = events
+    // Clusters run concurrently: their resolutions come in either order.
+    let mut resolutions: Vec<(&str, &Value)> = events
         .iter()
         .filter(|e| e["event"] == "resolution")
         .map(|e| (e["cluster_id"].as_str().unwrap(), &e["applied"]))
         .collect();
+    resolutions.sort_by_key(|(cluster_id, _)| *cluster_id);
     assert_eq!(
         resolutions,
         [
