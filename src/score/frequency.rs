@@ -305,7 +305,14 @@ mod tests {
         // women one each: eight people, two of them Кузнецовы.
         let mut profiles = vec![person("Анна", "Кузнецова"); 3];
         profiles.push(person("Мария", "Кузнецова"));
-        for last in ["Иванова", "Петрова", "Сидорова", "Орлова", "Котова", "Лисина"] {
+        for last in [
+            "Иванова",
+            "Петрова",
+            "Сидорова",
+            "Орлова",
+            "Котова",
+            "Лисина",
+        ] {
             profiles.push(person("Ольга", last));
         }
         let (records, _) =
