@@ -615,6 +615,12 @@ mod tests {
         assert_eq!(contradiction(&ivan, &same, ALL), None);
         let wife = person(1, "иван", "сергеевич", "петрова", "1980-05-05", Sex::Female);
         assert_eq!(contradiction(&ivan, &wife, ALL), Some(Contradiction::Sex));
+        // A sex only stated (no name of one sex behind it) may be a
+        // cashier's slip: no contradiction; the sex comparison weighs it.
+        let mut stated_only = wife.clone();
+        stated_only.name.last = Some("петров".into());
+        stated_only.sex_from_names = false;
+        assert_eq!(contradiction(&ivan, &stated_only, ALL), None);
         let mut unknown_sex = wife.clone();
         unknown_sex.sex = None;
         assert_eq!(

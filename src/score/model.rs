@@ -1475,6 +1475,87 @@ mod tests {
         }
     }
 
+    /// Pattern counts of a planted mixture over two-level comparisons:
+    /// `matches` and `non_matches` pairs, comparison `c` agreeing with
+    /// probability `m[c]` among the first, `u[c]` among the second,
+    /// independently.
+    fn planted(matches: f64, non_matches: f64, m: &[f64], u: &[f64]) -> Vec<(Pattern, u64)> {
+        let count = m.len();
+        (0..1u32 << count)
+            .map(|bits| {
+                let agree = |c: usize| bits & (1 << c) != 0;
+                let likelihood = |p: &[f64]| {
+                    (0..count)
+                        .map(|c| if agree(c) { p[c] } else { 1.0 - p[c] })
+                        .product::<f64>()
+                };
+                let mut levels = [0u8; MAX_COMPARISONS];
+                for (c, level) in levels.iter_mut().enumerate().take(count) {
+                    *level = if agree(c) { 1 } else { 2 };
+                }
+                let expected = matches * likelihood(m) + non_matches * likelihood(u);
+                (pack_levels(&levels), expected.round() as u64)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn counted_levels_take_u_from_the_candidates_less_the_matches_among_them() {
+        let sampled = vec![vec![1.0, 0.5, 0.5]];
+        let counted = [CountedLevel {
+            comparison: 0,
+            level: 1,
+            candidates: 1_000,
+            informative_pairs: 1e9,
+        }];
+        let u = with_counted_levels(&sampled, &counted, &[400.0]);
+        assert_eq!(u[0][1], 600.0 / 1e9);
+        // The sample's value elsewhere stands.
+        assert_eq!(u[0][2], 0.5);
+        // All matches: half a pair, never zero.
+        let u = with_counted_levels(&sampled, &counted, &[1_000.0]);
+        assert_eq!(u[0][1], 0.5 / 1e9);
+    }
+
+    #[test]
+    fn pairs_at_a_counted_level_are_judged_against_the_non_matches_there() {
+        // At the counted level (comparison 0), 3000 matches and 7000
+        // non-matches; among the latter a surname (comparison 1) agrees in
+        // 60% of pairs (families on neighbouring numbers), against 1% among
+        // random pairs; a first name (2) and a birth date (3) in 5% and 2%.
+        let comparisons: Vec<_> = (0..4)
+            .map(|i| two_level_comparison(&format!("c{i}")))
+            .collect();
+        let patterns: Vec<(Pattern, u64)> = planted(
+            3000.0,
+            7000.0,
+            &[1.0, 0.9, 0.85, 0.9],
+            &[1.0, 0.6, 0.05, 0.02],
+        );
+        let m = vec![
+            vec![1.0, 1.0, 0.0],
+            vec![1.0, 0.9, 0.1],
+            vec![1.0, 0.85, 0.15],
+            vec![1.0, 0.9, 0.1],
+        ];
+        let general = vec![
+            vec![1.0, 0.001, 0.999],
+            vec![1.0, 0.01, 0.99],
+            vec![1.0, 0.05, 0.95],
+            vec![1.0, 0.02, 0.98],
+        ];
+        let anchor = CountedLevel {
+            comparison: 0,
+            level: 1,
+            candidates: 10_000,
+            informative_pairs: 1e9,
+        };
+        let fit = fit_anchor(&comparisons, &anchor, &patterns, &m, &general, -4.0);
+        assert!((fit.match_share - 0.3).abs() < 0.02, "{}", fit.match_share);
+        assert!((fit.u[1][1] - 0.6).abs() < 0.03, "{:?}", fit.u[1]);
+        assert!((fit.u[3][1] - 0.02).abs() < 0.01, "{:?}", fit.u[3]);
+    }
+
     #[test]
     fn em_recovers_m_of_a_planted_mixture() {
         // Three comparisons; matches agree on each with probability 0.9,

@@ -215,3 +215,76 @@ fn keys_on_birth_date(kind: RuleKind) -> bool {
 fn posterior(log_odds: f64) -> f64 {
     1.0 / (1.0 + (-log_odds).exp2())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::comparison::{self, first_name, last_name, phone};
+    use crate::settings::matching::MatchSettings;
+
+    #[test]
+    fn undated_pairs_are_moved_down_to_what_their_dated_twins_show() {
+        let settings = MatchSettings::default();
+        let comparisons = comparison::comparisons(&settings);
+        let rules = BlockingRule::from_settings(&settings).unwrap();
+        let position = |field| comparisons.iter().position(|c| c.field == field).unwrap();
+        let (phone_at, first_at, last_at, date_at) = (
+            position(Field::Phone),
+            position(Field::FirstName),
+            position(Field::LastName),
+            position(Field::BirthDate),
+        );
+        // Numbers in sequence and one full name: a hundred dated pairs a
+        // phone rule found, half of them born decades apart.
+        let mut levels = [MISSING; MAX_COMPARISONS];
+        levels[phone_at] = phone::LAST_DIGIT;
+        levels[first_at] = first_name::EXACT;
+        levels[last_at] = last_name::EXACT;
+        let with_date = |date_level: u8| {
+            let mut dated = levels;
+            dated[date_at] = date_level;
+            pack_levels(&dated)
+        };
+        let phone_rule = 1
+            << rules
+                .iter()
+                .position(|r| r.kind == RuleKind::PhoneOneEdit)
+                .unwrap();
+        let name_date_rule = 1
+            << rules
+                .iter()
+                .position(|r| r.kind == RuleKind::NameBirthDate)
+                .unwrap();
+        let pattern_counts = vec![
+            ((phone_rule, with_date(birth_date::EXACT)), 50),
+            ((phone_rule, with_date(birth_date::ELSE)), 50),
+            // Found by the birth date itself: left out.
+            ((name_date_rule, with_date(birth_date::EXACT)), 1_000),
+        ];
+        let m: LevelTable = comparison::comparisons(&settings)
+            .iter()
+            .map(|c| c.levels.iter().map(|l| l.initial_m).collect())
+            .collect();
+        let mut u = m.clone();
+        u[date_at] = vec![1.0, 1.0, 0.0001, 0.0001, 0.002, 0.04, 0.9578];
+        let verifier =
+            BirthDateVerifier::fit(&comparisons, &rules, &pattern_counts, (&m, &u)).unwrap();
+        let (dated, observed) = verifier.observed[&verifier.key(pack_levels(&levels))];
+        assert_eq!(dated, 100.0);
+        assert!((observed - 0.5).abs() < 0.05, "{observed}");
+        // The model puts every undated such pair at +10.25 bits (p 0.999,
+        // the middle of its bin).
+        let mut undated = UndatedWeights::default();
+        for _ in 0..40 {
+            verifier.count_undated(&mut undated, &levels, 10.25);
+        }
+        let verifier = verifier.calibrated(&undated);
+        let corrected = posterior(10.25 + verifier.correction(&levels));
+        let target = (100.0 * observed + MODEL_PAIRS * posterior(10.25)) / (100.0 + MODEL_PAIRS);
+        assert!((corrected - target).abs() < 0.01, "{corrected} vs {target}");
+        // A dated pair is left alone.
+        let mut dated_levels = levels;
+        dated_levels[date_at] = birth_date::EXACT;
+        assert!(!verifier.lacks_birth_date(&dated_levels));
+    }
+}

@@ -259,6 +259,9 @@ struct ProfileShape {
     middle: Option<String>,
     birth: Option<NaiveDate>,
     sex_known: bool,
+    /// Whether the profile carries the surname (a till profile often
+    /// holds a phone and a first name only).
+    surname: bool,
 }
 
 impl Population {
@@ -289,8 +292,8 @@ impl Population {
                     .collect(),
                 first: Some(shape.first.into()),
                 middle: shape.middle.map(Into::into),
-                last: Some(person.last().into()),
-                last_key: Some(person.last_key.as_str().into()),
+                last: shape.surname.then(|| person.last().into()),
+                last_key: shape.surname.then(|| person.last_key.as_str().into()),
                 ..NormalizedName::default()
             },
             birth_date: shape.birth,
@@ -323,6 +326,7 @@ impl Population {
             middle: Some(person.middle.clone()),
             birth: Some(person.birth),
             sex_known: true,
+            surname: true,
         };
         self.add(entity, person, shape)
     }
@@ -409,6 +413,7 @@ fn add_person_profiles(population: &mut Population, random: &mut ChaCha8Rng, per
             middle: random.random_bool(0.6).then(|| person.middle.clone()),
             birth,
             sex_known: random.random_bool(0.5),
+            surname: true,
         };
         population.add(entity, person, shape);
     }
@@ -633,6 +638,7 @@ fn scenario() -> &'static Scenario {
                     middle: None,
                     birth: Some(member.birth),
                     sex_known: false,
+                    surname: true,
                 },
             );
             rows.insert(name, row);
@@ -661,6 +667,7 @@ fn scenario() -> &'static Scenario {
                 middle: Some("степанович".into()),
                 birth: None,
                 sex_known: false,
+                surname: true,
             },
         );
         rows.insert("younger", younger);
@@ -706,6 +713,7 @@ fn scenario() -> &'static Scenario {
                 middle: None,
                 birth: Some(alexander.birth),
                 sex_known: true,
+                surname: true,
             },
         );
         let online = population.add(
@@ -718,11 +726,68 @@ fn scenario() -> &'static Scenario {
                 middle: None,
                 birth: Some(alexander.birth),
                 sex_known: false,
+                surname: true,
             },
         );
         population.records[online as usize].name.transliterated = true;
         rows.insert("alexander", store);
         rows.insert("sasha", online);
+
+        // A till profile with a phone one digit off (a typo) and a first
+        // name only, beside the customer's full profile: one person.
+        let customer = person(
+            Sex::Female,
+            "вероника",
+            "игоревна",
+            "белозерск",
+            "1984-06-21",
+            "79857312468",
+        );
+        let entity = population.new_entity();
+        rows.insert("customer", population.add_full(entity, &customer));
+        let till = population.add(
+            entity,
+            &customer,
+            ProfileShape {
+                phone: Some("79857312768".into()),
+                email: None,
+                first: "вероника".into(),
+                middle: None,
+                birth: None,
+                sex_known: false,
+                surname: false,
+            },
+        );
+        rows.insert("till", till);
+
+        // One person whose sex field differs on her two profiles (a
+        // cashier's slip): Саша Ким, no name of one sex, the same birth
+        // date, e-mail and a phone typo.
+        let kim = person(Sex::Female, "саша", "", "ким", "1991-11-02", "79163339021");
+        let entity = population.new_entity();
+        let mut kim_mail = kim.clone();
+        kim_mail.login = "sasha.kim91".into();
+        for (name, phone, sex) in [
+            ("kim_as_woman", "79163339021", Sex::Female),
+            ("kim_as_man", "79163393021", Sex::Male),
+        ] {
+            let row = population.add(
+                entity,
+                &kim_mail,
+                ProfileShape {
+                    phone: Some(phone.into()),
+                    email: None,
+                    first: "саша".into(),
+                    middle: None,
+                    birth: Some(kim.birth),
+                    sex_known: true,
+                    surname: true,
+                },
+            );
+            population.records[row as usize].sex = Some(sex);
+            population.records[row as usize].sex_from_names = false;
+            rows.insert(name, row);
+        }
 
         let clustering = run_engine(&population, &MatchSettings::default());
         Scenario {
@@ -766,6 +831,16 @@ fn a_father_and_son_named_alike_sharing_only_names_stay_apart() {
             .any(|c| c.members.contains(&elder) && c.members.contains(&younger))
     );
     assert!(scenario.clustering.stats.links_held_back_father_son >= 1);
+}
+
+#[test]
+fn a_till_profile_with_a_phone_typo_and_a_first_name_joins_its_customer() {
+    assert!(scenario().same_cluster("customer", "till"));
+}
+
+#[test]
+fn a_stated_sex_that_differs_does_not_keep_one_person_apart() {
+    assert!(scenario().same_cluster("kim_as_woman", "kim_as_man"));
 }
 
 #[test]
