@@ -751,14 +751,14 @@ mod tests {
         let records: Vec<_> = (0..2)
             .map(|row| person(row, "анна", "", "иванова", "", Sex::Female))
             .collect();
-        // The default 0.8 needs log2(4) = 2 bits.
+        // The default 0.97 needs log2(97 / 3) = 5.01 bits.
         assert!(
-            clusters_of(&records, vec![link(0, 1, 1.9)], 25)
+            clusters_of(&records, vec![link(0, 1, 4.9)], 25)
                 .clusters
                 .is_empty()
         );
         assert_eq!(
-            clusters_of(&records, vec![link(0, 1, 2.1)], 25)
+            clusters_of(&records, vec![link(0, 1, 5.1)], 25)
                 .clusters
                 .len(),
             1
