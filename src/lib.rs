@@ -55,10 +55,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Ok(status) => status,
         Err(error) if is_broken_pipe(&error) => ExitStatus::Success,
         Err(error) => {
-            eprintln!("error: {error}");
-            for cause in error.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            printer.error(&error);
             ExitStatus::Error
         }
     }

@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -85,7 +86,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         bail!("invalid settings:\n  {}", problems.join("\n  "));
     }
     if args.show_settings {
-        print!("{}", settings.to_toml());
+        std::io::stdout().write_all(settings.to_toml().as_bytes())?;
         return Ok(ExitStatus::Success);
     }
     if args.exports.is_empty() {
