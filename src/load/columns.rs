@@ -8,7 +8,7 @@
 //! from at most one column, a column feeds at most one field, and every
 //! column that is not canonical is carried through as a custom column.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::profile::{
     BIRTH_DATE, CANONICAL_FIELDS, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE,
@@ -274,17 +274,21 @@ pub fn resolve_columns(
 
     let extras: Vec<usize> = (0..names.len()).filter(|&i| !taken[i]).collect();
     let mut names = names;
+    // Names are distinct here (`column_names`), so only a custom column
+    // named like a canonical field (`phone` when `--map phone=` chose
+    // another column) must be renamed, to a name no other column has. A set
+    // keeps this linear: a million-column export must not take hours.
+    let mut used: HashSet<String> = names.iter().cloned().collect();
     for &index in &extras {
-        // A custom column named like a canonical field (`phone` when
-        // `--map phone=` chose another column) must not collide with it.
-        while CANONICAL_FIELDS.contains(&names[index].as_str())
-            || names
-                .iter()
-                .enumerate()
-                .any(|(other, name)| other != index && *name == names[index])
-        {
-            names[index].push_str("_original");
+        if !CANONICAL_FIELDS.contains(&names[index].as_str()) {
+            continue;
         }
+        let mut renamed = format!("{}_original", names[index]);
+        while CANONICAL_FIELDS.contains(&renamed.as_str()) || used.contains(&renamed) {
+            renamed.push_str("_original");
+        }
+        used.insert(renamed.clone());
+        names[index] = renamed;
     }
     Ok(ResolvedColumns {
         names,
