@@ -22,6 +22,7 @@ mod encoding;
 mod error;
 mod format;
 mod frame;
+mod full_name;
 mod guard;
 mod json;
 mod parquet;
@@ -42,6 +43,7 @@ use sha2::{Digest, Sha256};
 
 use crate::plan::InputFile;
 use crate::printer::Printer;
+use crate::profile::{FIRST_NAME, LAST_NAME, MIDDLE_NAME};
 use crate::settings::load::LoadSettings;
 
 pub use columns::{header_key, recognise_header};
@@ -248,6 +250,9 @@ impl<'a> Load<'a> {
         for (field, values) in &quality.unparseable {
             printer.warn(describe_unparseable(field, values));
         }
+        for warning in name_like_custom_columns(&built.frame, &quality.files) {
+            printer.warn(warning);
+        }
         printer.info(format!(
             "loaded {} profiles from {} file{} in {:.2} s",
             quality.rows,
@@ -327,6 +332,48 @@ fn read_file(
     Ok(summary)
 }
 
+/// Custom column values looked at for names.
+const NAME_SAMPLE: usize = 200;
+
+/// A warning for each custom column that looks like people's names, in a
+/// file where some name field has no column: most likely the names were
+/// exported under a header sailmerge does not know, and would be carried
+/// along unused.
+fn name_like_custom_columns(frame: &DataFrame, files: &[FileSummary]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let mut checked = std::collections::BTreeSet::new();
+    for file in files {
+        let names_incomplete = [LAST_NAME, FIRST_NAME, MIDDLE_NAME]
+            .iter()
+            .any(|field| !file.columns.contains_key(*field))
+            && !file.columns.contains_key(columns::FULL_NAME);
+        if !names_incomplete {
+            continue;
+        }
+        for column in &file.custom_columns {
+            if !checked.insert(column.as_str()) {
+                continue;
+            }
+            let Some(values) = frame.column(column).ok().and_then(|c| c.str().ok()) else {
+                continue;
+            };
+            let sample: Vec<&str> = values.iter().flatten().take(NAME_SAMPLE).collect();
+            let names = sample
+                .iter()
+                .filter(|value| full_name::looks_like_a_name(value))
+                .count();
+            if sample.len() >= 3 && names * 2 >= sample.len() {
+                warnings.push(format!(
+                    "{}: custom column {column:?} looks like people's names ({names} of {} values looked at); if it holds the customers' names, pass --map full_name=\"{column}\" (or first_name=, last_name=, middle_name=)",
+                    file.path,
+                    sample.len()
+                ));
+            }
+        }
+    }
+    warnings
+}
+
 fn parse_delimiter(value: &str) -> Result<u8, LoadError> {
     match value {
         "\t" | "\\t" | "tab" => Ok(b'\t'),
@@ -364,6 +411,12 @@ fn describe_file(file: &FileSummary) -> String {
         how.join(", "),
         columns
     );
+    if let Some(header) = file.columns.get(columns::FULL_NAME) {
+        line.push_str(&format!(
+            "; names split from {} \"{header}\"",
+            columns::FULL_NAME
+        ));
+    }
     if !file.custom_columns.is_empty() {
         line.push_str(&format!("; custom: {}", file.custom_columns.join(", ")));
     }
