@@ -13,6 +13,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod compare;
+pub mod csv_files;
 pub mod decisions;
 pub mod eval;
 pub mod exit;

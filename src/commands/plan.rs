@@ -9,7 +9,7 @@ use crate::memory::ResidentMemory;
 use crate::plan::{Diagnostics, MergePlan, PlanSummary, SCHEMA_VERSION};
 use crate::printer::Printer;
 use crate::settings::Settings;
-use crate::{block, cluster, load, merge, normalize, report, score};
+use crate::{block, cluster, csv_files, load, merge, normalize, report, score};
 
 /// Find duplicate profiles in one or more exports and plan their merges.
 ///
@@ -147,7 +147,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         ),
     );
     if let Some(path) = &args.pairs {
-        score::write_pairs_csv(path, &profiles, &scored)
+        csv_files::write_pairs_csv(path, &profiles, &scored)
             .with_context(|| format!("cannot write --pairs {}", path.display()))?;
         let threshold_weight = scored.model.threshold_weight;
         scored.pairs.retain(|pair| pair.weight >= threshold_weight);
@@ -156,7 +156,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     let stage = Stopwatch::start();
     let clustering =
         cluster::cluster_pairs(&profiles, &records, &scored, &settings.matching, printer);
-    cluster::write_clusters_csv(&out.join("clusters.csv"), &profiles, &clustering)?;
+    csv_files::write_clusters_csv(&out.join("clusters.csv"), &profiles, &clustering)?;
     stage.report(
         printer,
         format!(
