@@ -3,6 +3,7 @@ mod browser;
 mod febrl;
 mod fixtures;
 mod gen_eval;
+mod inputs;
 mod load;
 mod matching;
 mod memory;
