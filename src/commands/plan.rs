@@ -37,7 +37,9 @@ pub struct PlanArgs {
     #[arg(long, value_name = "P")]
     pub threshold: Option<f64>,
     /// Map a canonical field to an export column, overriding the header
-    /// recognition: --map phone="Моб. телефон". Repeatable.
+    /// recognition: --map phone="Моб. телефон". Repeatable. A full name
+    /// in one column: --map full_name="Покупатель" (split into last, first
+    /// and middle name).
     #[arg(long, value_name = "FIELD=COLUMN")]
     pub map: Vec<String>,
     /// Text encoding of CSV input (utf-8, windows-1251); detected if unset.
