@@ -15,7 +15,9 @@
 //! normalisers.
 //!
 //! A panic is a finding: its input is saved under `OUT/crashes/` with the
-//! panic's message beside it, once per panic location. A single input that
+//! panic's message beside it, once per panic location. A panic of polars
+//! or calamine that the loader caught and reported as an error is saved
+//! too (`caught-*`), once per location, for regression tests. A single input that
 //! runs for more than `--hang-seconds` is saved as a hang and the process
 //! exits with status 3. The input being run is mirrored to
 //! `OUT/in-flight.*` so that the script can keep an input that killed the
@@ -162,8 +164,23 @@ fn main() {
         match outcome {
             Ok(outcome) => {
                 *stats.outcomes.entry(outcome.kind.clone()).or_default() += 1;
-                if outcome.caught_dependency_panic {
+                if let Some(message) = &outcome.caught_dependency_panic {
                     stats.caught_dependency_panics += 1;
+                    // Handled, but worth a regression test: kept once per
+                    // place the dependency panicked.
+                    let site = message
+                        .rsplit("(at ")
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    if panic_sites.insert(format!("caught {site}")) {
+                        save_finding(
+                            &crashes,
+                            "caught",
+                            &input,
+                            &format!("{message} @ caught {site}"),
+                        );
+                    }
                 }
                 if outcomes.insert(outcome.signature) && corpus.len() < MAX_CORPUS {
                     corpus.push(input);
@@ -242,8 +259,8 @@ struct Outcome {
     /// The outcome with numbers and quoted values blanked: a new one keeps
     /// its input as a seed.
     signature: String,
-    /// The loader turned a panic of a dependency into an error.
-    caught_dependency_panic: bool,
+    /// The loader turned a panic of a dependency into this error.
+    caught_dependency_panic: Option<String>,
 }
 
 /// One execution: the load, then the normalisers on what it gave, then the
@@ -262,12 +279,14 @@ fn exercise(input: &Input, rng: &mut ChaCha8Rng) -> Outcome {
             Outcome {
                 kind: "ok".to_string(),
                 signature: format!("ok {} columns", loaded.frame.width().min(64)),
-                caught_dependency_panic: false,
+                caught_dependency_panic: None,
             }
         }
         Err(error) => {
             let message = format!("{error:#}");
-            let caught = message.contains("the reader failed");
+            let caught = message
+                .contains("the reader failed")
+                .then(|| message.clone());
             Outcome {
                 kind: message
                     .split([':', ','])
