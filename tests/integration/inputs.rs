@@ -649,3 +649,20 @@ fn terminal_escapes_in_values_reach_stderr_escaped() {
         "{stderr:?}"
     );
 }
+
+#[test]
+fn parquet_dictionary_page_that_panicked_polars_is_a_load_error() {
+    // Found by scripts/fuzz_loaders.sh: a dictionary-encoded page whose
+    // indices cover fewer rows than the page declares fails a debug
+    // assertion in polars-parquet (and a page-header error in release).
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/load/corrupt_dictionary_page.parquet");
+    let error = load_exports(&[path], &LoadSettings::default(), &Printer::silent())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("corrupt_dictionary_page.parquet: cannot read the Parquet file"),
+        "{error}"
+    );
+}
