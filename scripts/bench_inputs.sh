@@ -7,7 +7,8 @@
 #
 #   scripts/bench_inputs.sh [SAILMERGE_BINARY] [WORK_DIR]
 #
-# Needs python3 (standard library only) and GNU time. Each run is limited to
+# BENCH_INPUTS picks some of the inputs (default all four). Needs python3
+# (standard library only) and GNU time. Each run is limited to
 # BENCH_TIMEOUT seconds (default 600) and BENCH_MEMORY_KB of address space
 # (default 8 GiB), so that a binary without the caps fails on the bombs
 # instead of taking the machine's memory.
@@ -66,16 +67,16 @@ workbook(f"{work}/bomb_far_cell.xlsx", iter([
 ]))
 EOF
 
-printf '%-22s %10s %9s %12s %4s  %s\n' input bytes seconds peak_MiB exit stderr
-for input in wide_100k.csv wide_1m.csv bomb_repeated.xlsx bomb_far_cell.xlsx; do
+printf '%-20s %9s %8s %8s %9s %5s  %s\n' input bytes wall_s cpu_s peak_MiB exit stderr
+for input in ${BENCH_INPUTS:-wide_100k.csv wide_1m.csv bomb_repeated.xlsx bomb_far_cell.xlsx}; do
     path="$work/$input"
     out="$work/out-${input%.*}"
     status=0
     (ulimit -v "$memory_kb"
-     exec /usr/bin/time -f "%e %M" -o "$work/time.txt" timeout "$timeout_seconds" \
+     exec /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" timeout "$timeout_seconds" \
         "$binary" plan "$path" --out "$out" --no-progress 2> "$work/stderr.txt" > /dev/null) || status=$?
-    read -r seconds kilobytes < <(tail -1 "$work/time.txt")
-    first=$(grep -v '^Command' "$work/stderr.txt" | head -1 | cut -c1-110)
-    printf '%-22s %10s %9s %12s %4s  %s\n' "$input" "$(stat -c %s "$path")" "$seconds" \
-        "$(( kilobytes / 1024 ))" "$status" "$first"
+    read -r wall user system kilobytes < <(tail -1 "$work/time.txt")
+    first=$(head -1 "$work/stderr.txt" | cut -c1-100)
+    printf '%-20s %9s %8s %8s %9s %5s  %s\n' "$input" "$(stat -c %s "$path")" "$wall" \
+        "$(awk "BEGIN { print $user + $system }")" "$(( kilobytes / 1024 ))" "$status" "$first"
 done
