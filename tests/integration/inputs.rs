@@ -666,3 +666,29 @@ fn parquet_dictionary_page_that_panicked_polars_is_a_load_error() {
         "{error}"
     );
 }
+
+#[test]
+fn parquet_half_float_column_that_hit_unreachable_in_polars_is_named() {
+    // A float16 column (pyarrow writes them) reached an `unreachable!()` in
+    // polars-io and ended `plan` with exit 101; the file is kept as made by
+    // pyarrow 26 (user_id, phone, and x: float16).
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/load/float16_column.parquet");
+    let output = sailmerge(&[
+        "plan",
+        path.to_str().unwrap(),
+        "--out",
+        tempfile::tempdir()
+            .unwrap()
+            .path()
+            .join("out")
+            .to_str()
+            .unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("float16_column.parquet, column \"x\": values of type float16"),
+        "{stderr}"
+    );
+}
