@@ -692,3 +692,33 @@ fn parquet_half_float_column_that_hit_unreachable_in_polars_is_named() {
         "{stderr}"
     );
 }
+
+#[test]
+fn parquet_files_that_panicked_polars_are_load_errors() {
+    // Found by scripts/fuzz_loaders.sh, each named after where polars
+    // panicked (corrupt thrift metadata, bit widths, offsets past the end
+    // of a page); 11 of the 12 ended `plan` of main at 4a34736 with exit
+    // 101 (the other panics in debug builds only). Each must now be a load error naming the file.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/load/parquet_panics");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 12);
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let error = load_exports(
+            std::slice::from_ref(&file),
+            &LoadSettings::default(),
+            &Printer::silent(),
+        )
+        .err()
+        .unwrap_or_else(|| panic!("{name} loaded"))
+        .to_string();
+        assert!(
+            error.contains(&format!("{name}: cannot read the Parquet file")),
+            "{name}: {error}"
+        );
+    }
+}
