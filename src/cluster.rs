@@ -13,9 +13,6 @@
 //! smallest member row, zero-padded: the same input and settings give the
 //! same ids.
 
-use std::path::Path;
-
-use anyhow::Result;
 use petgraph::unionfind::UnionFind;
 use serde::{Deserialize, Serialize};
 
@@ -473,33 +470,6 @@ fn split_component<'a>(
         .collect()
 }
 
-/// Writes `user_id,cluster_id,cluster_size,min_probability`, one row per
-/// profile in a cluster, clusters in id order, members by row.
-pub fn write_clusters_csv(
-    path: &Path,
-    profiles: &[Profile],
-    clustering: &Clustering,
-) -> Result<()> {
-    crate::fsutil::write_atomically(path, |out| {
-        let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(["user_id", "cluster_id", "cluster_size", "min_probability"])?;
-        for cluster in &clustering.clusters {
-            let size = cluster.members.len().to_string();
-            let probability = format!("{:.6}", cluster.min_probability);
-            for &row in &cluster.members {
-                writer.write_record([
-                    profiles[row as usize].user_id.as_str(),
-                    cluster.cluster_id.as_str(),
-                    size.as_str(),
-                    probability.as_str(),
-                ])?;
-            }
-        }
-        writer.flush()?;
-        Ok(())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -800,7 +770,7 @@ mod tests {
         let clustering = clusters_of(&records, vec![link(0, 2, 10.0)], 25);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("clusters.csv");
-        write_clusters_csv(&path, &profiles(3), &clustering).unwrap();
+        crate::csv_files::write_clusters_csv(&path, &profiles(3), &clustering).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             text,

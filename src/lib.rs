@@ -13,6 +13,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod compare;
+pub mod csv_files;
 pub mod decisions;
 pub mod eval;
 pub mod exit;
@@ -57,10 +58,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Ok(status) => status,
         Err(error) if is_broken_pipe(&error) => ExitStatus::Success,
         Err(error) => {
-            eprintln!("error: {error}");
-            for cause in error.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            printer.error(&error);
             ExitStatus::Error
         }
     }

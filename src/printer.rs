@@ -1,8 +1,18 @@
 //! All human output goes through one `Printer`: messages to stderr unless
 //! `--quiet`, progress bars only when stderr is a terminal (never in pipes
 //! or CI) and not switched off. Stdout is left for data.
+//!
+//! Invariants: printing never fails the run and never panics. A stderr
+//! that is closed or a broken pipe (`plan … 2>&1 | head -1`) only silences
+//! the messages; the run goes on and writes its outputs. Values from an
+//! export reach the terminal escaped: control characters (an ESC starting
+//! a terminal escape sequence, a carriage return that overwrites the line)
+//! and the bidirectional-text controls that reorder what is shown
+//! (U+202A–U+202E, U+2066–U+2069) are printed as `\u{…}` escapes, so that a
+//! name cannot recolour, rewrite or reverse the lines around it.
 
-use std::io::IsTerminal;
+use std::borrow::Cow;
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -10,6 +20,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 #[derive(Debug, Clone, Copy)]
 pub struct Printer {
     quiet: bool,
+    /// Nothing at all, not even warnings and errors: library callers.
+    silent: bool,
     progress: bool,
 }
 
@@ -19,13 +31,18 @@ impl Printer {
             && !no_progress
             && std::io::stderr().is_terminal()
             && std::env::var_os("CI").is_none();
-        Printer { quiet, progress }
+        Printer {
+            quiet,
+            silent: false,
+            progress,
+        }
     }
 
     /// A printer that says nothing; for library callers and tests.
     pub fn silent() -> Printer {
         Printer {
             quiet: true,
+            silent: true,
             progress: false,
         }
     }
@@ -44,13 +61,27 @@ impl Printer {
     /// A line for the person at the terminal (stderr).
     pub fn info(&self, message: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}", message.as_ref());
+            write_line("", message.as_ref());
         }
     }
 
     /// A warning; shown even with `--quiet`.
     pub fn warn(&self, message: impl AsRef<str>) {
-        eprintln!("warning: {}", message.as_ref());
+        if !self.silent {
+            write_line("warning: ", message.as_ref());
+        }
+    }
+
+    /// The error that ends a run, and the errors that caused it; shown even
+    /// with `--quiet`.
+    pub fn error(&self, error: &anyhow::Error) {
+        if self.silent {
+            return;
+        }
+        write_line("error: ", &error.to_string());
+        for cause in error.chain().skip(1) {
+            write_line("  caused by: ", &cause.to_string());
+        }
     }
 
     /// A bar counting `len` items of a stage; hidden unless on a terminal.
@@ -83,5 +114,61 @@ impl Printer {
         spinner.set_prefix(stage.to_string());
         spinner.enable_steady_tick(Duration::from_millis(120));
         spinner
+    }
+}
+
+/// One line to stderr, escaped; a failed write (closed stderr, broken pipe)
+/// is ignored: messages are for people, and there is no one to tell.
+fn write_line(prefix: &str, message: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{prefix}{}", escape_for_terminal(message));
+}
+
+/// Whether `c` changes how a terminal shows the text around it: C0 and C1
+/// control characters (but the line feed and tab that lay a message out),
+/// DEL, and the bidirectional embeddings, overrides and isolates.
+pub fn is_unsafe_for_display(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every character [`is_unsafe_for_display`] written as a
+/// `\u{…}` escape; borrowed when there is none (nearly always).
+pub fn escape_for_terminal(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe_for_display) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_unsafe_for_display(c) {
+            escaped.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            escaped.push(c);
+        }
+    }
+    Cow::Owned(escaped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_escapes_and_bidi_controls_are_escaped() {
+        assert_eq!(
+            escape_for_terminal("Анна\u{1b}[2J\u{202e}анна\r"),
+            "Анна\\u{1b}[2J\\u{202e}анна\\u{d}"
+        );
+        assert_eq!(
+            escape_for_terminal("a\u{2066}b\u{2069}\u{9b}"),
+            "a\\u{2066}b\\u{2069}\\u{9b}"
+        );
+    }
+
+    #[test]
+    fn ordinary_text_line_feeds_and_tabs_are_kept() {
+        let text = "invalid settings:\n  a\tb «ё» №5 — 😀";
+        assert!(matches!(escape_for_terminal(text), Cow::Borrowed(_)));
     }
 }

@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -8,7 +9,7 @@ use crate::pipeline::{self, MatchOptions, Matching, Stopwatch};
 use crate::plan::{Diagnostics, MergePlan, PlanSummary, SCHEMA_VERSION};
 use crate::printer::Printer;
 use crate::settings::Settings;
-use crate::{cluster, load, merge, report, score};
+use crate::{csv_files, load, merge, report, score};
 
 /// Find duplicate profiles in one or more exports and plan their merges.
 ///
@@ -36,7 +37,9 @@ pub struct PlanArgs {
     #[arg(long, value_name = "P")]
     pub threshold: Option<f64>,
     /// Map a canonical field to an export column, overriding the header
-    /// recognition: --map phone="Моб. телефон". Repeatable.
+    /// recognition: --map phone="Моб. телефон". Repeatable. A full name
+    /// in one column: --map full_name="Покупатель" (split into last, first
+    /// and middle name).
     #[arg(long, value_name = "FIELD=COLUMN")]
     pub map: Vec<String>,
     /// Text encoding of CSV input (utf-8, windows-1251); detected if unset.
@@ -100,7 +103,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         bail!("invalid settings:\n  {}", problems.join("\n  "));
     }
     if args.show_settings {
-        print!("{}", settings.to_toml());
+        std::io::stdout().write_all(settings.to_toml().as_bytes())?;
         return Ok(ExitStatus::Success);
     }
     if args.exports.is_empty() {
@@ -128,9 +131,9 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         scored,
         clustering,
     } = &mut matching;
-    cluster::write_clusters_csv(&out.join("clusters.csv"), &profiles, clustering)?;
+    csv_files::write_clusters_csv(&out.join("clusters.csv"), &profiles, clustering)?;
     if let Some(path) = &args.pairs {
-        score::write_pairs_csv(path, &profiles, scored)
+        csv_files::write_pairs_csv(path, &profiles, scored)
             .with_context(|| format!("cannot write --pairs {}", path.display()))?;
     }
 

@@ -4,11 +4,14 @@
 //! spaces, punctuation and ё/е: the API's names (`user_id`, `phone`, ...),
 //! the Russian headers of the Sailplay admin panel (`ID клиента`,
 //! `Телефон`, ...) and their obvious variants. `--map field=column`
-//! overrides recognition for a field. Invariants: a canonical field comes
-//! from at most one column, a column feeds at most one field, and every
-//! column that is not canonical is carried through as a custom column.
+//! overrides recognition for a field. A full-name column (`ФИО`, or
+//! `--map full_name=COLUMN`) feeds whichever of the three name fields has
+//! no column of its own (see `full_name`). Invariants: a canonical field
+//! comes from at most one column, a column feeds at most one field (the
+//! full name feeds up to three, and only those), and every column that
+//! feeds no field is carried through as a custom column.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::profile::{
     BIRTH_DATE, CANONICAL_FIELDS, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE,
@@ -16,6 +19,34 @@ use crate::profile::{
 };
 
 use super::error::LoadError;
+use super::full_name::NameOrder;
+
+/// The `--map` key of a full-name column: not a field of the frame, but
+/// the source of the name fields that have no column of their own.
+pub const FULL_NAME: &str = "full_name";
+
+/// Recognised full-name headers (as [`header_key`] leaves them) and the
+/// order of the parts each promises.
+const FULL_NAME_ALIASES: &[(&str, NameOrder)] = &[
+    ("фио", NameOrder::LastFirstMiddle),
+    ("фиоклиента", NameOrder::LastFirstMiddle),
+    ("фиопокупателя", NameOrder::LastFirstMiddle),
+    ("фиодержателякарты", NameOrder::LastFirstMiddle),
+    ("фиовладельца", NameOrder::LastFirstMiddle),
+    ("клиентфио", NameOrder::LastFirstMiddle),
+    ("фамилияимяотчество", NameOrder::LastFirstMiddle),
+    ("фамилияимя", NameOrder::LastFirstMiddle),
+    ("полноеимя", NameOrder::LastFirstMiddle),
+    ("fullname", NameOrder::LastFirstMiddle),
+    ("fio", NameOrder::LastFirstMiddle),
+    ("customername", NameOrder::LastFirstMiddle),
+    ("clientname", NameOrder::LastFirstMiddle),
+    ("имяфамилия", NameOrder::FirstMiddleLast),
+    ("имяотчествофамилия", NameOrder::FirstMiddleLast),
+];
+
+/// The name fields a full-name column can feed.
+const NAME_FIELDS: [&str; 3] = [LAST_NAME, FIRST_NAME, MIDDLE_NAME];
 
 /// Recognised header spellings per canonical field, written as
 /// [`header_key`] leaves them (lowercase, ё→е, letters and digits only).
@@ -159,10 +190,10 @@ fn recognise_weak_header(header: &str) -> Option<&'static str> {
 /// field, and no column may be mapped twice.
 pub fn validate_map(map: &BTreeMap<String, String>) -> Result<(), LoadError> {
     for field in map.keys() {
-        if !CANONICAL_FIELDS.contains(&field.as_str()) {
+        if !CANONICAL_FIELDS.contains(&field.as_str()) && field != FULL_NAME {
             return Err(LoadError::UnknownField {
                 field: field.clone(),
-                known: CANONICAL_FIELDS.join(", "),
+                known: known_fields(),
             });
         }
     }
@@ -179,6 +210,39 @@ pub fn validate_map(map: &BTreeMap<String, String>) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// The fields `--map` accepts, for messages.
+fn known_fields() -> String {
+    format!("{}, {FULL_NAME}", CANONICAL_FIELDS.join(", "))
+}
+
+/// The order of the parts a full-name header promises, if it is one.
+fn recognise_full_name_header(header: &str) -> Option<NameOrder> {
+    let key = header_key(header);
+    FULL_NAME_ALIASES
+        .iter()
+        .find(|(spelling, _)| *spelling == key)
+        .map(|(_, order)| *order)
+}
+
+/// A full-name column and the name fields it feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FullNameColumn {
+    pub index: usize,
+    pub order: NameOrder,
+    /// Per [`NAME_FIELDS`] slot (last, first, middle): fed by this column.
+    pub feeds: [bool; 3],
+}
+
+impl FullNameColumn {
+    /// Whether this column feeds the canonical field `field`.
+    pub fn feeds_field(&self, field: &str) -> bool {
+        NAME_FIELDS
+            .iter()
+            .zip(self.feeds)
+            .any(|(name_field, fed)| fed && *name_field == field)
+    }
+}
+
 /// How one file's columns feed the frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedColumns {
@@ -190,6 +254,8 @@ pub struct ResolvedColumns {
     pub canonical: [Option<usize>; CANONICAL_FIELDS.len()],
     /// Indexes of the custom columns, in file order.
     pub extras: Vec<usize>,
+    /// The full-name column, when one feeds a name field.
+    pub full_name: Option<FullNameColumn>,
 }
 
 impl ResolvedColumns {
@@ -200,6 +266,10 @@ impl ResolvedColumns {
             .iter()
             .zip(self.canonical)
             .filter_map(|(field, index)| index.map(|i| (field.to_string(), self.names[i].clone())))
+            .chain(
+                self.full_name
+                    .map(|full_name| (FULL_NAME.to_string(), self.names[full_name.index].clone())),
+            )
             .collect()
     }
 }
@@ -214,6 +284,7 @@ pub fn resolve_columns(
     let mut canonical: [Option<usize>; CANONICAL_FIELDS.len()] = [None; CANONICAL_FIELDS.len()];
     let mut taken = vec![false; names.len()];
 
+    let mut full_name: Option<(usize, NameOrder)> = None;
     for (field, wanted) in map {
         let index =
             find_mapped_column(&names, wanted).ok_or_else(|| LoadError::MappedColumnMissing {
@@ -222,9 +293,16 @@ pub fn resolve_columns(
                 column: wanted.clone(),
                 columns: quoted_list(&names),
             })?;
+        if field == FULL_NAME {
+            let order =
+                recognise_full_name_header(&names[index]).unwrap_or(NameOrder::LastFirstMiddle);
+            full_name = Some((index, order));
+            taken[index] = true;
+            continue;
+        }
         let slot = field_index(field).ok_or_else(|| LoadError::UnknownField {
             field: field.clone(),
-            known: CANONICAL_FIELDS.join(", "),
+            known: known_fields(),
         })?;
         canonical[slot] = Some(index);
         taken[index] = true;
@@ -255,6 +333,8 @@ pub fn resolve_columns(
         }
     }
 
+    let full_name = resolve_full_name(path, &names, &mut taken, &canonical, full_name)?;
+
     if canonical[0].is_none() {
         return Err(LoadError::MissingUserId {
             path: path.to_string(),
@@ -274,23 +354,73 @@ pub fn resolve_columns(
 
     let extras: Vec<usize> = (0..names.len()).filter(|&i| !taken[i]).collect();
     let mut names = names;
+    // Names are distinct here (`column_names`), so only a custom column
+    // named like a canonical field (`phone` when `--map phone=` chose
+    // another column) must be renamed, to a name no other column has. A set
+    // keeps this linear: a million-column export must not take hours.
+    let mut used: HashSet<String> = names.iter().cloned().collect();
     for &index in &extras {
-        // A custom column named like a canonical field (`phone` when
-        // `--map phone=` chose another column) must not collide with it.
-        while CANONICAL_FIELDS.contains(&names[index].as_str())
-            || names
-                .iter()
-                .enumerate()
-                .any(|(other, name)| other != index && *name == names[index])
-        {
-            names[index].push_str("_original");
+        if !CANONICAL_FIELDS.contains(&names[index].as_str()) {
+            continue;
         }
+        let mut renamed = format!("{}_original", names[index]);
+        while CANONICAL_FIELDS.contains(&renamed.as_str()) || used.contains(&renamed) {
+            renamed.push_str("_original");
+        }
+        used.insert(renamed.clone());
+        names[index] = renamed;
     }
     Ok(ResolvedColumns {
         names,
         canonical,
         extras,
+        full_name,
     })
+}
+
+/// The full-name column: the one `--map full_name=` named, else the one
+/// column with a full-name header; it feeds the name fields no column
+/// holds. A recognised full-name column with nothing to feed stays a
+/// custom column.
+fn resolve_full_name(
+    path: &str,
+    names: &[String],
+    taken: &mut [bool],
+    canonical: &[Option<usize>; CANONICAL_FIELDS.len()],
+    mapped: Option<(usize, NameOrder)>,
+) -> Result<Option<FullNameColumn>, LoadError> {
+    let feeds =
+        NAME_FIELDS.map(|field| field_index(field).is_some_and(|slot| canonical[slot].is_none()));
+    let chosen = match mapped {
+        Some(mapped) => Some(mapped),
+        None if feeds.iter().any(|fed| *fed) => {
+            let candidates: Vec<(usize, NameOrder)> = names
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| !taken[*index])
+                .filter_map(|(index, name)| {
+                    recognise_full_name_header(name).map(|order| (index, order))
+                })
+                .collect();
+            if candidates.len() > 1 {
+                return Err(LoadError::AmbiguousColumns {
+                    path: path.to_string(),
+                    field: FULL_NAME.to_string(),
+                    columns: quoted_list(candidates.iter().map(|&(index, _)| &names[index])),
+                });
+            }
+            candidates.first().copied()
+        }
+        None => None,
+    };
+    Ok(chosen.map(|(index, order)| {
+        taken[index] = true;
+        FullNameColumn {
+            index,
+            order,
+            feeds,
+        }
+    }))
 }
 
 fn field_index(field: &str) -> Option<usize> {
@@ -477,8 +607,56 @@ mod tests {
         let message = validate_map(&map).unwrap_err().to_string();
         assert!(message.contains("\"telephone\""), "{message}");
         assert!(
-            message.contains("user_id, origin_user_id, phone"),
+            message.contains("user_id, origin_user_id, phone") && message.contains("full_name"),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn a_full_name_header_feeds_the_name_fields_without_columns() {
+        let resolved = resolve_columns(
+            "x",
+            &headers(&["ID клиента", "Ф.И.О.", "Телефон", "Имя"]),
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        let full_name = resolved.full_name.unwrap();
+        assert_eq!(resolved.names[full_name.index], "Ф.И.О.");
+        assert!(full_name.feeds_field(LAST_NAME) && full_name.feeds_field(MIDDLE_NAME));
+        assert!(!full_name.feeds_field(FIRST_NAME), "Имя has its own column");
+        assert_eq!(full_name.order, NameOrder::LastFirstMiddle);
+        assert!(resolved.extras.is_empty());
+        assert_eq!(resolved.recognised()["full_name"], "Ф.И.О.");
+    }
+
+    #[test]
+    fn a_full_name_column_with_nothing_to_feed_stays_custom() {
+        let resolved = resolve_columns(
+            "x",
+            &headers(&["user_id", "phone", "Фамилия", "Имя", "Отчество", "ФИО"]),
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        assert_eq!(resolved.full_name, None);
+        assert_eq!(resolved.extras, [5]);
+    }
+
+    #[test]
+    fn map_full_name_takes_any_column_and_its_order() {
+        let map = BTreeMap::from([("full_name".to_string(), "Покупатель".to_string())]);
+        validate_map(&map).unwrap();
+        let resolved =
+            resolve_columns("x", &headers(&["user_id", "phone", "Покупатель"]), &map).unwrap();
+        assert_eq!(resolved.full_name.map(|f| f.index), Some(2));
+        let resolved = resolve_columns(
+            "x",
+            &headers(&["user_id", "phone", "Имя Фамилия"]),
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            resolved.full_name.map(|f| f.order),
+            Some(NameOrder::FirstMiddleLast)
         );
     }
 

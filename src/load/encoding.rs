@@ -1,6 +1,8 @@
 //! Text files into UTF-8: a byte-order mark decides (UTF-8, UTF-16), then
-//! `--encoding` if given, else UTF-8 when the bytes are valid UTF-8, else
-//! Windows-1251 when the bytes read as plausible Russian text in it.
+//! `--encoding` if given, else UTF-16 when the zero bytes of its ASCII
+//! characters show (Excel's "Unicode text" and PowerShell write UTF-16,
+//! not always with a mark), else UTF-8 when the bytes are valid UTF-8,
+//! else Windows-1251 when the bytes read as plausible Russian text in it.
 //!
 //! Invariant: a file that is not valid in the chosen encoding is an error
 //! naming the line and column of its first bad byte, never text with
@@ -8,7 +10,7 @@
 
 use std::borrow::Cow;
 
-use encoding_rs::{DecoderResult, Encoding, UTF_8, WINDOWS_1251};
+use encoding_rs::{DecoderResult, Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1251};
 
 use super::error::LoadError;
 
@@ -43,6 +45,9 @@ pub fn decode<'a>(
         return decode_strictly(&bytes[bom_length..], encoding, path);
     }
     if let Some(encoding) = forced {
+        return decode_strictly(bytes, encoding, path);
+    }
+    if let Some(encoding) = sniff_utf16(bytes) {
         return decode_strictly(bytes, encoding, path);
     }
     match std::str::from_utf8(bytes) {
@@ -119,16 +124,54 @@ fn undecodable(bytes: &[u8], offset: usize, encoding: &'static Encoding, path: &
     }
 }
 
-/// 1-based line and character column of the byte at `offset`.
+/// 1-based line and character column of the byte at `offset`, counted in
+/// decoded characters (in UTF-16 a `0x0A` byte is not always a line feed).
 fn line_and_column(bytes: &[u8], offset: usize, encoding: &'static Encoding) -> (u64, u64) {
-    let before = &bytes[..offset];
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |at| at + 1);
-    let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-    let (prefix, _) = encoding.decode_without_bom_handling(&before[line_start..]);
-    (line, prefix.chars().count() as u64 + 1)
+    let (before, _) = encoding.decode_without_bom_handling(&bytes[..offset]);
+    let line = before.matches('\n').count() as u64 + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .count() as u64
+        + 1;
+    (line, column)
+}
+
+/// How much of a file the UTF-16 sniff looks at.
+const UTF16_SAMPLE_BYTES: usize = 4096;
+
+/// UTF-16 without a byte-order mark, by where its zero bytes fall. An
+/// export is mostly ASCII (digits, delimiters, line ends, e-mails), whose
+/// UTF-16 code units have a zero high byte: at odd offsets in UTF-16LE, at
+/// even ones in UTF-16BE. Text in UTF-8 or Windows-1251 has no zero bytes
+/// at all. So: zero bytes in at least a tenth of one parity's positions of
+/// the sample, and twenty times fewer in the other's (U+0400, U+0100 ...
+/// have a zero low byte).
+fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
+    let sample = &bytes[..bytes.len().min(UTF16_SAMPLE_BYTES) & !1];
+    let units = sample.len() / 2;
+    if units < 2 {
+        return None;
+    }
+    let zeros_at = |parity: usize| {
+        sample
+            .iter()
+            .skip(parity)
+            .step_by(2)
+            .filter(|&&byte| byte == 0)
+            .count()
+    };
+    let (even, odd) = (zeros_at(0), zeros_at(1));
+    let telling = |zeros: usize, other: usize| zeros * 10 >= units && other * 20 <= zeros;
+    if telling(odd, even) {
+        Some(UTF_16LE)
+    } else if telling(even, odd) {
+        Some(UTF_16BE)
+    } else {
+        None
+    }
 }
 
 /// Whether bytes that are not UTF-8 read as Russian text in Windows-1251:
@@ -196,6 +239,49 @@ mod tests {
             decode(&bytes, None, "a.txt").unwrap().text,
             "user_id\tИмя\n"
         );
+    }
+
+    fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+        text.encode_utf16()
+            .flat_map(|unit| {
+                if big_endian {
+                    unit.to_be_bytes()
+                } else {
+                    unit.to_le_bytes()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn utf16_without_bom_is_detected_in_both_byte_orders() {
+        let text = "ID клиента;ФИО;Телефон\n1;Щербакова Алёна;79161234567\n";
+        for (big_endian, encoding) in [(false, UTF_16LE), (true, UTF_16BE)] {
+            let bytes = utf16(text, big_endian);
+            let decoded = decode(&bytes, None, "a.csv").unwrap();
+            assert_eq!(decoded.text, text);
+            assert_eq!(decoded.encoding, encoding);
+        }
+    }
+
+    #[test]
+    fn utf16_sniff_leaves_other_text_alone() {
+        assert_eq!(sniff_utf16("user_id,phone\n1,7999\n".as_bytes()), None);
+        assert_eq!(
+            sniff_utf16(&windows_1251("Фамилия;Имя\nИванова;Анна\n")),
+            None
+        );
+        assert_eq!(sniff_utf16(b"\x00\x00\x00\x00"), None);
+        assert_eq!(sniff_utf16(b"a"), None);
+    }
+
+    #[test]
+    fn utf16_without_bom_with_a_lone_surrogate_names_line_and_column() {
+        let mut bytes = utf16("user_id,phone\n1,", false);
+        bytes.extend_from_slice(&[0x34, 0xD8, b'7', 0x00, b'\n', 0x00]);
+        let message = decode(&bytes, None, "w.csv").unwrap_err().to_string();
+        assert!(message.contains("w.csv, line 2"), "{message}");
+        assert!(message.contains("UTF-16LE"), "{message}");
     }
 
     #[test]

@@ -154,11 +154,32 @@ pub enum LoadError {
     JsonNotArray { path: String, found: &'static str },
     #[error("{path}: cannot read the workbook: {message}")]
     Workbook { path: String, message: String },
+    #[error(
+        "{path}: the workbook ({packed}) unpacks to more than {unpacked} at its part {entry:?}, {reason}; save the sheet as CSV (UTF-8) and plan that"
+    )]
+    WorkbookTooLarge {
+        path: String,
+        entry: String,
+        packed: String,
+        unpacked: String,
+        reason: String,
+    },
+    #[error(
+        "{path}: the first sheet spans {rows} rows × {columns} columns, more than the {limit} cells sailmerge reads from a workbook (a stray cell far from the data makes the span: delete it, or save the sheet as CSV)"
+    )]
+    SheetTooLarge {
+        path: String,
+        rows: u64,
+        columns: u64,
+        limit: u64,
+    },
     #[error("{path}: the workbook has no worksheet")]
     NoWorksheet { path: String },
     #[error("{path}: cannot read the Parquet file: {message}")]
     Parquet { path: String, message: String },
-    #[error("{path}, column {column:?}: values of type {dtype} cannot be read as text")]
+    #[error(
+        "{path}, column {column:?}: values of type {dtype} cannot be read as text; export the column as text, or leave it out of the export"
+    )]
     UnsupportedColumn {
         path: String,
         column: String,

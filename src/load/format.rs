@@ -60,10 +60,18 @@ pub fn detect_format(path: &Path, bytes: &[u8]) -> Format {
 }
 
 /// `.json`, `.txt` and unknown names: `[` opens a JSON array, `{` a line of
-/// NDJSON, anything else is delimited text.
+/// NDJSON, anything else is delimited text. Byte-order marks and the zero
+/// bytes of UTF-16 are skipped, so UTF-16 JSON is JSON too.
 fn sniff_text(bytes: &[u8]) -> Format {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match bytes.iter().find(|byte| !byte.is_ascii_whitespace()) {
+    let bytes = bytes
+        .strip_prefix(b"\xFF\xFE")
+        .or_else(|| bytes.strip_prefix(b"\xFE\xFF"))
+        .unwrap_or(bytes);
+    match bytes
+        .iter()
+        .find(|byte| !byte.is_ascii_whitespace() && **byte != 0)
+    {
         Some(b'[') => Format::JsonArray,
         Some(b'{') => Format::NdJson,
         _ => Format::Delimited { delimiter: None },
@@ -105,6 +113,10 @@ mod tests {
         );
         assert_eq!(
             detect_format(Path::new("a.txt"), b"\xEF\xBB\xBF[{}]"),
+            Format::JsonArray
+        );
+        assert_eq!(
+            detect_format(Path::new("a.json"), b"\x00[\x00{\x00}\x00]"),
             Format::JsonArray
         );
         assert_eq!(

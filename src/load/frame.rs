@@ -16,11 +16,13 @@ use std::collections::{BTreeMap, HashMap};
 use polars::prelude::*;
 
 use crate::profile::{
-    BIRTH_DATE, CANONICAL_FIELDS, POINTS, REGISTER_DATE, SEX, SOURCE, SOURCE_ROW, USER_ID,
+    BIRTH_DATE, CANONICAL_FIELDS, FIRST_NAME, LAST_NAME, MIDDLE_NAME, POINTS, REGISTER_DATE, SEX,
+    SOURCE, SOURCE_ROW, USER_ID,
 };
 
-use super::columns::ResolvedColumns;
+use super::columns::{FullNameColumn, ResolvedColumns};
 use super::error::{LoadError, Location};
+use super::full_name::split_full_name;
 use super::values::{parse_date, parse_points, parse_sex};
 use super::{UnparseableExample, UnparseableValues};
 
@@ -95,6 +97,7 @@ struct FilePlan {
     /// For every custom column known so far, the file's column feeding it.
     extras: Vec<Option<usize>>,
     names: Vec<String>,
+    full_name: Option<FullNameColumn>,
 }
 
 pub struct FrameBuilder {
@@ -164,6 +167,7 @@ impl FrameBuilder {
             canonical: resolved.canonical,
             extras,
             names: resolved.names.clone(),
+            full_name: resolved.full_name,
         });
         self.files.push(FileSpan {
             path: path.to_string(),
@@ -205,9 +209,22 @@ impl FrameBuilder {
                 column: plan.names[user_id_column].clone(),
             });
         }
+        let name_parts = plan.full_name.and_then(|full_name| {
+            non_empty(row.cell(full_name.index))
+                .map(|value| (full_name, split_full_name(value, full_name.order)))
+        });
         for (slot, column) in self.canonical.iter_mut().enumerate() {
-            let value = plan.canonical[slot].and_then(|i| non_empty(row.cell(i)));
             let field = CANONICAL_FIELDS[slot];
+            let value = match (plan.canonical[slot], name_parts) {
+                (Some(index), _) => non_empty(row.cell(index)),
+                (None, Some((full_name, parts))) if full_name.feeds_field(field) => match field {
+                    LAST_NAME => parts.last,
+                    FIRST_NAME => parts.first,
+                    MIDDLE_NAME => parts.middle,
+                    _ => None,
+                },
+                (None, _) => None,
+            };
             let readable = match column {
                 CanonicalColumn::Text(builder) => {
                     builder.append_option(value);

@@ -22,6 +22,8 @@ mod encoding;
 mod error;
 mod format;
 mod frame;
+mod full_name;
+mod guard;
 mod json;
 mod parquet;
 mod profiles;
@@ -41,6 +43,7 @@ use sha2::{Digest, Sha256};
 
 use crate::plan::InputFile;
 use crate::printer::Printer;
+use crate::profile::{FIRST_NAME, LAST_NAME, MIDDLE_NAME};
 use crate::settings::load::LoadSettings;
 
 pub use columns::{header_key, recognise_header};
@@ -113,97 +116,156 @@ pub fn load_exports(
     if paths.is_empty() {
         return Err(LoadError::NoInput.into());
     }
-    columns::validate_map(&settings.map)?;
-    let options = ReadOptions {
-        map: &settings.map,
-        encoding: settings
-            .encoding
-            .as_deref()
-            .map(encoding::encoding_for_label)
-            .transpose()?,
-        delimiter: settings
-            .delimiter
-            .as_deref()
-            .map(parse_delimiter)
-            .transpose()?,
-    };
-    let started = Instant::now();
     let total_bytes = paths
         .iter()
         .filter_map(|path| std::fs::metadata(path).ok())
         .map(|metadata| metadata.len())
         .sum();
-    let progress = printer.bar("load", total_bytes);
-    let mut builder = FrameBuilder::new();
-    let mut hashes = Vec::with_capacity(paths.len());
-    let mut summaries = Vec::with_capacity(paths.len());
+    let mut load = Load::start(settings, printer, total_bytes)?;
     for path in paths {
-        let shown = path.display().to_string();
+        // One file's bytes at a time: a run over several large exports
+        // holds only the frame and the file being read.
         let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
-            path: shown.clone(),
+            path: path.display().to_string(),
             source,
         })?;
-        let file_start = progress.position();
+        load.add_file(path, &bytes)?;
+    }
+    load.finish()
+}
+
+/// Loads one export already in memory, named `path` (its name still
+/// decides the format where the content does not). For callers that hold
+/// the bytes, such as the loader fuzzer: the same code path as a file.
+pub fn load_export_bytes(
+    path: &Path,
+    bytes: &[u8],
+    settings: &LoadSettings,
+    printer: &Printer,
+) -> Result<LoadedExport> {
+    let mut load = Load::start(settings, printer, bytes.len() as u64)?;
+    load.add_file(path, bytes)?;
+    load.finish()
+}
+
+/// One load in progress: files are added in order, then finished into
+/// the frame.
+struct Load<'a> {
+    options: ReadOptions<'a>,
+    printer: &'a Printer,
+    started: Instant,
+    progress: ProgressBar,
+    builder: FrameBuilder,
+    hashes: Vec<String>,
+    summaries: Vec<FileSummary>,
+}
+
+impl<'a> Load<'a> {
+    fn start(
+        settings: &'a LoadSettings,
+        printer: &'a Printer,
+        total_bytes: u64,
+    ) -> Result<Load<'a>> {
+        columns::validate_map(&settings.map)?;
+        let options = ReadOptions {
+            map: &settings.map,
+            encoding: settings
+                .encoding
+                .as_deref()
+                .map(encoding::encoding_for_label)
+                .transpose()?,
+            delimiter: settings
+                .delimiter
+                .as_deref()
+                .map(parse_delimiter)
+                .transpose()?,
+        };
+        Ok(Load {
+            options,
+            printer,
+            started: Instant::now(),
+            progress: printer.bar("load", total_bytes),
+            builder: FrameBuilder::new(),
+            hashes: Vec::new(),
+            summaries: Vec::new(),
+        })
+    }
+
+    fn add_file(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
+        let shown = path.display().to_string();
+        let file_start = self.progress.position();
+        let (options, builder, progress, printer) = (
+            &self.options,
+            &mut self.builder,
+            &self.progress,
+            self.printer,
+        );
         // Hashing and parsing are independent passes over the same bytes:
         // on two cores the hash is free.
         let (sha256, read) = rayon::join(
-            || hex::encode(Sha256::digest(&bytes)),
-            || {
-                read_file(
-                    &bytes,
-                    path,
-                    &shown,
-                    &options,
-                    &mut builder,
-                    &progress,
-                    printer,
-                )
-            },
+            || hex::encode(Sha256::digest(bytes)),
+            || read_file(bytes, path, &shown, options, builder, progress, printer),
         );
-        summaries.push(read?);
-        hashes.push(sha256);
-        progress.set_position(file_start + bytes.len() as u64);
+        self.summaries.push(read?);
+        self.hashes.push(sha256);
+        self.progress.set_position(file_start + bytes.len() as u64);
+        Ok(())
     }
-    progress.finish_and_clear();
-    let built = builder.finish()?;
 
-    let mut quality = LoadQuality {
-        rows: built.frame.height() as u64,
-        blank_rows_skipped: built.blank_rows_skipped,
-        unparseable: built.unparseable,
-        files: Vec::with_capacity(paths.len()),
-    };
-    let mut inputs = Vec::with_capacity(paths.len());
-    for ((summary, columns), sha256) in summaries.into_iter().zip(built.files).zip(hashes) {
-        let file = FileSummary {
-            rows: columns.rows,
-            columns: columns.recognised,
-            custom_columns: columns.custom_columns,
-            ..summary
+    fn finish(self) -> Result<LoadedExport> {
+        let Load {
+            printer,
+            started,
+            progress,
+            builder,
+            hashes,
+            summaries,
+            ..
+        } = self;
+        progress.finish_and_clear();
+        let built = builder.finish()?;
+        let file_count = summaries.len();
+        let mut quality = LoadQuality {
+            rows: built.frame.height() as u64,
+            blank_rows_skipped: built.blank_rows_skipped,
+            unparseable: built.unparseable,
+            files: Vec::with_capacity(file_count),
         };
-        printer.info(describe_file(&file));
-        inputs.push(InputFile {
-            path: file.path.clone(),
-            rows: file.rows,
-            sha256,
-        });
-        quality.files.push(file);
+        let mut inputs = Vec::with_capacity(file_count);
+        for ((summary, columns), sha256) in summaries.into_iter().zip(built.files).zip(hashes) {
+            let file = FileSummary {
+                rows: columns.rows,
+                columns: columns.recognised,
+                custom_columns: columns.custom_columns,
+                ..summary
+            };
+            printer.info(describe_file(&file));
+            inputs.push(InputFile {
+                path: file.path.clone(),
+                rows: file.rows,
+                sha256,
+            });
+            quality.files.push(file);
+        }
+        for (field, values) in &quality.unparseable {
+            printer.warn(describe_unparseable(field, values));
+        }
+        for warning in name_like_custom_columns(&built.frame, &quality.files) {
+            printer.warn(warning);
+        }
+        printer.info(format!(
+            "loaded {} profiles from {} file{} in {:.2} s",
+            quality.rows,
+            file_count,
+            if file_count == 1 { "" } else { "s" },
+            started.elapsed().as_secs_f64()
+        ));
+        Ok(LoadedExport {
+            frame: built.frame,
+            inputs,
+            quality,
+        })
     }
-    for (field, values) in &quality.unparseable {
-        printer.warn(describe_unparseable(field, values));
-    }
-    printer.info(format!(
-        "loaded {} profiles from {} file{} in {:.2} s",
-        quality.rows,
-        paths.len(),
-        if paths.len() == 1 { "" } else { "s" },
-        started.elapsed().as_secs_f64()
-    ));
-    Ok(LoadedExport {
-        frame: built.frame,
-        inputs,
-        quality,
-    })
 }
 
 /// Settings that apply to every file of a run.
@@ -270,6 +332,48 @@ fn read_file(
     Ok(summary)
 }
 
+/// Custom column values looked at for names.
+const NAME_SAMPLE: usize = 200;
+
+/// A warning for each custom column that looks like people's names, in a
+/// file where some name field has no column: most likely the names were
+/// exported under a header sailmerge does not know, and would be carried
+/// along unused.
+fn name_like_custom_columns(frame: &DataFrame, files: &[FileSummary]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let mut checked = std::collections::BTreeSet::new();
+    for file in files {
+        let names_incomplete = [LAST_NAME, FIRST_NAME, MIDDLE_NAME]
+            .iter()
+            .any(|field| !file.columns.contains_key(*field))
+            && !file.columns.contains_key(columns::FULL_NAME);
+        if !names_incomplete {
+            continue;
+        }
+        for column in &file.custom_columns {
+            if !checked.insert(column.as_str()) {
+                continue;
+            }
+            let Some(values) = frame.column(column).ok().and_then(|c| c.str().ok()) else {
+                continue;
+            };
+            let sample: Vec<&str> = values.iter().flatten().take(NAME_SAMPLE).collect();
+            let names = sample
+                .iter()
+                .filter(|value| full_name::looks_like_a_name(value))
+                .count();
+            if sample.len() >= 3 && names * 2 >= sample.len() {
+                warnings.push(format!(
+                    "{}: custom column {column:?} looks like people's names ({names} of {} values looked at); if it holds the customers' names, pass --map full_name=\"{column}\" (or first_name=, last_name=, middle_name=)",
+                    file.path,
+                    sample.len()
+                ));
+            }
+        }
+    }
+    warnings
+}
+
 fn parse_delimiter(value: &str) -> Result<u8, LoadError> {
     match value {
         "\t" | "\\t" | "tab" => Ok(b'\t'),
@@ -307,6 +411,12 @@ fn describe_file(file: &FileSummary) -> String {
         how.join(", "),
         columns
     );
+    if let Some(header) = file.columns.get(columns::FULL_NAME) {
+        line.push_str(&format!(
+            "; names split from {} \"{header}\"",
+            columns::FULL_NAME
+        ));
+    }
     if !file.custom_columns.is_empty() {
         line.push_str(&format!("; custom: {}", file.custom_columns.join(", ")));
     }

@@ -535,3 +535,41 @@ fn members_moved_into_the_plan_give_the_plan_of_each_cluster_alone() {
     assert_eq!(together, alone);
     assert_eq!(together[0].members, ["10019", "20029"]);
 }
+
+#[test]
+fn bidi_and_control_characters_in_values_are_warned_with_the_value_escaped() {
+    let mut profiles = store_and_online();
+    profiles[1].last_name = Some("Пет\u{202e}ров".to_string());
+    profiles[0]
+        .extra
+        .insert("note".to_string(), "\u{1b}[2Jok".to_string());
+    let planned = plan(&profiles, &PlannerSettings::default());
+    let hidden: Vec<&str> = planned
+        .warnings
+        .iter()
+        .filter(|w| w.code == "hidden_characters")
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(hidden.len(), 2, "{hidden:?}");
+    assert!(
+        hidden[0].contains("1001")
+            && hidden[0].contains("U+001B")
+            && hidden[0].contains("\\u{1b}[2Jok"),
+        "{}",
+        hidden[0]
+    );
+    assert!(
+        hidden[1].contains("2002")
+            && hidden[1].contains("U+202E")
+            && hidden[1].contains("last name"),
+        "{}",
+        hidden[1]
+    );
+    assert!(
+        hidden
+            .iter()
+            .all(|message| !message.contains('\u{202e}') && !message.contains('\u{1b}'))
+    );
+    let plain = plan(&store_and_online(), &PlannerSettings::default());
+    assert!(!codes(&plain).contains(&"hidden_characters"));
+}

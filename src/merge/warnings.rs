@@ -11,8 +11,10 @@ use crate::merge::quality::{
 };
 use crate::merge::simulate::{PLANNED_FIELDS, UpdateError};
 use crate::plan::{LostValue, METHOD_UPDATE, Step, Warning};
+use crate::printer::{escape_for_terminal, is_unsafe_for_display};
 use crate::profile::{
-    BIRTH_DATE, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE, Profile, SEX,
+    BIRTH_DATE, CANONICAL_FIELDS, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE,
+    Profile, SEX,
 };
 use crate::settings::planner::PlannerSettings;
 
@@ -103,7 +105,49 @@ pub fn cluster_warnings(input: &WarningInput) -> Vec<Warning> {
             ),
         ));
     }
+    hidden_characters(input, &mut warnings);
     warnings
+}
+
+/// Values holding control characters or bidirectional-text controls: a
+/// right-to-left override shows `Иванова` reversed or makes one id look
+/// like another, in this report, in a spreadsheet and on a terminal, so
+/// the reviewer must know the value is not what it shows.
+fn hidden_characters(input: &WarningInput, warnings: &mut Vec<Warning>) {
+    for member in input.members {
+        let values = CANONICAL_FIELDS
+            .iter()
+            .filter_map(|field| member.get(field).map(|value| (*field, value)))
+            .chain(
+                member
+                    .extra
+                    .iter()
+                    .map(|(column, value)| (column.as_str(), value.as_str())),
+            );
+        for (field, value) in values {
+            let found: BTreeSet<char> = value
+                .chars()
+                .filter(|c| is_unsafe_for_display(*c))
+                .collect();
+            if found.is_empty() {
+                continue;
+            }
+            let codes = found
+                .iter()
+                .map(|c| format!("U+{:04X}", *c as u32))
+                .collect::<Vec<_>>()
+                .join(", ");
+            warnings.push(warning(
+                "hidden_characters",
+                format!(
+                    "Profile {} has invisible control characters ({codes}) in its {}, shown here as {}: the value may display reversed, hidden or as another value; check it in the export before approving.",
+                    escape_for_terminal(&member.user_id),
+                    label(field),
+                    escape_for_terminal(value)
+                ),
+            ));
+        }
+    }
 }
 
 fn conflicts(input: &WarningInput, warnings: &mut Vec<Warning>) {

@@ -515,48 +515,6 @@ fn score_and_keep(
     })
 }
 
-/// Writes every scored candidate pair, linked or not, as CSV:
-/// `left,right,rules,weight,probability`, then the level of each comparison
-/// (one column per comparison, named after it). For auditing the model and
-/// choosing a threshold: the plan keeps only the links of its clusters.
-pub fn write_pairs_csv(
-    path: &std::path::Path,
-    profiles: &[Profile],
-    scored: &ScoredPairs,
-) -> Result<()> {
-    crate::fsutil::write_atomically(path, |out| {
-        let mut writer = csv::Writer::from_writer(out);
-        let mut header = vec!["left", "right", "rules", "weight", "probability"];
-        header.extend(scored.comparisons.iter().map(|c| c.name.as_str()));
-        writer.write_record(&header)?;
-        let mut row: Vec<String> = Vec::with_capacity(header.len());
-        for pair in &scored.pairs {
-            row.clear();
-            row.push(profiles[pair.left as usize].user_id.to_string());
-            row.push(profiles[pair.right as usize].user_id.to_string());
-            let rules: Vec<&str> = scored
-                .rule_names
-                .iter()
-                .enumerate()
-                .filter(|(index, _)| pair.rules & (1 << index) != 0)
-                .map(|(_, name)| name.as_str())
-                .collect();
-            row.push(rules.join("|"));
-            row.push(format!("{:.3}", pair.weight));
-            row.push(format!("{:.6}", pair.probability()));
-            for (index, comparison) in scored.comparisons.iter().enumerate() {
-                row.push(
-                    comparison.levels[pair.levels[index] as usize]
-                        .name
-                        .to_string(),
-                );
-            }
-            writer.write_record(&row)?;
-        }
-        writer.flush()
-    })
-}
-
 /// Per level of the e-mail comparison scaled by login frequency, how many
 /// other profiles the typical login of its candidate pairs is held by: the
 /// harmonic mean, the one under which the level's u is the average of the
