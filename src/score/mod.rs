@@ -16,20 +16,20 @@ pub mod comparison;
 mod frequency;
 pub mod model;
 mod verifier;
+mod weigh;
 
 use anyhow::{Result, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::block::{CandidatePair, Candidates};
+use crate::block::Candidates;
 use crate::normalize::{NormalizedRecord, prefetch};
 use crate::plan::{FieldEvidence, HistogramBin, PairEvidence};
 use crate::printer::Printer;
 use crate::profile::Profile;
 use crate::settings::matching::MatchSettings;
 
-use comparison::{Comparison, Field, LevelRole, MAX_COMPARISONS};
-use frequency::TermFrequencies;
+use comparison::{Comparison, LevelRole, MAX_COMPARISONS};
 use model::LevelTable;
 
 /// One candidate pair, compared and weighed.
@@ -299,156 +299,22 @@ fn score_and_keep(
     let context = comparison::context(profiles, records, settings);
     let bar = printer.bar("score", candidates.pairs.len() as u64 * 2);
 
-    // Written in place into a buffer of the final size: collecting chunk
-    // results would hold every level twice at the end.
-    let mut levels = vec![[0u8; MAX_COMPARISONS]; candidates.pairs.len()];
-    candidates
-        .pairs
-        .par_chunks(PAIRS_PER_TASK)
-        .zip(levels.par_chunks_mut(PAIRS_PER_TASK))
-        .for_each(|(chunk, chunk_levels)| {
-            for (index, (pair, pair_levels)) in chunk.iter().zip(chunk_levels).enumerate() {
-                prefetch::ahead(records, index, |ahead| {
-                    chunk.get(ahead).map(|pair| (pair.left, pair.right))
-                });
-                *pair_levels = model::levels_of(
-                    &comparisons,
-                    &context,
-                    pair.left as usize,
-                    pair.right as usize,
-                );
-            }
-            bar.inc(chunk.len() as u64);
-        });
-
+    let levels = compare_candidates(&comparisons, &context, candidates, &bar);
     let fitted = model::fit(&comparisons, &context, candidates, &levels, settings);
-    let model::Fitted {
-        ref m,
-        ref u,
-        ref weights,
-        ..
-    } = fitted;
-    let expected_matches = fitted.expected_matches;
-    let matches_in_base = fitted.matches_in_base;
-    let candidate_match_share = expected_matches / candidates.pairs.len().max(1) as f64;
-    let prior_match_probability = fitted.prior_match_probability;
-    let prior_weight = weight_of_probability(prior_match_probability);
-
-    let comparison_summaries = summarise_comparisons(
+    let weigher = weigh::Weigher::new(
         &comparisons,
-        m,
-        (&u.general, &u.same_name),
-        weights,
+        &fitted,
+        records,
+        candidates,
         &levels,
-        &fitted.random_counts,
+        settings,
     );
-    let frequencies = TermFrequencies::from_records(records);
-    let typical_login_others =
-        typical_login_others(&comparisons, &candidates.pairs, &levels, &frequencies);
-    let term_frequency_slots = term_frequency_slots(&comparisons);
-    let term_frequency = settings.term_frequency;
-    let verifier = verifier::BirthDateVerifier::fit(
-        &comparisons,
-        &candidates.rules,
-        &fitted.pattern_counts,
-        (m, &u.general),
-    );
+
     // Only the pairs at or above the threshold are kept: clustering links
     // no other, and at ten million profiles the hundred million candidate
     // pairs would hold 5 GB as scored pairs. Every pair is counted in the
     // histogram as it goes by, and each chunk's kept pairs are few.
     let threshold_weight = weight_of_probability(settings.threshold);
-    let weigh = |pair: &CandidatePair, levels: &[u8; MAX_COMPARISONS]| {
-        let mut term_frequency_weights = [0f32; TERM_FREQUENCY_SLOTS];
-        let mut weight = prior_weight;
-        let context = weights.context(|c| levels[c]);
-        for (index, comparison) in comparisons.iter().enumerate() {
-            let level = levels[index];
-            let mut field_weight = weights.of(index, level, context);
-            if let Some(slot) = term_frequency_slots[index]
-                && comparison.term_frequency_levels.contains(&level)
-            {
-                if term_frequency && comparison.field == Field::Email {
-                    // One login on two domains: the level's u is that of
-                    // the typical login there; a login held by fewer
-                    // other profiles is that much rarer a coincidence.
-                    let others = frequencies.login_others(pair.left as usize);
-                    field_weight += (typical_login_others[level as usize] / others).log2();
-                } else if term_frequency {
-                    // m / (share of profiles with this value):
-                    // agreeing on a rare value is strong evidence. The
-                    // context's own correction (a shared patronymic is
-                    // commoner between people of one full name, a shared
-                    // surname between holders of neighbouring numbers)
-                    // still applies on top.
-                    let frequency = frequencies.of(comparison.field, pair.left as usize);
-                    let context_correction =
-                        field_weight - weights.of(index, level, model::Context::General);
-                    field_weight =
-                        (m[index][level as usize] / frequency).log2() + context_correction;
-                }
-                term_frequency_weights[slot] = field_weight as f32;
-            }
-            weight += field_weight;
-        }
-        ScoredPair {
-            left: pair.left,
-            right: pair.right,
-            rules: pair.rules,
-            levels: *levels,
-            term_frequency_weights,
-            weight,
-        }
-    };
-    // The birth date's verdict on undated pairs is set against their
-    // weights, so those are gathered first.
-    let verifier = verifier.map(|verifier| {
-        let undated = candidates
-            .pairs
-            .par_chunks(PAIRS_PER_TASK)
-            .zip(levels.par_chunks(PAIRS_PER_TASK))
-            .fold(
-                verifier::UndatedWeights::default,
-                |mut undated, (chunk, chunk_levels)| {
-                    for (pair, levels) in chunk.iter().zip(chunk_levels) {
-                        if verifier.lacks_birth_date(levels) {
-                            verifier.count_undated(
-                                &mut undated,
-                                levels,
-                                weigh(pair, levels).weight,
-                            );
-                        }
-                    }
-                    undated
-                },
-            )
-            .reduce(verifier::UndatedWeights::default, |mut left, right| {
-                for (key, bins) in right {
-                    let counts = left.entry(key).or_insert_with(|| vec![0; bins.len()]);
-                    counts
-                        .iter_mut()
-                        .zip(bins)
-                        .for_each(|(count, n)| *count += n);
-                }
-                left
-            });
-        verifier.calibrated(&undated)
-    });
-    let birth_date_slot = comparisons
-        .iter()
-        .position(|c| c.field == Field::BirthDate)
-        .and_then(|index| term_frequency_slots[index]);
-    let weigh = |pair: &CandidatePair, levels: &[u8; MAX_COMPARISONS]| {
-        let mut scored = weigh(pair, levels);
-        if let (Some(verifier), Some(slot)) = (&verifier, birth_date_slot)
-            && verifier.lacks_birth_date(levels)
-        {
-            let correction = verifier.correction(levels);
-            scored.weight += correction;
-            scored.term_frequency_weights[slot] = correction as f32;
-        }
-        scored
-    };
     let chunks: Vec<(Vec<ScoredPair>, WeightHistogram)> = candidates
         .pairs
         .par_chunks(PAIRS_PER_TASK)
@@ -457,7 +323,7 @@ fn score_and_keep(
             let mut kept = Vec::new();
             let mut histogram = WeightHistogram::default();
             for (pair, levels) in chunk.iter().zip(chunk_levels) {
-                let scored = weigh(pair, levels);
+                let scored = weigher.weigh(pair, levels);
                 histogram.add(scored.weight);
                 if keep == Keep::All || scored.weight >= threshold_weight {
                     kept.push(scored);
@@ -467,7 +333,6 @@ fn score_and_keep(
             (kept, histogram)
         })
         .collect();
-    drop(levels);
     bar.finish_and_clear();
 
     let mut pairs = Vec::with_capacity(chunks.iter().map(|(kept, _)| kept.len()).sum());
@@ -480,14 +345,21 @@ fn score_and_keep(
         .iter()
         .filter(|pair| pair.weight >= threshold_weight)
         .count() as u64;
-    let histogram = weight_histogram.bins();
+    let prior_match_probability = fitted.prior_match_probability;
     let model = ModelSummary {
-        comparisons: comparison_summaries,
+        comparisons: summarise_comparisons(
+            &comparisons,
+            &fitted.m,
+            (&fitted.u.general, &fitted.u.same_name),
+            &fitted.weights,
+            &levels,
+            &fitted.random_counts,
+        ),
         prior_match_probability,
-        prior_weight,
-        candidate_match_share,
-        expected_matches,
-        matches_in_base,
+        prior_weight: weight_of_probability(prior_match_probability),
+        candidate_match_share: fitted.expected_matches / candidates.pairs.len().max(1) as f64,
+        expected_matches: fitted.expected_matches,
+        matches_in_base: fitted.matches_in_base,
         candidate_pairs: candidates.pairs.len() as u64,
         threshold_weight,
         pairs_above_threshold,
@@ -496,9 +368,11 @@ fn score_and_keep(
         u_seed: settings.seed,
         em_iterations: settings.em_iterations,
         em_sessions: fitted.sessions.clone(),
-        term_frequency,
+        term_frequency: settings.term_frequency,
         counted_levels: summarise_counted_levels(&comparisons, &fitted),
     };
+    drop(levels);
+    let (term_frequency_slots, verifier) = weigher.into_parts();
     Ok(ScoredPairs {
         pairs,
         comparisons,
@@ -511,69 +385,40 @@ fn score_and_keep(
             .map(|rule| rule.name.clone())
             .collect(),
         model,
-        histogram,
+        histogram: weight_histogram.bins(),
     })
 }
 
-/// Per level of the e-mail comparison scaled by login frequency, how many
-/// other profiles the typical login of its candidate pairs is held by: the
-/// harmonic mean, the one under which the level's u is the average of the
-/// pairs' own (two people share a login about as often as it is common).
-fn typical_login_others(
+/// The level of every comparison for every candidate pair, written in
+/// place into a buffer of the final size (collecting chunk results would
+/// hold every level twice at the end).
+fn compare_candidates(
     comparisons: &[Comparison],
-    pairs: &[CandidatePair],
-    levels: &[[u8; MAX_COMPARISONS]],
-    frequencies: &TermFrequencies,
-) -> [f64; 16] {
-    let mut typical = [1.0; 16];
-    let Some(email) = comparisons.iter().position(|c| c.field == Field::Email) else {
-        return typical;
-    };
-    let scaled = comparisons[email].term_frequency_levels;
-    let (pairs_at, inverse_sums) = pairs
-        .par_iter()
-        .zip(levels.par_iter())
-        .filter(|(_, levels)| scaled.contains(&levels[email]))
-        .fold(
-            || ([0u64; 16], [0f64; 16]),
-            |(mut counts, mut sums), (pair, levels)| {
-                let level = levels[email] as usize;
-                counts[level] += 1;
-                sums[level] += 1.0 / frequencies.login_others(pair.left as usize);
-                (counts, sums)
-            },
-        )
-        .reduce(
-            || ([0u64; 16], [0f64; 16]),
-            |(mut counts, mut sums), (other_counts, other_sums)| {
-                for level in 0..16 {
-                    counts[level] += other_counts[level];
-                    sums[level] += other_sums[level];
-                }
-                (counts, sums)
-            },
-        );
-    for level in 0..16 {
-        if pairs_at[level] > 0 {
-            typical[level] = pairs_at[level] as f64 / inverse_sums[level];
-        }
-    }
-    typical
-}
-
-/// Each comparison's slot in `ScoredPair::term_frequency_weights`, in
-/// comparison order.
-fn term_frequency_slots(comparisons: &[Comparison]) -> Vec<Option<usize>> {
-    let mut next = 0;
-    comparisons
-        .iter()
-        .map(|comparison| {
-            (!comparison.term_frequency_levels.is_empty()).then(|| {
-                next += 1;
-                next - 1
-            })
-        })
-        .collect()
+    context: &comparison::CompareContext,
+    candidates: &Candidates,
+    bar: &indicatif::ProgressBar,
+) -> Vec<[u8; MAX_COMPARISONS]> {
+    let records = context.records;
+    let mut levels = vec![[0u8; MAX_COMPARISONS]; candidates.pairs.len()];
+    candidates
+        .pairs
+        .par_chunks(PAIRS_PER_TASK)
+        .zip(levels.par_chunks_mut(PAIRS_PER_TASK))
+        .for_each(|(chunk, chunk_levels)| {
+            for (index, (pair, pair_levels)) in chunk.iter().zip(chunk_levels).enumerate() {
+                prefetch::ahead(records, index, |ahead| {
+                    chunk.get(ahead).map(|pair| (pair.left, pair.right))
+                });
+                *pair_levels = model::levels_of(
+                    comparisons,
+                    context,
+                    pair.left as usize,
+                    pair.right as usize,
+                );
+            }
+            bar.inc(chunk.len() as u64);
+        });
+    levels
 }
 
 fn summarise_counted_levels(
