@@ -8,16 +8,19 @@
 //! execution.
 
 pub mod apply;
+pub mod band;
 pub mod block;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod compare;
+pub mod constraints;
 pub mod decisions;
 pub mod eval;
 pub mod exit;
 pub mod fsutil;
 pub mod generate;
+pub mod ledger;
 pub mod load;
 pub mod memory;
 pub mod merge;

@@ -195,6 +195,7 @@ fn plan_members(
         evidence: cluster.evidence,
         min_probability: cluster.min_probability,
         profiles: members,
+        triage: Default::default(),
     }
 }
 

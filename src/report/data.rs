@@ -23,7 +23,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
 
-use super::risk::{Risk, assess_risk, risk_level};
+use crate::plan::risk::{Risk, assess_risk, risk_level};
 use crate::plan::{MergePlan, PlannedCluster};
 use crate::profile::{
     CANONICAL_FIELDS, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE, Profile,
@@ -186,7 +186,7 @@ pub fn page_data(plan: &MergePlan) -> PageData<'_> {
     let mut ordered: Vec<(&PlannedCluster, Risk)> = plan
         .clusters
         .iter()
-        .map(|cluster| (cluster, assess_risk(cluster, threshold)))
+        .map(|cluster| (cluster, risk_of(cluster, threshold)))
         .collect();
     ordered.sort_by(|(a, a_risk), (b, b_risk)| {
         b_risk
@@ -248,6 +248,16 @@ pub fn page_data(plan: &MergePlan) -> PageData<'_> {
         },
         ordered,
         term_positions: terms.positions,
+    }
+}
+
+/// The risk stored in the plan, or assessed now for a plan written before
+/// risk was stored.
+pub fn risk_of(cluster: &PlannedCluster, threshold: f64) -> Risk {
+    if cluster.triage.risk.level.is_empty() {
+        assess_risk(cluster, threshold)
+    } else {
+        cluster.triage.risk.clone()
     }
 }
 

@@ -14,7 +14,6 @@
 
 pub mod data;
 pub mod embed;
-pub mod risk;
 pub mod svg;
 pub mod synthetic;
 pub mod tables;
@@ -290,7 +289,7 @@ fn cluster_size_chart(plan: &MergePlan) -> BarChart {
 fn score_chart(plan: &MergePlan) -> BarChart {
     let bins = &plan.diagnostics.score_histogram;
     let threshold = plan.diagnostics.threshold;
-    let threshold_weight = risk::log2_odds(threshold);
+    let threshold_weight = crate::plan::risk::log2_odds(threshold);
     let marker = bins
         .iter()
         .position(|bin| threshold_weight < bin.upper)

@@ -201,7 +201,10 @@ fn wait_for_decisions(dir: &Path, expected: &Decisions, reviewer: &str) -> Decis
                 .collect();
             if have == want {
                 assert_eq!(decisions.plan_hash, expected.plan_hash);
-                assert_eq!(decisions.reviewer, reviewer);
+                assert!(
+                    decisions.clusters.values().all(|d| d.reviewer == reviewer),
+                    "{decisions:?}"
+                );
                 return decisions;
             }
             assert!(
@@ -347,21 +350,17 @@ async fn reviewer_approves_and_rejects_in_chromium_through_review() {
         &format!("[data-cluster-id=\"{undone}\"] button[data-action=clear]"),
     )
     .await;
-    let mut expected = Decisions {
-        schema_version: 1,
-        plan_hash: plan.plan_hash.clone(),
-        reviewer: reviewer.to_string(),
-        decided_at: String::new(),
-        clusters: Default::default(),
-    };
+    let mut expected = Decisions::empty(&plan.plan_hash, "");
     for (ids, decision) in [(approved, Decision::Approve), (rejected, Decision::Reject)] {
         for id in ids {
             expected.clusters.insert(
                 id.clone(),
                 sailmerge::decisions::ClusterDecision {
                     decision,
+                    reviewer: reviewer.to_string(),
                     decided_at: String::new(),
                     note: None,
+                    carried_from: None,
                 },
             );
         }
@@ -401,8 +400,10 @@ async fn reviewer_approves_and_rejects_in_chromium_through_review() {
             id.clone(),
             sailmerge::decisions::ClusterDecision {
                 decision: Decision::Reject,
+                reviewer: reviewer.to_string(),
                 decided_at: String::new(),
                 note: None,
+                carried_from: None,
             },
         );
     }
@@ -526,7 +527,7 @@ async fn report_opened_as_a_file_keeps_decisions_and_builds_decisions_json() {
         .unwrap();
     let decisions: Decisions = serde_json::from_value(file).unwrap();
     assert_eq!(decisions.plan_hash, plan.plan_hash);
-    assert_eq!(decisions.reviewer, "Аудитор");
+    assert!(decisions.clusters.values().all(|d| d.reviewer == "Аудитор"));
     assert_eq!(decisions.clusters.len(), 2);
     assert!(decisions.is_approved(&ids[0]));
     assert_eq!(decisions.clusters[&ids[1]].decision, Decision::Reject);

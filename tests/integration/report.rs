@@ -259,10 +259,10 @@ fn review_server_saves_decisions_through_its_api() {
     assert!(page.text().unwrap().contains(&plan.plan_hash));
 
     let api = format!("{}api/decisions", server.url);
-    let empty: Decisions = client.get(&api).send().unwrap().json().unwrap();
-    assert_eq!(empty.plan_hash, plan.plan_hash);
-    assert_eq!(empty.reviewer, "Ирина Петрова");
-    assert!(empty.clusters.is_empty());
+    let empty: serde_json::Value = client.get(&api).send().unwrap().json().unwrap();
+    assert_eq!(empty["plan_hash"], plan.plan_hash.as_str());
+    assert_eq!(empty["reviewer"], "Ирина Петрова");
+    assert_eq!(empty["clusters"], serde_json::json!({}));
 
     let (a, b) = (&plan.clusters[0].cluster_id, &plan.clusters[1].cluster_id);
     let saved = client

@@ -13,9 +13,13 @@
 //!   (a weight of -1 bit or less) and warnings whose code names a conflict.
 //!
 //! The parts are pure functions of the cluster and the threshold, so the
-//! order is deterministic.
+//! order is deterministic. `plan` stores each cluster's risk in plan.json
+//! (`triage.risk`), where the report filters and sorts by it and `approve
+//! --risk` / `--max-risk` select by its level.
 
 use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
 
 use crate::plan::PlannedCluster;
 use crate::profile::{EMAIL, ORIGIN_USER_ID, PHONE};
@@ -43,12 +47,42 @@ pub const HIGH_RISK: f64 = 50.0;
 /// Score at or above which a cluster is shown as medium risk.
 pub const MEDIUM_RISK: f64 = 25.0;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Risk {
     /// 0 (nothing to worry about) to 100, rounded to one decimal.
     pub score: f64,
+    /// `high`, `medium` or `low` ([`risk_level`] of the score); empty in a
+    /// plan written before risk was stored.
+    pub level: String,
     /// Why the score is what it is, most important first; empty when low.
     pub reasons: Vec<String>,
+}
+
+/// A risk level, as `approve --risk` and `--max-risk` name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RiskLevel {
+    Low,
+    Medium,
+    High,
+}
+
+impl RiskLevel {
+    pub fn name(self) -> &'static str {
+        match self {
+            RiskLevel::Low => "low",
+            RiskLevel::Medium => "medium",
+            RiskLevel::High => "high",
+        }
+    }
+
+    pub fn of_name(name: &str) -> Option<RiskLevel> {
+        match name {
+            "low" => Some(RiskLevel::Low),
+            "medium" => Some(RiskLevel::Medium),
+            "high" => Some(RiskLevel::High),
+            _ => None,
+        }
+    }
 }
 
 /// log2 of the odds of `probability`, kept finite at 0 and 1.
@@ -141,7 +175,11 @@ pub fn assess_risk(cluster: &PlannedCluster, threshold: f64) -> Risk {
         .filter(|(points, reason)| *points > 0.0 && !reason.is_empty())
         .map(|(_, reason)| reason)
         .collect();
-    Risk { score, reasons }
+    Risk {
+        score,
+        level: risk_level(score).to_string(),
+        reasons,
+    }
 }
 
 /// `high`, `medium` or `low`, for the badge and the summary counts.
@@ -206,6 +244,7 @@ mod tests {
             warnings: Vec::new(),
             evidence: Vec::new(),
             min_probability,
+            triage: Default::default(),
         }
     }
 
