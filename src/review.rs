@@ -107,6 +107,8 @@ pub struct ReviewSession {
     dir: PathBuf,
     plan_hash: String,
     ids: ClusterIds,
+    clusters: usize,
+    candidates: usize,
     page: String,
     reviewer: String,
     key: String,
@@ -141,6 +143,8 @@ impl ReviewSession {
             dir: dir.to_path_buf(),
             plan_hash: plan.plan_hash.clone(),
             ids: ClusterIds::of_plan(&plan),
+            clusters: plan.clusters.len(),
+            candidates: plan.candidates.len(),
             page,
             reviewer,
             key: session_key(),
@@ -151,8 +155,22 @@ impl ReviewSession {
         &self.plan_hash
     }
 
+    /// Planned clusters (candidates of the review band apart).
     pub fn cluster_count(&self) -> usize {
-        self.ids.len()
+        self.clusters
+    }
+
+    pub fn candidate_count(&self) -> usize {
+        self.candidates
+    }
+
+    /// How many of `decisions` are on planned clusters.
+    pub fn decided_clusters(&self, decisions: &Decisions) -> usize {
+        decisions
+            .clusters
+            .keys()
+            .filter(|id| self.ids.kind(id) == Some(decisions::ClusterKind::Planned))
+            .count()
     }
 
     pub fn reviewer(&self) -> &str {

@@ -63,10 +63,11 @@ pub fn run(args: ReviewArgs, printer: &Printer) -> Result<ExitStatus> {
         })?;
         let bound = listener.local_addr().context("cannot read the bound address")?;
         let url = format!("http://{bound}/{}/", session.key());
-        let decided = session.decisions()?.clusters.len();
+        let decided = session.decided_clusters(&session.decisions()?);
         printer.info(format!(
-            "reviewing {} clusters of plan {} as {}; {decided} decided so far",
+            "reviewing {} clusters and {} candidates of plan {} as {}; {decided} clusters decided so far",
             session.cluster_count(),
+            session.candidate_count(),
             &session.plan_hash()[..12.min(session.plan_hash().len())],
             session.reviewer(),
         ));
@@ -86,7 +87,7 @@ pub fn run(args: ReviewArgs, printer: &Printer) -> Result<ExitStatus> {
     let decisions = session.decisions()?;
     printer.info(format!(
         "stopped; {} of {} clusters decided in {}",
-        decisions.clusters.len(),
+        session.decided_clusters(&decisions),
         session.cluster_count(),
         session.decisions_path().display()
     ));

@@ -148,6 +148,31 @@ pub struct ClusterTriage {
     pub applied_before: Vec<AppliedBefore>,
 }
 
+/// The language of the words a plan's report and risk reasons use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    En,
+    Ru,
+}
+
+impl Language {
+    /// `ru` gives Russian; anything else (an older plan has none) English.
+    pub fn of_code(code: &str) -> Language {
+        if code == "ru" {
+            Language::Ru
+        } else {
+            Language::En
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Ru => "ru",
+        }
+    }
+}
+
 /// Against the previous plan (`plan --previous`); `new` without one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

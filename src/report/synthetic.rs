@@ -146,6 +146,7 @@ pub fn synthetic_plan(cluster_count: usize, seed: u64) -> MergePlan {
         settings: json!({
             "matching": {
                 "threshold": SYNTHETIC_THRESHOLD,
+                "review_threshold": 0.5,
                 "max_block_size": 500,
                 "blocking_rules": ["phone", "email_mailbox", "last_name+birth_date", "first_name+last_name+phone_prefix"],
                 "em_iterations": 20
@@ -175,7 +176,7 @@ pub fn synthetic_plan(cluster_count: usize, seed: u64) -> MergePlan {
         ],
         summary,
         diagnostics: synthetic_diagnostics(&mut rng, profiles_in_clusters),
-        language: "ru".to_string(),
+        language: "en".to_string(),
         history: Default::default(),
         clusters,
         candidates: synthetic_candidates(cluster_count / 10, seed, &mut next_user_id),
