@@ -9,7 +9,8 @@
 //    band (0 planned cluster, 1 candidate of the review band)],
 // planned clusters first, each part riskiest first; `words` are the page's
 // words in its language. #search-text holds each cluster's lower-cased
-// searchable values, one line per index entry, read at the first search.
+// searchable values as a JSON string, one line per index entry, read at the
+// first search.
 // The details are JSON documents, one per cluster and line, in index order,
 // in chunks of `chunk` clusters: the first chunk (#cluster-details-0) comes
 // before this script, so that the first cards render while the browser is
@@ -113,7 +114,9 @@
     if (!searchLines) {
       const element = document.getElementById('search-text');
       if (!element) return '';
-      searchLines = element.textContent.split('\n');
+      // One JSON string per line: one parse for them all.
+      const text = element.textContent;
+      searchLines = text ? JSON.parse('[' + text.split('\n').join(',') + ']') : [];
     }
     return searchLines[index] || '';
   }

@@ -189,9 +189,15 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     // What the plan keeps of the matching stages, taken now so that their
     // pairs and records are freed before planning: the later stages need
     // only the profiles and the clusters.
+    // The plan names its inputs by file name: its hash depends on what was
+    // read, not on how the path was spelled.
+    let mut load_quality = loaded.quality;
+    for file in &mut load_quality.files {
+        file.path = file_name(&file.path);
+    }
     let diagnostics = Diagnostics {
         data_quality: serde_json::json!({
-            "load": loaded.quality,
+            "load": load_quality,
             "values": data_quality,
         }),
         blocking: serde_json::to_value(&*blocking)?,

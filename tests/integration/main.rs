@@ -10,4 +10,5 @@ mod output;
 mod pipeline;
 mod planner;
 mod report;
+mod runs;
 mod sandbox;
