@@ -417,7 +417,7 @@ impl History {
                     // the planned clusters it contains.
                     let together = |a: &str, b: &str| {
                         cluster.candidate
-                            && planned_cluster_of.get(a).is_some()
+                            && planned_cluster_of.contains_key(a)
                             && planned_cluster_of.get(a) == planned_cluster_of.get(b)
                     };
                     new_records.never_merge.extend(never_merge_pairs(
