@@ -51,6 +51,8 @@
   const SEX = { '1': 'sex_male', '2': 'sex_female', '3': 'sex_other' };
   const NAME_FIELDS = ['last_name', 'first_name', 'middle_name'];
   const SECTIONS = { planned: 0, band: 1 };
+  // Cards rendered before the browser first paints; the rest follow.
+  const FIRST_PAINT_CARDS = 8;
   // Statuses say something only against a previous plan.
   const HAS_PREVIOUS = Boolean(DATA.history && DATA.history.previous_plan_hash);
 
@@ -73,6 +75,7 @@
     focus: null,             // a cluster id shown alone (URL fragment)
     current: -1,             // position in cardsShown of the keyboard's card
     filtered: null,          // positions in INDEX, in display order
+    generation: 0,           // renders so far, to drop a stale deferred one
     bulk: null,              // { action, ids } awaiting confirmation
     cardsById: new Map(),    // cards on the current page
     cardsShown: [],          // their ids, in page order
@@ -219,7 +222,10 @@
 
   // ---- cards ---------------------------------------------------------------
 
-  function renderPage() {
+  // Renders the current page. With `first`, only that many cards now and
+  // the rest in a task of their own: while the page is still being read,
+  // the browser paints the first cards sooner.
+  function renderPage(first) {
     const total = state.filtered.length;
     const pages = Math.max(1, Math.ceil(total / state.pageSize));
     state.page = Math.min(Math.max(0, state.page), pages - 1);
@@ -229,14 +235,17 @@
     const fragment = document.createDocumentFragment();
     state.cardsById.clear();
     state.cardsShown = [];
-    let waiting = false;
-    for (const index of slice) {
-      const cluster = detail(index);
-      if (!cluster) { waiting = true; break; }
-      const card = renderCard(cluster);
-      state.cardsById.set(cluster.id, card);
-      state.cardsShown.push(cluster.id);
-      fragment.append(card);
+    const generation = ++state.generation;
+    const now = first ? slice.slice(0, first) : slice;
+    const waiting = !appendCards(fragment, now);
+    if (!waiting && now.length < slice.length) {
+      setTimeout(() => {
+        if (generation !== state.generation) return;
+        const rest = document.createDocumentFragment();
+        if (!appendCards(rest, slice.slice(now.length))) rest.append(h('p', { class: 'notice' }, T('loading')));
+        $('cards').append(rest);
+        markCurrent(false);
+      }, 0);
     }
     if (waiting) fragment.append(h('p', { class: 'notice' }, T('loading')));
     else if (INDEX.length === 0) fragment.append(h('p', { class: 'notice' }, T('nothing_found')));
@@ -261,6 +270,20 @@
     }
   }
 
+  // Appends the cards of `indices` to `fragment`; false when one's details
+  // are not read yet.
+  function appendCards(fragment, indices) {
+    for (const index of indices) {
+      const cluster = detail(index);
+      if (!cluster) return false;
+      const card = renderCard(cluster);
+      state.cardsById.set(cluster.id, card);
+      state.cardsShown.push(cluster.id);
+      fragment.append(card);
+    }
+    return true;
+  }
+
   function sectionSize() {
     const band = SECTIONS[state.section];
     let n = 0;
@@ -273,7 +296,8 @@
     const survivor = cluster.members[cluster.survivor];
     const name = fullName(cluster.result) || fullName(survivor) || T('no_name');
     card.append(h('div', { class: 'card-head' },
-      h('span', { class: 'card-title' }, name),
+      // elementtiming: the browser records when a card's title is painted.
+      h('span', { class: 'card-title', elementtiming: 'card' }, name),
       h('a', { class: 'card-id', href: '#' + cluster.id, title: T('link_title') }, cluster.id),
       h('span', { class: 'badge ' + cluster.level, title: T('risk_title', { score: cluster.risk }) }, T('risk_' + cluster.level) + ' · ' + cluster.risk),
       HAS_PREVIOUS ? h('span', { class: 'badge status ' + cluster.status, 'data-status': cluster.status }, T('status_' + cluster.status)) : null,
@@ -744,9 +768,9 @@
 
   // ---- wiring ----------------------------------------------------------------
 
-  function rerender() {
+  function rerender(first) {
     applyFilters();
-    renderPage();
+    renderPage(first);
   }
 
   function askBulk(action) {
@@ -871,7 +895,7 @@
     $('reviewer').value = state.reviewer;
     updateTally();
     const renderStart = performance.now();
-    rerender();
+    rerender(FIRST_PAINT_CARDS);
     timeFirstCard(renderStart);
     if (state.focus !== null) markCurrent(true);
     const whenComplete = () => {

@@ -47,9 +47,11 @@ const SEARCHED_FIELDS: [&str; 7] = [
     LAST_NAME,
 ];
 
-/// Clusters per details chunk: enough for the largest page (500 cards),
-/// small enough that the first chunk is read in milliseconds.
-pub const CHUNK: usize = 1000;
+/// Clusters per details chunk: enough for the first pages (up to 200
+/// cards), small enough that the first chunk, written before the page's
+/// script, is read in a few milliseconds; a larger page waits for the rest
+/// of the page to be read.
+pub const CHUNK: usize = 200;
 
 /// Everything the page needs: the index, and the clusters in its order,
 /// from which [`PageData::details`] builds each card's data on demand.

@@ -195,7 +195,8 @@ impl std::fmt::Display for LaterChunks<'_> {
         let total = self.0.index.clusters.len();
         let mut first = data::CHUNK;
         while first < total {
-            writeln!(
+            // No line break after the tag: it would be the chunk's first line.
+            write!(
                 f,
                 r#"<script type="text/plain" class="cluster-details" data-first="{first}">"#
             )?;
@@ -519,6 +520,38 @@ mod tests {
         assert!(html.contains(r#"<script type="text/plain" id="cluster-details-0"></script>"#));
         assert!(!html.contains(r#"class="cluster-details""#));
         assert_eq!(html.matches("no data").count(), 2);
+    }
+
+    #[test]
+    fn each_chunk_holds_the_details_of_its_index_positions() {
+        let plan = synthetic::synthetic_plan(data::CHUNK * 2 + 30, 3);
+        let html = render_report(&plan).unwrap();
+        let index_start = html.find(r#"id="plan-data">"#).unwrap() + r#"id="plan-data">"#.len();
+        let index_end = index_start + html[index_start..].find("</script>").unwrap();
+        let index: serde_json::Value = serde_json::from_str(&html[index_start..index_end]).unwrap();
+        let ids: Vec<&str> = index["clusters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e[0].as_str().unwrap())
+            .collect();
+        let mut chunks = vec![(0usize, r#"id="cluster-details-0">"#.to_string())];
+        for first in (data::CHUNK..ids.len()).step_by(data::CHUNK) {
+            chunks.push((first, format!(r#"data-first="{first}">"#)));
+        }
+        assert!(chunks.len() >= 3);
+        for (first, opening) in chunks {
+            let start = html.find(&opening).unwrap() + opening.len();
+            let end = start + html[start..].find("</script>").unwrap();
+            for (offset, line) in html[start..end].split('\n').enumerate() {
+                let detail: serde_json::Value = serde_json::from_str(line).unwrap();
+                assert_eq!(
+                    detail["id"],
+                    ids[first + offset],
+                    "chunk {first} line {offset}"
+                );
+            }
+        }
     }
 
     #[test]
