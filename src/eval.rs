@@ -23,8 +23,20 @@
 //! variation kind (over true pairs with at least one profile showing it) and
 //! wrong links by hard-negative kind (pairs of different people of one group
 //! that were put in one cluster).
+//!
+//! With the scored candidate pairs of `sailmerge plan --pairs` (columns
+//! `left`, `right`, `probability`), the stated probabilities are checked
+//! against the truth: per probability band, the mean stated probability and
+//! the observed share of true pairs, flagged where they differ by more than
+//! `CALIBRATION_TOLERANCE` in a band holding `CALIBRATION_MIN_PAIRS` pairs or
+//! more; and the pairwise recall reachable at pair precision
+//! `RANKED_PRECISION` by linking the candidates whose stated probability is
+//! at or above the best threshold (ties are never split, and no transitive
+//! closure is taken: each pair counts on its own). Recall counts against all
+//! true pairs of the truth, candidates or not.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -176,10 +188,11 @@ fn column(headers: &csv::StringRecord, name: &str, path: &Path, flag: &str) -> R
             "{}: line 1: no `{name}` column (header: {}); {flag} needs a CSV with columns {}",
             path.display(),
             headers.iter().collect::<Vec<_>>().join(","),
-            if flag == "--truth" {
-                "user_id,entity_id"
-            } else {
-                "user_id,cluster_id"
+            match flag {
+                "--truth" => "user_id,entity_id",
+                "--pairs" => "left,right,probability (as `sailmerge plan --pairs` writes it)",
+                "--annotations" => "user_id,group_id,hard_negative,variations",
+                _ => "user_id,cluster_id",
             }
         )
     })
@@ -469,6 +482,343 @@ fn count_placeholder_links(labels: &Labelling, members: &[usize], breakdown: &mu
     entry.linked += same_cluster - same_both;
 }
 
+/// Lower and upper edges of the calibration bands; a band holds
+/// probabilities `from <= p < to`, the last one also p = 1.
+pub const BANDS: [(f64, f64); 12] = [
+    (0.0, 0.1),
+    (0.1, 0.2),
+    (0.2, 0.3),
+    (0.3, 0.4),
+    (0.4, 0.5),
+    (0.5, 0.6),
+    (0.6, 0.7),
+    (0.7, 0.8),
+    (0.8, 0.9),
+    (0.9, 0.95),
+    (0.95, 0.99),
+    (0.99, 1.0),
+];
+
+/// A band is miscalibrated when its observed share of true pairs is further
+/// than this from its mean stated probability...
+pub const CALIBRATION_TOLERANCE: f64 = 0.08;
+/// ... and it holds at least this many pairs.
+pub const CALIBRATION_MIN_PAIRS: u64 = 200;
+/// Bands from this probability on are those a linking threshold lives in.
+pub const WORST_GAP_FROM: f64 = 0.5;
+/// The pair precision at which recall by ranking is reported.
+pub const RANKED_PRECISION: f64 = 0.99;
+
+/// One scored candidate pair: its stated probability and whether the truth
+/// makes it one person.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StatedPair {
+    pub probability: f64,
+    pub same_entity: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Band {
+    pub from: f64,
+    pub to: f64,
+    pub pairs: u64,
+    /// Mean stated probability (none in an empty band).
+    pub mean_probability: Option<f64>,
+    /// Share of the band's pairs that are one person.
+    pub true_share: Option<f64>,
+    /// `true_share − mean_probability`: positive when the scorer states too
+    /// little.
+    pub difference: Option<f64>,
+    /// |difference| > `CALIBRATION_TOLERANCE` with at least
+    /// `CALIBRATION_MIN_PAIRS` pairs.
+    pub miscalibrated: bool,
+}
+
+impl Band {
+    pub fn label(&self) -> String {
+        format!("{:.2}-{:.2}", self.from, self.to)
+    }
+}
+
+/// The best a threshold on the stated probability can do at a precision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RankedRecall {
+    pub target_precision: f64,
+    /// True pairs at or above the threshold over all true pairs.
+    pub recall: f64,
+    /// Precision of the pairs at or above the threshold (1 when none).
+    pub precision: f64,
+    /// Candidate pairs at or above the threshold.
+    pub pairs: u64,
+    pub true_pairs_found: u64,
+    /// The threshold: the lowest stated probability linked; none when even
+    /// the top-ranked pairs miss the precision.
+    pub threshold: Option<f64>,
+}
+
+/// The band furthest from its stated probability among those at or above
+/// `WORST_GAP_FROM` holding `CALIBRATION_MIN_PAIRS` pairs or more.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorstGap {
+    pub band: String,
+    pub pairs: u64,
+    pub difference: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Calibration {
+    pub candidate_pairs: u64,
+    pub true_candidate_pairs: u64,
+    /// True pairs in the truth, candidates or not.
+    pub true_pairs: u64,
+    pub bands: Vec<Band>,
+    pub worst_gap: Option<WorstGap>,
+    pub recall_at_precision: RankedRecall,
+}
+
+fn band_index(probability: f64) -> usize {
+    BANDS
+        .iter()
+        .position(|&(_, to)| probability < to)
+        .unwrap_or(BANDS.len() - 1)
+}
+
+/// The calibration table and recall by ranking of `pairs` (reordered:
+/// sorted by falling probability), against a truth of `true_pairs` pairs.
+pub fn calibrate(pairs: &mut [StatedPair], true_pairs: u64) -> Calibration {
+    let mut sums = [(0u64, 0.0f64, 0u64); BANDS.len()];
+    for pair in pairs.iter() {
+        let sum = &mut sums[band_index(pair.probability)];
+        sum.0 += 1;
+        sum.1 += pair.probability;
+        sum.2 += u64::from(pair.same_entity);
+    }
+    let bands: Vec<Band> = BANDS
+        .iter()
+        .zip(sums)
+        .map(|(&(from, to), (count, probability_sum, same))| {
+            let (mean_probability, true_share) = if count == 0 {
+                (None, None)
+            } else {
+                (
+                    Some(probability_sum / count as f64),
+                    Some(same as f64 / count as f64),
+                )
+            };
+            let difference = mean_probability.zip(true_share).map(|(m, t)| t - m);
+            Band {
+                from,
+                to,
+                pairs: count,
+                mean_probability,
+                true_share,
+                difference,
+                miscalibrated: count >= CALIBRATION_MIN_PAIRS
+                    && difference.is_some_and(|d| d.abs() > CALIBRATION_TOLERANCE),
+            }
+        })
+        .collect();
+    let worst_gap = bands
+        .iter()
+        .filter(|band| band.from >= WORST_GAP_FROM && band.pairs >= CALIBRATION_MIN_PAIRS)
+        .filter_map(|band| band.difference.map(|difference| (band, difference)))
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+        .map(|(band, difference)| WorstGap {
+            band: band.label(),
+            pairs: band.pairs,
+            difference,
+        });
+    Calibration {
+        candidate_pairs: pairs.len() as u64,
+        true_candidate_pairs: pairs.iter().filter(|p| p.same_entity).count() as u64,
+        true_pairs,
+        bands,
+        worst_gap,
+        recall_at_precision: recall_by_ranking(pairs, true_pairs, RANKED_PRECISION),
+    }
+}
+
+/// Links the pairs from the most probable down, a group of equal
+/// probabilities at a time, and keeps the deepest cut whose precision is
+/// still at least `target`.
+pub fn recall_by_ranking(pairs: &mut [StatedPair], true_pairs: u64, target: f64) -> RankedRecall {
+    pairs.sort_unstable_by(|a, b| b.probability.total_cmp(&a.probability));
+    let mut best = RankedRecall {
+        target_precision: target,
+        recall: 0.0,
+        precision: 1.0,
+        pairs: 0,
+        true_pairs_found: 0,
+        threshold: None,
+    };
+    let (mut linked, mut found) = (0u64, 0u64);
+    for group in pairs.chunk_by(|a, b| a.probability == b.probability) {
+        linked += group.len() as u64;
+        found += group.iter().filter(|pair| pair.same_entity).count() as u64;
+        let precision = found as f64 / linked as f64;
+        if precision >= target {
+            best = RankedRecall {
+                target_precision: target,
+                recall: if true_pairs == 0 {
+                    1.0
+                } else {
+                    found as f64 / true_pairs as f64
+                },
+                precision,
+                pairs: linked,
+                true_pairs_found: found,
+                threshold: Some(group[0].probability),
+            };
+        }
+    }
+    best
+}
+
+/// Reads the scored candidate pairs written by `sailmerge plan --pairs`
+/// (`left`, `right`, `probability`; other columns ignored) and marks each
+/// pair as one person or not by the truth. A user id the truth does not
+/// know, a probability outside [0, 1], a profile paired with itself or a
+/// pair listed twice is an error naming the line.
+pub fn read_stated_pairs(path: &Path, truth: &Truth) -> Result<Vec<StatedPair>> {
+    let mut reader = open_csv(path, "pairs")?;
+    let headers = reader
+        .headers()
+        .with_context(|| format!("{}: cannot read the header", path.display()))?
+        .clone();
+    let left_column = column(&headers, "left", path, "--pairs")?;
+    let right_column = column(&headers, "right", path, "--pairs")?;
+    let probability_column = column(&headers, "probability", path, "--pairs")?;
+    let mut pairs = Vec::new();
+    let mut keys: Vec<(u32, u32, u64)> = Vec::new();
+    let mut record = csv::StringRecord::new();
+    while reader
+        .read_record(&mut record)
+        .with_context(|| format!("{}: malformed CSV", path.display()))?
+    {
+        let line = record.position().map_or(0, |p| p.line());
+        let profile = |column: usize, name: &str| -> Result<usize> {
+            let user_id = record.get(column).unwrap_or("");
+            truth.index.get(user_id).copied().with_context(|| {
+                format!(
+                    "{}: line {line}: column {name}: user_id `{user_id}` is not in the truth file; are the two files from the same export?",
+                    path.display()
+                )
+            })
+        };
+        let left = profile(left_column, "left")?;
+        let right = profile(right_column, "right")?;
+        if left == right {
+            bail!(
+                "{}: line {line}: user_id {} is paired with itself",
+                path.display(),
+                truth.user_ids[left]
+            );
+        }
+        let text = record.get(probability_column).unwrap_or("");
+        let probability = text
+            .parse::<f64>()
+            .ok()
+            .filter(|p| (0.0..=1.0).contains(p))
+            .with_context(|| {
+                format!(
+                    "{}: line {line}: column probability: `{text}` is not a probability in [0, 1]",
+                    path.display()
+                )
+            })?;
+        keys.push((left.min(right) as u32, left.max(right) as u32, line));
+        pairs.push(StatedPair {
+            probability,
+            same_entity: truth.entity[left] == truth.entity[right],
+        });
+    }
+    keys.sort_unstable();
+    if let Some(twice) = keys
+        .windows(2)
+        .find(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1))
+    {
+        bail!(
+            "{}: line {}: the pair {},{} is listed a second time (first on line {})",
+            path.display(),
+            twice[1].2.max(twice[0].2),
+            truth.user_ids[twice[0].0 as usize],
+            truth.user_ids[twice[0].1 as usize],
+            twice[1].2.min(twice[0].2)
+        );
+    }
+    Ok(pairs)
+}
+
+/// True pairs of the truth: Σ C(n, 2) over entity sizes.
+pub fn true_pairs(truth: &Truth) -> u64 {
+    let mut sizes: HashMap<u32, u64> = HashMap::new();
+    for &entity in &truth.entity {
+        *sizes.entry(entity).or_default() += 1;
+    }
+    sizes.values().map(|&n| pairs(n)).sum()
+}
+
+/// The calibration table as text, one band a line, `!` marking a
+/// miscalibrated band.
+pub fn render_calibration(calibration: &Calibration) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "calibration of the stated probabilities ({} candidate pairs, {} of them true; the truth has {} true pairs)",
+        calibration.candidate_pairs, calibration.true_candidate_pairs, calibration.true_pairs
+    );
+    let _ = writeln!(out, "  band         pairs    stated  observed      diff");
+    let number = |value: Option<f64>, signed: bool| match value {
+        Some(value) if signed => format!("{value:>+9.4}"),
+        Some(value) => format!("{value:>9.4}"),
+        None => format!("{:>9}", "-"),
+    };
+    for band in &calibration.bands {
+        let _ = writeln!(
+            out,
+            "  {:<9} {:>9} {} {} {}{}",
+            band.label(),
+            band.pairs,
+            number(band.mean_probability, false),
+            number(band.true_share, false),
+            number(band.difference, true),
+            if band.miscalibrated { "  !" } else { "" }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  ! = observed and stated differ by more than {CALIBRATION_TOLERANCE} in a band of {CALIBRATION_MIN_PAIRS} pairs or more"
+    );
+    match &calibration.worst_gap {
+        Some(gap) => {
+            let _ = writeln!(
+                out,
+                "worst gap at or above {WORST_GAP_FROM} ({CALIBRATION_MIN_PAIRS}+ pairs): {:+.4} in {} ({} pairs)",
+                gap.difference, gap.band, gap.pairs
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "worst gap at or above {WORST_GAP_FROM}: no band holds {CALIBRATION_MIN_PAIRS} pairs"
+            );
+        }
+    }
+    let ranked = &calibration.recall_at_precision;
+    let _ = match ranked.threshold {
+        Some(threshold) => writeln!(
+            out,
+            "recall at pair precision {} by ranking on the stated probability: {:.4} ({} pairs at p >= {threshold:.6}, precision {:.4})",
+            ranked.target_precision, ranked.recall, ranked.pairs, ranked.precision
+        ),
+        None => writeln!(
+            out,
+            "recall at pair precision {} by ranking on the stated probability: 0 (even the top-ranked pairs fall below it)",
+            ranked.target_precision
+        ),
+    };
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -673,5 +1023,169 @@ mod tests {
                 linked: 2
             }
         );
+    }
+
+    /// A truth of `people` entities with two profiles each (ids 2k and
+    /// 2k+1), written to a file in `dir`.
+    fn pair_truth(dir: &Path, people: usize) -> Truth {
+        let mut text = String::from("user_id,entity_id\n");
+        for person in 0..people {
+            let _ = writeln!(text, "{},p{person}", 2 * person);
+            let _ = writeln!(text, "{},p{person}", 2 * person + 1);
+        }
+        let path = dir.join("truth.csv");
+        std::fs::write(&path, text).unwrap();
+        read_truth(&path).unwrap()
+    }
+
+    /// `(probability, true?)` rows as a pairs file: a true pair joins the
+    /// two profiles of one person, a false one two people's first profiles.
+    fn pairs_file(dir: &Path, rows: &[(f64, bool)]) -> std::path::PathBuf {
+        let mut text = String::from("left,right,rules,weight,probability,phone\n");
+        for (index, &(probability, same)) in rows.iter().enumerate() {
+            let (left, right) = if same {
+                (2 * index, 2 * index + 1)
+            } else {
+                (2 * index, 2 * index + 2)
+            };
+            let _ = writeln!(text, "{left},{right},phone,1.0,{probability},exact");
+        }
+        let path = dir.join("pairs.csv");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn calibration_bands_compare_stated_and_observed_and_flag_large_gaps() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rows = Vec::new();
+        // 0.5-0.6: 250 pairs stated 0.55, 200 true (0.80): flagged.
+        rows.extend((0..250).map(|i| (0.55, i < 200)));
+        // 0.3-0.4: 150 pairs stated 0.35, all true: too few to flag.
+        rows.extend((0..150).map(|_| (0.35, true)));
+        // 0.99-1: 300 pairs at 0.995 and 1.0, 297 true: calibrated.
+        rows.extend((0..300).map(|i| (if i % 2 == 0 { 0.995 } else { 1.0 }, i >= 3)));
+        // 0.9-0.95 starts at 0.9: 0.9 belongs to it, 0.95 to the next band.
+        rows.extend([(0.9, true), (0.95, false)]);
+        let truth = pair_truth(dir.path(), rows.len() + 1);
+        let path = pairs_file(dir.path(), &rows);
+        let mut pairs = read_stated_pairs(&path, &truth).unwrap();
+        let calibration = calibrate(&mut pairs, true_pairs(&truth));
+        assert_eq!(calibration.candidate_pairs, 702);
+        assert_eq!(calibration.true_candidate_pairs, 200 + 150 + 297 + 1);
+        assert_eq!(calibration.true_pairs, 703);
+        assert_eq!(calibration.bands.len(), 12);
+        let band = |label: &str| {
+            calibration
+                .bands
+                .iter()
+                .find(|band| band.label() == label)
+                .unwrap()
+                .clone()
+        };
+        let middle = band("0.50-0.60");
+        assert_eq!(middle.pairs, 250);
+        assert!((middle.mean_probability.unwrap() - 0.55).abs() < 1e-12);
+        assert!((middle.true_share.unwrap() - 0.8).abs() < 1e-12);
+        assert!((middle.difference.unwrap() - 0.25).abs() < 1e-12);
+        assert!(middle.miscalibrated);
+        let few = band("0.30-0.40");
+        assert_eq!((few.pairs, few.miscalibrated), (150, false));
+        assert!((few.difference.unwrap() - 0.65).abs() < 1e-12);
+        let top = band("0.99-1.00");
+        assert_eq!(top.pairs, 300);
+        assert!((top.mean_probability.unwrap() - 0.9975).abs() < 1e-12);
+        assert!((top.true_share.unwrap() - 0.99).abs() < 1e-12);
+        assert!(!top.miscalibrated);
+        assert_eq!(band("0.90-0.95").pairs, 1);
+        assert_eq!(band("0.95-0.99").pairs, 1);
+        let empty = band("0.00-0.10");
+        assert_eq!(
+            (empty.pairs, empty.mean_probability, empty.difference),
+            (0, None, None)
+        );
+        // The worst gap among the bands from 0.5 holding 200 pairs.
+        let worst = calibration.worst_gap.clone().unwrap();
+        assert_eq!(worst.band, "0.50-0.60");
+        assert!((worst.difference - 0.25).abs() < 1e-12);
+        let text = render_calibration(&calibration);
+        assert!(
+            text.lines()
+                .any(|line| line.starts_with("  0.50-0.60") && line.ends_with('!')),
+            "{text}"
+        );
+        assert!(
+            !text
+                .lines()
+                .any(|line| line.starts_with("  0.30-0.40") && line.ends_with('!'))
+        );
+    }
+
+    #[test]
+    fn recall_by_ranking_takes_the_deepest_cut_at_the_precision_without_splitting_ties() {
+        let pair = |probability: f64, same_entity: bool| StatedPair {
+            probability,
+            same_entity,
+        };
+        let mut pairs = Vec::new();
+        pairs.extend((0..100).map(|_| pair(0.9, true)));
+        // Down to 0.8: 150 true of 151, precision 0.9934.
+        pairs.extend((0..50).map(|_| pair(0.8, true)));
+        pairs.push(pair(0.8, false));
+        // 0.7 holds 10 true pairs before its 5 false ones in file order;
+        // a threshold cannot take them without the others: 160/166 < 0.99.
+        pairs.extend((0..10).map(|_| pair(0.7, true)));
+        pairs.extend((0..5).map(|_| pair(0.7, false)));
+        // Lower down precision never recovers enough.
+        pairs.extend((0..20).map(|_| pair(0.1, true)));
+        let ranked = recall_by_ranking(&mut pairs, 400, 0.99);
+        assert_eq!(ranked.threshold, Some(0.8));
+        assert_eq!((ranked.pairs, ranked.true_pairs_found), (151, 150));
+        assert!((ranked.recall - 150.0 / 400.0).abs() < 1e-12);
+        assert!((ranked.precision - 150.0 / 151.0).abs() < 1e-12);
+
+        // A top group already below the precision: nothing can be linked.
+        let mut pairs = vec![pair(0.99, true), pair(0.99, false), pair(0.5, true)];
+        let ranked = recall_by_ranking(&mut pairs, 2, 0.99);
+        assert_eq!(
+            (ranked.threshold, ranked.pairs, ranked.recall),
+            (None, 0, 0.0)
+        );
+    }
+
+    #[test]
+    fn bad_pairs_files_are_refused_naming_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let truth = pair_truth(dir.path(), 3);
+        let cases = [
+            (
+                "left,right,probability\n0,1,0.5\n0,9,0.5\n",
+                "line 3: column right: user_id `9` is not in the truth",
+            ),
+            (
+                "left,right,probability\n0,1,1.5\n",
+                "line 2: column probability: `1.5` is not a probability",
+            ),
+            (
+                "left,right,probability\n0,1,high\n",
+                "line 2: column probability: `high`",
+            ),
+            (
+                "left,right,probability\n2,2,0.5\n",
+                "line 2: user_id 2 is paired with itself",
+            ),
+            (
+                "left,right,probability\n0,1,0.5\n2,3,0.5\n1,0,0.4\n",
+                "line 4: the pair 0,1 is listed a second time (first on line 2)",
+            ),
+            ("left,right,weight\n0,1,0.5\n", "no `probability` column"),
+        ];
+        for (text, expected) in cases {
+            let path = dir.path().join("pairs.csv");
+            std::fs::write(&path, text).unwrap();
+            let error = format!("{:#}", read_stated_pairs(&path, &truth).unwrap_err());
+            assert!(error.contains(expected), "{text}: {error}");
+            assert!(error.contains("pairs.csv"), "{error}");
+        }
     }
 }

@@ -20,6 +20,7 @@ pub mod eval;
 pub mod exit;
 pub mod fsutil;
 pub mod generate;
+pub mod generate_b;
 pub mod ledger;
 pub mod load;
 pub mod memory;

@@ -30,6 +30,17 @@ impl Printer {
         }
     }
 
+    /// Whether progress bars are drawn (stderr is a terminal, not CI, not
+    /// switched off).
+    pub fn draws_bars(&self) -> bool {
+        self.progress
+    }
+
+    /// `--quiet`: nothing but warnings and errors.
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// A line for the person at the terminal (stderr).
     pub fn info(&self, message: impl AsRef<str>) {
         if !self.quiet {

@@ -1,21 +1,31 @@
 //! The Sailplay client behind a trait: an HTTP implementation (reqwest,
-//! blocking, rate-limited) and a dry-run one that prints each request and
-//! sends nothing.
+//! blocking, shared by the workers of a run through one rate limiter) and
+//! a dry-run one that prints each request and sends nothing.
 //!
-//! Secrets: the token (and the login key and pin) travel only in form
+//! Credentials: the token (and the login key and pin) travel only in form
 //! bodies, never in a URL; they are held in [`Secret`], whose `Debug` hides
 //! them, and every error text that leaves this module is passed through
-//! [`Redactor`] first, so neither the journal nor the terminal can carry
-//! them.
+//! the run's [`Redactor`] first. A token Sailplay refuses (HTTP 401/403 or
+//! `status_code` -7) is renewed by logging in again when the department
+//! key and pin are known; the refused request did nothing, so it is sent
+//! once more with the new token.
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
+use std::time::Duration;
 
 use serde_json::Value;
 use thiserror::Error;
 
+use super::limiter::RateLimiter;
+pub use super::redact::{Redactor, Secret};
+use super::redact::{SharedRedactor, add_shared, redact_shared};
 use crate::profile::Profile;
+
+/// Sailplay's `status_code` for a token it does not accept.
+pub const INVALID_TOKEN: i64 = -7;
 
 /// Where a transport failure happened, which decides whether the request
 /// may have reached Sailplay.
@@ -35,9 +45,14 @@ pub enum CallError {
     /// A documented business error (`"status": "error"` with a code).
     #[error("Sailplay answered status_code {code}: {message}")]
     Business { code: i64, message: String },
-    /// The credentials were refused; retrying cannot help.
-    #[error("Sailplay refused the credentials (HTTP {status}): {message}")]
-    Auth { status: u16, message: String },
+    /// The credentials were refused (HTTP 401/403, or `status_code` -7),
+    /// and logging in again could not help or did not.
+    #[error("Sailplay refused the credentials ({}): {message}", auth_answer(*.status, *.code))]
+    Auth {
+        status: u16,
+        code: Option<i64>,
+        message: String,
+    },
     /// 429 or 5xx.
     #[error("Sailplay answered HTTP {status}")]
     Status {
@@ -52,6 +67,14 @@ pub enum CallError {
     /// An answer that is neither a documented body nor a retryable status.
     #[error("unexpected answer from Sailplay: {message}")]
     Unexpected { message: String },
+}
+
+fn auth_answer(status: u16, code: Option<i64>) -> String {
+    match code {
+        Some(code) if status == 200 => format!("status_code {code}"),
+        Some(code) => format!("HTTP {status}, status_code {code}"),
+        None => format!("HTTP {status}"),
+    }
 }
 
 impl CallError {
@@ -83,106 +106,32 @@ impl CallError {
         }
     }
 
-    /// A short stable name for the journal and the summary.
-    pub fn kind(&self) -> String {
-        match self {
-            CallError::Business { code, .. } => format!("status_code {code}"),
-            CallError::Auth { status, .. } => format!("auth (HTTP {status})"),
-            CallError::Status { status, .. } => format!("HTTP {status}"),
-            CallError::Transport { kind, .. } => match kind {
-                TransportKind::Connect => "connect".into(),
-                TransportKind::Timeout => "timeout".into(),
-                TransportKind::ConnectionLost => "connection lost".into(),
-            },
-            CallError::Unexpected { .. } => "unexpected answer".into(),
-        }
+    /// Nothing answers at the address: no connection could be made.
+    pub fn is_connection_refused(&self) -> bool {
+        matches!(
+            self,
+            CallError::Transport {
+                kind: TransportKind::Connect,
+                ..
+            }
+        )
     }
 }
 
-/// The calls `apply` makes. `info_by_user_id` answers `None` for -4000.
-pub trait SailplayClient {
-    fn info_by_user_id(&mut self, user_id: &str) -> Result<Option<Profile>, CallError>;
+/// The calls `apply` makes. Shared by the workers of a run, so `&self`.
+/// `info_by_user_id` answers `None` for -4000.
+pub trait SailplayClient: Sync {
+    fn info_by_user_id(&self, user_id: &str) -> Result<Option<Profile>, CallError>;
     /// `users/merge` or `users/update` with a step's parameters.
-    fn send_step(
-        &mut self,
-        method: &str,
-        params: &BTreeMap<String, String>,
-    ) -> Result<(), CallError>;
+    fn send_step(&self, method: &str, params: &BTreeMap<String, String>) -> Result<(), CallError>;
     /// False for the dry run: nothing reaches Sailplay, so there is no live
     /// state to check before or after.
     fn reaches_sailplay(&self) -> bool;
     /// HTTP requests sent so far.
     fn requests_sent(&self) -> u64;
-}
-
-/// A value that must never be printed. `Debug` shows `<redacted>`.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: String) -> Secret {
-        Secret(value)
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("<redacted>")
-    }
-}
-
-/// Replaces every secret in a text by `<redacted>`.
-#[derive(Debug, Clone, Default)]
-pub struct Redactor {
-    secrets: Vec<Secret>,
-}
-
-impl Redactor {
-    pub fn add(&mut self, secret: &Secret) {
-        if !secret.0.is_empty() {
-            self.secrets.push(secret.clone());
-        }
-    }
-
-    pub fn redact(&self, text: &str) -> String {
-        self.secrets.iter().fold(text.to_string(), |text, secret| {
-            text.replace(secret.expose(), "<redacted>")
-        })
-    }
-}
-
-/// Spaces requests evenly: at most `per_second` start in any second.
-#[derive(Debug)]
-pub struct RateLimiter {
-    interval: Duration,
-    next: Option<Instant>,
-}
-
-impl RateLimiter {
-    pub fn new(per_second: f64) -> RateLimiter {
-        RateLimiter {
-            interval: Duration::from_secs_f64(1.0 / per_second),
-            next: None,
-        }
-    }
-
-    /// How long to wait before a request at `now`, and books the slot.
-    pub fn reserve(&mut self, now: Instant) -> Duration {
-        let slot = self.next.map_or(now, |next| next.max(now));
-        self.next = Some(slot + self.interval);
-        slot - now
-    }
-
-    fn wait(&mut self) {
-        let pause = self.reserve(Instant::now());
-        if !pause.is_zero() {
-            std::thread::sleep(pause);
-        }
-    }
+    /// Sailplay has answered at least one request (any HTTP status): a
+    /// refused connection after that is a blip, not a wrong address.
+    fn has_answered(&self) -> bool;
 }
 
 /// The base URL without any user information, for messages.
@@ -191,27 +140,52 @@ pub fn display_url(base_url: &reqwest::Url) -> String {
     let _ = shown.set_username("");
     let _ = shown.set_password(None);
     shown.set_query(None);
+    shown.set_fragment(None);
     shown.to_string()
+}
+
+/// `store_department_key` and `pin_code`, for the login call.
+#[derive(Debug, Clone)]
+pub struct LoginCredentials {
+    pub department_key: Secret,
+    pub pin: Secret,
 }
 
 pub struct HttpClient {
     http: reqwest::blocking::Client,
     base_url: reqwest::Url,
-    token: Secret,
+    token: RwLock<Secret>,
+    /// Bumped by every successful login, so that workers refused with the
+    /// same old token log in once, not once each.
+    token_generation: AtomicU64,
+    login: Option<LoginCredentials>,
+    login_lock: Mutex<()>,
     department_id: String,
     limiter: RateLimiter,
-    redactor: Redactor,
-    requests: u64,
+    redactor: SharedRedactor,
+    requests: AtomicU64,
+    answered: AtomicBool,
+}
+
+/// How a failed call's credentials can be renewed.
+enum Renewal {
+    /// A new token is in place: send the refused request again.
+    Renewed,
+    /// No department key and pin: nothing to log in with.
+    NoLogin,
 }
 
 impl HttpClient {
-    /// A client with the token already known.
+    /// A client with `token` (empty when it is to log in first), and the
+    /// login credentials to renew it with, if any.
     pub fn new(
         base_url: reqwest::Url,
         token: Secret,
+        login: Option<LoginCredentials>,
         department_id: String,
         requests_per_second: f64,
         timeout: Duration,
+        redactor: SharedRedactor,
     ) -> anyhow::Result<HttpClient> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::blocking::Client::builder()
@@ -219,34 +193,77 @@ impl HttpClient {
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("sailmerge/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        let mut redactor = Redactor::default();
-        redactor.add(&token);
+        add_shared(&redactor, &token);
+        if let Some(login) = &login {
+            add_shared(&redactor, &login.department_key);
+            add_shared(&redactor, &login.pin);
+        }
         Ok(HttpClient {
             http,
             base_url,
-            token,
+            token: RwLock::new(token),
+            token_generation: AtomicU64::new(0),
+            login,
+            login_lock: Mutex::new(()),
             department_id,
             limiter: RateLimiter::new(requests_per_second),
             redactor,
-            requests: 0,
+            requests: AtomicU64::new(0),
+            answered: AtomicBool::new(false),
         })
     }
 
+    /// 429s answered so far.
+    pub fn throttled(&self) -> u64 {
+        self.limiter.throttled_count()
+    }
+
+    /// The limiter's current rate.
+    pub fn current_rate(&self) -> f64 {
+        self.limiter.rate()
+    }
+
+    fn redact(&self, text: &str) -> String {
+        redact_shared(&self.redactor, text)
+    }
+
+    fn current_token(&self) -> (Secret, u64) {
+        let token = self
+            .token
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        (token.clone(), self.token_generation.load(Ordering::SeqCst))
+    }
+
     /// Trades `store_department_key` + `pin_code` for a token at
-    /// `/api/v2/login/`, then keeps the key and pin redacted too.
-    pub fn login(&mut self, department_key: &Secret, pin: &Secret) -> Result<(), CallError> {
-        self.redactor.add(department_key);
-        self.redactor.add(pin);
+    /// `/api/v2/login/`. One attempt: the caller's retry policy decides
+    /// about transient failures.
+    pub fn login(&self) -> Result<(), CallError> {
+        let Some(login) = &self.login else {
+            return Err(CallError::Auth {
+                status: 0,
+                code: None,
+                message: "no SAILPLAY_DEPARTMENT_KEY and SAILPLAY_PIN to log in with".into(),
+            });
+        };
         let form = vec![
             ("store_department_id", self.department_id.clone()),
-            ("store_department_key", department_key.expose().to_string()),
-            ("pin_code", pin.expose().to_string()),
+            (
+                "store_department_key",
+                login.department_key.expose().to_string(),
+            ),
+            ("pin_code", login.pin.expose().to_string()),
         ];
         let body = self.post("api/v2/login/", form)?;
         match body.get("token").and_then(Value::as_str) {
             Some(token) if !token.is_empty() => {
-                self.token = Secret::new(token.to_string());
-                self.redactor.add(&self.token);
+                let token = Secret::new(token.to_string());
+                add_shared(&self.redactor, &token);
+                *self
+                    .token
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = token;
+                self.token_generation.fetch_add(1, Ordering::SeqCst);
                 Ok(())
             }
             _ => Err(CallError::Unexpected {
@@ -255,9 +272,81 @@ impl HttpClient {
         }
     }
 
-    fn call(&mut self, path: &str, params: &BTreeMap<String, String>) -> Result<Value, CallError> {
+    /// After a refusal of the token of `generation`: logs in again unless
+    /// another worker already did.
+    fn renew(&self, generation: u64) -> Result<Renewal, CallError> {
+        let _one_at_a_time = self
+            .login_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.token_generation.load(Ordering::SeqCst) != generation {
+            return Ok(Renewal::Renewed);
+        }
+        if self.login.is_none() {
+            return Ok(Renewal::NoLogin);
+        }
+        match self.login() {
+            Ok(()) => Ok(Renewal::Renewed),
+            Err(CallError::Auth {
+                status,
+                code,
+                message,
+            }) => Err(CallError::Auth {
+                status,
+                code,
+                message: format!(
+                    "the token was refused, and logging in again was refused too ({message}): check SAILPLAY_DEPARTMENT_KEY, SAILPLAY_PIN and the department id"
+                ),
+            }),
+            Err(other) => Err(other),
+        }
+    }
+
+    fn call(&self, path: &str, params: &BTreeMap<String, String>) -> Result<Value, CallError> {
+        let (token, generation) = self.current_token();
+        match self.call_with(path, params, &token) {
+            Err(CallError::Auth {
+                status,
+                code,
+                message,
+            }) => match self.renew(generation)? {
+                Renewal::Renewed => {
+                    let (token, _) = self.current_token();
+                    self.call_with(path, params, &token).map_err(|error| match error {
+                        CallError::Auth {
+                            status,
+                            code,
+                            message,
+                        } => CallError::Auth {
+                            status,
+                            code,
+                            message: format!(
+                                "{message} (with a token from a fresh login: check the department id)"
+                            ),
+                        },
+                        other => other,
+                    })
+                }
+                Renewal::NoLogin => Err(CallError::Auth {
+                    status,
+                    code,
+                    message: format!(
+                        "{message}; set a valid SAILPLAY_TOKEN, or SAILPLAY_DEPARTMENT_KEY and SAILPLAY_PIN so that apply can log in by itself, and check the department id"
+                    ),
+                }),
+            },
+            other => other,
+        }
+    }
+
+    fn call_with(
+        &self,
+        path: &str,
+        params: &BTreeMap<String, String>,
+        token: &Secret,
+    ) -> Result<Value, CallError> {
         let mut form: Vec<(&str, String)> = vec![
-            ("token", self.token.expose().to_string()),
+            ("token", token.expose().to_string()),
             ("store_department_id", self.department_id.clone()),
         ];
         form.extend(
@@ -268,7 +357,7 @@ impl HttpClient {
         self.post(path, form)
     }
 
-    fn post(&mut self, path: &str, form: Vec<(&str, String)>) -> Result<Value, CallError> {
+    fn post(&self, path: &str, form: Vec<(&str, String)>) -> Result<Value, CallError> {
         let url = self
             .base_url
             .join(path)
@@ -276,63 +365,34 @@ impl HttpClient {
                 message: format!("cannot build the URL for {path}: {error}"),
             })?;
         self.limiter.wait();
-        self.requests += 1;
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let response = self
             .http
             .post(url)
             .form(&form)
             .send()
             .map_err(|error| self.transport_error(&error))?;
-        let status = response.status();
+        self.answered.store(true, Ordering::Relaxed);
+        let status = response.status().as_u16();
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        if status.as_u16() == 429 || status.is_server_error() {
+        if status == 429 {
+            self.limiter.throttled(retry_after);
+        }
+        if status == 429 || status >= 500 {
             return Err(CallError::Status {
-                status: status.as_u16(),
+                status,
                 retry_after,
             });
         }
         let text = response
             .text()
             .map_err(|error| self.transport_error(&error))?;
-        let body: Option<Value> = serde_json::from_str(&text).ok();
-        let message = |body: &Option<Value>| {
-            body.as_ref()
-                .and_then(|b| b.get("message"))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| shorten(&text))
-        };
-        if status.as_u16() == 401 || status.as_u16() == 403 {
-            return Err(CallError::Auth {
-                status: status.as_u16(),
-                message: self.redactor.redact(&message(&body)),
-            });
-        }
-        if !status.is_success() || body.is_none() {
-            return Err(CallError::Unexpected {
-                message: self
-                    .redactor
-                    .redact(&format!("HTTP {status}: {}", message(&body))),
-            });
-        }
-        let body = body.expect("checked above");
-        match body.get("status").and_then(Value::as_str) {
-            Some("ok") => Ok(body),
-            Some("error") => Err(CallError::Business {
-                code: body.get("status_code").and_then(Value::as_i64).unwrap_or(0),
-                message: self.redactor.redact(&message(&Some(body.clone()))),
-            }),
-            _ => Err(CallError::Unexpected {
-                message: self
-                    .redactor
-                    .redact(&format!("no \"status\" in the answer: {}", shorten(&text))),
-            }),
-        }
+        classify(status, &text, |text| self.redact(text))
     }
 
     fn transport_error(&self, error: &reqwest::Error) -> CallError {
@@ -354,8 +414,58 @@ impl HttpClient {
         }
         CallError::Transport {
             kind,
-            message: self.redactor.redact(&message),
+            message: self.redact(&message),
         }
+    }
+}
+
+/// An answer other than 429/5xx, as Sailplay gives them: documented bodies
+/// with `"status": "ok" | "error"`, HTTP 401/403 or `status_code` -7 for
+/// refused credentials. Every text in an error goes through `redact`
+/// before it is cut short, so no piece of a secret survives the cut.
+pub fn classify(
+    status: u16,
+    text: &str,
+    redact: impl Fn(&str) -> String,
+) -> Result<Value, CallError> {
+    let body: Option<Value> = serde_json::from_str(text).ok();
+    let message = |body: &Option<Value>| {
+        body.as_ref()
+            .and_then(|b| b.get("message"))
+            .and_then(Value::as_str)
+            .map(|message| shorten(&redact(message)))
+            .unwrap_or_else(|| shorten(&redact(text)))
+    };
+    let code = body
+        .as_ref()
+        .and_then(|b| b.get("status_code"))
+        .and_then(Value::as_i64);
+    if status == 401 || status == 403 {
+        return Err(CallError::Auth {
+            status,
+            code,
+            message: message(&body),
+        });
+    }
+    let Some(parsed) = body.as_ref().filter(|_| (200..300).contains(&status)) else {
+        return Err(CallError::Unexpected {
+            message: format!("HTTP {status}: {}", message(&body)),
+        });
+    };
+    match parsed.get("status").and_then(Value::as_str) {
+        Some("ok") => Ok(parsed.clone()),
+        Some("error") if code == Some(INVALID_TOKEN) => Err(CallError::Auth {
+            status,
+            code,
+            message: message(&body),
+        }),
+        Some("error") => Err(CallError::Business {
+            code: code.unwrap_or(0),
+            message: message(&body),
+        }),
+        _ => Err(CallError::Unexpected {
+            message: format!("no \"status\" in the answer: {}", shorten(&redact(text))),
+        }),
     }
 }
 
@@ -368,7 +478,7 @@ fn shorten(text: &str) -> String {
 }
 
 impl SailplayClient for HttpClient {
-    fn info_by_user_id(&mut self, user_id: &str) -> Result<Option<Profile>, CallError> {
+    fn info_by_user_id(&self, user_id: &str) -> Result<Option<Profile>, CallError> {
         let params = BTreeMap::from([("user_id".to_string(), user_id.to_string())]);
         match self.call("api/v2/users/info/", &params) {
             Ok(body) => profile_from_info(&body).map(Some),
@@ -377,11 +487,7 @@ impl SailplayClient for HttpClient {
         }
     }
 
-    fn send_step(
-        &mut self,
-        method: &str,
-        params: &BTreeMap<String, String>,
-    ) -> Result<(), CallError> {
+    fn send_step(&self, method: &str, params: &BTreeMap<String, String>) -> Result<(), CallError> {
         self.call(&format!("api/v2/{method}/"), params).map(|_| ())
     }
 
@@ -390,7 +496,11 @@ impl SailplayClient for HttpClient {
     }
 
     fn requests_sent(&self) -> u64 {
-        self.requests
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    fn has_answered(&self) -> bool {
+        self.answered.load(Ordering::Relaxed)
     }
 }
 
@@ -430,47 +540,47 @@ pub fn profile_from_info(body: &Value) -> Result<Profile, CallError> {
 
 /// Prints every state-changing request it is given, as it would be sent
 /// (without the token), and sends nothing.
-pub struct DryRunClient<W: Write> {
-    out: W,
+pub struct DryRunClient<W: Write + Send> {
+    out: Mutex<W>,
     base_url: String,
     department_id: Option<String>,
-    printed: u64,
+    printed: AtomicU64,
 }
 
-impl<W: Write> DryRunClient<W> {
+impl<W: Write + Send> DryRunClient<W> {
     pub fn new(out: W, base_url: String, department_id: Option<String>) -> DryRunClient<W> {
         DryRunClient {
-            out,
+            out: Mutex::new(out),
             base_url,
             department_id,
-            printed: 0,
+            printed: AtomicU64::new(0),
         }
     }
 
     pub fn printed(&self) -> u64 {
-        self.printed
+        self.printed.load(Ordering::Relaxed)
     }
 }
 
-impl<W: Write> SailplayClient for DryRunClient<W> {
-    fn info_by_user_id(&mut self, _user_id: &str) -> Result<Option<Profile>, CallError> {
+impl<W: Write + Send> SailplayClient for DryRunClient<W> {
+    fn info_by_user_id(&self, _user_id: &str) -> Result<Option<Profile>, CallError> {
         Err(CallError::Unexpected {
             message: "a dry run sends nothing, users/info included".into(),
         })
     }
 
-    fn send_step(
-        &mut self,
-        method: &str,
-        params: &BTreeMap<String, String>,
-    ) -> Result<(), CallError> {
+    fn send_step(&self, method: &str, params: &BTreeMap<String, String>) -> Result<(), CallError> {
         let department = self.department_id.as_deref().unwrap_or("(unset)");
         let fields: Vec<String> = params
             .iter()
             .map(|(key, value)| format!("{key}={value}"))
             .collect();
+        let mut out = self
+            .out
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         writeln!(
-            self.out,
+            out,
             "POST {}/api/v2/{method}/ token=<withheld> store_department_id={department} {}",
             self.base_url.trim_end_matches('/'),
             fields.join(" ")
@@ -478,7 +588,7 @@ impl<W: Write> SailplayClient for DryRunClient<W> {
         .map_err(|error| CallError::Unexpected {
             message: format!("cannot print the dry run: {error}"),
         })?;
-        self.printed += 1;
+        self.printed.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
@@ -489,39 +599,16 @@ impl<W: Write> SailplayClient for DryRunClient<W> {
     fn requests_sent(&self) -> u64 {
         0
     }
+
+    fn has_answered(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn redactor_hides_every_secret() {
-        let mut redactor = Redactor::default();
-        redactor.add(&Secret::new("s3cr3t-token".into()));
-        redactor.add(&Secret::new(String::new()));
-        assert_eq!(
-            redactor.redact("token=s3cr3t-token&x=s3cr3t-token"),
-            "token=<redacted>&x=<redacted>"
-        );
-        assert_eq!(
-            format!("{:?}", Secret::new("s3cr3t-token".into())),
-            "<redacted>"
-        );
-    }
-
-    #[test]
-    fn rate_limiter_spaces_requests() {
-        let mut limiter = RateLimiter::new(50.0);
-        let start = Instant::now();
-        assert_eq!(limiter.reserve(start), Duration::ZERO);
-        assert_eq!(limiter.reserve(start), Duration::from_millis(20));
-        assert_eq!(limiter.reserve(start), Duration::from_millis(40));
-        // After a quiet spell no debt is carried over.
-        let later = start + Duration::from_secs(5);
-        assert_eq!(limiter.reserve(later), Duration::ZERO);
-    }
 
     #[test]
     fn which_errors_are_retried_and_which_may_have_applied() {
@@ -536,6 +623,7 @@ mod tests {
             message: String::new(),
         };
         assert!(connect.is_retryable() && !connect.may_have_been_applied());
+        assert!(connect.is_connection_refused());
         let lost = CallError::Transport {
             kind: TransportKind::ConnectionLost,
             message: String::new(),
@@ -546,6 +634,82 @@ mod tests {
             message: String::new(),
         };
         assert!(!business.is_retryable() && !business.may_have_been_applied());
+    }
+
+    #[test]
+    fn answers_are_classified_as_sailplay_gives_them() {
+        // A secret is hidden before a long answer is cut short: cut first,
+        // its first half would survive the cut and escape the redactor.
+        let long = format!("<html>{} token=s3cr3t-token-value</html>", "x".repeat(180));
+        let Err(CallError::Unexpected { message }) = classify(200, &long, |text| {
+            text.replace("s3cr3t-token-value", "<redacted>")
+        }) else {
+            panic!("an HTML page is unexpected");
+        };
+        assert!(!message.contains("s3cr3t"), "{message}");
+        assert!(classify(200, r#"{"status":"ok","id":1}"#, str::to_string).is_ok());
+        assert_eq!(
+            classify(
+                200,
+                r#"{"status":"error","status_code":-7,"message":"Invalid token"}"#,
+                str::to_string
+            ),
+            Err(CallError::Auth {
+                status: 200,
+                code: Some(-7),
+                message: "Invalid token".into()
+            })
+        );
+        assert!(matches!(
+            classify(
+                401,
+                r#"{"status":"error","status_code":-1001,"message":"x"}"#,
+                str::to_string
+            ),
+            Err(CallError::Auth {
+                status: 401,
+                code: Some(-1001),
+                ..
+            })
+        ));
+        assert!(matches!(
+            classify(403, "<html>forbidden</html>", str::to_string),
+            Err(CallError::Auth {
+                status: 403,
+                code: None,
+                ..
+            })
+        ));
+        assert_eq!(
+            classify(
+                200,
+                r#"{"status":"error","status_code":-5102,"message":"Phone used"}"#,
+                str::to_string
+            ),
+            Err(CallError::Business {
+                code: -5102,
+                message: "Phone used".into()
+            })
+        );
+        assert!(matches!(
+            classify(200, "<html>proxy</html>", str::to_string),
+            Err(CallError::Unexpected { .. })
+        ));
+        assert!(matches!(
+            classify(404, r#"{"status":"ok"}"#, str::to_string),
+            Err(CallError::Unexpected { .. })
+        ));
+        let refused = classify(
+            200,
+            r#"{"status":"error","status_code":-7,"message":"Invalid token"}"#,
+            str::to_string,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            refused,
+            "Sailplay refused the credentials (status_code -7): Invalid token"
+        );
     }
 
     #[test]
@@ -567,13 +731,14 @@ mod tests {
     #[test]
     fn dry_run_prints_without_the_token() {
         let mut out = Vec::new();
-        let mut client = DryRunClient::new(&mut out, "http://x/".into(), Some("14864".into()));
+        let client = DryRunClient::new(&mut out, "http://x/".into(), Some("14864".into()));
         let params = BTreeMap::from([
             ("from_uid".to_string(), "1".to_string()),
             ("to_uid".to_string(), "2".to_string()),
         ]);
         client.send_step("users/merge", &params).unwrap();
         assert_eq!(client.printed(), 1);
+        drop(client);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "POST http://x/api/v2/users/merge/ token=<withheld> store_department_id=14864 from_uid=1 to_uid=2\n"

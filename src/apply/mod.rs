@@ -1,9 +1,13 @@
 //! Apply: carries out the approved clusters of a plan against Sailplay,
-//! safely. Invariants:
+//! safely and at the API's pace. Invariants:
 //!
 //! - Only clusters approved in a `decisions.json` bound to this plan's hash
 //!   run, and their steps run in plan order.
-//! - Before a cluster's first unsent step, every member is looked up
+//! - Clusters run concurrently (`--concurrency` workers), but a cluster's
+//!   calls are sent one after the other, and no two clusters in flight
+//!   share a profile ([`schedule`]). Every request goes through one shared
+//!   rate limiter that adapts to 429s ([`limiter`]).
+//! - Before a cluster's first unsent step, every member is looked up once
 //!   (`users/info`); a cluster whose live state is not the state the plan
 //!   expects at that point is not touched (stale before any step; failed
 //!   when it drifted half-way).
@@ -12,22 +16,32 @@
 //!   (a crash, a timeout, a dropped connection, a 5xx) is settled by looking
 //!   at the live profiles before anything is sent again, so a merge is
 //!   never sent twice: "from gone and to present" means done.
-//! - After a cluster, the survivor's live state is compared with the plan's
-//!   `result` and each merged-away member must answer -4000.
+//! - After a cluster, the survivor is looked up once and compared with the
+//!   plan's `result`.
+//! - Once the journal cannot be written, nothing more is sent, and the run
+//!   still returns its summary: what went out is never reported as nothing.
 //!
-//! `client` holds the Sailplay client (HTTP or dry run) and `journal` the
-//! journal and the per-directory lock.
+//! `client` holds the Sailplay client (HTTP or dry run), `journal` the
+//! journal and the per-directory lock, `retry` the one retry policy,
+//! `redact` the secrets and the redactor, `progress` the bar and status
+//! lines.
 
 pub mod client;
 pub mod credentials;
 pub mod journal;
+pub mod limiter;
+pub mod progress;
+pub mod redact;
+pub mod retry;
+pub mod schedule;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::decisions::{Decision, Decisions};
@@ -39,6 +53,10 @@ use crate::profile::{
 };
 use client::{CallError, SailplayClient};
 use journal::{ClusterStatus, Journal, JournalEntry, JournalState, OutcomeKind, StepState, now};
+use progress::{Finished, Progress};
+use redact::{SharedRedactor, redact_shared};
+use retry::{Jitter, RetryPolicy, Verdict};
+use schedule::Scheduler;
 
 /// The fields compared between the live state and the plan. `points` is
 /// left out: balances move with every purchase between export and apply,
@@ -56,26 +74,42 @@ pub const COMPARED_FIELDS: [&str; 9] = [
     REGISTER_DATE,
 ];
 
+/// Clusters applied at once by default: behind 60 ms of latency a worker
+/// sends about 15 requests a second, so 16 keep a 50/s limit busy with
+/// room for workers waiting out a retry.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
-    /// Attempts per call before giving up (the first one included).
-    pub max_attempts: u32,
-    /// First retry pause; doubled after each failure, up to `max_backoff`.
-    pub base_backoff: Duration,
-    pub max_backoff: Duration,
-    /// Seed of the retry jitter.
+    pub retry: RetryPolicy,
+    /// Clusters applied at once (a dry run prints them in order, one by
+    /// one).
+    pub concurrency: usize,
+    /// Seed of the retry jitter; each worker draws from its own stream.
     pub jitter_seed: u64,
+    /// Time between status lines when no progress bar is drawn.
+    pub status_interval: Duration,
 }
 
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
-            max_attempts: 8,
-            base_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            concurrency: DEFAULT_CONCURRENCY,
             jitter_seed: 0,
+            status_interval: Duration::from_secs(5),
         }
     }
+}
+
+/// What a run is bound to, as its summary records it.
+#[derive(Debug, Clone, Default)]
+pub struct RunInfo {
+    /// 1-based, counted in the journal.
+    pub run: u32,
+    pub base_url: String,
+    pub department_id: Option<String>,
+    pub decisions_hash: String,
 }
 
 /// Why a cluster was not merged.
@@ -85,11 +119,60 @@ pub struct ClusterProblem {
     pub reason: String,
 }
 
-/// What a run did; written to `DIR/apply_summary.json` and printed.
+/// Why a run stopped before it went through every approved cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AbortKind {
+    /// Sailplay refused the credentials, and they could not be renewed.
+    Credentials,
+    /// Sailplay could not be reached, or stopped answering.
+    Unreachable,
+    /// The journal could not be written: nothing more may be sent.
+    Journal,
+    /// Sailplay answered a lookup with something no cluster can go on
+    /// after (a proxy's page, an undocumented error).
+    Unexpected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Abort {
+    pub kind: AbortKind,
+    pub reason: String,
+}
+
+impl Abort {
+    /// What to do before running the same command again.
+    pub fn advice(&self) -> &'static str {
+        match self.kind {
+            AbortKind::Credentials => {
+                "fix the credentials (SAILPLAY_TOKEN, or SAILPLAY_DEPARTMENT_KEY and SAILPLAY_PIN, and --department-id), then run the same command again: the journal keeps what was done"
+            }
+            AbortKind::Unreachable => {
+                "check --base-url and that Sailplay answers, then run the same command again: the journal keeps what was done, and unknown outcomes are settled before anything is resent"
+            }
+            AbortKind::Journal => {
+                "make the journal writable (free disk space), then run the same command again: calls whose outcome was not written are settled from the live state before anything is resent"
+            }
+            AbortKind::Unexpected => {
+                "check --base-url (a proxy or another service answered?), then run the same command again"
+            }
+        }
+    }
+}
+
+/// What one run did; written to `DIR/apply_runs/` and printed.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ApplySummary {
+    pub run: u32,
+    pub started_at: String,
+    pub finished_at: String,
     pub plan_hash: String,
+    pub base_url: String,
+    pub department_id: Option<String>,
+    pub decisions_hash: String,
+    pub tool_version: String,
     pub dry_run: bool,
+    pub concurrency: usize,
     pub approved: usize,
     /// Merged and verified in this run.
     pub merged: Vec<String>,
@@ -102,20 +185,35 @@ pub struct ApplySummary {
     pub rejected: Vec<String>,
     pub undecided: Vec<String>,
     /// Why the run stopped early, if it did.
-    pub aborted: Option<String>,
-    /// Approved clusters the run did not reach because it stopped early.
-    pub not_reached: usize,
+    pub aborted: Option<Abort>,
+    /// Approved clusters this run did not finish because it stopped early.
+    pub not_reached: Vec<String>,
+    /// What the run could not write once it had begun (journal lines, the
+    /// summary files); the summary printed on stderr still tells all.
+    pub write_errors: Vec<String>,
     pub http_requests: u64,
+    /// State-changing calls sent (merges and updates, attempts included).
     pub step_calls: u64,
     pub retries: u64,
+    /// Answers 429 (too many requests).
+    pub throttled: u64,
     /// Unknown step outcomes settled by looking at the live state.
     pub resolutions: u64,
     pub wall_seconds: f64,
+    /// Clusters this run finished (merged, stale or failed) per second.
+    pub clusters_per_second: f64,
+    pub requests_per_second: f64,
 }
 
 impl ApplySummary {
+    /// Anything approved that is not merged and verified, or anything the
+    /// run could not do or write.
     pub fn has_failures(&self) -> bool {
-        !self.failed.is_empty() || self.aborted.is_some()
+        !self.failed.is_empty()
+            || !self.stale.is_empty()
+            || self.aborted.is_some()
+            || !self.not_reached.is_empty()
+            || !self.write_errors.is_empty()
     }
 }
 
@@ -135,17 +233,27 @@ pub fn check_decisions(plan: &MergePlan, decisions: &Decisions) -> Result<()> {
 enum Stop {
     /// This cluster stops; the run goes on with the others.
     Cluster(String),
-    /// The whole run stops (credentials refused, Sailplay unreachable).
-    Run(String),
-    /// The journal cannot be written: nothing more may be sent.
-    Journal(anyhow::Error),
+    /// The whole run stops.
+    Run(Abort),
+    /// The run is stopping (another worker's `Run`): this cluster is left
+    /// where it is, for the next run.
+    Interrupted,
 }
 
 enum ClusterResult {
     Merged,
-    AlreadyMerged,
     Printed,
     Stale(String),
+}
+
+/// How a cluster of this run ended.
+#[derive(Debug, Clone)]
+enum Outcome {
+    Merged,
+    Printed,
+    Stale(String),
+    Failed(String),
+    Interrupted,
 }
 
 /// The user_ids a step addresses, found by replaying the plan's states.
@@ -317,147 +425,364 @@ pub fn differences(expected: &Profile, live: &Profile) -> Vec<String> {
 }
 
 /// Runs the approved clusters of `plan`. `journal` is `None` for a dry run
-/// (nothing is written); `state` is what the journal already holds.
+/// (nothing is written); `state` is what the journal already holds, and
+/// comes back with what this run added.
+/// Returns an error only when nothing was sent (the decisions belong to
+/// another plan, the first journal line cannot be written); from then on
+/// every problem ends up in the summary.
+#[allow(clippy::too_many_arguments)]
 pub fn apply_plan(
     plan: &MergePlan,
     decisions: &Decisions,
-    client: &mut dyn SailplayClient,
-    journal: Option<&mut Journal>,
+    client: &dyn SailplayClient,
+    journal: Option<&Journal>,
     state: JournalState,
+    info: RunInfo,
     options: &ApplyOptions,
     printer: &Printer,
-) -> Result<ApplySummary> {
+    redactor: &SharedRedactor,
+) -> Result<(ApplySummary, JournalState)> {
     check_decisions(plan, decisions)?;
     let started = Instant::now();
+    let dry_run = !client.reaches_sailplay();
     let mut summary = ApplySummary {
+        run: info.run,
+        started_at: now(),
         plan_hash: plan.plan_hash.clone(),
-        dry_run: !client.reaches_sailplay(),
+        base_url: info.base_url,
+        department_id: info.department_id,
+        decisions_hash: info.decisions_hash.clone(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        dry_run,
         ..ApplySummary::default()
     };
-    let approved: Vec<&PlannedCluster> = plan
-        .clusters
-        .iter()
-        .filter(
-            |cluster| match decisions.clusters.get(&cluster.cluster_id) {
-                Some(decision) if decision.decision == Decision::Approve => true,
-                Some(_) => {
-                    summary.rejected.push(cluster.cluster_id.clone());
-                    false
-                }
-                None => {
-                    summary.undecided.push(cluster.cluster_id.clone());
-                    false
-                }
-            },
-        )
-        .collect();
+    let mut approved = Vec::new();
+    for cluster in &plan.clusters {
+        match decisions.clusters.get(&cluster.cluster_id) {
+            Some(decision) if decision.decision == Decision::Approve => approved.push(cluster),
+            Some(_) => summary.rejected.push(cluster.cluster_id.clone()),
+            None => summary.undecided.push(cluster.cluster_id.clone()),
+        }
+    }
     summary.approved = approved.len();
-    let bar = printer.bar("apply", approved.len() as u64);
-    let mut executor = Executor {
+    let (done_before, to_do): (Vec<&PlannedCluster>, Vec<&PlannedCluster>) = approved
+        .into_iter()
+        .partition(|cluster| state.is_verified(&cluster.cluster_id));
+    summary.already_merged = done_before
+        .iter()
+        .map(|cluster| cluster.cluster_id.clone())
+        .collect();
+    let concurrency = if dry_run {
+        // Printed calls come out in plan order.
+        1
+    } else {
+        options.concurrency.clamp(1, to_do.len().max(1))
+    };
+    summary.concurrency = concurrency;
+
+    let progress = Progress::new(printer, to_do.len() as u64);
+    let run = Run {
         client,
         journal,
-        state,
+        state: Mutex::new(state),
         options,
-        jitter: ChaCha8Rng::seed_from_u64(options.jitter_seed),
-        retries: 0,
-        resolutions: 0,
-        step_calls: 0,
+        redactor,
+        progress: &progress,
+        printer,
+        abort: Mutex::new(None),
+        retries: AtomicU64::new(0),
+        resolutions: AtomicU64::new(0),
+        step_calls: AtomicU64::new(0),
+        throttled: AtomicU64::new(0),
     };
-    executor.log(JournalEntry::RunStarted {
-        at: now(),
+    if let Err(stop) = run.log(JournalEntry::RunStarted {
+        at: summary.started_at.clone(),
         plan_hash: plan.plan_hash.clone(),
         pid: std::process::id(),
-        dry_run: summary.dry_run,
-    })?;
-    for (position, cluster) in approved.iter().enumerate() {
+        dry_run,
+        run: info.run,
+        tool_version: summary.tool_version.clone(),
+        decisions_hash: info.decisions_hash,
+    }) {
+        let reason = match stop {
+            Stop::Run(abort) => abort.reason,
+            Stop::Cluster(reason) => reason,
+            Stop::Interrupted => "interrupted".into(),
+        };
+        bail!("nothing was sent: {reason}");
+    }
+
+    let scheduler = Scheduler::new(
+        to_do
+            .iter()
+            .map(|cluster| {
+                let mut members = cluster.members.clone();
+                members.push(cluster.survivor.clone());
+                members.sort();
+                members.dedup();
+                members
+            })
+            .collect(),
+    );
+    let outcomes: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; to_do.len()]);
+    std::thread::scope(|scope| {
+        let (stop_ticks, ticks) = channel::<()>();
+        if progress.wants_status_lines() && !dry_run && !to_do.is_empty() {
+            let (progress, run) = (&progress, &run);
+            let interval = options.status_interval;
+            scope.spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = ticks.recv_timeout(interval) {
+                    run.printer
+                        .info(progress.status(run.client.requests_sent()));
+                }
+            });
+        }
+        let workers: Vec<_> = (0..concurrency)
+            .map(|index| {
+                let (run, scheduler, outcomes, to_do) = (&run, &scheduler, &outcomes, &to_do);
+                let seed = options.jitter_seed.wrapping_add(index as u64);
+                scope.spawn(move || {
+                    let mut worker = Worker::new(run, seed);
+                    while let Some(position) = scheduler.next() {
+                        let outcome = worker.finish_cluster(to_do[position]);
+                        if matches!(outcome, Outcome::Interrupted) {
+                            scheduler.stop();
+                        }
+                        lock(outcomes)[position] = Some(outcome);
+                        scheduler.finish(position);
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            if let Err(panic) = worker.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        drop(stop_ticks);
+    });
+    progress.finish();
+
+    let outcomes = outcomes.into_inner().unwrap_or_else(|p| p.into_inner());
+    for (cluster, outcome) in to_do.iter().zip(outcomes) {
         let id = cluster.cluster_id.clone();
-        let outcome = executor.run_cluster(cluster);
+        match outcome {
+            Some(Outcome::Merged) => summary.merged.push(id),
+            Some(Outcome::Printed) => summary.printed.push(id),
+            Some(Outcome::Stale(reason)) => summary.stale.push(ClusterProblem {
+                cluster_id: id,
+                reason,
+            }),
+            Some(Outcome::Failed(reason)) => summary.failed.push(ClusterProblem {
+                cluster_id: id,
+                reason,
+            }),
+            Some(Outcome::Interrupted) | None => summary.not_reached.push(id),
+        }
+    }
+    summary.aborted = lock(&run.abort).clone();
+    summary.http_requests = client.requests_sent();
+    summary.step_calls = run.step_calls.load(Ordering::Relaxed);
+    summary.retries = run.retries.load(Ordering::Relaxed);
+    summary.throttled = run.throttled.load(Ordering::Relaxed);
+    summary.resolutions = run.resolutions.load(Ordering::Relaxed);
+    summary.wall_seconds = started.elapsed().as_secs_f64();
+    let seconds = summary.wall_seconds.max(1e-3);
+    let finished = summary.merged.len() + summary.stale.len() + summary.failed.len();
+    summary.clusters_per_second = finished as f64 / seconds;
+    summary.requests_per_second = summary.http_requests as f64 / seconds;
+    summary.finished_at = now();
+    let journal_broken = summary
+        .aborted
+        .as_ref()
+        .is_some_and(|abort| abort.kind == AbortKind::Journal);
+    if !journal_broken
+        && let Err(Stop::Run(abort)) = run.log(JournalEntry::RunFinished {
+            at: summary.finished_at.clone(),
+            run: summary.run,
+            merged: summary.merged.len(),
+            stale: summary.stale.len(),
+            failed: summary.failed.len(),
+            not_reached: summary.not_reached.len(),
+            aborted: summary.aborted.as_ref().map(|abort| abort.reason.clone()),
+        })
+    {
+        summary.write_errors.push(abort.reason);
+    }
+    let state = run
+        .state
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    Ok((summary, state))
+}
+
+/// A lock that survives a panicked holder.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What the workers of a run share.
+struct Run<'a> {
+    client: &'a dyn SailplayClient,
+    journal: Option<&'a Journal>,
+    state: Mutex<JournalState>,
+    options: &'a ApplyOptions,
+    redactor: &'a SharedRedactor,
+    progress: &'a Progress,
+    printer: &'a Printer,
+    abort: Mutex<Option<Abort>>,
+    retries: AtomicU64,
+    resolutions: AtomicU64,
+    step_calls: AtomicU64,
+    throttled: AtomicU64,
+}
+
+impl Run<'_> {
+    /// Appends to the journal (if any), then to the state. A journal that
+    /// cannot be written stops the run.
+    fn log(&self, entry: JournalEntry) -> Result<(), Stop> {
+        if let Some(journal) = self.journal {
+            journal.append(&entry).map_err(|error| {
+                Stop::Run(Abort {
+                    kind: AbortKind::Journal,
+                    reason: format!(
+                        "the journal could not be written, so nothing more was sent: {error:#}"
+                    ),
+                })
+            })?;
+        }
+        lock(&self.state).record(&entry);
+        Ok(())
+    }
+
+    fn step_state(&self, cluster_id: &str, step: u32) -> Option<StepState> {
+        lock(&self.state).step(cluster_id, step)
+    }
+
+    fn is_stopping(&self) -> bool {
+        lock(&self.abort).is_some()
+    }
+
+    /// The first reason to stop wins; the others are its echoes.
+    fn stop(&self, abort: Abort) {
+        let mut slot = lock(&self.abort);
+        if slot.is_none() {
+            *slot = Some(Abort {
+                kind: abort.kind,
+                reason: self.redact(&abort.reason),
+            });
+        }
+    }
+
+    fn redact(&self, text: &str) -> String {
+        redact_shared(self.redactor, text)
+    }
+
+    fn count_error(&self, error: &CallError) {
+        if matches!(error, CallError::Status { status: 429, .. }) {
+            self.throttled.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Why a call that changes nothing stopped the run.
+fn abort_for(what: &str, error: &CallError) -> Abort {
+    match error {
+        CallError::Auth { .. } => Abort {
+            kind: AbortKind::Credentials,
+            reason: format!("{what}: {error}"),
+        },
+        error if error.is_connection_refused() => Abort {
+            kind: AbortKind::Unreachable,
+            reason: format!(
+                "{what}: no connection could be made ({error}); nothing answers at that address: check --base-url, and that Sailplay (or the sandbox) is up"
+            ),
+        },
+        // users/info by user_id has one legitimate error, -4000, which the
+        // client answers as `None`. Anything else (a proxy's page, an
+        // undocumented error) would fail every cluster alike.
+        _ => Abort {
+            kind: AbortKind::Unexpected,
+            reason: format!("{what}: {error}"),
+        },
+    }
+}
+
+/// One worker: takes clusters from the scheduler and runs them.
+struct Worker<'r, 'a> {
+    run: &'r Run<'a>,
+    policy: &'a RetryPolicy,
+    jitter: Jitter,
+    /// Live profiles looked up since the cluster's last state-changing
+    /// call: a resolution's lookups serve the preflight that follows.
+    lookups: HashMap<String, Option<Profile>>,
+}
+
+impl<'r, 'a> Worker<'r, 'a> {
+    fn new(run: &'r Run<'a>, seed: u64) -> Worker<'r, 'a> {
+        Worker {
+            run,
+            policy: &run.options.retry,
+            jitter: Jitter::new(seed),
+            lookups: HashMap::new(),
+        }
+    }
+
+    /// Runs a cluster and journals and counts how it ended.
+    fn finish_cluster(&mut self, cluster: &PlannedCluster) -> Outcome {
+        let id = &cluster.cluster_id;
         let finished = |status, reason: Option<String>| JournalEntry::ClusterFinished {
             at: now(),
             cluster_id: id.clone(),
             status,
             reason,
         };
-        match outcome {
-            Ok(ClusterResult::Merged) => {
-                executor.log(finished(ClusterStatus::Merged, None))?;
-                summary.merged.push(id);
+        let (outcome, entry) = match self.run_cluster(cluster) {
+            Ok(ClusterResult::Printed) => {
+                self.run.progress.cluster_finished(Finished::Printed);
+                return Outcome::Printed;
             }
-            Ok(ClusterResult::AlreadyMerged) => summary.already_merged.push(id),
-            Ok(ClusterResult::Printed) => summary.printed.push(id),
+            Ok(ClusterResult::Merged) => {
+                self.run.progress.cluster_finished(Finished::Merged);
+                (Outcome::Merged, finished(ClusterStatus::Merged, None))
+            }
             Ok(ClusterResult::Stale(reason)) => {
-                executor.log(finished(ClusterStatus::Stale, Some(reason.clone())))?;
-                summary.stale.push(ClusterProblem {
-                    cluster_id: id,
-                    reason,
-                });
+                let reason = self.run.redact(&reason);
+                self.run.progress.cluster_finished(Finished::Stale);
+                (
+                    Outcome::Stale(reason.clone()),
+                    finished(ClusterStatus::Stale, Some(reason)),
+                )
             }
             Err(Stop::Cluster(reason)) => {
-                executor.log(finished(ClusterStatus::Failed, Some(reason.clone())))?;
-                bar.suspend(|| printer.warn(format!("cluster {id} failed: {reason}")));
-                summary.failed.push(ClusterProblem {
-                    cluster_id: id,
-                    reason,
+                let reason = self.run.redact(&reason);
+                self.run.progress.cluster_finished(Finished::Failed);
+                self.run.progress.suspend(|| {
+                    self.run
+                        .printer
+                        .warn(format!("cluster {id} failed: {reason}"));
                 });
+                (
+                    Outcome::Failed(reason.clone()),
+                    finished(ClusterStatus::Failed, Some(reason)),
+                )
             }
-            Err(Stop::Run(reason)) => {
-                executor.log(finished(ClusterStatus::Failed, Some(reason.clone())))?;
-                summary.failed.push(ClusterProblem {
-                    cluster_id: id,
-                    reason: reason.clone(),
-                });
-                summary.aborted = Some(reason);
-                summary.not_reached = approved.len() - position - 1;
-                break;
+            Err(Stop::Run(abort)) => {
+                self.run.stop(abort);
+                return Outcome::Interrupted;
             }
-            Err(Stop::Journal(error)) => return Err(error),
+            Err(Stop::Interrupted) => return Outcome::Interrupted,
+        };
+        if let Err(Stop::Run(abort)) = self.run.log(entry) {
+            self.run.stop(abort);
         }
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    summary.http_requests = executor.client.requests_sent();
-    summary.step_calls = executor.step_calls;
-    summary.retries = executor.retries;
-    summary.resolutions = executor.resolutions;
-    summary.wall_seconds = started.elapsed().as_secs_f64();
-    Ok(summary)
-}
-
-struct Executor<'a> {
-    client: &'a mut dyn SailplayClient,
-    journal: Option<&'a mut Journal>,
-    state: JournalState,
-    options: &'a ApplyOptions,
-    jitter: ChaCha8Rng,
-    retries: u64,
-    resolutions: u64,
-    step_calls: u64,
-}
-
-impl Executor<'_> {
-    fn log(&mut self, entry: JournalEntry) -> Result<()> {
-        if let Some(journal) = self.journal.as_deref_mut() {
-            journal.append(&entry)?;
-        }
-        self.state.record(&entry);
-        Ok(())
+        outcome
     }
 
-    fn log_or_stop(&mut self, entry: JournalEntry) -> Result<(), Stop> {
-        self.log(entry).map_err(Stop::Journal)
-    }
-
-    /// Exponential backoff with jitter, never shorter than Retry-After.
-    fn pause(&mut self, attempt: u32, error: &CallError) {
-        let exponential = self
-            .options
-            .base_backoff
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
-            .min(self.options.max_backoff);
-        let jittered = exponential.mul_f64(self.jitter.random_range(0.5..=1.0));
-        let pause = error
-            .retry_after()
-            .map_or(jittered, |asked| asked.max(jittered));
+    fn pause(&mut self, pause: Duration) {
+        self.run.retries.fetch_add(1, Ordering::Relaxed);
         std::thread::sleep(pause);
     }
 
@@ -466,61 +791,72 @@ impl Executor<'_> {
     fn read<T>(
         &mut self,
         what: &str,
-        mut call: impl FnMut(&mut dyn SailplayClient) -> Result<T, CallError>,
+        call: impl Fn(&dyn SailplayClient) -> Result<T, CallError>,
     ) -> Result<T, Stop> {
         let mut attempt = 1;
         loop {
-            match call(&mut *self.client) {
+            if self.run.is_stopping() {
+                return Err(Stop::Interrupted);
+            }
+            let error = match call(self.run.client) {
                 Ok(value) => return Ok(value),
-                Err(error @ CallError::Auth { .. }) => return Err(Stop::Run(error.to_string())),
-                Err(error) if error.is_retryable() && attempt < self.options.max_attempts => {
-                    self.retries += 1;
-                    self.pause(attempt, &error);
+                Err(error) => error,
+            };
+            self.run.count_error(&error);
+            let jitter = self.jitter.draw();
+            match self
+                .policy
+                .verdict(attempt, &error, self.run.client.has_answered(), jitter)
+            {
+                Verdict::RetryAfter(pause) => {
+                    self.pause(pause);
                     attempt += 1;
                 }
-                Err(error) if error.is_retryable() => {
-                    return Err(Stop::Run(format!(
-                        "{what}: Sailplay did not answer after {attempt} attempts (last: {error})"
-                    )));
+                Verdict::Exhausted => {
+                    return Err(Stop::Run(Abort {
+                        kind: AbortKind::Unreachable,
+                        reason: format!(
+                            "{what}: Sailplay did not answer after {attempt} attempts (last: {error})"
+                        ),
+                    }));
                 }
-                // users/info by user_id has one legitimate error, -4000,
-                // which the client answers as `None`. Anything else (an
-                // API that answers a bad token with HTTP 200, a proxy's
-                // page) would fail every cluster alike: stop the run.
-                Err(error) => return Err(Stop::Run(format!("{what}: {error}"))),
+                Verdict::Permanent => return Err(Stop::Run(abort_for(what, &error))),
             }
         }
     }
 
     fn info(&mut self, user_id: &str) -> Result<Option<Profile>, Stop> {
-        self.read(&format!("users/info of user_id {user_id}"), |client| {
+        if let Some(known) = self.lookups.get(user_id) {
+            return Ok(known.clone());
+        }
+        let live = self.read(&format!("users/info of user_id {user_id}"), |client| {
             client.info_by_user_id(user_id)
-        })
+        })?;
+        self.lookups.insert(user_id.to_string(), live.clone());
+        Ok(live)
     }
 
     fn run_cluster(&mut self, cluster: &PlannedCluster) -> Result<ClusterResult, Stop> {
+        self.lookups.clear();
         let id = &cluster.cluster_id;
-        if self.state.is_verified(id) {
-            return Ok(ClusterResult::AlreadyMerged);
-        }
         let parties = step_parties(cluster)
             .map_err(|reason| Stop::Cluster(format!("the plan is inconsistent: {reason}")))?;
-        let live = self.client.reaches_sailplay();
+        let live = self.run.client.reaches_sailplay();
         // Settle what a crash or a lost answer left unknown, before
         // anything is sent.
         for (step, party) in cluster.steps.iter().zip(&parties) {
-            if live && self.state.step(id, step.index) == Some(StepState::Unknown) {
+            if live && self.run.step_state(id, step.index) == Some(StepState::Unknown) {
                 self.resolve(cluster, step, party)?;
             }
         }
         let done = cluster
             .steps
             .iter()
-            .take_while(|step| self.state.step(id, step.index) == Some(StepState::Done))
+            .take_while(|step| self.run.step_state(id, step.index) == Some(StepState::Done))
             .count();
         if let Some(later) = cluster.steps[done..]
             .iter()
-            .find(|step| self.state.step(id, step.index) == Some(StepState::Done))
+            .find(|step| self.run.step_state(id, step.index) == Some(StepState::Done))
         {
             return Err(Stop::Cluster(format!(
                 "the journal has step {} done but step {} not: it does not belong to this plan",
@@ -530,7 +866,8 @@ impl Executor<'_> {
         }
         if !live {
             for step in &cluster.steps[done..] {
-                self.client
+                self.run
+                    .client
                     .send_step(&step.method, &step.params)
                     .map_err(|error| Stop::Cluster(error.to_string()))?;
             }
@@ -538,7 +875,7 @@ impl Executor<'_> {
         }
         if done < cluster.steps.len() {
             let differences = self.compare_live(&expected_state(cluster, &parties, done))?;
-            self.log_or_stop(JournalEntry::Preflight {
+            self.run.log(JournalEntry::Preflight {
                 at: now(),
                 cluster_id: id.clone(),
                 steps_done: done as u32,
@@ -587,15 +924,13 @@ impl Executor<'_> {
         Ok(found)
     }
 
+    /// The survivor, looked up once after the last step, against the
+    /// plan's result. The merged-away members are not looked up: each
+    /// merge answered ok (or was found done: from gone, to present).
     fn verify(&mut self, cluster: &PlannedCluster) -> Result<ClusterResult, Stop> {
-        let mut expected: BTreeMap<String, Option<Profile>> = cluster
-            .members
-            .iter()
-            .map(|member| (member.clone(), None))
-            .collect();
-        expected.insert(cluster.survivor.clone(), Some(cluster.result.clone()));
+        let expected = BTreeMap::from([(cluster.survivor.clone(), Some(cluster.result.clone()))]);
         let differences = self.compare_live(&expected)?;
-        self.log_or_stop(JournalEntry::Verified {
+        self.run.log(JournalEntry::Verified {
             at: now(),
             cluster_id: cluster.cluster_id.clone(),
             matches: differences.is_empty(),
@@ -619,7 +954,7 @@ impl Executor<'_> {
         step: &Step,
         party: &StepParties,
     ) -> Result<bool, Stop> {
-        self.resolutions += 1;
+        self.run.resolutions.fetch_add(1, Ordering::Relaxed);
         let target = self.info(&party.target)?;
         let (applied, detail) = match &party.from {
             Some(from) => {
@@ -668,7 +1003,7 @@ impl Executor<'_> {
                 None => (None, format!("user_id {} not found", party.target)),
             },
         };
-        self.log_or_stop(JournalEntry::Resolution {
+        self.run.log(JournalEntry::Resolution {
             at: now(),
             cluster_id: cluster.cluster_id.clone(),
             step: step.index,
@@ -695,7 +1030,10 @@ impl Executor<'_> {
         let mut attempt = 1;
         let mut earlier_attempt_may_have_applied = false;
         loop {
-            self.log_or_stop(JournalEntry::Intent {
+            if self.run.is_stopping() {
+                return Err(Stop::Interrupted);
+            }
+            self.run.log(JournalEntry::Intent {
                 at: now(),
                 cluster_id: id.clone(),
                 step: step.index,
@@ -703,8 +1041,10 @@ impl Executor<'_> {
                 method: step.method.clone(),
                 params: step.params.clone(),
             })?;
-            self.step_calls += 1;
-            let result = self.client.send_step(&step.method, &step.params);
+            self.run.step_calls.fetch_add(1, Ordering::Relaxed);
+            let result = self.run.client.send_step(&step.method, &step.params);
+            // Whatever the answer, what was looked up before may be stale.
+            self.lookups.clear();
             let (kind, detail) = match &result {
                 Ok(()) => (OutcomeKind::Ok, None),
                 Err(error @ CallError::Business { .. }) => {
@@ -715,7 +1055,7 @@ impl Executor<'_> {
                 }
                 Err(error) => (OutcomeKind::Error, Some(error.to_string())),
             };
-            self.log_or_stop(JournalEntry::Outcome {
+            self.run.log(JournalEntry::Outcome {
                 at: now(),
                 cluster_id: id.clone(),
                 step: step.index,
@@ -731,9 +1071,15 @@ impl Executor<'_> {
                 Ok(()) => return Ok(()),
                 Err(error) => error,
             };
+            self.run.count_error(&error);
             let what = format!("step {} ({})", step.index, step.method);
             match &error {
-                CallError::Auth { .. } => return Err(Stop::Run(format!("{what}: {error}"))),
+                CallError::Auth { .. } => {
+                    return Err(Stop::Run(Abort {
+                        kind: AbortKind::Credentials,
+                        reason: format!("{what}: {error}"),
+                    }));
+                }
                 // A slow server may have carried out an earlier attempt after
                 // we looked: then from is gone and this one answers -4000.
                 CallError::Business { code: -4000, .. }
@@ -746,30 +1092,41 @@ impl Executor<'_> {
                 CallError::Business { .. } => {
                     return Err(Stop::Cluster(format!("{what} refused: {error}")));
                 }
-                _ if !error.is_retryable() => {
-                    return Err(Stop::Cluster(format!("{what}: {error}")));
+                _ => {}
+            }
+            let jitter = self.jitter.draw();
+            match self
+                .policy
+                .verdict(attempt, &error, self.run.client.has_answered(), jitter)
+            {
+                Verdict::Permanent if error.is_connection_refused() => {
+                    return Err(Stop::Run(abort_for(&what, &error)));
                 }
-                _ if attempt >= self.options.max_attempts => {
+                Verdict::Permanent => return Err(Stop::Cluster(format!("{what}: {error}"))),
+                Verdict::Exhausted => {
                     if error.may_have_been_applied() && self.resolve(cluster, step, party)? {
                         return Ok(());
                     }
-                    return Err(Stop::Run(format!(
-                        "{what}: Sailplay did not answer after {attempt} attempts (last: {error})"
-                    )));
+                    return Err(Stop::Run(Abort {
+                        kind: AbortKind::Unreachable,
+                        reason: format!(
+                            "{what}: Sailplay did not answer after {attempt} attempts (last: {error})"
+                        ),
+                    }));
                 }
-                _ => {}
-            }
-            earlier_attempt_may_have_applied |= error.may_have_been_applied();
-            self.retries += 1;
-            self.pause(attempt, &error);
-            attempt += 1;
-            // An update sets values: sending it again is harmless. A merge
-            // is not: look first.
-            if step.method == METHOD_MERGE
-                && error.may_have_been_applied()
-                && self.resolve(cluster, step, party)?
-            {
-                return Ok(());
+                Verdict::RetryAfter(pause) => {
+                    earlier_attempt_may_have_applied |= error.may_have_been_applied();
+                    self.pause(pause);
+                    attempt += 1;
+                    // An update sets values: sending it again is harmless. A
+                    // merge is not: look first.
+                    if step.method == METHOD_MERGE
+                        && error.may_have_been_applied()
+                        && self.resolve(cluster, step, party)?
+                    {
+                        return Ok(());
+                    }
+                }
             }
         }
     }

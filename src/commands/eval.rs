@@ -5,7 +5,8 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::eval::{
-    Breakdown, Labelling, Metrics, break_down, measure, read_annotations, read_clusters, read_truth,
+    Breakdown, Calibration, Labelling, Metrics, break_down, calibrate, measure, read_annotations,
+    read_clusters, read_stated_pairs, read_truth, render_calibration, true_pairs,
 };
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
@@ -18,25 +19,40 @@ use crate::printer::Printer;
 /// number of predicted clusters and of wrong merges (clusters holding two or
 /// more true entities). With no predicted pairs precision is 1; with no true
 /// pairs recall is 1. Stdout is a table, or JSON with --json.
+///
+/// With --pairs (the scored candidate pairs of `sailmerge plan --pairs`), a
+/// calibration table: per band of stated probability, the pairs, their mean
+/// stated probability, the observed share of true pairs and the difference,
+/// flagged (!) where it exceeds 0.08 in a band of 200 pairs or more; and the
+/// pairwise recall reached at pair precision 0.99 by linking the candidates
+/// above the best threshold on the stated probability. CLUSTERS may then be
+/// left out.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   sailmerge eval --truth datasets/demo/truth.csv out/clusters.csv
   sailmerge eval --truth datasets/demo/truth.csv out/clusters.csv --json
+  sailmerge plan datasets/demo/export.csv --out out --pairs out/pairs.csv
+  sailmerge eval --truth datasets/demo/truth.csv out/clusters.csv --pairs out/pairs.csv
   sailmerge gen --profiles 50000 --annotations --out /tmp/g
   sailmerge plan /tmp/g/export.csv --out /tmp/p
   sailmerge eval --truth /tmp/g/truth.csv /tmp/p/clusters.csv --annotations /tmp/g/annotations.csv")]
 pub struct EvalArgs {
     /// The predicted clusters: CSV with user_id and cluster_id columns.
-    #[arg(value_name = "CLUSTERS")]
-    pub clusters: PathBuf,
+    #[arg(value_name = "CLUSTERS", required_unless_present = "pairs")]
+    pub clusters: Option<PathBuf>,
     /// The truth: CSV with user_id and entity_id columns, one row per
     /// profile (as written by `sailmerge gen`).
     #[arg(long, value_name = "FILE")]
     pub truth: PathBuf,
     /// The generator's annotations.csv: adds recall per variation kind and
     /// wrong links per hard-negative kind.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", requires = "clusters")]
     pub annotations: Option<PathBuf>,
+    /// Scored candidate pairs (left,right,probability columns, as written by
+    /// `sailmerge plan --pairs`): adds the calibration table and the recall
+    /// at pair precision 0.99 by ranking.
+    #[arg(long, value_name = "FILE")]
+    pub pairs: Option<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -45,24 +61,39 @@ pub struct EvalArgs {
 #[derive(Debug, Serialize)]
 struct Evaluation {
     #[serde(flatten)]
-    metrics: Metrics,
+    metrics: Option<Metrics>,
     #[serde(skip_serializing_if = "Option::is_none")]
     breakdown: Option<Breakdown>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calibration: Option<Calibration>,
 }
 
 pub fn run(args: EvalArgs, _printer: &Printer) -> Result<ExitStatus> {
     let truth = read_truth(&args.truth)?;
-    let cluster = read_clusters(&args.clusters, &truth)?;
-    let labels = Labelling {
-        entity: truth.entity.clone(),
-        cluster,
-    };
-    let metrics = measure(&labels);
-    let breakdown = match &args.annotations {
-        Some(path) => Some(break_down(&labels, &read_annotations(path, &truth)?)),
+    let mut metrics = None;
+    let mut breakdown = None;
+    if let Some(clusters) = &args.clusters {
+        let labels = Labelling {
+            entity: truth.entity.clone(),
+            cluster: read_clusters(clusters, &truth)?,
+        };
+        metrics = Some(measure(&labels));
+        if let Some(path) = &args.annotations {
+            breakdown = Some(break_down(&labels, &read_annotations(path, &truth)?));
+        }
+    }
+    let calibration = match &args.pairs {
+        Some(path) => {
+            let mut pairs = read_stated_pairs(path, &truth)?;
+            Some(calibrate(&mut pairs, true_pairs(&truth)))
+        }
         None => None,
     };
-    let evaluation = Evaluation { metrics, breakdown };
+    let evaluation = Evaluation {
+        metrics,
+        breakdown,
+        calibration,
+    };
     let text = if args.json {
         let mut json =
             serde_json::to_string_pretty(&evaluation).context("cannot serialise the evaluation")?;
@@ -78,8 +109,21 @@ pub fn run(args: EvalArgs, _printer: &Printer) -> Result<ExitStatus> {
 
 fn render_table(evaluation: &Evaluation) -> String {
     use std::fmt::Write;
-    let m = &evaluation.metrics;
     let mut out = String::new();
+    if let Some(metrics) = &evaluation.metrics {
+        render_metrics(metrics, evaluation.breakdown.as_ref(), &mut out);
+    }
+    if let Some(calibration) = &evaluation.calibration {
+        if !out.is_empty() {
+            let _ = writeln!(out);
+        }
+        out.push_str(&render_calibration(calibration));
+    }
+    out
+}
+
+fn render_metrics(m: &Metrics, breakdown: Option<&Breakdown>, out: &mut String) {
+    use std::fmt::Write;
     let _ = writeln!(out, "profiles                  {:>10}", m.profiles);
     let _ = writeln!(
         out,
@@ -114,7 +158,7 @@ fn render_table(evaluation: &Evaluation) -> String {
             scores.precision, scores.recall, scores.f1
         );
     }
-    if let Some(breakdown) = &evaluation.breakdown {
+    if let Some(breakdown) = breakdown {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
@@ -140,5 +184,4 @@ fn render_table(evaluation: &Evaluation) -> String {
             );
         }
     }
-    out
 }

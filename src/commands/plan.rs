@@ -136,6 +136,21 @@ fn check_output_directory(out: &Path, previous: Option<&Path>) -> Result<()> {
     )
 }
 
+/// A directory where `apply` has run holds the journal of what was sent
+/// for the plan in it: a new plan there would make a new `apply` read that
+/// journal (and its clusters reuse the old ids).
+fn refuse_a_directory_with_a_journal(out: &std::path::Path) -> Result<()> {
+    let journal = out.join(crate::apply::journal::JOURNAL_FILE);
+    if journal.exists() {
+        bail!(
+            "{} holds {}: apply has run on the plan there, and its journal records what was sent for it. Plan into a new directory (--out NEW)",
+            out.display(),
+            journal.display()
+        );
+    }
+    Ok(())
+}
+
 pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     let settings = args.settings()?;
     let problems = settings.matching.problems();
@@ -152,6 +167,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     let Some(out) = args.out.as_deref() else {
         bail!("no output directory given: add --out DIR");
     };
+    refuse_a_directory_with_a_journal(out)?;
     check_output_directory(out, args.previous.as_deref())?;
     // Read before any work: a wrong --previous fails at once.
     let history = History::read(args.previous.as_deref(), args.ledger.as_deref())?;

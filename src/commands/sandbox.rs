@@ -1,6 +1,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -11,6 +12,7 @@ use crate::apply::credentials::{
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 use crate::profile::Profile;
+use crate::sandbox::state::StateFile;
 use crate::sandbox::store::{AttributeRule, PointsRule, RegisterDateRule};
 use crate::sandbox::{AuthConfig, FaultConfig, MergeRules, Store};
 use crate::settings::load::LoadSettings;
@@ -24,6 +26,13 @@ use crate::settings::load::LoadSettings;
 /// /_sandbox/stats (requests, faults, merges per pair) and GET
 /// /_sandbox/profiles (the current profiles, the format --profiles reads).
 ///
+/// --latency-ms holds every API request as a network would, so a rehearsal
+/// takes the time the real run will. --state FILE keeps the store on disk
+/// as it changes: started again with the same FILE (and address), the
+/// sandbox serves the profiles and merge counts it had, so a restart is a
+/// fault a rehearsal or a test can inject. Tokens handed out by the login
+/// flow do not survive a restart (clients must log in again).
+///
 /// Credentials come from the environment only: SAILPLAY_TOKEN is the
 /// accepted token; SAILPLAY_DEPARTMENT_KEY and SAILPLAY_PIN enable the login
 /// flow. Prints the bound address (http://IP:PORT) on stdout, then serves
@@ -33,6 +42,8 @@ use crate::settings::load::LoadSettings;
   SAILPLAY_TOKEN=test sailmerge sandbox --load datasets/demo/export.csv --listen 127.0.0.1:8085
   SAILPLAY_TOKEN=test sailmerge sandbox --load export.csv --listen 127.0.0.1:0 \\
     --fail-rate 0.05 --drop-rate 0.05 --rate-limit 50 --seed 7
+  SAILPLAY_TOKEN=test sailmerge sandbox --load export.csv --latency-ms 60 \\
+    --rate-limit 50 --state sandbox-state.jsonl
   SAILPLAY_DEPARTMENT_KEY=k SAILPLAY_PIN=1234 sailmerge sandbox --profiles state.json \\
     --department-id 14864
   curl -s http://127.0.0.1:8085/_sandbox/stats")]
@@ -54,9 +65,17 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "F", default_value_t = 0.0)]
     pub drop_rate: f64,
     /// API requests admitted per second; above it, 429 with Retry-After.
-    /// Sailplay's own limit is 50 per second per partner.
-    #[arg(long, value_name = "N")]
+    /// Sailplay's own limit is 50 per second per partner. The same flag as
+    /// apply's.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub rate_limit: Option<u32>,
+    /// Hold every API request this many milliseconds before answering it.
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub latency_ms: u64,
+    /// Keep the store in FILE: created from --load/--profiles on the first
+    /// start, resumed from (and --load/--profiles not read) on the next.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
     /// Seed of the fault generator, for reproducible faults.
     #[arg(long, value_name = "S", default_value_t = 0)]
     pub seed: u64,
@@ -105,11 +124,11 @@ fn read_profiles(args: &SandboxArgs, printer: &Printer) -> Result<Vec<Profile>> 
 pub fn run(args: SandboxArgs, printer: &Printer) -> Result<ExitStatus> {
     check_rate("--fail-rate", args.fail_rate)?;
     check_rate("--drop-rate", args.drop_rate)?;
-    if args.rate_limit == Some(0) {
-        bail!("--rate-limit must be at least 1 request per second");
-    }
-    if args.exports.is_empty() && args.profiles.is_none() {
-        bail!("nothing to serve: give --load EXPORT... or --profiles FILE");
+    let resume = args.state.as_ref().filter(|path| path.exists());
+    if args.exports.is_empty() && args.profiles.is_none() && resume.is_none() {
+        bail!(
+            "nothing to serve: give --load EXPORT... or --profiles FILE (or an existing --state FILE)"
+        );
     }
     let auth = AuthConfig {
         token: from_env(TOKEN_ENV),
@@ -130,7 +149,26 @@ pub fn run(args: SandboxArgs, printer: &Printer) -> Result<ExitStatus> {
         points: args.points,
         attributes: args.attributes,
     };
-    let store = Store::new(read_profiles(&args, printer)?, rules)?;
+    let (store, persistence) = match (&args.state, resume) {
+        (_, Some(path)) => {
+            let (file, replayed) = StateFile::open(path)?;
+            if !args.exports.is_empty() || args.profiles.is_some() {
+                printer.info(format!(
+                    "resuming from {}; --load and --profiles are not read",
+                    path.display()
+                ));
+            }
+            let mut store = Store::new(replayed.profiles.clone(), rules)?;
+            store.reserve_user_ids_through(replayed.max_user_id);
+            (store, Some((file, Some(replayed))))
+        }
+        (Some(path), None) => {
+            let profiles = read_profiles(&args, printer)?;
+            let store = Store::new(profiles.clone(), rules)?;
+            (store, Some((StateFile::create(path, &profiles)?, None)))
+        }
+        (None, None) => (Store::new(read_profiles(&args, printer)?, rules)?, None),
+    };
     if store.shared_identifiers() > 0 {
         printer.warn(format!(
             "{} loaded profiles repeat a phone, email or origin_user_id of an earlier one; lookups by such a value find the first",
@@ -142,6 +180,7 @@ pub fn run(args: SandboxArgs, printer: &Printer) -> Result<ExitStatus> {
         drop_rate: args.drop_rate,
         rate_limit: args.rate_limit,
         seed: args.seed,
+        latency: Duration::from_millis(args.latency_ms),
     };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -159,13 +198,17 @@ pub fn run(args: SandboxArgs, printer: &Printer) -> Result<ExitStatus> {
         writeln!(stdout, "http://{address}")?;
         stdout.flush()?;
         printer.info(format!(
-            "sandbox: {} profiles on http://{address} (fail rate {}, drop rate {}, rate limit {}); Ctrl-C stops it",
+            "sandbox: {} profiles on http://{address} (fail rate {}, drop rate {}, rate limit {}, latency {} ms{}); Ctrl-C stops it",
             store.len(),
             faults.fail_rate,
             faults.drop_rate,
             faults.rate_limit.map_or("none".to_string(), |n| format!("{n}/s")),
+            args.latency_ms,
+            args.state
+                .as_ref()
+                .map_or(String::new(), |path| format!(", state in {}", path.display())),
         ));
-        crate::sandbox::serve(listener, store, auth, faults, shutdown_signal())
+        crate::sandbox::serve(listener, store, auth, faults, persistence, shutdown_signal())
             .await
             .context("the sandbox server failed")
     })?;

@@ -47,6 +47,92 @@ pub fn random_mobile(rng: &mut impl Rng) -> u64 {
     NATIONAL_MIN + rng.random_range(0..NATIONAL_SPAN)
 }
 
+/// DEF codes of the base's home region (Moscow's operators). A loyalty
+/// programme's customers live mostly in a few regions, whose operators hold
+/// a few codes, each allocated in millions-blocks; numbers are therefore
+/// much denser than uniform over the 10^9 mobile numbers, and unrelated
+/// customers' numbers one digit apart are common in a large base.
+const HOME_CODES: [u64; 25] = [
+    903, 905, 906, 909, 910, 915, 916, 917, 919, 925, 926, 929, 936, 958, 962, 963, 964, 965, 966,
+    967, 968, 977, 985, 995, 999,
+];
+
+/// Millions-blocks of each home code allocated to the region.
+const HOME_BLOCKS_PER_CODE: u64 = 4;
+
+/// Share of customers with a number of the home region.
+const HOME_SHARE: f64 = 0.7;
+
+/// A mobile number as customers of a regional chain hold them: 70 % in the
+/// home region's blocks (25 codes × 4 millions-blocks = 10^8 numbers), the
+/// rest anywhere among the 10^9.
+pub fn home_mobile(rng: &mut impl Rng) -> u64 {
+    if !rng.random_bool(HOME_SHARE) {
+        return random_mobile(rng);
+    }
+    let code = *HOME_CODES.choose(rng).expect("home codes");
+    // Which millions-blocks a code has in the region: fixed per code, spread
+    // over the ten.
+    let block = (code * 7 + 3 * rng.random_range(0..HOME_BLOCKS_PER_CODE)) % 10;
+    code * 10_000_000 + block * 1_000_000 + rng.random_range(0..1_000_000)
+}
+
+/// `count` numbers that share all but their last two digits with `base`:
+/// consecutive ones (SIM cards bought together, a corporate block) or
+/// scattered within the hundred (a dealer's batch). `base` is among them.
+pub fn numbers_in_block(
+    base: u64,
+    count: usize,
+    consecutive: bool,
+    rng: &mut impl Rng,
+) -> Vec<u64> {
+    let hundred = base - base % 100;
+    let count = count.min(100);
+    let endings: Vec<u64> = if consecutive {
+        let start = base % 100;
+        // Runs that would leave the hundred continue below `base`.
+        let first = start.min(100 - count as u64);
+        (first..first + count as u64).collect()
+    } else {
+        let mut endings = vec![base % 100];
+        while endings.len() < count {
+            let ending = rng.random_range(0..100);
+            if !endings.contains(&ending) {
+                endings.push(ending);
+            }
+        }
+        endings
+    };
+    let mut numbers: Vec<u64> = endings.into_iter().map(|ending| hundred + ending).collect();
+    // `base` goes first so that its holder keeps the number it drew.
+    if let Some(position) = numbers.iter().position(|&n| n == base) {
+        numbers.swap(0, position);
+    }
+    numbers
+}
+
+/// The number with the digit at `position` (0 = the leading 9, never
+/// chosen by callers) replaced by another digit.
+pub fn substitute_digit_at(national: u64, position: usize, rng: &mut impl Rng) -> u64 {
+    let mut digits = national_digits(national);
+    digits[position] = (digits[position] + rng.random_range(1..10)) % 10;
+    from_digits(&digits)
+}
+
+/// Two different one-digit errors of one number, at different positions:
+/// each is one edit from the number, and they are two edits apart.
+pub fn two_typos(national: u64, rng: &mut impl Rng) -> (u64, u64) {
+    let first = rng.random_range(1..10);
+    let mut second = rng.random_range(1..9);
+    if second >= first {
+        second += 1;
+    }
+    (
+        substitute_digit_at(national, first, rng),
+        substitute_digit_at(national, second, rng),
+    )
+}
+
 pub fn format_phone(national: u64, format: PhoneFormat, out: &mut String) {
     use std::fmt::Write;
     let digits = format!("{national:010}");
@@ -154,8 +240,15 @@ fn latin_lower(word: &str, rng: &mut impl Rng) -> String {
 }
 
 /// A login the way Russian users pick them: from their names and birth year
-/// mostly, a nickname sometimes, their phone number on mail.ru.
-pub fn login(parts: &LoginParts, domain: &Domain, rng: &mut impl Rng) -> String {
+/// mostly, a nickname sometimes, their phone number on mail.ru. With
+/// probability `common_share` it is one of the bare name-derived logins
+/// (`natalia1982`, `ivanova85`, `a.ivanova`) that many people hold at
+/// different providers; no random draw is made for it when the share is 0.
+pub fn login(parts: &LoginParts, domain: &Domain, common_share: f64, rng: &mut impl Rng) -> String {
+    if common_share > 0.0 && rng.random_bool(common_share.min(1.0)) {
+        let form = CommonLogin::draw(rng);
+        return common_login(parts, form, rng);
+    }
     let first = latin_lower(parts.first_name, rng);
     let last = latin_lower(parts.last_name, rng);
     let year = parts.birth_year;
@@ -194,6 +287,125 @@ pub fn login(parts: &LoginParts, domain: &Domain, rng: &mut impl Rng) -> String 
     } else {
         base
     }
+}
+
+/// The bare logins people derive from their names, without the digits that
+/// keep a login unique at one provider: the same login is then held by
+/// different people at different providers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommonLogin {
+    /// natalia1982
+    FirstYear,
+    /// natalia82
+    FirstShortYear,
+    /// ivanova85
+    SurnameShortYear,
+    /// a.ivanova
+    InitialDotSurname,
+    /// aivanova
+    InitialSurname,
+    /// natalia.ivanova
+    FirstDotSurname,
+}
+
+impl CommonLogin {
+    pub fn draw(rng: &mut impl Rng) -> CommonLogin {
+        match rng.random_range(0..100) {
+            0..25 => CommonLogin::FirstYear,
+            25..40 => CommonLogin::FirstShortYear,
+            40..60 => CommonLogin::SurnameShortYear,
+            60..80 => CommonLogin::InitialDotSurname,
+            80..90 => CommonLogin::InitialSurname,
+            _ => CommonLogin::FirstDotSurname,
+        }
+    }
+
+    pub fn uses_first_name(self) -> bool {
+        !matches!(self, CommonLogin::SurnameShortYear)
+    }
+
+    pub fn uses_surname(self) -> bool {
+        !matches!(self, CommonLogin::FirstYear | CommonLogin::FirstShortYear)
+    }
+
+    pub fn uses_birth_year(self) -> bool {
+        matches!(
+            self,
+            CommonLogin::FirstYear | CommonLogin::FirstShortYear | CommonLogin::SurnameShortYear
+        )
+    }
+}
+
+pub fn common_login(parts: &LoginParts, form: CommonLogin, rng: &mut impl Rng) -> String {
+    let first = latin_lower(parts.first_name, rng);
+    let last = latin_lower(parts.last_name, rng);
+    let initial: String = first.chars().take(1).collect();
+    let year = parts.birth_year;
+    let short_year = year.rem_euclid(100);
+    match form {
+        CommonLogin::FirstYear => format!("{first}{year}"),
+        CommonLogin::FirstShortYear => format!("{first}{short_year:02}"),
+        CommonLogin::SurnameShortYear => format!("{last}{short_year:02}"),
+        CommonLogin::InitialDotSurname => format!("{initial}.{last}"),
+        CommonLogin::InitialSurname => format!("{initial}{last}"),
+        CommonLogin::FirstDotSurname => format!("{first}.{last}"),
+    }
+}
+
+/// A domain whose mailboxes are not `domain`'s: a sister domain of the
+/// mail.ru group (bk.ru for mail.ru: another mailbox), or another provider
+/// (never another Yandex domain for a Yandex one: one inbox). Corporate
+/// domains are left out: a login there is given by the employer.
+pub fn other_domain(domain: &str, rng: &mut impl Rng) -> &'static str {
+    let kind = VOCABULARY
+        .find_domain(domain)
+        .map_or(DomainKind::Other, |found| found.kind);
+    if kind == DomainKind::MailRu && rng.random_bool(0.5) {
+        let sisters: Vec<&Domain> = VOCABULARY
+            .domains
+            .iter()
+            .filter(|d| d.kind == DomainKind::MailRu && d.name != domain)
+            .collect();
+        if let Some(sister) = sisters.choose(rng) {
+            return sister.name;
+        }
+    }
+    loop {
+        let candidate = VOCABULARY.domain(rng);
+        if candidate.kind != DomainKind::Corporate && provider(candidate.name) != provider(domain) {
+            return candidate.name;
+        }
+    }
+}
+
+/// The provider whose accounts a domain's logins name: all Yandex domains
+/// are one, gmail.com and googlemail.com are one, every other domain is its
+/// own (mail.ru, bk.ru, inbox.ru and list.ru are separate mailboxes).
+fn provider(domain: &str) -> &str {
+    match domain {
+        "gmail.com" | "googlemail.com" => "gmail.com",
+        "ya.ru" | "yandex.ru" | "yandex.com" | "yandex.by" | "yandex.kz" | "yandex.ua" => {
+            "yandex.ru"
+        }
+        other => other,
+    }
+}
+
+/// The inbox an address reaches, as the provider decides it: case-folded;
+/// Gmail ignores dots and a `+tag`, Yandex a `+tag` and reads `-` as `.`.
+/// Two different people can never hold one inbox, whatever the spelling.
+pub fn mailbox_key(address: &str) -> String {
+    let lower = address.trim().to_lowercase();
+    let Some((login, domain)) = lower.rsplit_once('@') else {
+        return lower;
+    };
+    let provider = provider(domain);
+    let login = match provider {
+        "gmail.com" => login.split('+').next().unwrap_or(login).replace('.', ""),
+        "yandex.ru" => login.split('+').next().unwrap_or(login).replace('-', "."),
+        _ => login.to_string(),
+    };
+    format!("{login}@{provider}")
 }
 
 /// One keyboard-plausible edit of a login: substitution by a neighbouring
@@ -412,6 +624,135 @@ mod tests {
             "icloud.com",
         ] {
             assert_ne!(domain_typo(domain, &mut rng), domain);
+        }
+    }
+
+    #[test]
+    fn home_numbers_are_mobile_and_crowd_into_the_home_blocks() {
+        let mut rng = rng();
+        let mut home = 0;
+        for _ in 0..5000 {
+            let number = home_mobile(&mut rng);
+            assert!((NATIONAL_MIN..NATIONAL_MIN + NATIONAL_SPAN).contains(&number));
+            let code = number / 10_000_000;
+            let block = number / 1_000_000 % 10;
+            let home_blocks: Vec<u64> = (0..HOME_BLOCKS_PER_CODE)
+                .map(|k| (code * 7 + 3 * k) % 10)
+                .collect();
+            home += usize::from(HOME_CODES.contains(&code) && home_blocks.contains(&block));
+        }
+        // 70 % drawn at home, and a few uniform ones land there too.
+        assert!((3400..3750).contains(&home), "{home}");
+    }
+
+    #[test]
+    fn numbers_in_a_block_share_the_hundred_and_keep_the_base() {
+        let mut rng = rng();
+        for base in [9_161_234_500, 9_161_234_567, 9_161_234_599] {
+            for consecutive in [true, false] {
+                let numbers = numbers_in_block(base, 12, consecutive, &mut rng);
+                assert_eq!(numbers[0], base);
+                assert!(numbers.iter().all(|n| n / 100 == base / 100));
+                let mut sorted = numbers.clone();
+                sorted.sort_unstable();
+                sorted.dedup();
+                assert_eq!(sorted.len(), 12);
+                if consecutive {
+                    assert_eq!(sorted[11] - sorted[0], 11);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn two_typos_differ_from_the_number_in_one_digit_each_and_from_each_other_in_two() {
+        let mut rng = rng();
+        let differing = |a: u64, b: u64| {
+            format!("{a}")
+                .bytes()
+                .zip(format!("{b}").bytes())
+                .filter(|(x, y)| x != y)
+                .count()
+        };
+        for _ in 0..500 {
+            let number = random_mobile(&mut rng);
+            let (first, second) = two_typos(number, &mut rng);
+            assert_eq!(differing(number, first), 1);
+            assert_eq!(differing(number, second), 1);
+            assert_eq!(differing(first, second), 2);
+            assert_eq!(first / 1_000_000_000, 9);
+        }
+    }
+
+    #[test]
+    fn mailbox_keys_follow_each_providers_rules() {
+        assert_eq!(
+            mailbox_key("Ivan.Petrov+shop@GMail.com"),
+            "ivanpetrov@gmail.com"
+        );
+        assert_eq!(
+            mailbox_key("ivanpetrov@googlemail.com"),
+            "ivanpetrov@gmail.com"
+        );
+        assert_eq!(
+            mailbox_key("i-petrov@ya.ru"),
+            mailbox_key("i.petrov@yandex.com")
+        );
+        assert_ne!(mailbox_key("ivanov@mail.ru"), mailbox_key("ivanov@bk.ru"));
+        assert_eq!(mailbox_key("iva.nov@mail.ru"), "iva.nov@mail.ru");
+    }
+
+    #[test]
+    fn other_domains_are_other_inboxes() {
+        let mut rng = rng();
+        let mut sisters = 0;
+        for domain in ["mail.ru", "yandex.ru", "gmail.com", "bk.ru", "rambler.ru"] {
+            for _ in 0..200 {
+                let other = other_domain(domain, &mut rng);
+                assert_ne!(
+                    mailbox_key(&format!("natalia1982@{domain}")),
+                    mailbox_key(&format!("natalia1982@{other}"))
+                );
+                sisters += usize::from(
+                    domain == "mail.ru"
+                        && other.ends_with(".ru")
+                        && ["bk.ru", "inbox.ru", "list.ru", "internet.ru"].contains(&other),
+                );
+            }
+        }
+        assert!(sisters > 80, "{sisters}");
+    }
+
+    #[test]
+    fn common_logins_are_bare_name_derived_forms() {
+        let mut rng = rng();
+        let parts = LoginParts {
+            first_name: "Наталья",
+            last_name: "Иванова",
+            birth_year: 1982,
+            phone: 9_161_234_567,
+        };
+        let forms = [
+            (CommonLogin::FirstYear, "1982"),
+            (CommonLogin::FirstShortYear, "82"),
+            (CommonLogin::SurnameShortYear, "ivanova82"),
+            (CommonLogin::InitialDotSurname, "n.ivanova"),
+            (CommonLogin::InitialSurname, "nivanova"),
+            (CommonLogin::FirstDotSurname, ".ivanova"),
+        ];
+        for (form, ending) in forms {
+            let login = common_login(&parts, form, &mut rng);
+            assert!(login.ends_with(ending), "{form:?}: {login}");
+            assert_eq!(form.uses_surname(), login.contains("ivanova"), "{form:?}");
+        }
+        // At share 1 every login is one of the forms.
+        let domain = VOCABULARY.find_domain("mail.ru").expect("mail.ru");
+        for _ in 0..100 {
+            let login = login(&parts, domain, 1.0, &mut rng);
+            assert!(
+                forms.iter().any(|(_, ending)| login.ends_with(ending)),
+                "{login}"
+            );
         }
     }
 }

@@ -7,7 +7,9 @@
 //! phone, email, first_name, middle_name, last_name, birth_date, sex,
 //! register_date, points`), ordered by `user_id`, which grows with the
 //! register date as in Sailplay; `DIR/truth.csv` (`user_id,entity_id`, every
-//! profile); `DIR/generation.json` (the counts below, measured on the files);
+//! profile); `DIR/generation.json` (the counts below, measured on the files,
+//! and how often near-identical names, phones and logins join one person or
+//! different people);
 //! with `--annotations`, `DIR/annotations.csv` (per profile: entity, group,
 //! hard-negative kind, variation kinds) for error analysis.
 //! The same seed and flags give byte-identical files on any machine and any
@@ -81,6 +83,89 @@
 //! `Гость`/`Test`, phone only, often 1900-01-01: many different people who
 //! look alike; their other profiles, if any, carry their real names).
 //! People in these groups get duplicates like anyone else.
+//!
+//! # Real-base habits (`--hardening`, default 1)
+//! Properties that real loyalty bases show and the first model lacked or
+//! had too little of. Each rate below is at `--hardening 1` and scales with
+//! it; data-entry habits scale with `--noise` too. `--hardening 0` draws
+//! none of them (not even a random number), so that it gives the first
+//! model byte for byte: the model `datasets/demo` was made with.
+//! Each habit has its annotation kind and its count in `generation.json`.
+//! - `sex_wrong`: the sex field names the other sex on 3 % of women's and
+//!   1.5 % of men's profiles that carry one (about 2 % of all profiles): a
+//!   till's default of 1, a cashier's slip, and, for half of those whose
+//!   name has a short form both sexes share, that form as the first name
+//!   (Саша, Женя, Валя). Names and patronymic keep the true sex
+//!   (Екатерина Денисовна with sex 1).
+//! - `store_profile`: a profile with a phone and a first name only (no
+//!   surname, patronymic, birth date or e-mail), often the short form the
+//!   customer gave (12 %): 45 % of phone-only first profiles (about 13 %
+//!   of people) and 15 % of later profiles. A later one takes the main
+//!   number if no profile holds it, else its phone variant or a mistyped
+//!   copy.
+//! - `phone_two_typos`: 5 % of people with two or more profiles (and a
+//!   phone) have two profiles carrying two different one-digit errors of
+//!   the main number, at different positions: each one edit from it, two
+//!   from each other. With two profiles, the first is one of them.
+//! - `maiden_married`: 8 % of women with two or more profiles have two
+//!   surnames, drawn like anyone's; the first profile carries one (her
+//!   maiden or her married name: both orders are equally likely, as
+//!   profiles are made before and after a wedding), each later one the
+//!   other with probability 0.7. `double_barrelled_surname`: for a quarter
+//!   of them, 40 % of those later profiles show both joined by a hyphen, in
+//!   either order (Иванова-Петрова). This is on top of the first model's
+//!   4 % `surname_changed` later profiles.
+//! - Common logins: 30 % of mailboxes (first and changed ones) are bare
+//!   name-derived logins without the digits that keep a login unique at one
+//!   provider: first name + year (natalia1982, natalia82), surname + year
+//!   (ivanova85), initial + surname (a.ivanova, aivanova), first.surname.
+//!   Many people then hold one login at different providers; one provider
+//!   refuses a login twice, so a collision at one inbox gets digits, as
+//!   before. `email_login_other_domain`: 30 % of later profiles whose
+//!   mailbox changed keep their login at another provider or a sister
+//!   domain (ivanova85@mail.ru, then ivanova85@bk.ru).
+//! - One inbox per person: an address reaching an inbox another person
+//!   holds (ivan.petrov@ / ivanpetrov@gmail.com, i-petrov@yandex.ru /
+//!   i.petrov@ya.ru) gets digits, as the provider never gave it out.
+//! - Dense numbering: 70 % of new numbers come from the home region's
+//!   operators: 25 DEF codes of Moscow × 4 millions-blocks each (10^8
+//!   numbers), the rest uniform over the 10^9 mobile numbers. Unrelated
+//!   customers' numbers one digit apart then grow with the base as in a
+//!   regional chain's (`contact_evidence` in `generation.json` counts them).
+//!
+//! A further share `--hard-negative-rate × --hardening` of people (10 % by
+//! default, so 20 % in groups in all) come in groups of these kinds, by
+//! weight:
+//! - `family` 25: parents (one gendered surname) and one or two grown
+//!   children (the father's patronymic) on SIM cards bought together:
+//!   consecutive numbers (60 %) or numbers within one hundred; half of the
+//!   families keep one login habit at one provider (e.dmitrieva@,
+//!   m.dmitrieva@, a.dmitriev@).
+//! - `family_mailboxes` 20: two or three relatives (mother and daughters,
+//!   sisters: 70 % women; else brothers, or a father and sons with other
+//!   first names) at one provider whose logins differ in a character or
+//!   two: an initial (e.dmitrieva@ / m.dmitrieva@, 50 %), a counter
+//!   (dmitrieva1@ / dmitrieva2@, 20 %), the birth year (15 %), the first
+//!   name (15 %); 30 % also hold consecutive numbers.
+//! - `relatives` 15: two or three siblings or cousins with one surname and
+//!   patronymic, other first names, born within twelve years, and no
+//!   identifier in common.
+//! - `father_son_undated` 10: a father and son of one full name, each with
+//!   his own mailbox, one of them (the son 60 %) giving no birth date on
+//!   any profile; 60 % hold numbers differing in the last digit.
+//! - `shared_login` 20: two or three people holding one bare name-derived
+//!   login at different providers or sister domains: the same first name
+//!   (or, for initial + surname, half of the time another name with that
+//!   initial), the same surname where the login has it, the same birth
+//!   year where it has it (two Натальи born 1982: natalia1982@gmail.com,
+//!   natalia1982@rambler.ru).
+//! - `phone_block` 10: four to twelve unrelated people whose numbers share
+//!   all but the last two digits: a corporate block (60 %: consecutive
+//!   numbers, mailboxes at the employer's domain, working ages) or a
+//!   dealer's batch (numbers scattered within the hundred).
+//!
+//! These rates are what a real regional loyalty base plausibly holds; they
+//! were not chosen to make any matching engine look better or worse.
 
 mod contact;
 mod names;
@@ -119,6 +204,10 @@ pub struct GeneratorConfig {
     pub hard_negative_rate: f64,
     /// Multiplier on every variation probability; 0 gives clean copies.
     pub noise: f64,
+    /// Multiplier on the rates of the properties of real bases added after
+    /// the first model (see "Real-base habits"); 0 gives the first model,
+    /// byte for byte (`datasets/demo` was made with it).
+    pub hardening: f64,
 }
 
 impl Default for GeneratorConfig {
@@ -129,6 +218,7 @@ impl Default for GeneratorConfig {
             duplicate_rate: 0.20,
             hard_negative_rate: 0.10,
             noise: 1.0,
+            hardening: 1.0,
         }
     }
 }
@@ -154,6 +244,18 @@ impl GeneratorConfig {
         }
         if !(0.0..=5.0).contains(&self.noise) {
             problems.push(format!("--noise must be in [0, 5], got {}", self.noise));
+        }
+        if !(0.0..=3.0).contains(&self.hardening) {
+            problems.push(format!(
+                "--hardening must be in [0, 3], got {}",
+                self.hardening
+            ));
+        } else if self.hard_negative_rate * (1.0 + self.hardening) >= 1.0 {
+            problems.push(format!(
+                "--hard-negative-rate × (1 + --hardening) is the share of people in hard-negative groups and must be below 1, got {} × {}",
+                self.hard_negative_rate,
+                1.0 + self.hardening
+            ));
         }
         if problems.is_empty() {
             Ok(())
@@ -218,6 +320,12 @@ variations! {
     PlaceholderName => "placeholder_name",
     PlaceholderBirthDate => "placeholder_birth_date",
     JoinedRepeat => "joined_repeat",
+    SexWrong => "sex_wrong",
+    StoreProfile => "store_profile",
+    PhoneTwoTypos => "phone_two_typos",
+    MaidenMarried => "maiden_married",
+    DoubleBarrelledSurname => "double_barrelled_surname",
+    EmailLoginOtherDomain => "email_login_other_domain",
 }
 
 /// A set of variations as a bit set, so that a row stays small.
@@ -251,10 +359,16 @@ pub enum HardNegativeKind {
     PhoneNeighbours,
     RecycledPhone,
     Placeholder,
+    Family,
+    FamilyMailboxes,
+    Relatives,
+    FatherSonUndated,
+    SharedLogin,
+    PhoneBlock,
 }
 
 impl HardNegativeKind {
-    pub const ALL: [HardNegativeKind; 7] = [
+    pub const ALL: [HardNegativeKind; 13] = [
         HardNegativeKind::Spouses,
         HardNegativeKind::Namesakes,
         HardNegativeKind::FatherSon,
@@ -262,6 +376,35 @@ impl HardNegativeKind {
         HardNegativeKind::PhoneNeighbours,
         HardNegativeKind::RecycledPhone,
         HardNegativeKind::Placeholder,
+        HardNegativeKind::Family,
+        HardNegativeKind::FamilyMailboxes,
+        HardNegativeKind::Relatives,
+        HardNegativeKind::FatherSonUndated,
+        HardNegativeKind::SharedLogin,
+        HardNegativeKind::PhoneBlock,
+    ];
+
+    /// The kinds of the first model, in a share `--hard-negative-rate` of
+    /// people.
+    const FIRST_MODEL: [HardNegativeKind; 7] = [
+        HardNegativeKind::Spouses,
+        HardNegativeKind::Namesakes,
+        HardNegativeKind::FatherSon,
+        HardNegativeKind::Twins,
+        HardNegativeKind::PhoneNeighbours,
+        HardNegativeKind::RecycledPhone,
+        HardNegativeKind::Placeholder,
+    ];
+
+    /// The kinds added for real bases, in a further share
+    /// `--hard-negative-rate × --hardening` of people.
+    const REAL_BASE: [HardNegativeKind; 6] = [
+        HardNegativeKind::Family,
+        HardNegativeKind::FamilyMailboxes,
+        HardNegativeKind::Relatives,
+        HardNegativeKind::FatherSonUndated,
+        HardNegativeKind::SharedLogin,
+        HardNegativeKind::PhoneBlock,
     ];
 
     pub fn name(self) -> &'static str {
@@ -273,9 +416,16 @@ impl HardNegativeKind {
             HardNegativeKind::PhoneNeighbours => "phone_neighbours",
             HardNegativeKind::RecycledPhone => "recycled_phone",
             HardNegativeKind::Placeholder => "placeholder",
+            HardNegativeKind::Family => "family",
+            HardNegativeKind::FamilyMailboxes => "family_mailboxes",
+            HardNegativeKind::Relatives => "relatives",
+            HardNegativeKind::FatherSonUndated => "father_son_undated",
+            HardNegativeKind::SharedLogin => "shared_login",
+            HardNegativeKind::PhoneBlock => "phone_block",
         }
     }
 
+    /// Relative frequency among the kinds of its model.
     fn weight(self) -> u32 {
         match self {
             HardNegativeKind::Spouses => 30,
@@ -285,6 +435,12 @@ impl HardNegativeKind {
             HardNegativeKind::PhoneNeighbours => 12,
             HardNegativeKind::RecycledPhone => 10,
             HardNegativeKind::Placeholder => 16,
+            HardNegativeKind::Family => 25,
+            HardNegativeKind::FamilyMailboxes => 20,
+            HardNegativeKind::Relatives => 15,
+            HardNegativeKind::FatherSonUndated => 10,
+            HardNegativeKind::SharedLogin => 20,
+            HardNegativeKind::PhoneBlock => 10,
         }
     }
 
@@ -293,33 +449,69 @@ impl HardNegativeKind {
         match self {
             HardNegativeKind::Namesakes => 3.0,
             HardNegativeKind::Placeholder => 1.0,
+            HardNegativeKind::Family => 3.5,
+            HardNegativeKind::FamilyMailboxes
+            | HardNegativeKind::Relatives
+            | HardNegativeKind::SharedLogin => 2.5,
+            HardNegativeKind::PhoneBlock => 8.0,
             _ => 2.0,
         }
     }
 
-    fn draw(rng: &mut impl Rng) -> HardNegativeKind {
-        let total: u32 = Self::ALL.iter().map(|kind| kind.weight()).sum();
+    fn draw_from(kinds: &[HardNegativeKind], rng: &mut impl Rng) -> HardNegativeKind {
+        let total: u32 = kinds.iter().map(|kind| kind.weight()).sum();
         let mut roll = rng.random_range(0..total);
-        for kind in Self::ALL {
+        for &kind in kinds {
             if roll < kind.weight() {
                 return kind;
             }
             roll -= kind.weight();
         }
-        HardNegativeKind::Placeholder
+        kinds[kinds.len() - 1]
     }
 
-    /// The probability that a drawn group is a hard-negative one, such that
-    /// a share `rate` of people end up in such groups:
-    /// h·s / (h·s + 1 − h) = rate, with s the mean people per group.
-    fn group_probability(rate: f64) -> f64 {
-        let total: f64 = Self::ALL.iter().map(|kind| f64::from(kind.weight())).sum();
-        let mean_people: f64 = Self::ALL
+    fn mean_people_of(kinds: &[HardNegativeKind]) -> f64 {
+        let total: f64 = kinds.iter().map(|kind| f64::from(kind.weight())).sum();
+        kinds
             .iter()
             .map(|kind| f64::from(kind.weight()) * kind.mean_people())
             .sum::<f64>()
-            / total;
-        (rate / (mean_people * (1.0 - rate) + rate)).clamp(0.0, 1.0)
+            / total
+    }
+}
+
+/// The probability that a drawn group is one of the first model's kinds,
+/// and, when it is not, that it is one of the real-base kinds; chosen so
+/// that shares `rate` and `rate × hardening` of people end up in such
+/// groups. With group probabilities q and mean sizes s per family, the
+/// shares are q·s / D with D = Σ q·s over all groups (lone people count 1),
+/// which gives D = 1 / (r₁/s₁ + r₂/s₂ + 1 − r₁ − r₂) and q = r·D/s.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct GroupProbabilities {
+    first_model: f64,
+    real_base: f64,
+}
+
+impl GroupProbabilities {
+    fn new(rate: f64, hardening: f64) -> GroupProbabilities {
+        let first_mean = HardNegativeKind::mean_people_of(&HardNegativeKind::FIRST_MODEL);
+        let real_rate = rate * hardening;
+        if real_rate == 0.0 {
+            // The first model's formula, kept to the bit so that
+            // `--hardening 0` draws exactly as it did.
+            return GroupProbabilities {
+                first_model: (rate / (first_mean * (1.0 - rate) + rate)).clamp(0.0, 1.0),
+                real_base: 0.0,
+            };
+        }
+        let real_mean = HardNegativeKind::mean_people_of(&HardNegativeKind::REAL_BASE);
+        let d = 1.0 / (rate / first_mean + real_rate / real_mean + 1.0 - rate - real_rate);
+        let first_model = (rate * d / first_mean).clamp(0.0, 1.0);
+        let real_base = real_rate * d / real_mean;
+        GroupProbabilities {
+            first_model,
+            real_base: (real_base / (1.0 - first_model)).clamp(0.0, 1.0),
+        }
     }
 }
 
@@ -372,7 +564,7 @@ pub fn generate(config: &GeneratorConfig) -> Result<GeneratedBase> {
         groups.extend(chunk.groups);
     }
 
-    let repairs = enforce_uniqueness(&mut rows, config.seed);
+    let repairs = enforce_uniqueness(&mut rows, config.seed, config.hardening > 0.0);
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by_key(|&index| (rows[index].register_date, rows[index].order_key, index));
     let mut user_ids = vec![0; rows.len()];
@@ -402,12 +594,21 @@ fn stable_hash(text: &str) -> u64 {
 /// Makes phone (national number), lower-cased email and origin_user_id
 /// unique across the base, in row order: a later holder of a taken value
 /// gets a fresh number, or digits appended to the login, as Sailplay's
-/// uniqueness check would have forced at registration.
-fn enforce_uniqueness(rows: &mut [Row], seed: u64) -> UniquenessRepairs {
+/// uniqueness check would have forced at registration. With
+/// `one_inbox_per_person`, an address reaching an inbox another person
+/// already holds (ivan.petrov@ and ivanpetrov@gmail.com) is repaired the
+/// same way, as the provider would never have given it out; a person's own
+/// aliases stay. The first model did not check inboxes.
+fn enforce_uniqueness(
+    rows: &mut [Row],
+    seed: u64,
+    one_inbox_per_person: bool,
+) -> UniquenessRepairs {
     let mut rng = chunk_rng(seed, usize::MAX);
     let mut repairs = UniquenessRepairs::default();
     let mut phones = HashSet::with_capacity(rows.len());
     let mut emails = HashSet::with_capacity(rows.len());
+    let mut inboxes: HashMap<u64, u32> = HashMap::new();
     let mut origins = HashSet::with_capacity(rows.len());
     for row in rows.iter_mut() {
         if let Some(phone) = row.phone.as_mut() {
@@ -417,8 +618,26 @@ fn enforce_uniqueness(rows: &mut [Row], seed: u64) -> UniquenessRepairs {
             }
         }
         if let Some(email) = row.email.as_mut() {
-            while !emails.insert(stable_hash(&email.to_lowercase())) {
+            loop {
+                let text = stable_hash(&email.to_lowercase());
+                let inbox = one_inbox_per_person.then(|| stable_hash(&contact::mailbox_key(email)));
+                let inbox_free = inbox.is_none_or(|inbox| {
+                    inboxes
+                        .get(&inbox)
+                        .is_none_or(|&holder| holder == row.entity)
+                });
+                if inbox_free && emails.insert(text) {
+                    if let Some(inbox) = inbox {
+                        inboxes.entry(inbox).or_insert(row.entity);
+                    }
+                    break;
+                }
                 let at = email.rfind('@').unwrap_or(email.len());
+                // Digits after a +tag would not change the inbox.
+                let at = match email[..at].find('+') {
+                    Some(plus) if one_inbox_per_person => plus,
+                    _ => at,
+                };
                 email.insert_str(at, &rng.random_range(1..1000).to_string());
                 repairs.email += 1;
             }
@@ -652,7 +871,85 @@ impl GeneratedBase {
             hard_negatives,
             uniqueness_repairs: self.repairs,
             name_evidence: self.name_evidence(),
+            contact_evidence: self.contact_evidence(),
             config: self.config.clone(),
+        }
+    }
+
+    /// Near-identical phones and logins, counted by sorting: two numbers
+    /// that differ only at digit d have the same key once d is blanked, and
+    /// (numbers being unique) every pair in a run of one key differs there;
+    /// a swap of digits d, d+1 leaves the number with those two sorted
+    /// unchanged.
+    fn contact_evidence(&self) -> ContactEvidence {
+        let phones: Vec<(u64, u32)> = self
+            .rows
+            .iter()
+            .filter_map(|row| row.phone.map(|phone| (phone.national, row.entity)))
+            .collect();
+        let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(phones.len());
+        let mut one_digit = PairCounts::default();
+        let mut swapped = PairCounts::default();
+        for position in 0..10u32 {
+            let place = 10u64.pow(9 - position);
+            keyed.clear();
+            keyed.extend(
+                phones.iter().map(|&(national, entity)| {
+                    (national - (national / place % 10) * place, entity)
+                }),
+            );
+            add_pairs_in_runs(&mut keyed, &mut one_digit);
+            if position < 9 {
+                let next = place / 10;
+                keyed.clear();
+                keyed.extend(phones.iter().filter_map(|&(national, entity)| {
+                    let (high, low) = (national / place % 10, national / next % 10);
+                    (high != low).then(|| {
+                        let cleared = national - high * place - low * next;
+                        (
+                            cleared + high.min(low) * place + high.max(low) * next,
+                            entity,
+                        )
+                    })
+                }));
+                add_pairs_in_runs(&mut keyed, &mut swapped);
+            }
+        }
+
+        let mut by_login: HashMap<u64, u64> = HashMap::new();
+        let mut by_login_inbox: HashMap<(u64, u64), u64> = HashMap::new();
+        let mut by_login_entity: HashMap<(u64, u32), u64> = HashMap::new();
+        let mut by_login_inbox_entity: HashMap<(u64, u64, u32), u64> = HashMap::new();
+        for row in &self.rows {
+            let Some(email) = &row.email else { continue };
+            let lower = email.trim().to_lowercase();
+            let login = lower
+                .rsplit_once('@')
+                .map_or(lower.as_str(), |(login, _)| login);
+            let login_hash = stable_hash(login);
+            let inbox_hash = stable_hash(&contact::mailbox_key(&lower));
+            *by_login.entry(login_hash).or_default() += 1;
+            *by_login_inbox.entry((login_hash, inbox_hash)).or_default() += 1;
+            *by_login_entity.entry((login_hash, row.entity)).or_default() += 1;
+            *by_login_inbox_entity
+                .entry((login_hash, inbox_hash, row.entity))
+                .or_default() += 1;
+        }
+        let pairs_in = |cells: &mut dyn Iterator<Item = u64>| -> u64 {
+            cells.map(|n| n * n.saturating_sub(1) / 2).sum()
+        };
+        let same_login = pairs_in(&mut by_login.values().copied());
+        let same_inbox = pairs_in(&mut by_login_inbox.values().copied());
+        let same_login_entity = pairs_in(&mut by_login_entity.values().copied());
+        let same_inbox_entity = pairs_in(&mut by_login_inbox_entity.values().copied());
+        ContactEvidence {
+            phones_one_digit_apart: one_digit,
+            phones_adjacent_digits_swapped: swapped,
+            same_login_other_domain: PairCounts {
+                same_person: same_login_entity - same_inbox_entity,
+                different_people: (same_login - same_inbox)
+                    - (same_login_entity - same_inbox_entity),
+            },
         }
     }
 
@@ -701,6 +998,46 @@ impl GeneratedBase {
     }
 }
 
+/// Sorts `keyed` (key, entity) and adds the pairs inside each run of one
+/// key, split into pairs of one entity and of different entities.
+fn add_pairs_in_runs(keyed: &mut [(u64, u32)], counts: &mut PairCounts) {
+    keyed.par_sort_unstable();
+    let pairs = |n: u64| n * n.saturating_sub(1) / 2;
+    for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+        if run.len() < 2 {
+            continue;
+        }
+        let all = pairs(run.len() as u64);
+        let same: u64 = run
+            .chunk_by(|a, b| a.1 == b.1)
+            .map(|cell| pairs(cell.len() as u64))
+            .sum();
+        counts.same_person += same;
+        counts.different_people += all - same;
+    }
+}
+
+/// Pairs of profiles, of one person and of different people, that share
+/// a property; counted from cell sizes, never by enumerating pairs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PairCounts {
+    pub same_person: u64,
+    pub different_people: u64,
+}
+
+/// How often near-identical contacts join one person and how often they
+/// join different people: the base rates a scorer's u and m must match.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct ContactEvidence {
+    /// Phones (national numbers) that differ in exactly one digit.
+    pub phones_one_digit_apart: PairCounts,
+    /// Phones that differ by two adjacent digits swapped.
+    pub phones_adjacent_digits_swapped: PairCounts,
+    /// E-mails with the same login (lower-cased, before `@`) at domains that
+    /// are different inboxes.
+    pub same_login_other_domain: PairCounts,
+}
+
 /// Pairs of profiles whose first and last names are equal after trimming,
 /// lower-casing and folding ё to е (both non-empty), with or without an
 /// equal birth date: how much of the truth exact names find, and how many
@@ -744,6 +1081,7 @@ pub struct GenerationSummary {
     pub hard_negatives: BTreeMap<&'static str, HardNegativeCount>,
     pub uniqueness_repairs: UniquenessRepairs,
     pub name_evidence: NameEvidence,
+    pub contact_evidence: ContactEvidence,
     pub config: GeneratorConfig,
 }
 
@@ -780,20 +1118,149 @@ mod tests {
 
     #[test]
     fn hard_negative_rate_is_the_share_of_people_in_groups() {
-        for rate in [0.05, 0.10, 0.30] {
+        for (rate, hardening) in [(0.05, 1.0), (0.10, 0.0), (0.10, 1.0), (0.30, 2.0)] {
             let config = GeneratorConfig {
                 profiles: 40_000,
                 hard_negative_rate: rate,
+                hardening,
                 ..GeneratorConfig::default()
             };
             let summary = generate(&config).unwrap().summary();
-            let in_groups: usize = summary.hard_negatives.values().map(|c| c.people).sum();
-            let share = in_groups as f64 / summary.entities as f64;
+            let share = |kinds: &[HardNegativeKind]| {
+                let people: usize = kinds
+                    .iter()
+                    .map(|kind| summary.hard_negatives[kind.name()].people)
+                    .sum();
+                people as f64 / summary.entities as f64
+            };
+            let first_model = share(&HardNegativeKind::FIRST_MODEL);
+            let real_base = share(&HardNegativeKind::REAL_BASE);
+            let close = |got: f64, wanted: f64| (got - wanted).abs() < 0.25 * wanted + 0.005;
             assert!(
-                (share - rate).abs() < 0.25 * rate + 0.005,
-                "rate {rate}: {share}"
+                close(first_model, rate),
+                "{rate} {hardening}: {first_model}"
+            );
+            assert!(
+                close(real_base, rate * hardening),
+                "{rate} {hardening}: {real_base}"
             );
         }
+    }
+
+    #[test]
+    fn an_inbox_is_never_held_by_two_people_under_hardening() {
+        let base = generate(&GeneratorConfig {
+            profiles: 50,
+            ..GeneratorConfig::default()
+        })
+        .unwrap();
+        let mut rows: Vec<Row> = base.rows.iter().take(4).cloned().collect();
+        let spellings = [
+            "ivan.petrov@gmail.com",
+            "ivanpetrov+shop@gmail.com",
+            "i-petrov@yandex.ru",
+            "i.petrov@ya.ru",
+        ];
+        for (index, (row, email)) in rows.iter_mut().zip(spellings).enumerate() {
+            row.email = Some(email.to_string());
+            // Rows 0 and 1 are one person, 2 and 3 two others.
+            row.entity = [0, 0, 1, 2][index];
+        }
+        let mut first_model = rows.clone();
+        assert_eq!(enforce_uniqueness(&mut first_model, 1, false).email, 0);
+        let repairs = enforce_uniqueness(&mut rows, 1, true);
+        assert_eq!(repairs.email, 1);
+        // The person's own gmail alias stays; the other person's spelling
+        // of a taken Yandex inbox gets digits, before any +tag.
+        assert_eq!(rows[1].email.as_deref(), Some("ivanpetrov+shop@gmail.com"));
+        assert_eq!(rows[2].email.as_deref(), Some("i-petrov@yandex.ru"));
+        let repaired = rows[3].email.clone().unwrap();
+        assert!(repaired.starts_with("i.petrov") && repaired.ends_with("@ya.ru"));
+        assert_ne!(
+            contact::mailbox_key(&repaired),
+            contact::mailbox_key("i-petrov@yandex.ru")
+        );
+    }
+
+    #[test]
+    fn group_probabilities_keep_the_first_models_formula_at_hardening_zero() {
+        let rate = 0.1;
+        let mean = HardNegativeKind::mean_people_of(&HardNegativeKind::FIRST_MODEL);
+        let first = GroupProbabilities::new(rate, 0.0);
+        assert_eq!(first.first_model, rate / (mean * (1.0 - rate) + rate));
+        assert_eq!(first.real_base, 0.0);
+        // With both families, the expected shares of people are the rates.
+        let both = GroupProbabilities::new(rate, 1.5);
+        let real_mean = HardNegativeKind::mean_people_of(&HardNegativeKind::REAL_BASE);
+        let q_first = both.first_model;
+        let q_real = (1.0 - q_first) * both.real_base;
+        let q_lone = 1.0 - q_first - q_real;
+        let people = q_first * mean + q_real * real_mean + q_lone;
+        assert!((q_first * mean / people - rate).abs() < 1e-12);
+        assert!((q_real * real_mean / people - rate * 1.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn contact_evidence_equals_counting_every_pair() {
+        let base = generate(&GeneratorConfig {
+            profiles: 3000,
+            seed: 4,
+            ..GeneratorConfig::default()
+        })
+        .unwrap();
+        let evidence = base.contact_evidence();
+        let digits = |n: u64| format!("{n:010}").into_bytes();
+        let mut expected = ContactEvidence::default();
+        let rows = &base.rows;
+        for (i, left) in rows.iter().enumerate() {
+            for right in &rows[i + 1..] {
+                let same = left.entity == right.entity;
+                let count = |counts: &mut PairCounts| {
+                    if same {
+                        counts.same_person += 1;
+                    } else {
+                        counts.different_people += 1;
+                    }
+                };
+                if let (Some(a), Some(b)) = (left.phone, right.phone) {
+                    let (a, b) = (digits(a.national), digits(b.national));
+                    let differing: Vec<usize> = (0..10).filter(|&k| a[k] != b[k]).collect();
+                    if differing.len() == 1 {
+                        count(&mut expected.phones_one_digit_apart);
+                    }
+                    if differing.len() == 2
+                        && differing[1] == differing[0] + 1
+                        && a[differing[0]] == b[differing[1]]
+                        && a[differing[1]] == b[differing[0]]
+                    {
+                        count(&mut expected.phones_adjacent_digits_swapped);
+                    }
+                }
+                if let (Some(a), Some(b)) = (&left.email, &right.email) {
+                    let (a, b) = (a.trim().to_lowercase(), b.trim().to_lowercase());
+                    let login = |e: &str| e.rsplit_once('@').map(|(l, _)| l.to_string());
+                    if login(&a) == login(&b)
+                        && contact::mailbox_key(&a) != contact::mailbox_key(&b)
+                    {
+                        count(&mut expected.same_login_other_domain);
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            evidence.phones_one_digit_apart,
+            expected.phones_one_digit_apart
+        );
+        assert_eq!(
+            evidence.phones_adjacent_digits_swapped,
+            expected.phones_adjacent_digits_swapped
+        );
+        assert_eq!(
+            evidence.same_login_other_domain,
+            expected.same_login_other_domain
+        );
+        assert!(expected.phones_one_digit_apart.same_person > 0);
+        assert!(expected.same_login_other_domain.different_people > 0);
     }
 
     #[test]
@@ -814,7 +1281,7 @@ mod tests {
             row.origin_user_id = Some(2_990_000_000_001);
         }
         rows[1].email = Some("ivanov@MAIL.ru".to_string());
-        let repairs = enforce_uniqueness(&mut rows, 1);
+        let repairs = enforce_uniqueness(&mut rows, 1, true);
         assert_eq!(
             (repairs.phone, repairs.email, repairs.origin_user_id),
             (2, 2, 2)

@@ -61,6 +61,9 @@ pub struct FirstName {
     pub variants: Vec<&'static str>,
     /// The conventional English form some people use: Julia, Alexander.
     pub english: Option<&'static str>,
+    /// Short forms that a name of the other sex shares (Саша, Женя, Валя):
+    /// a cashier who hears one guesses the sex wrong.
+    pub unisex_diminutives: Vec<&'static str>,
 }
 
 /// A surname in both gendered forms (equal for invariant surnames such as
@@ -127,7 +130,7 @@ fn split_list(field: &'static str) -> Vec<&'static str> {
 
 impl Vocabulary {
     fn parse() -> Vocabulary {
-        let first_names: Vec<FirstName> = data_lines(FIRST_NAMES_CSV)
+        let mut first_names: Vec<FirstName> = data_lines(FIRST_NAMES_CSV)
             .map(|line| {
                 let fields: Vec<&'static str> = line.split(',').collect();
                 assert_eq!(fields.len(), 6, "first_names.csv: bad line {line:?}");
@@ -142,9 +145,31 @@ impl Vocabulary {
                     diminutives: split_list(fields[3]),
                     variants: split_list(fields[4]),
                     english: Some(fields[5]).filter(|english| !english.is_empty()),
+                    unisex_diminutives: Vec::new(),
                 }
             })
             .collect();
+        let diminutives_of = |names: &[FirstName], sex: Sex| -> Vec<&'static str> {
+            names
+                .iter()
+                .filter(|name| name.sex == sex)
+                .flat_map(|name| name.diminutives.iter().copied())
+                .collect()
+        };
+        let male_diminutives = diminutives_of(&first_names, Sex::Male);
+        let female_diminutives = diminutives_of(&first_names, Sex::Female);
+        for name in &mut first_names {
+            let other_sex = match name.sex {
+                Sex::Male => &female_diminutives,
+                Sex::Female => &male_diminutives,
+            };
+            name.unisex_diminutives = name
+                .diminutives
+                .iter()
+                .copied()
+                .filter(|diminutive| other_sex.contains(diminutive))
+                .collect();
+        }
         let by_sex = |sex: Sex| {
             let indices: Vec<usize> = (0..first_names.len())
                 .filter(|&index| first_names[index].sex == sex)
@@ -415,6 +440,21 @@ mod tests {
             );
         }
         assert!(vocabulary.surnames.iter().all(|s| !s.male.is_empty()));
+    }
+
+    #[test]
+    fn unisex_diminutives_are_the_short_forms_both_sexes_share() {
+        let unisex = |name: &str| {
+            let found = VOCABULARY.first_names.iter().find(|n| n.name == name);
+            found
+                .expect("name in the vocabulary")
+                .unisex_diminutives
+                .clone()
+        };
+        assert_eq!(unisex("Александр"), ["Саша", "Шура"]);
+        assert_eq!(unisex("Евгения"), ["Женя"]);
+        assert_eq!(unisex("Валентин"), ["Валя"]);
+        assert!(unisex("Елена").is_empty());
     }
 
     #[test]

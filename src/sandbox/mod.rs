@@ -4,9 +4,12 @@
 //! the whole way through real HTTP. It never talks to the real Sailplay.
 //!
 //! `store` holds the profiles and the rules (pure, unit-tested); `server`
-//! is the axum face with credentials, faults on demand and counters.
+//! is the axum face with credentials, latency, faults on demand and
+//! counters; `state` keeps the store on disk (`--state`) so that a restart
+//! loses nothing.
 
 pub mod server;
+pub mod state;
 pub mod store;
 
 pub use server::{AuthConfig, FaultConfig, SandboxStats, serve};

@@ -3,11 +3,15 @@
 //! faults on demand (503s, dropped connections, 429s) drawn from a seeded
 //! generator so a run can be repeated.
 //!
-//! Order of checks for an API request: rate limit (429 with Retry-After),
-//! injected failure (503, nothing done), credentials (HTTP 401), the
-//! operation itself (business errors are HTTP 200 with `"status": "error"`,
-//! as Sailplay answers them), then the injected drop: the operation has
-//! been applied, and the connection is shut down without an answer.
+//! Every API request is first held for `--latency-ms` (the network between
+//! a client and Sailplay, so rehearsals take the time real runs take).
+//! Then, in order: rate limit (429 with Retry-After), injected failure (503,
+//! nothing done), credentials (a wrong token is HTTP 200 with
+//! `status_code` -7, as Sailplay answers it; a wrong department HTTP 401),
+//! the operation itself (business errors are HTTP 200 with `"status":
+//! "error"`), its line in the `--state` file, then the injected drop: the
+//! operation has been applied, and the connection is shut down without an
+//! answer.
 //!
 //! `GET /_sandbox/stats` and `GET /_sandbox/profiles` exist only in the
 //! sandbox, for tests and rehearsals: they need no token and never fault.
@@ -16,7 +20,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Form, State};
@@ -30,12 +34,17 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 
+use super::state::{Replayed, StateEvent, StateFile};
 use super::store::{ApiError, INVALID_PARAMETERS, Params, Store, addressed_identifier, merge_pair};
 use crate::profile::Profile;
 
-/// Answered with HTTP 401 when the token is missing or wrong. Sailplay's
-/// own code for this is not in the documentation we have.
-pub const INVALID_TOKEN: i64 = -1001;
+/// Answered (with HTTP 200, as business errors) when the token is missing
+/// or wrong: Sailplay's code for an invalid token.
+pub const INVALID_TOKEN: i64 = -7;
+/// Answered with HTTP 401 when the login flow refuses the department key
+/// or pin. Sailplay's own code for this is not in the documentation we
+/// have.
+pub const LOGIN_REFUSED: i64 = -1001;
 /// Answered with HTTP 401 when `store_department_id` is not the sandbox's.
 pub const WRONG_DEPARTMENT: i64 = -1002;
 
@@ -48,6 +57,8 @@ pub struct FaultConfig {
     /// API requests admitted per second; above it, 429.
     pub rate_limit: Option<u32>,
     pub seed: u64,
+    /// Every API request is answered this much later.
+    pub latency: Duration,
 }
 
 /// What the sandbox accepts as credentials. Never printed.
@@ -89,6 +100,9 @@ pub struct SandboxStats {
     pub merges: BTreeMap<String, u64>,
     pub updates_applied: u64,
     pub users_added: u64,
+    /// The most API requests held or handled at one moment: how much a
+    /// client overlaps its calls.
+    pub max_in_flight: u64,
 }
 
 struct RateWindow {
@@ -98,6 +112,8 @@ struct RateWindow {
 
 struct SandboxState {
     store: Mutex<Store>,
+    /// `--state FILE`, written under the store's lock.
+    persistence: Option<Mutex<StateFile>>,
     auth: AuthConfig,
     issued_tokens: Mutex<HashSet<String>>,
     faults: FaultConfig,
@@ -105,6 +121,7 @@ struct SandboxState {
     window: Mutex<RateWindow>,
     stats: Mutex<SandboxStats>,
     started: Instant,
+    in_flight: std::sync::atomic::AtomicU64,
 }
 
 /// A lock that survives a panicked holder: the sandbox keeps serving.
@@ -166,16 +183,30 @@ impl Connection {
     }
 }
 
-/// Serves the sandbox on `listener` until `shutdown` completes.
+/// Serves the sandbox on `listener` until `shutdown` completes. With a
+/// state file, every change is written to it, and `restored` holds the
+/// merge counts of the runs before a restart.
 pub async fn serve(
     listener: TcpListener,
     store: Store,
     auth: AuthConfig,
     faults: FaultConfig,
+    persistence: Option<(StateFile, Option<Replayed>)>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let mut stats = SandboxStats::default();
+    let persistence = persistence.map(|(file, restored)| {
+        if let Some(restored) = restored {
+            stats.merges = restored.merges;
+            stats.merges_applied = restored.merges_applied;
+            stats.updates_applied = restored.updates_applied;
+            stats.users_added = restored.users_added;
+        }
+        Mutex::new(file)
+    });
     let state = Arc::new(SandboxState {
         store: Mutex::new(store),
+        persistence,
         auth,
         issued_tokens: Mutex::new(HashSet::new()),
         dice: Mutex::new(ChaCha8Rng::seed_from_u64(faults.seed)),
@@ -184,8 +215,9 @@ pub async fn serve(
             second: 0,
             admitted: 0,
         }),
-        stats: Mutex::new(SandboxStats::default()),
+        stats: Mutex::new(stats),
         started: Instant::now(),
+        in_flight: std::sync::atomic::AtomicU64::new(0),
     });
     axum::serve(
         listener,
@@ -210,6 +242,10 @@ fn router(state: Arc<SandboxState>) -> Router {
         let handler = move |State(state): State<Arc<SandboxState>>,
                             ConnectInfo(connection): ConnectInfo<Connection>,
                             Form(pairs): Form<Vec<(String, String)>>| async move {
+            let _counted = InFlight::enter(&state);
+            if !state.faults.latency.is_zero() {
+                tokio::time::sleep(state.faults.latency).await;
+            }
             handle(&state, endpoint, &connection, pairs)
         };
         router = router
@@ -217,6 +253,27 @@ fn router(state: Arc<SandboxState>) -> Router {
             .route(path, get(handler).post(handler));
     }
     router.with_state(state)
+}
+
+/// Counts a request in flight for as long as it lives.
+struct InFlight<'a>(&'a SandboxState);
+
+impl<'a> InFlight<'a> {
+    fn enter(state: &'a SandboxState) -> InFlight<'a> {
+        use std::sync::atomic::Ordering;
+        let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut stats = lock(&state.stats);
+        stats.max_in_flight = stats.max_in_flight.max(now);
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 async fn stats(State(state): State<Arc<SandboxState>>) -> Json<SandboxStats> {
@@ -294,19 +351,22 @@ fn handle(
             Ok(()) => {
                 let mut store = lock(&state.store);
                 let result = operate(&mut store, endpoint, &params);
+                if let Ok(operation) = &result {
+                    persist(state, operation);
+                }
                 let mut stats = lock(&state.stats);
                 match result {
                     Ok(Operation::Read(body)) => Json(body).into_response(),
-                    Ok(Operation::Merged { from, to, body }) => {
+                    Ok(Operation::Merged { from, to, body, .. }) => {
                         stats.merges_applied += 1;
                         *stats.merges.entry(format!("{from}->{to}")).or_default() += 1;
                         Json(body).into_response()
                     }
-                    Ok(Operation::Updated(body)) => {
+                    Ok(Operation::Updated(_, body)) => {
                         stats.updates_applied += 1;
                         Json(body).into_response()
                     }
-                    Ok(Operation::Added(body)) => {
+                    Ok(Operation::Added(_, body)) => {
                         stats.users_added += 1;
                         Json(body).into_response()
                     }
@@ -325,6 +385,32 @@ fn handle(
     response
 }
 
+/// Writes a change to the state file before it is answered. A sandbox that
+/// cannot keep its state stops, as a crashed server would: the change was
+/// never answered, and clients settle it when it comes back.
+fn persist(state: &SandboxState, operation: &Operation) {
+    let Some(file) = &state.persistence else {
+        return;
+    };
+    let event = match operation {
+        Operation::Read(_) => return,
+        Operation::Added(profile, _) => StateEvent::Added {
+            profile: profile.clone(),
+        },
+        Operation::Updated(profile, _) => StateEvent::Updated {
+            profile: profile.clone(),
+        },
+        Operation::Merged { from, merged, .. } => StateEvent::Merged {
+            from: from.clone(),
+            profile: merged.clone(),
+        },
+    };
+    if let Err(error) = lock(file).record(&event) {
+        eprintln!("error: {error:#}; the sandbox stops");
+        std::process::exit(2);
+    }
+}
+
 fn unauthorized(state: &SandboxState, code: i64, message: &str) -> Response {
     lock(&state.stats).auth_failures += 1;
     (StatusCode::UNAUTHORIZED, Json(error_body(code, message))).into_response()
@@ -336,11 +422,10 @@ fn check_credentials(state: &SandboxState, params: &Params) -> Result<(), Box<Re
         && (state.auth.token.as_deref() == Some(token)
             || lock(&state.issued_tokens).contains(token));
     if !accepted {
-        return Err(Box::new(unauthorized(
-            state,
-            INVALID_TOKEN,
-            "Invalid token",
-        )));
+        lock(&state.stats).auth_failures += 1;
+        return Err(Box::new(
+            Json(error_body(INVALID_TOKEN, "Invalid token")).into_response(),
+        ));
     }
     check_department(state, params)
 }
@@ -365,20 +450,23 @@ fn login(state: &SandboxState, params: &Params) -> Response {
         return *response;
     }
     let (Some(key), Some(pin)) = (&state.auth.department_key, &state.auth.pin) else {
-        return unauthorized(state, INVALID_TOKEN, "Login is not enabled in this sandbox");
+        return unauthorized(state, LOGIN_REFUSED, "Login is not enabled in this sandbox");
     };
     if params.get("store_department_key") != Some(key) || params.get("pin_code") != Some(pin) {
         return unauthorized(
             state,
-            INVALID_TOKEN,
+            LOGIN_REFUSED,
             "Wrong store_department_key or pin_code",
         );
     }
     let token = match &state.auth.token {
         Some(token) => token.clone(),
         None => {
+            // From the operating system, not the fault dice: a token must
+            // not repeat after a restart, and logins must not shift the
+            // faults a seed replays.
             let mut bytes = [0u8; 20];
-            lock(&state.dice).fill_bytes(&mut bytes);
+            rand::rng().fill_bytes(&mut bytes);
             let token = hex::encode(bytes);
             lock(&state.issued_tokens).insert(token.clone());
             token
@@ -389,11 +477,12 @@ fn login(state: &SandboxState, params: &Params) -> Response {
 
 enum Operation {
     Read(Value),
-    Added(Value),
-    Updated(Value),
+    Added(Profile, Value),
+    Updated(Profile, Value),
     Merged {
         from: String,
         to: String,
+        merged: Profile,
         body: Value,
     },
 }
@@ -401,12 +490,14 @@ enum Operation {
 fn operate(store: &mut Store, endpoint: Endpoint, params: &Params) -> Result<Operation, ApiError> {
     match endpoint {
         Endpoint::Info => info(store, params).map(Operation::Read),
-        Endpoint::Add => store
-            .add(params)
-            .map(|p| Operation::Added(ok_profile_body(&p))),
-        Endpoint::Update => store
-            .update(params)
-            .map(|p| Operation::Updated(ok_profile_body(&p))),
+        Endpoint::Add => store.add(params).map(|p| {
+            let body = ok_profile_body(&p);
+            Operation::Added(p, body)
+        }),
+        Endpoint::Update => store.update(params).map(|p| {
+            let body = ok_profile_body(&p);
+            Operation::Updated(p, body)
+        }),
         Endpoint::Merge => {
             let (from, to) = merge_pair(params)?;
             let outcome = store.merge(&from, &to)?;
@@ -414,6 +505,7 @@ fn operate(store: &mut Store, endpoint: Endpoint, params: &Params) -> Result<Ope
                 body: ok_profile_body(&outcome.merged),
                 from: outcome.from_user_id,
                 to: outcome.to_user_id,
+                merged: outcome.merged,
             })
         }
         Endpoint::Login => unreachable!("login is handled before the store"),

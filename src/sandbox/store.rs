@@ -370,6 +370,12 @@ impl Store {
         Ok(store)
     }
 
+    /// `users/add` hands out user_ids above `user_id` from now on (a
+    /// restarted sandbox must not reuse the id of a merged-away profile).
+    pub fn reserve_user_ids_through(&mut self, user_id: u64) {
+        self.next_user_id = self.next_user_id.max(user_id.saturating_add(1));
+    }
+
     /// Profiles loaded with a phone, email or origin_user_id an earlier
     /// profile already had.
     pub fn shared_identifiers(&self) -> usize {

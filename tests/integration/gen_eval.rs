@@ -10,6 +10,9 @@ use std::process::{Command, Output};
 
 const DEMO_PROFILES: &str = "10000";
 const DEMO_SEED: &str = "20251123";
+/// The demo was made by the first, easier model, which `--hardening 0`
+/// keeps byte for byte.
+const DEMO_HARDENING: &str = "0";
 
 fn sailmerge(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sailmerge"))
@@ -77,20 +80,48 @@ fn same_seed_gives_identical_files_and_another_seed_different_ones() {
     );
 }
 
+/// Every value of `part` is in `whole`, recursively: a newer summary may
+/// count more things than the committed one, never count them otherwise.
+fn assert_contained(part: &serde_json::Value, whole: &serde_json::Value, path: &str) {
+    match (part, whole) {
+        (serde_json::Value::Object(part), serde_json::Value::Object(whole)) => {
+            for (key, value) in part {
+                let inner = whole
+                    .get(key)
+                    .unwrap_or_else(|| panic!("{path}.{key} is no longer reported"));
+                assert_contained(value, inner, &format!("{path}.{key}"));
+            }
+        }
+        _ => assert_eq!(part, whole, "{path}"),
+    }
+}
+
 #[test]
 fn committed_demo_set_is_what_its_documented_command_makes() {
     let dir = tempfile::tempdir().unwrap();
-    generate(dir.path(), DEMO_PROFILES, DEMO_SEED, &[]);
+    generate(
+        dir.path(),
+        DEMO_PROFILES,
+        DEMO_SEED,
+        &["--hardening", DEMO_HARDENING],
+    );
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo");
-    for name in ["export.csv", "truth.csv", "generation.json"] {
+    for name in ["export.csv", "truth.csv"] {
         assert!(
             read(dir.path().join(name)) == read(demo.join(name)),
             "datasets/demo/{name} is stale: regenerate it with the command in datasets/demo/README.md"
         );
     }
+    let parse =
+        |path: PathBuf| -> serde_json::Value { serde_json::from_slice(&read(path)).unwrap() };
+    assert_contained(
+        &parse(demo.join("generation.json")),
+        &parse(dir.path().join("generation.json")),
+        "generation.json",
+    );
     let readme = String::from_utf8(read(demo.join("README.md"))).unwrap();
     assert!(readme.contains(&format!(
-        "sailmerge gen --profiles {DEMO_PROFILES} --seed {DEMO_SEED} --out datasets/demo"
+        "sailmerge gen --profiles {DEMO_PROFILES} --seed {DEMO_SEED} --hardening {DEMO_HARDENING} --out datasets/demo"
     )));
 }
 
@@ -159,7 +190,7 @@ fn every_variation_and_hard_negative_kind_occurs() {
     let summary: serde_json::Value =
         serde_json::from_slice(&read(dir.path().join("generation.json"))).unwrap();
     let variations = summary["variations"].as_object().unwrap();
-    assert_eq!(variations.len(), 30);
+    assert_eq!(variations.len(), 36);
     for (kind, count) in variations {
         assert!(
             count["in_duplicated_entities"].as_u64().unwrap() > 0,
@@ -167,7 +198,7 @@ fn every_variation_and_hard_negative_kind_occurs() {
         );
     }
     let hard_negatives = summary["hard_negatives"].as_object().unwrap();
-    assert_eq!(hard_negatives.len(), 7);
+    assert_eq!(hard_negatives.len(), 13);
     for (kind, count) in hard_negatives {
         assert!(count["groups"].as_u64().unwrap() > 0, "no {kind} group");
     }
@@ -235,6 +266,20 @@ fn gen_rejects_bad_settings_naming_the_flags() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--profiles"), "{stderr}");
     assert!(stderr.contains("--duplicate-rate"), "{stderr}");
+    for (rate, hardening) in [("0.1", "4"), ("0.6", "1")] {
+        let output = sailmerge(&[
+            "gen",
+            "--hard-negative-rate",
+            rate,
+            "--hardening",
+            hardening,
+            "--out",
+            out,
+        ]);
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--hardening"), "{stderr}");
+    }
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -396,4 +441,110 @@ fn eval_breaks_recall_down_by_variation_on_generated_data() {
         assert!(confusion["people_pairs"].as_u64().unwrap() > 0, "{kind}");
         assert_eq!(confusion["linked"], 0, "{kind}");
     }
+}
+
+/// The calibration band of a stated probability, as eval defines them.
+fn band_of(probability: f64) -> usize {
+    const UPPER: [f64; 12] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0];
+    UPPER
+        .iter()
+        .position(|&to| probability < to)
+        .unwrap_or(UPPER.len() - 1)
+}
+
+#[test]
+fn eval_calibrates_the_demo_plans_scored_pairs_against_the_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo");
+    let out = dir.path().join("out");
+    let pairs = dir.path().join("pairs.csv");
+    let output = sailmerge(&[
+        "--no-progress",
+        "plan",
+        demo.join("export.csv").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--pairs",
+        pairs.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "plan: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let truth_path = demo.join("truth.csv");
+    let (truth_path, clusters, pairs) = (
+        truth_path.to_str().unwrap(),
+        out.join("clusters.csv"),
+        pairs.to_str().unwrap(),
+    );
+    let output = sailmerge(&[
+        "eval",
+        "--truth",
+        truth_path,
+        clusters.to_str().unwrap(),
+        "--pairs",
+        pairs,
+        "--json",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let evaluation: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(evaluation["pairwise"]["recall"].as_f64().unwrap() > 0.0);
+
+    // The same table, counted here from the files.
+    let (_, truth) = records(demo.join("truth.csv"));
+    let entity: HashMap<String, String> = truth
+        .iter()
+        .map(|r| (r[0].to_string(), r[1].to_string()))
+        .collect();
+    let (headers, rows) = records(PathBuf::from(pairs));
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (left, right, probability) = (column("left"), column("right"), column("probability"));
+    let mut counted = vec![(0u64, 0u64); 12];
+    for row in &rows {
+        let band = band_of(row[probability].parse().unwrap());
+        counted[band].0 += 1;
+        counted[band].1 += u64::from(entity[&row[left]] == entity[&row[right]]);
+    }
+    let calibration = &evaluation["calibration"];
+    assert_eq!(calibration["candidate_pairs"], rows.len() as u64);
+    assert_eq!(calibration["true_pairs"], evaluation["true_pairs"]);
+    let bands = calibration["bands"].as_array().unwrap();
+    assert_eq!(bands.len(), 12);
+    for (band, (pairs_in_band, true_in_band)) in bands.iter().zip(&counted) {
+        assert_eq!(band["pairs"], *pairs_in_band, "{band}");
+        if *pairs_in_band > 0 {
+            let share = *true_in_band as f64 / *pairs_in_band as f64;
+            assert!((band["true_share"].as_f64().unwrap() - share).abs() < 1e-12);
+            let gap = band["difference"].as_f64().unwrap();
+            let flagged = *pairs_in_band >= 200 && gap.abs() > 0.08;
+            assert_eq!(band["miscalibrated"], flagged, "{band}");
+        }
+    }
+    let ranked = &calibration["recall_at_precision"];
+    assert_eq!(ranked["target_precision"], 0.99);
+    assert!(ranked["precision"].as_f64().unwrap() >= 0.99);
+    assert!(ranked["recall"].as_f64().unwrap() > 0.0);
+    assert!(ranked["threshold"].as_f64().is_some());
+
+    // Pairs alone, as a table: no clustering measures, the twelve bands.
+    let output = sailmerge(&["eval", "--truth", truth_path, "--pairs", pairs]);
+    assert!(output.status.success());
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(!table.contains("pairwise"), "{table}");
+    assert!(table.contains("calibration of the stated probabilities"));
+    let band_lines = table
+        .lines()
+        .filter(|line| line.starts_with("  0.") && line.contains('-'))
+        .count();
+    assert_eq!(band_lines, 12, "{table}");
+    assert!(table.contains("recall at pair precision 0.99 by ranking"));
+
+    // Neither clusters nor pairs: a usage error.
+    let output = sailmerge(&["eval", "--truth", truth_path]);
+    assert_eq!(output.status.code(), Some(2));
 }

@@ -1,7 +1,9 @@
 mod apply;
+mod apply_safety;
 mod browser;
 mod febrl;
 mod fixtures;
+mod gen_b;
 mod gen_eval;
 mod load;
 mod matching;

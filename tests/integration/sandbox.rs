@@ -49,6 +49,8 @@ pub struct SandboxProcess {
     child: Child,
     pub url: String,
     http: reqwest::blocking::Client,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl SandboxProcess {
@@ -70,13 +72,30 @@ impl SandboxProcess {
 
     /// `sailmerge ARGS --listen 127.0.0.1:0` with the given environment.
     pub fn spawn_args(args: &[&str], env: &[(&str, &str)]) -> SandboxProcess {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let (child, url) = SandboxProcess::start(&args, &env, "127.0.0.1:0");
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        SandboxProcess {
+            child,
+            url,
+            http: reqwest::blocking::Client::new(),
+            args,
+            env,
+        }
+    }
+
+    fn start(args: &[String], env: &[(String, String)], listen: &str) -> (Child, String) {
         let mut command = Command::new(BINARY);
-        command.args(args).args(["--listen", "127.0.0.1:0"]);
+        command.args(args).args(["--listen", listen]);
         for name in CREDENTIAL_ENV {
             command.env_remove(name);
         }
         command
-            .envs(env.iter().copied())
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let mut child = command.spawn().expect("the sandbox starts");
@@ -89,12 +108,19 @@ impl SandboxProcess {
             url.starts_with("http://127.0.0.1:"),
             "sandbox printed {url:?}"
         );
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        SandboxProcess {
-            child,
-            url,
-            http: reqwest::blocking::Client::new(),
-        }
+        (child, url)
+    }
+
+    /// SIGKILLs the sandbox and starts it again on the same address with
+    /// the same arguments (a `--state FILE` among them brings its store
+    /// back), as a crashed and restarted Sailplay.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let listen = self.url.trim_start_matches("http://").to_string();
+        let (child, url) = SandboxProcess::start(&self.args, &self.env, &listen);
+        assert_eq!(url, self.url);
+        self.child = child;
     }
 
     /// `/_sandbox/stats`.
@@ -349,8 +375,9 @@ fn sandbox_answers_as_the_documentation_says() {
         (Some("error"), Some(-4000))
     );
 
-    // Credentials: wrong token and wrong department are refused.
-    let (status, _) = sandbox.post(
+    // Credentials: a wrong token is Sailplay's -7 (HTTP 200), a wrong
+    // department HTTP 401.
+    let (status, refused) = sandbox.post(
         "users/info",
         &[
             ("token", "nope"),
@@ -358,7 +385,8 @@ fn sandbox_answers_as_the_documentation_says() {
             ("user_id", &a.user_id),
         ],
     );
-    assert_eq!(status, 401);
+    assert_eq!(status, 200);
+    assert_eq!(refused["status_code"], -7);
     let (status, _) = sandbox.post(
         "users/info",
         &[
@@ -579,4 +607,67 @@ fn sandbox_loads_an_export_with_load() {
         );
         assert_eq!(sandbox.profiles(), expected, "{}", file.label);
     }
+}
+
+#[test]
+fn latency_holds_every_api_request_and_held_requests_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    let (profiles, _) = fixture_plan(0, 2, 4);
+    let sandbox = SandboxProcess::spawn(dir.path(), &profiles, &["--latency-ms", "300"]);
+    let started = std::time::Instant::now();
+    let (_, body) = sandbox.call("users/info", &[("user_id", &profiles[0].user_id)]);
+    assert_eq!(body["status"], "ok");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    std::thread::scope(|scope| {
+        for profile in &profiles {
+            scope.spawn(|| sandbox.call("users/info", &[("user_id", &profile.user_id)]));
+        }
+    });
+    assert_eq!(sandbox.stats()["max_in_flight"], 2);
+    // The sandbox's own pages are not held.
+    let started = std::time::Instant::now();
+    sandbox.stats();
+    assert!(started.elapsed() < std::time::Duration::from_millis(300));
+}
+
+#[test]
+fn a_restarted_sandbox_serves_its_state_and_merge_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (profiles, _) = fixture_plan(0, 3, 5);
+    let state = dir.path().join("state.jsonl");
+    let mut sandbox =
+        SandboxProcess::spawn(dir.path(), &profiles, &["--state", state.to_str().unwrap()]);
+    let [a, b] = [&profiles[0], &profiles[1]];
+    let (_, merged) = sandbox.call(
+        "users/merge",
+        &[("from_uid", &a.user_id), ("to_uid", &b.user_id)],
+    );
+    assert_eq!(merged["status"], "ok", "{merged}");
+    let (_, updated) = sandbox.call(
+        "users/update",
+        &[("user_id", &b.user_id), ("first_name", "Пётр")],
+    );
+    assert_eq!(updated["status"], "ok", "{updated}");
+    let before = sandbox.profiles();
+
+    sandbox.restart();
+    assert_eq!(sandbox.profiles(), before);
+    assert_eq!(sandbox.info_code(&a.user_id), -4000);
+    let stats = sandbox.stats();
+    assert_eq!(stats["merges"][format!("{}->{}", a.user_id, b.user_id)], 1);
+    assert_eq!(
+        (
+            stats["merges_applied"].as_u64(),
+            stats["updates_applied"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    // A new profile never gets the id of one merged away before the restart.
+    let (_, added) = sandbox.call("users/add", &[("user_phone", "79161230000")]);
+    let new_id: u64 = added["id"].as_u64().unwrap();
+    assert!(
+        profiles
+            .iter()
+            .all(|p| p.user_id.parse::<u64>().unwrap() < new_id)
+    );
 }
