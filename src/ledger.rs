@@ -350,14 +350,6 @@ struct Previous {
 }
 
 impl History {
-    /// No earlier run: an empty ledger.
-    pub fn none() -> History {
-        History {
-            ledger: Ledger::default(),
-            previous: None,
-        }
-    }
-
     /// Reads `--ledger FILE` (if any) and the previous plan directory (if
     /// any), and folds the previous plan's rejections and applied merges
     /// into the ledger.
@@ -882,4 +874,277 @@ pub fn same_directory(a: &Path, b: &Path) -> bool {
     let canonical =
         |p: &Path| -> PathBuf { std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()) };
     canonical(a) == canonical(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decisions::Decision;
+
+    fn person(user_id: &str, phone: &str) -> Profile {
+        Profile {
+            user_id: user_id.into(),
+            phone: Some(phone.into()),
+            first_name: Some("Анна".into()),
+            ..Profile::default()
+        }
+    }
+
+    fn snapshot_of(id: &str, members: &[&Profile], candidate: bool) -> ClusterSnapshot {
+        ClusterSnapshot {
+            cluster_id: id.into(),
+            candidate,
+            members: members.iter().map(|p| profile_ref(p)).collect(),
+            survivor: members[0].user_id.clone(),
+            merge_order: members[1..].iter().map(|p| p.user_id.clone()).collect(),
+            result: fingerprint(members[0]),
+            links: if candidate {
+                members
+                    .windows(2)
+                    .map(|w| (w[0].user_id.clone(), w[1].user_id.clone()))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// A previous plan directory holding `clusters` and these decisions.
+    fn previous_dir(
+        clusters: Vec<ClusterSnapshot>,
+        decided: &[(&str, Decision, &str)],
+    ) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        PlanLedger {
+            schema_version: SCHEMA_VERSION,
+            plan_hash: "h1".into(),
+            ledger: Ledger::default(),
+            clusters,
+        }
+        .write(dir.path())
+        .unwrap();
+        let mut decisions = Decisions::empty("h1", "T");
+        for (id, decision, reviewer) in decided {
+            decisions.clusters.insert(
+                id.to_string(),
+                ClusterDecision {
+                    decision: *decision,
+                    reviewer: reviewer.to_string(),
+                    decided_at: "2026-06-01T10:00:00Z".into(),
+                    note: Some("why".into()),
+                    carried_from: None,
+                },
+            );
+        }
+        decisions.write(dir.path()).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_rejection_keeps_every_pair_apart_until_a_profile_changes() {
+        let (a, b, c) = (
+            person("1", "79990000001"),
+            person("2", "79990000002"),
+            person("3", "79990000003"),
+        );
+        let dir = previous_dir(
+            vec![snapshot_of("C-1", &[&a, &b, &c], false)],
+            &[("C-1", Decision::Reject, "Анна")],
+        );
+        let history = History::read(Some(dir.path()), None).unwrap();
+        assert_eq!(history.ledger.never_merge.len(), 3);
+        let mut changed = c.clone();
+        changed.phone = Some("79990000009".into());
+        let resolved = history.resolve(&[a.clone(), b.clone(), changed]);
+        assert!(resolved.constraints.forbids(0, 1));
+        assert!(!resolved.constraints.forbids(0, 2) && !resolved.constraints.forbids(1, 2));
+        assert_eq!(
+            (
+                resolved.summary.never_merge_applied,
+                resolved.summary.never_merge_lapsed
+            ),
+            (1, 2)
+        );
+    }
+
+    #[test]
+    fn a_rejected_candidate_keeps_apart_only_what_the_band_added() {
+        let (a, b, c) = (
+            person("1", "79990000001"),
+            person("2", "79990000002"),
+            person("3", "79990000003"),
+        );
+        let dir = previous_dir(
+            vec![
+                snapshot_of("C-1", &[&a, &b], false),
+                snapshot_of("B-1", &[&a, &b, &c], true),
+            ],
+            &[("B-1", Decision::Reject, "Анна")],
+        );
+        let history = History::read(Some(dir.path()), None).unwrap();
+        let pairs: Vec<(&str, &str)> = history
+            .ledger
+            .never_merge
+            .iter()
+            .map(|n| (n.a.user_id.as_str(), n.b.user_id.as_str()))
+            .collect();
+        assert_eq!(pairs, [("1", "3"), ("2", "3")]);
+    }
+
+    #[test]
+    fn an_approved_candidate_becomes_required_links() {
+        let (a, b) = (person("1", "79990000001"), person("2", "79990000002"));
+        let dir = previous_dir(
+            vec![snapshot_of("B-1", &[&a, &b], true)],
+            &[("B-1", Decision::Approve, "Анна")],
+        );
+        let history = History::read(Some(dir.path()), None).unwrap();
+        let resolved = history.resolve(&[person("9", "79990000009"), b.clone(), a.clone()]);
+        assert!(resolved.constraints.requires(1, 2));
+        assert_eq!(resolved.summary.band_links_approved, 1);
+    }
+
+    #[test]
+    fn approvals_carry_to_the_same_members_with_the_same_values_only() {
+        let (a, b, c, d) = (
+            person("1", "79990000001"),
+            person("2", "79990000002"),
+            person("3", "79990000003"),
+            person("4", "79990000004"),
+        );
+        let dir = previous_dir(
+            vec![
+                snapshot_of("C-1", &[&a, &b], false),
+                snapshot_of("C-3", &[&c, &d], false),
+            ],
+            &[
+                ("C-1", Decision::Approve, "Анна"),
+                ("C-3", Decision::Approve, "Борис"),
+            ],
+        );
+        let history = History::read(Some(dir.path()), None).unwrap();
+        let mut changed_d = d.clone();
+        changed_d.phone = Some("79990000044".into());
+        let planned = |id: &str, members: Vec<Profile>| PlannedCluster {
+            cluster_id: id.into(),
+            members: members.iter().map(|m| m.user_id.clone()).collect(),
+            survivor: members[0].user_id.clone(),
+            survivor_reason: String::new(),
+            golden: Profile::default(),
+            steps: Vec::new(),
+            result: Profile::default(),
+            lost: Vec::new(),
+            warnings: Vec::new(),
+            evidence: Vec::new(),
+            min_probability: 0.99,
+            triage: Default::default(),
+            profiles: members,
+        };
+        let mut clusters = vec![
+            planned("C-1", vec![a.clone(), b.clone()]),
+            planned("C-3", vec![c.clone(), changed_d]),
+        ];
+        let mut resolved = history.resolve(&[a, b, c, d]);
+        let carried = history.triage(&mut resolved, &mut clusters, &mut []);
+        assert_eq!(carried.keys().collect::<Vec<_>>(), ["C-1"]);
+        let decision = &carried["C-1"];
+        assert_eq!(
+            (decision.reviewer.as_str(), decision.note.as_deref()),
+            ("Анна", Some("why"))
+        );
+        assert_eq!(decision.carried_from.as_ref().unwrap().plan_hash, "h1");
+        assert_eq!(clusters[0].triage.status, ClusterStatus::CarriedOver);
+        assert_eq!(clusters[1].triage.status, ClusterStatus::Changed);
+        assert_eq!(
+            clusters[1]
+                .triage
+                .previous
+                .as_ref()
+                .unwrap()
+                .reviewer
+                .as_deref(),
+            Some("Борис")
+        );
+        assert_eq!(
+            (
+                resolved.summary.approvals_carried,
+                resolved.summary.approvals_not_carried
+            ),
+            (1, 1)
+        );
+    }
+
+    #[test]
+    fn a_survivor_is_found_by_the_result_its_merge_verified() {
+        let (survivor, merged) = (person("1", "79990000001"), person("2", "79990000002"));
+        let mut result = survivor.clone();
+        result.email = Some("anna@example.ru".into());
+        let merge = AppliedMerge {
+            plan_hash: "h1".into(),
+            cluster_id: "C-1".into(),
+            survivor: "1".into(),
+            survivor_before: fingerprint(&survivor),
+            merged: vec!["2".into()],
+            result: Some(fingerprint(&result)),
+        };
+        let fates: HashMap<&str, AppliedFate> = [
+            (
+                "1",
+                AppliedFate {
+                    merge: &merge,
+                    merged_away: false,
+                },
+            ),
+            (
+                "2",
+                AppliedFate {
+                    merge: &merge,
+                    merged_away: true,
+                },
+            ),
+        ]
+        .into();
+        let rows: HashMap<String, u32> = [("1".to_string(), 0)].into();
+        let now: HashMap<u32, String> = [(0, fingerprint(&result))].into();
+        // Decisions made before the merge name the survivor as it was, and
+        // the merged-away profile: both are the survivor now.
+        assert_eq!(
+            locate(&profile_ref(&survivor), &rows, &now, &fates),
+            Some(0)
+        );
+        assert_eq!(locate(&profile_ref(&merged), &rows, &now, &fates), Some(0));
+        // A survivor changed since is another profile.
+        let later: HashMap<u32, String> = [(0, fingerprint(&person("1", "79990000077")))].into();
+        assert_eq!(locate(&profile_ref(&survivor), &rows, &later, &fates), None);
+    }
+
+    #[test]
+    fn a_team_ledger_reads_back_and_absorbs_without_repeats() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("team.json");
+        assert_eq!(read_team_ledger(&path).unwrap(), Ledger::default());
+        let (a, b) = (person("1", "79990000001"), person("2", "79990000002"));
+        let record = NeverMerge {
+            a: profile_ref(&a),
+            b: profile_ref(&b),
+            plan_hash: "h1".into(),
+            cluster_id: "C-1".into(),
+            reviewer: "Анна".into(),
+            decided_at: "T".into(),
+            note: None,
+        };
+        let mut ledger = Ledger {
+            never_merge: vec![record.clone()],
+            applied: Vec::new(),
+        };
+        write_team_ledger(&path, &ledger).unwrap();
+        assert_eq!(read_team_ledger(&path).unwrap(), ledger);
+        ledger.absorb(Ledger {
+            never_merge: vec![record],
+            applied: Vec::new(),
+        });
+        assert_eq!(ledger.never_merge.len(), 1);
+        assert_eq!(fingerprint(&a).len(), 16);
+        assert_ne!(fingerprint(&a), fingerprint(&b));
+    }
 }

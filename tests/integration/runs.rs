@@ -494,3 +494,62 @@ fn the_plan_hash_depends_on_the_export_not_on_how_its_path_is_spelled() {
         untouched.len()
     );
 }
+
+#[test]
+fn a_team_ledger_keeps_rejections_for_plans_made_without_previous() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = |name: &str| -> PathBuf { work.path().join(name) };
+    run(&[
+        "gen",
+        "--profiles",
+        "600",
+        "--seed",
+        "6",
+        "--out",
+        path(&dir("gen")),
+    ]);
+    let export = dir("gen").join("export.csv");
+    run(&["plan", path(&export), "--out", path(&dir("d1"))]);
+    let plan1 = MergePlan::read(&dir("d1")).unwrap();
+    let rejected = &plan1.clusters[0];
+    run(&[
+        "approve",
+        path(&dir("d1")),
+        "--reject",
+        &rejected.cluster_id,
+        "--reviewer",
+        "Анна",
+    ]);
+    let team = dir("team-ledger.json");
+    run(&[
+        "plan",
+        path(&export),
+        "--out",
+        path(&dir("d2")),
+        "--previous",
+        path(&dir("d1")),
+        "--ledger",
+        path(&team),
+    ]);
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&team).unwrap()).unwrap();
+    assert!(
+        !written["never_merge"].as_array().unwrap().is_empty(),
+        "{written}"
+    );
+    // A plan made from the team ledger alone keeps the rejection too.
+    run(&[
+        "plan",
+        path(&export),
+        "--out",
+        path(&dir("d3")),
+        "--ledger",
+        path(&team),
+    ]);
+    assert!(!joins_two(&clusters_of(&dir("d3")), &rejected.members));
+    let history = MergePlan::read(&dir("d3")).unwrap().history;
+    assert!(
+        history.never_merge_applied >= 1 && history.previous_plan_hash.is_none(),
+        "{history:?}"
+    );
+}
