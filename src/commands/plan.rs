@@ -170,7 +170,18 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     refuse_a_directory_with_a_journal(out)?;
     check_output_directory(out, args.previous.as_deref())?;
     // Read before any work: a wrong --previous fails at once.
+    let stage = Stopwatch::start();
     let history = History::read(args.previous.as_deref(), args.ledger.as_deref())?;
+    if args.previous.is_some() || args.ledger.is_some() {
+        stage.report(
+            printer,
+            format!(
+                "read the ledger: {} never-merge pairs, {} applied merges",
+                history.ledger.never_merge.len(),
+                history.ledger.applied.len()
+            ),
+        );
+    }
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create output directory {}", out.display()))?;
 
@@ -182,7 +193,19 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         .lang
         .clone()
         .unwrap_or_else(|| report_language(&profiles).to_string());
+    let stage = Stopwatch::start();
     let mut resolved = history.resolve(&profiles);
+    if args.previous.is_some() || args.ledger.is_some() {
+        stage.report(
+            printer,
+            format!(
+                "found the ledger's profiles: {} pairs kept apart, {} lapsed, {} approved band links",
+                resolved.summary.never_merge_applied,
+                resolved.summary.never_merge_lapsed,
+                resolved.summary.band_links_approved
+            ),
+        );
+    }
     let mut settings = settings;
     let options = MatchOptions {
         keep_all_pairs: args.pairs.is_some(),
@@ -285,14 +308,20 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     plan.seal_and_write(out)?;
     stage.report(printer, "wrote plan.json");
 
+    let stage = Stopwatch::start();
     PlanLedger::of_plan(&plan, &history.ledger).write(out)?;
     if let Some(path) = &args.ledger {
         ledger::write_team_ledger(path, &history.ledger)?;
     }
     let replaces_review = out.join(DECISIONS_FILE).exists();
+    let carried_count = carried.len();
     if !carried.is_empty() || replaces_review {
         decisions::start_with(out, &plan.plan_hash, carried, &decisions::now_rfc3339())?;
     }
+    stage.report(
+        printer,
+        format!("wrote ledger.json ({carried_count} approvals carried into decisions.json)"),
+    );
 
     let stage = Stopwatch::start();
     let report_path = report::write_report(out, &plan)?;
