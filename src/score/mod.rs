@@ -439,6 +439,7 @@ fn score_and_keep(
     // pairs would hold 5 GB as scored pairs. Every pair is counted in the
     // histogram as it goes by, and each chunk's kept pairs are few.
     let threshold_weight = weight_of_probability(settings.threshold);
+    let kept_weight = weight_of_probability(settings.lowest_kept_probability());
     let weigh = |pair: &CandidatePair, levels: &[u8; MAX_COMPARISONS]| {
         let mut term_frequency_weights = [0f32; TERM_FREQUENCY_SLOTS];
         let mut weight = prior_weight;
@@ -485,7 +486,7 @@ fn score_and_keep(
             for (pair, levels) in chunk.iter().zip(chunk_levels) {
                 let scored = weigh(pair, levels);
                 histogram.add(scored.weight);
-                if keep == Keep::All || scored.weight >= threshold_weight {
+                if keep == Keep::All || scored.weight >= kept_weight {
                     kept.push(scored);
                 }
             }
