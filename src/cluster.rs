@@ -9,9 +9,16 @@
 //! has more than `max_cluster_size` members, it is split at its weakest
 //! links: its links are replayed strongest first and a link is kept only if
 //! the two groups it joins hold no contradictory pair and fit the size cap.
-//! Every split is reported. Cluster ids are the clusters' ordinals by their
-//! smallest member row, zero-padded: the same input and settings give the
-//! same ids.
+//! Every split is reported. A reviewer's decisions carried by the ledger
+//! act here too (`LinkConstraints`): two profiles kept apart are never
+//! linked, and a component that would join them is split at its weakest
+//! links the same way; a pair approved in the review band links although
+//! it scores below the threshold.
+//!
+//! A cluster's id is `C-` and its smallest member user_id (numerically
+//! when both are numbers), so that an unchanged cluster keeps its id from
+//! one export to the next; clusters are ordered by their smallest member
+//! row. The same input and settings give the same ids.
 
 use petgraph::unionfind::UnionFind;
 use serde::{Deserialize, Serialize};
@@ -19,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::compare::{
     dates_compatible, full_names_overlap, jaro_winkler, patronymic_forms_conflict, sexes_conflict,
 };
+use crate::constraints::LinkConstraints;
 use crate::normalize::NormalizedRecord;
 use crate::plan::PairEvidence;
 use crate::printer::Printer;
@@ -62,6 +70,17 @@ pub struct ClusteringStats {
     pub components_split_for_contradiction: u64,
     /// Components split only because they exceeded `max_cluster_size`.
     pub components_split_for_size: u64,
+    /// Components split because they held two profiles a reviewer kept
+    /// apart (a never-merge constraint of the ledger).
+    #[serde(default)]
+    pub components_split_for_never_merge: u64,
+    /// Links between two profiles a reviewer kept apart, never made.
+    #[serde(default)]
+    pub links_kept_apart: u64,
+    /// Links a reviewer approved in the review band, made although below
+    /// the threshold.
+    #[serde(default)]
+    pub links_approved_below_threshold: u64,
     /// Links dropped by the splits.
     pub links_dropped: u64,
     /// Contradictions found in components, by kind (`sex`,
@@ -93,7 +112,7 @@ pub struct Split {
     /// The component's members (user_ids, first 20).
     pub user_ids: Vec<String>,
     pub profiles: u64,
-    /// `contradiction` or `size`.
+    /// `contradiction`, `never_merge` or `size`.
     pub reason: String,
     /// Example contradictions: `user_id / user_id: kind` (first 10).
     pub contradictions: Vec<String>,
@@ -212,15 +231,43 @@ pub fn cluster_pairs(
     settings: &MatchSettings,
     printer: &Printer,
 ) -> Clustering {
+    let none = LinkConstraints::default();
+    cluster_pairs_constrained(profiles, records, scored, settings, &none, printer)
+}
+
+/// `cluster_pairs` under a reviewer's constraints: a pair kept apart never
+/// links (and a component holding one is split), an approved pair links
+/// whatever its score.
+pub fn cluster_pairs_constrained(
+    profiles: &[Profile],
+    records: &[NormalizedRecord],
+    scored: &ScoredPairs,
+    settings: &MatchSettings,
+    constraints: &LinkConstraints,
+    printer: &Printer,
+) -> Clustering {
     let threshold_weight = weight_of_probability(settings.threshold);
     let mut held_back_father_son = 0;
+    let (mut kept_apart, mut approved_below) = (0, 0);
     let mut links: Vec<&ScoredPair> = scored
         .pairs
         .iter()
-        .filter(|pair| pair.weight >= threshold_weight)
         .filter(|pair| {
-            let held_back =
-                settings.father_son_guard && rests_on_names_a_father_and_son_share(scored, pair);
+            if constraints.forbids(pair.left, pair.right) {
+                kept_apart += u64::from(pair.weight >= threshold_weight);
+                return false;
+            }
+            // A reviewer approved it: no threshold or guard overrides that.
+            if constraints.requires(pair.left, pair.right) {
+                approved_below += u64::from(pair.weight < threshold_weight);
+                return true;
+            }
+            pair.weight >= threshold_weight
+        })
+        .filter(|pair| {
+            let held_back = settings.father_son_guard
+                && !constraints.requires(pair.left, pair.right)
+                && rests_on_names_a_father_and_son_share(scored, pair);
             held_back_father_son += u64::from(held_back);
             !held_back
         })
@@ -258,6 +305,8 @@ pub fn cluster_pairs(
         threshold: settings.threshold,
         links: links.len() as u64,
         links_held_back_father_son: held_back_father_son,
+        links_kept_apart: kept_apart,
+        links_approved_below_threshold: approved_below,
         components: components.len() as u64,
         ..ClusteringStats::default()
     };
@@ -270,8 +319,9 @@ pub fn cluster_pairs(
         for (_, _, kind) in &found {
             *contradiction_counts.entry(kind.name()).or_default() += 1;
         }
+        let kept_apart = constraints.forbidden_within(&members);
         let too_large = members.len() > settings.max_cluster_size;
-        if found.is_empty() && !too_large {
+        if found.is_empty() && kept_apart.is_empty() && !too_large {
             let kept = spanning_links(&members, &component_links);
             groups.push((members, kept));
         } else {
@@ -281,31 +331,36 @@ pub fn cluster_pairs(
                 &component_links,
                 settings.max_cluster_size,
                 &settings.contradiction_guards,
+                constraints,
             );
             let kept_links: usize = pieces.iter().map(|(_, links)| links.len()).sum();
             let dropped = component_links.len() - kept_links;
             stats.links_dropped += dropped as u64;
-            if found.is_empty() {
-                stats.components_split_for_size += 1;
-            } else {
+            let reason = if !found.is_empty() {
                 stats.components_split_for_contradiction += 1;
-            }
+                "contradiction"
+            } else if !kept_apart.is_empty() {
+                stats.components_split_for_never_merge += 1;
+                "never_merge"
+            } else {
+                stats.components_split_for_size += 1;
+                "size"
+            };
             let user_id = |row: u32| profiles[row as usize].user_id.clone();
+            let never_merge = kept_apart
+                .iter()
+                .map(|(a, b)| format!("{} / {}: never_merge", user_id(*a), user_id(*b)));
             stats.splits.push(Split {
                 user_ids: members.iter().take(20).map(|&row| user_id(row)).collect(),
                 profiles: members.len() as u64,
-                reason: if found.is_empty() {
-                    "size"
-                } else {
-                    "contradiction"
-                }
-                .to_string(),
+                reason: reason.to_string(),
                 contradictions: found
                     .iter()
-                    .take(10)
                     .map(|(a, b, kind)| {
                         format!("{} / {}: {}", user_id(*a), user_id(*b), kind.name())
                     })
+                    .chain(never_merge)
+                    .take(10)
                     .collect(),
                 clusters: pieces.len() as u64,
                 links_dropped: dropped as u64,
@@ -330,17 +385,15 @@ pub fn cluster_pairs(
         .collect();
 
     groups.sort_by_key(|(members, _)| members[0]);
-    let width = groups.len().to_string().len().max(6);
     let clusters: Vec<Cluster> = groups
         .into_iter()
-        .enumerate()
-        .map(|(ordinal, (members, kept))| {
+        .map(|(members, kept)| {
             let min_probability = kept
                 .iter()
                 .map(|link| link.probability())
                 .fold(1.0, f64::min);
             Cluster {
-                cluster_id: format!("C{:0width$}", ordinal + 1),
+                cluster_id: stable_cluster_id(CLUSTER_ID_PREFIX, profiles, &members),
                 members,
                 evidence: kept
                     .iter()
@@ -367,11 +420,42 @@ pub fn cluster_pairs(
         .map(|(size, clusters)| SizeCount { size, clusters })
         .collect();
     debug_assert!(
-        clusters
-            .iter()
-            .all(|c| c.min_probability >= probability_of_weight(threshold_weight) - 1e-12)
+        constraints.has_required_links()
+            || clusters
+                .iter()
+                .all(|c| c.min_probability >= probability_of_weight(threshold_weight) - 1e-12)
     );
     Clustering { clusters, stats }
+}
+
+/// The prefix of the ids of planned clusters.
+pub const CLUSTER_ID_PREFIX: &str = "C";
+
+/// `<prefix>-<smallest member user_id>`: the same members give the same id
+/// in every export, whatever rows they sit on, and no two clusters share
+/// one (a profile is in one cluster only).
+pub fn stable_cluster_id(prefix: &str, profiles: &[Profile], members: &[u32]) -> String {
+    let smallest = members
+        .iter()
+        .map(|&row| profiles[row as usize].user_id.as_str())
+        .min_by(|a, b| compare_user_ids(a, b))
+        .unwrap_or("");
+    format!("{prefix}-{smallest}")
+}
+
+/// User ids in numeric order when both are numbers (Sailplay's are), else
+/// in text order.
+pub fn compare_user_ids(a: &str, b: &str) -> std::cmp::Ordering {
+    let numeric = |id: &str| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+    if numeric(a) && numeric(b) {
+        let (x, y) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
+        x.len()
+            .cmp(&y.len())
+            .then_with(|| x.cmp(y))
+            .then_with(|| a.cmp(b))
+    } else {
+        a.cmp(b)
+    }
 }
 
 /// Every contradictory pair among `members` (rows ascending).
@@ -408,14 +492,16 @@ fn spanning_links<'a>(members: &[u32], links: &[&'a ScoredPair]) -> Vec<&'a Scor
 }
 
 /// Replays a component's links strongest first, keeping a link only when
-/// the two groups it joins hold no contradictory pair and fit `max_size`.
-/// Returns the groups of two or more with the links that formed them.
+/// the two groups it joins hold no contradictory pair, no pair a reviewer
+/// kept apart, and fit `max_size`. Returns the groups of two or more with
+/// the links that formed them.
 fn split_component<'a>(
     records: &[NormalizedRecord],
     members: &[u32],
     links: &[&'a ScoredPair],
     max_size: usize,
     guards: &[Contradiction],
+    constraints: &LinkConstraints,
 ) -> Vec<(Vec<u32>, Vec<&'a ScoredPair>)> {
     let position = |row: u32| {
         members
@@ -439,7 +525,8 @@ fn split_component<'a>(
         }
         let compatible = groups[a].0.iter().all(|&x| {
             groups[b].0.iter().all(|&y| {
-                contradiction(&records[x as usize], &records[y as usize], guards).is_none()
+                !constraints.forbids(x, y)
+                    && contradiction(&records[x as usize], &records[y as usize], guards).is_none()
             })
         });
         if !compatible {
@@ -476,7 +563,7 @@ mod tests {
     use crate::normalize::NormalizedName;
     use crate::profile::Sex;
     use crate::score::comparison::MAX_COMPARISONS;
-    use crate::score::{ModelSummary, ScoredPairs, TERM_FREQUENCY_SLOTS};
+    use crate::score::{ScoredPairs, TERM_FREQUENCY_SLOTS};
     use chrono::NaiveDate;
 
     fn person(
@@ -546,27 +633,7 @@ mod tests {
         links: Vec<ScoredPair>,
         settings: &MatchSettings,
     ) -> Clustering {
-        let scored = ScoredPairs {
-            pairs: links,
-            comparisons: Vec::new(),
-            weights: crate::score::model::Weights::new(
-                &[],
-                &Vec::new(),
-                &crate::score::model::UTables {
-                    general: Vec::new(),
-                    same_name: Vec::new(),
-                    anchored: Vec::new(),
-                    anchored_surname_given_first: Vec::new(),
-                },
-                &[],
-                -4.0,
-            ),
-            verifier: None,
-            term_frequency_slots: Vec::new(),
-            rule_names: Vec::new(),
-            model: ModelSummary::default(),
-            histogram: Vec::new(),
-        };
+        let scored = ScoredPairs::of_links(links);
         cluster_pairs(
             &profiles(records.len()),
             records,
@@ -754,12 +821,94 @@ mod tests {
         assert_eq!(
             ids,
             vec![
-                ("C000001", vec![0, 3]),
-                ("C000002", vec![1, 2]),
-                ("C000003", vec![4, 5])
+                ("C-u0", vec![0, 3]),
+                ("C-u1", vec![1, 2]),
+                ("C-u4", vec![4, 5])
             ]
         );
         assert!((first.clusters[2].min_probability - probability_of_weight(9.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ids_follow_the_smallest_user_id_numerically() {
+        use std::cmp::Ordering::*;
+        assert_eq!(compare_user_ids("9", "10"), Less);
+        assert_eq!(compare_user_ids("10000017", "9999999"), Greater);
+        assert_eq!(compare_user_ids("007", "7"), Less);
+        assert_eq!(compare_user_ids("b", "a10"), Greater);
+        let mut profiles = profiles(3);
+        profiles[0].user_id = "120".into();
+        profiles[1].user_id = "99".into();
+        profiles[2].user_id = "1000".into();
+        assert_eq!(stable_cluster_id("C", &profiles, &[0, 1, 2]), "C-99");
+    }
+
+    fn constrained(
+        records: &[NormalizedRecord],
+        links: Vec<ScoredPair>,
+        constraints: &LinkConstraints,
+    ) -> Clustering {
+        let scored = ScoredPairs::of_links(links);
+        cluster_pairs_constrained(
+            &profiles(records.len()),
+            records,
+            &scored,
+            &MatchSettings::default(),
+            constraints,
+            &Printer::silent(),
+        )
+    }
+
+    #[test]
+    fn a_component_joining_two_profiles_kept_apart_is_split_at_its_weakest_link() {
+        let records: Vec<_> = (0..4)
+            .map(|row| person(row, "анна", "", "иванова", "", Sex::Female))
+            .collect();
+        // 0-1 and 2-3 strong, 1-2 the weakest: kept apart 0 / 3.
+        let links = vec![link(0, 1, 20.0), link(1, 2, 5.0), link(2, 3, 18.0)];
+        let constraints = LinkConstraints::new([(3, 0)], []);
+        let clustering = constrained(&records, links.clone(), &constraints);
+        let members: Vec<_> = clustering
+            .clusters
+            .iter()
+            .map(|c| c.members.clone())
+            .collect();
+        assert_eq!(members, vec![vec![0, 1], vec![2, 3]]);
+        assert_eq!(clustering.stats.components_split_for_never_merge, 1);
+        assert_eq!(clustering.stats.splits[0].reason, "never_merge");
+        assert_eq!(
+            clustering.stats.splits[0].contradictions,
+            vec!["u0 / u3: never_merge"]
+        );
+        // A direct link between the two is never made.
+        let direct = constrained(&records, vec![link(0, 3, 30.0)], &constraints);
+        assert!(direct.clusters.is_empty());
+        assert_eq!(direct.stats.links_kept_apart, 1);
+        // Without the constraint, one cluster.
+        assert_eq!(
+            constrained(&records, links, &LinkConstraints::default())
+                .clusters
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn an_approved_pair_links_below_the_threshold() {
+        let records: Vec<_> = (0..2)
+            .map(|row| person(row, "анна", "", "иванова", "", Sex::Female))
+            .collect();
+        // 0.5 < p < 0.8: in the band.
+        let weak = vec![link(0, 1, 1.0)];
+        assert!(
+            constrained(&records, weak.clone(), &LinkConstraints::default())
+                .clusters
+                .is_empty()
+        );
+        let approved = constrained(&records, weak, &LinkConstraints::new([], [(1, 0)]));
+        assert_eq!(approved.clusters.len(), 1);
+        assert_eq!(approved.stats.links_approved_below_threshold, 1);
+        assert!((approved.clusters[0].min_probability - 2.0 / 3.0).abs() < 1e-9);
     }
 
     #[test]
@@ -774,7 +923,7 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             text,
-            "user_id,cluster_id,cluster_size,min_probability\nu0,C000001,2,0.999024\nu2,C000001,2,0.999024\n"
+            "user_id,cluster_id,cluster_size,min_probability\nu0,C-u0,2,0.999024\nu2,C-u0,2,0.999024\n"
         );
     }
 }

@@ -8,11 +8,13 @@
 //! execution.
 
 pub mod apply;
+pub mod band;
 pub mod block;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod compare;
+pub mod constraints;
 pub mod csv_files;
 pub mod decisions;
 pub mod eval;
@@ -20,6 +22,7 @@ pub mod exit;
 pub mod fsutil;
 pub mod generate;
 pub mod generate_b;
+pub mod ledger;
 pub mod load;
 pub mod memory;
 pub mod merge;

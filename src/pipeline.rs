@@ -4,14 +4,18 @@
 //!
 //! Each stage prints one line when it ends (time, resident and peak
 //! memory): on a base of millions of rows the user wants to know where the
-//! minutes go. Only the pairs clustering needs outlive scoring, unless
-//! `MatchOptions::keep_all_pairs` asks for every scored pair (`plan
-//! --pairs`).
+//! minutes go. Only the pairs clustering needs (down to the review band's
+//! lower end) outlive scoring, unless `MatchOptions::keep_all_pairs` asks
+//! for every scored pair (`plan --pairs`). A reviewer's earlier decisions
+//! reach clustering as `MatchOptions::constraints`; the review band's
+//! candidate clusters are formed after the planned ones.
 
 use anyhow::Result;
 
+use crate::band;
 use crate::block::{self, BlockingStats};
 use crate::cluster::{self, Clustering};
+use crate::constraints::LinkConstraints;
 use crate::memory::ResidentMemory;
 use crate::normalize::{self, DataQuality, NormalizedRecord};
 use crate::printer::Printer;
@@ -20,18 +24,23 @@ use crate::score::{self, ScoredPairs};
 use crate::settings::matching::MatchSettings;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MatchOptions {
+pub struct MatchOptions<'a> {
     /// Keep every scored candidate pair in `Matching::scored`, linked or
     /// not (for `plan --pairs`); otherwise only those clustering links.
     pub keep_all_pairs: bool,
+    /// Pairs a reviewer kept apart or approved (`plan --previous`), by
+    /// row of the profiles matched.
+    pub constraints: Option<&'a LinkConstraints>,
 }
 
-/// What matching found: the candidates' statistics, the scored pairs and
-/// the clusters.
+/// What matching found: the candidates' statistics, the scored pairs, the
+/// clusters, and the review band's candidate clusters (`None` when the
+/// settings leave no band).
 pub struct Matching {
     pub blocking: BlockingStats,
     pub scored: ScoredPairs,
     pub clustering: Clustering,
+    pub band: Option<Clustering>,
 }
 
 /// Normalizes `profiles` and matches them. Fills in
@@ -40,7 +49,7 @@ pub struct Matching {
 pub fn match_profiles(
     profiles: &[Profile],
     settings: &mut MatchSettings,
-    options: MatchOptions,
+    options: MatchOptions<'_>,
     printer: &Printer,
 ) -> Result<(Vec<NormalizedRecord>, DataQuality, Matching)> {
     let stage = Stopwatch::start();
@@ -59,7 +68,7 @@ pub fn match_records(
     profiles: &[Profile],
     records: &[NormalizedRecord],
     settings: &MatchSettings,
-    options: MatchOptions,
+    options: MatchOptions<'_>,
     printer: &Printer,
 ) -> Result<Matching> {
     let stage = Stopwatch::start();
@@ -91,7 +100,16 @@ pub fn match_records(
     );
 
     let stage = Stopwatch::start();
-    let clustering = cluster::cluster_pairs(profiles, records, &scored, settings, printer);
+    let none = LinkConstraints::default();
+    let constraints = options.constraints.unwrap_or(&none);
+    let clustering = cluster::cluster_pairs_constrained(
+        profiles,
+        records,
+        &scored,
+        settings,
+        constraints,
+        printer,
+    );
     stage.report(
         printer,
         format!(
@@ -100,10 +118,33 @@ pub fn match_records(
             clustering.clusters.len()
         ),
     );
+    let band = settings.has_review_band().then(|| {
+        let stage = Stopwatch::start();
+        let band = band::candidate_clusters(
+            profiles,
+            records,
+            &scored,
+            settings,
+            constraints,
+            &clustering.clusters,
+            printer,
+        );
+        stage.report(
+            printer,
+            format!(
+                "review band (p from {} to {}): {} candidate clusters",
+                settings.review_threshold,
+                settings.threshold,
+                band.clusters.len()
+            ),
+        );
+        band
+    });
     Ok(Matching {
         blocking,
         scored,
         clustering,
+        band,
     })
 }
 

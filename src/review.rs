@@ -5,19 +5,26 @@
 //! - The page served is rendered from `DIR/plan.json` after its hash is
 //!   checked, and decisions.json is bound to that hash: an existing file
 //!   made on another plan is never overwritten or mixed in.
+//! - decisions.json is the only state: the server keeps no copy. A read
+//!   reads the file; a change goes through [`crate::decisions::edit`],
+//!   which re-reads it under the lock and writes only the clicked
+//!   clusters, each only if its decision is still the one the page showed.
+//!   So an `approve --reject` made while the page is open, or a second
+//!   server on the same directory, is never reverted: the page is told of
+//!   the conflict and shows the decision that stands.
 //! - Every accepted change is on disk (atomic write) before the page is told
-//!   it is saved, so closing the tab or killing the server loses nothing
-//!   that was confirmed. Changes are applied all-or-nothing per request.
-//! - Only loopback addresses are served, and requests naming another host
-//!   are refused (a web page elsewhere cannot reach the API through DNS
-//!   rebinding); changes need a JSON body, which a cross-site form cannot
-//!   send without the browser asking first.
+//!   it is saved. Changes are applied all-or-nothing per request.
+//! - Only loopback addresses are served, and only under a random key made
+//!   for this session and printed in the URL: a request without it (any
+//!   other local user or process) gets nothing, neither the page with its
+//!   phones and e-mails nor the decisions. Requests naming another host
+//!   (DNS rebinding) or sent from another origin are refused.
 
-use std::collections::HashSet;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -30,7 +37,10 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
-use crate::decisions::{ClusterDecision, DECISIONS_FILE, Decision, Decisions, SCHEMA_VERSION};
+use crate::decisions::{
+    self, ClusterDecision, ClusterIds, Condition, DECISIONS_FILE, Decision, Decisions, Edit,
+    EditError, OtherPlan, Writer,
+};
 use crate::plan::MergePlan;
 
 /// Large enough to approve 100,000 clusters in one request.
@@ -39,11 +49,25 @@ const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// One change asked for by the page: `decision: null` clears the cluster's
-/// decision (it becomes undecided again).
+/// decision (it becomes undecided again). `expected` is the decision the
+/// page showed when it was clicked (`null`: undecided); when present, the
+/// change is made only if the file still holds it. A client that leaves it
+/// out names the cluster outright, as `approve --clusters` does.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct DecisionUpdate {
     pub cluster_id: String,
     pub decision: Option<Decision>,
+    #[serde(default, deserialize_with = "present")]
+    pub expected: Option<Option<Decision>>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `expected: null` is present (undecided), unlike a missing key.
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<Decision>>, D::Error> {
+    Option::<Decision>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -51,12 +75,23 @@ pub struct DecisionUpdates {
     pub updates: Vec<DecisionUpdate>,
 }
 
-/// The answer to a saved change.
+/// The answer to a saved change: the counts, and the decisions of the
+/// clusters the request named as they now stand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaveReceipt {
     pub decided_at: String,
     pub approved: usize,
     pub rejected: usize,
+    pub clusters: BTreeMap<String, Option<ClusterDecision>>,
+}
+
+/// What `GET api/decisions` answers: the file, and who this session
+/// records as reviewer.
+#[derive(Debug, Serialize)]
+pub struct DecisionsView {
+    pub reviewer: String,
+    #[serde(flatten)]
+    pub decisions: Decisions,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,22 +99,26 @@ pub enum RecordError {
     #[error("cluster ids not in this plan: {0}")]
     UnknownClusters(String),
     #[error(transparent)]
-    Write(#[from] anyhow::Error),
+    Edit(#[from] EditError),
 }
 
-/// The plan under review, its page, and the decisions made so far.
+/// The plan under review, its page, and who reviews it.
 pub struct ReviewSession {
     dir: PathBuf,
     plan_hash: String,
-    cluster_ids: HashSet<String>,
+    ids: ClusterIds,
+    clusters: usize,
+    candidates: usize,
     page: String,
-    decisions: Mutex<Decisions>,
+    reviewer: String,
+    key: String,
 }
 
 impl ReviewSession {
-    /// Reads and checks `DIR/plan.json`, renders the page, and loads the
-    /// decisions already made on this plan. `reviewer` overrides the one
-    /// recorded in an existing decisions.json.
+    /// Reads and checks `DIR/plan.json`, checks that an existing
+    /// decisions.json was made on it, and renders the page. `reviewer`
+    /// (else the login name) is recorded on every decision this session
+    /// makes.
     pub fn open(dir: &Path, reviewer: Option<&str>) -> Result<ReviewSession> {
         let plan = MergePlan::read(dir).with_context(|| {
             format!(
@@ -87,14 +126,28 @@ impl ReviewSession {
                 dir.display()
             )
         })?;
-        let decisions = load_or_start_decisions(dir, &plan, reviewer)?;
+        if let Some(existing) = Decisions::read_if_exists(dir)?
+            && existing.plan_hash != plan.plan_hash
+        {
+            bail!(
+                "{} holds decisions made on another plan ({}), not on {}/plan.json ({}); move it away to start a new review of this plan",
+                dir.join(DECISIONS_FILE).display(),
+                existing.plan_hash,
+                dir.display(),
+                plan.plan_hash
+            );
+        }
+        let reviewer = decisions::resolve_reviewer(reviewer)?;
         let page = crate::report::render_report(&plan)?;
         Ok(ReviewSession {
             dir: dir.to_path_buf(),
             plan_hash: plan.plan_hash.clone(),
-            cluster_ids: plan.clusters.iter().map(|c| c.cluster_id.clone()).collect(),
+            ids: ClusterIds::of_plan(&plan),
+            clusters: plan.clusters.len(),
+            candidates: plan.candidates.len(),
             page,
-            decisions: Mutex::new(decisions),
+            reviewer,
+            key: session_key(),
         })
     }
 
@@ -102,150 +155,101 @@ impl ReviewSession {
         &self.plan_hash
     }
 
+    /// Planned clusters (candidates of the review band apart).
     pub fn cluster_count(&self) -> usize {
-        self.cluster_ids.len()
+        self.clusters
     }
 
-    pub fn decisions(&self) -> Decisions {
-        self.lock().clone()
+    pub fn candidate_count(&self) -> usize {
+        self.candidates
+    }
+
+    /// How many of `decisions` are on planned clusters.
+    pub fn decided_clusters(&self, decisions: &Decisions) -> usize {
+        decisions
+            .clusters
+            .keys()
+            .filter(|id| self.ids.kind(id) == Some(decisions::ClusterKind::Planned))
+            .count()
+    }
+
+    pub fn reviewer(&self) -> &str {
+        &self.reviewer
+    }
+
+    /// The random key the URL carries; every request must start with it.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// decisions.json as it is on disk now (empty when there is none yet).
+    pub fn decisions(&self) -> Result<Decisions> {
+        Ok(Decisions::read_if_exists(&self.dir)?
+            .unwrap_or_else(|| Decisions::empty(&self.plan_hash, &decisions::now_rfc3339())))
     }
 
     pub fn decisions_path(&self) -> PathBuf {
         self.dir.join(DECISIONS_FILE)
     }
 
-    /// Applies `updates` and writes decisions.json; on any error neither the
-    /// file nor the decisions in memory change.
+    /// Applies `updates` through the shared edit (lock, re-read, write):
+    /// all of them or, on an unknown id or a conflict, none.
     pub fn record(&self, updates: &[DecisionUpdate]) -> Result<SaveReceipt, RecordError> {
-        let now = now_rfc3339();
-        let mut decisions = self.lock();
-        let mut changed = decisions.clone();
-        apply_updates(&mut changed, updates, &self.cluster_ids, &now)?;
-        changed
-            .write(&self.dir)
-            .with_context(|| format!("cannot save {}", self.decisions_path().display()))?;
-        *decisions = changed;
-        Ok(receipt(&decisions))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Decisions> {
-        // A panic while holding the lock leaves the last saved state, which
-        // is still consistent: keep serving it.
-        self.decisions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-/// The decisions in `DIR/decisions.json` if it was made on this plan, else
-/// an empty set; an existing file made on another plan is an error, since
-/// writing over it would lose another review.
-pub fn load_or_start_decisions(
-    dir: &Path,
-    plan: &MergePlan,
-    reviewer: Option<&str>,
-) -> Result<Decisions> {
-    let path = dir.join(DECISIONS_FILE);
-    let mut decisions = if path.exists() {
-        let existing = Decisions::read(dir)?;
-        if existing.plan_hash != plan.plan_hash {
-            bail!(
-                "{} holds decisions made on another plan ({}), not on {}/plan.json ({}); move it away to start a new review of this plan",
-                path.display(),
-                existing.plan_hash,
-                dir.display(),
-                plan.plan_hash
-            );
+        let mut unknown = Vec::new();
+        let mut edits = Vec::with_capacity(updates.len());
+        for update in updates {
+            let Some(id) = self.ids.resolve(&update.cluster_id) else {
+                unknown.push(format!("{:?}", update.cluster_id));
+                continue;
+            };
+            let note = decisions::clean_note(update.note.as_deref())
+                .map_err(|error| RecordError::Edit(EditError::Io(error)))?;
+            edits.push(Edit {
+                cluster_id: id.to_string(),
+                decision: update.decision,
+                condition: update.expected.map_or(Condition::Always, Condition::Expect),
+                note,
+            });
         }
-        existing
-    } else {
-        Decisions {
-            schema_version: SCHEMA_VERSION,
-            plan_hash: plan.plan_hash.clone(),
-            reviewer: String::new(),
-            decided_at: now_rfc3339(),
-            clusters: Default::default(),
-        }
-    };
-    if let Some(reviewer) = reviewer.map(str::trim).filter(|r| !r.is_empty()) {
-        decisions.reviewer = reviewer.to_string();
-    } else if decisions.reviewer.is_empty() {
-        decisions.reviewer = default_reviewer();
-    }
-    Ok(decisions)
-}
-
-/// The login name, as the person at this terminal.
-fn default_reviewer() -> String {
-    ["USER", "USERNAME", "LOGNAME"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
-        .unwrap_or_else(|| "unknown".to_string())
-}
-
-/// Applies the updates to `decisions`, stamping changed clusters and the
-/// file with `now`. All ids are checked first: one unknown id rejects the
-/// whole request.
-pub fn apply_updates(
-    decisions: &mut Decisions,
-    updates: &[DecisionUpdate],
-    known_cluster_ids: &HashSet<String>,
-    now: &str,
-) -> Result<(), RecordError> {
-    let unknown: Vec<&str> = updates
-        .iter()
-        .map(|u| u.cluster_id.as_str())
-        .filter(|id| !known_cluster_ids.contains(*id))
-        .collect();
-    if !unknown.is_empty() {
-        let mut listed: Vec<String> = unknown.iter().take(5).map(|id| format!("{id:?}")).collect();
-        if unknown.len() > 5 {
-            listed.push(format!("and {} more", unknown.len() - 5));
-        }
-        return Err(RecordError::UnknownClusters(listed.join(", ")));
-    }
-    for update in updates {
-        match update.decision {
-            Some(decision) => {
-                let unchanged = decisions
-                    .clusters
-                    .get(&update.cluster_id)
-                    .is_some_and(|existing| existing.decision == decision);
-                if !unchanged {
-                    decisions.clusters.insert(
-                        update.cluster_id.clone(),
-                        ClusterDecision {
-                            decision,
-                            decided_at: now.to_string(),
-                            note: None,
-                        },
-                    );
-                }
+        if !unknown.is_empty() {
+            let count = unknown.len();
+            unknown.truncate(5);
+            if count > 5 {
+                unknown.push(format!("and {} more", count - 5));
             }
-            None => {
-                decisions.clusters.remove(&update.cluster_id);
-            }
+            return Err(RecordError::UnknownClusters(unknown.join(", ")));
         }
+        let now = decisions::now_rfc3339();
+        let writer = Writer {
+            reviewer: &self.reviewer,
+            at: &now,
+        };
+        let edited = decisions::edit(
+            &self.dir,
+            &self.plan_hash,
+            &edits,
+            writer,
+            OtherPlan::Refuse,
+        )?;
+        let (approved, rejected) = edited.decisions.counts();
+        Ok(SaveReceipt {
+            decided_at: edited.decisions.decided_at.clone(),
+            approved,
+            rejected,
+            clusters: edits
+                .iter()
+                .map(|edit| {
+                    let now = edited.decisions.clusters.get(&edit.cluster_id).cloned();
+                    (edit.cluster_id.clone(), now)
+                })
+                .collect(),
+        })
     }
-    decisions.decided_at = now.to_string();
-    Ok(())
 }
 
-fn receipt(decisions: &Decisions) -> SaveReceipt {
-    let approved = decisions
-        .clusters
-        .values()
-        .filter(|d| d.decision == Decision::Approve)
-        .count();
-    SaveReceipt {
-        decided_at: decisions.decided_at.clone(),
-        approved,
-        rejected: decisions.clusters.len() - approved,
-    }
-}
-
-fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+/// 128 random bits in hex, from the operating system's generator.
+fn session_key() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
 }
 
 /// Refuses anything but loopback: the review API changes what `apply` runs.
@@ -258,43 +262,97 @@ pub fn check_loopback(listen: SocketAddr) -> Result<()> {
     Ok(())
 }
 
+/// The address and key a request must carry.
+struct Guard {
+    hosts: Vec<String>,
+    origins: Vec<String>,
+    prefix: String,
+}
+
 /// The HTTP routes for `session`, answering only to `bound` (the address
-/// the listener got, port included).
+/// the listener got, port included) under `/<key>/`.
 pub fn router(session: Arc<ReviewSession>, bound: SocketAddr) -> Router {
-    let allowed_hosts: Arc<Vec<String>> = Arc::new(
-        [
-            bound.to_string(),
-            format!("localhost:{}", bound.port()),
-            format!("127.0.0.1:{}", bound.port()),
-            format!("[::1]:{}", bound.port()),
-        ]
-        .into(),
-    );
+    let hosts: Vec<String> = vec![
+        bound.to_string(),
+        format!("localhost:{}", bound.port()),
+        format!("127.0.0.1:{}", bound.port()),
+        format!("[::1]:{}", bound.port()),
+    ];
+    let guard = Arc::new(Guard {
+        origins: hosts.iter().map(|host| format!("http://{host}")).collect(),
+        hosts,
+        prefix: format!("/{}/", session.key),
+    });
+    let key = &session.key;
     Router::new()
-        .route("/", get(page))
-        .route("/report.html", get(page))
-        .route("/api/decisions", get(get_decisions).post(post_decisions))
+        .route(&format!("/{key}/"), get(page))
+        .route(&format!("/{key}/report.html"), get(page))
+        .route(
+            &format!("/{key}/api/decisions"),
+            get(get_decisions).post(post_decisions),
+        )
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
-        .layer(middleware::from_fn_with_state(allowed_hosts, guard_host))
+        .layer(middleware::from_fn_with_state(guard, guard_request))
         .with_state(session)
 }
 
-async fn guard_host(
-    State(allowed): State<Arc<Vec<String>>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    if !allowed.iter().any(|a| a == host) {
-        return (
-            StatusCode::FORBIDDEN,
-            "sailmerge review answers only on its loopback address",
-        )
-            .into_response();
+/// Why `request` is refused, if it is: another host, another origin, or
+/// no session key.
+fn refusal(guard: &Guard, request: &Request) -> Option<Response> {
+    let header_text = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value: &HeaderValue| value.to_str().ok())
+    };
+    let host = header_text(header::HOST.as_str()).unwrap_or("");
+    if !guard.hosts.iter().any(|allowed| allowed == host) {
+        return Some(
+            (
+                StatusCode::FORBIDDEN,
+                "sailmerge review answers only on its loopback address",
+            )
+                .into_response(),
+        );
+    }
+    // A browser sends Origin with every POST and with cross-site requests;
+    // only the page this server served may use the API.
+    let foreign_origin = header_text(header::ORIGIN.as_str())
+        .is_some_and(|origin| !guard.origins.iter().any(|allowed| allowed == origin));
+    let cross_site = header_text("sec-fetch-site").is_some_and(|site| site == "cross-site");
+    if foreign_origin || cross_site {
+        return Some(
+            (
+                StatusCode::FORBIDDEN,
+                "sailmerge review answers only to the page it served",
+            )
+                .into_response(),
+        );
+    }
+    let path = request.uri().path().as_bytes();
+    let prefix = guard.prefix.as_bytes();
+    let keyed = path.len() >= prefix.len() && same_secret(&path[..prefix.len()], prefix);
+    if !keyed {
+        return Some(
+            (
+                StatusCode::NOT_FOUND,
+                "open the URL `sailmerge review` printed: it carries this session's key",
+            )
+                .into_response(),
+        );
+    }
+    None
+}
+
+/// Whether `a` equals `b`, in a time that does not depend on where they
+/// first differ (the key must not leak through response times).
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+async fn guard_request(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+    if let Some(refusal) = refusal(&guard, &request) {
+        return refusal;
     }
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -304,6 +362,10 @@ async fn guard_host(
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     response
 }
 
@@ -311,30 +373,62 @@ async fn page(State(session): State<Arc<ReviewSession>>) -> Html<String> {
     Html(session.page.clone())
 }
 
-async fn get_decisions(State(session): State<Arc<ReviewSession>>) -> Json<Decisions> {
-    Json(session.decisions())
+async fn get_decisions(
+    State(session): State<Arc<ReviewSession>>,
+) -> Result<Json<DecisionsView>, (StatusCode, String)> {
+    let read = tokio::task::spawn_blocking(move || {
+        session.decisions().map(|decisions| DecisionsView {
+            reviewer: session.reviewer.clone(),
+            decisions,
+        })
+    })
+    .await
+    .map_err(|error| (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))?;
+    read.map(Json)
+        .map_err(|error| (StatusCode::INTERNAL_SERVER_ERROR, format!("{error:#}")))
+}
+
+/// A refused change: the message, and for a conflict the decisions that
+/// stand, so that the page can show them.
+#[derive(Debug, Serialize)]
+struct Refusal {
+    error: String,
+    conflicts: Vec<decisions::Conflict>,
 }
 
 async fn post_decisions(
     State(session): State<Arc<ReviewSession>>,
     Json(body): Json<DecisionUpdates>,
-) -> Result<Json<SaveReceipt>, (StatusCode, String)> {
+) -> Result<Json<SaveReceipt>, (StatusCode, Json<Refusal>)> {
+    let refusal = |status, error: String, conflicts| (status, Json(Refusal { error, conflicts }));
     let result = tokio::task::spawn_blocking(move || session.record(&body.updates))
         .await
         .map_err(|error| {
-            (
+            refusal(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("saving failed: {error}"),
+                Vec::new(),
             )
         })?;
     match result {
         Ok(receipt) => Ok(Json(receipt)),
-        Err(error @ RecordError::UnknownClusters(_)) => {
-            Err((StatusCode::UNPROCESSABLE_ENTITY, error.to_string()))
+        Err(error @ RecordError::UnknownClusters(_)) => Err(refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            error.to_string(),
+            Vec::new(),
+        )),
+        Err(RecordError::Edit(EditError::Conflicts(conflicts))) => {
+            let message = EditError::Conflicts(conflicts.clone()).to_string();
+            Err(refusal(StatusCode::CONFLICT, message, conflicts))
         }
-        Err(RecordError::Write(error)) => {
-            Err((StatusCode::INTERNAL_SERVER_ERROR, format!("{error:#}")))
+        Err(RecordError::Edit(error @ EditError::OtherPlan { .. })) => {
+            Err(refusal(StatusCode::CONFLICT, error.to_string(), Vec::new()))
         }
+        Err(RecordError::Edit(EditError::Io(error))) => Err(refusal(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("{error:#}"),
+            Vec::new(),
+        )),
     }
 }
 
@@ -392,71 +486,13 @@ mod tests {
     use super::*;
     use crate::report::synthetic::synthetic_plan;
 
-    fn empty(plan_hash: &str) -> Decisions {
-        Decisions {
-            schema_version: SCHEMA_VERSION,
-            plan_hash: plan_hash.into(),
-            reviewer: "r".into(),
-            decided_at: "2026-01-01T00:00:00Z".into(),
-            clusters: Default::default(),
-        }
-    }
-
-    fn update(id: &str, decision: Option<Decision>) -> DecisionUpdate {
+    fn update(id: &str, decision: Option<Decision>, expected: Option<Decision>) -> DecisionUpdate {
         DecisionUpdate {
             cluster_id: id.into(),
             decision,
+            expected: Some(expected),
+            note: None,
         }
-    }
-
-    fn known(ids: &[&str]) -> HashSet<String> {
-        ids.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn updates_set_change_and_clear_decisions() {
-        let mut decisions = empty("h");
-        let ids = known(&["a", "b"]);
-        apply_updates(
-            &mut decisions,
-            &[
-                update("a", Some(Decision::Approve)),
-                update("b", Some(Decision::Reject)),
-            ],
-            &ids,
-            "T1",
-        )
-        .unwrap();
-        assert!(decisions.is_approved("a"));
-        assert_eq!(decisions.clusters["b"].decision, Decision::Reject);
-        apply_updates(
-            &mut decisions,
-            &[update("a", Some(Decision::Approve)), update("b", None)],
-            &ids,
-            "T2",
-        )
-        .unwrap();
-        // Re-approving keeps the time of the first approval.
-        assert_eq!(decisions.clusters["a"].decided_at, "T1");
-        assert!(!decisions.clusters.contains_key("b"));
-        assert_eq!(decisions.decided_at, "T2");
-    }
-
-    #[test]
-    fn one_unknown_cluster_rejects_the_whole_request() {
-        let mut decisions = empty("h");
-        let error = apply_updates(
-            &mut decisions,
-            &[
-                update("a", Some(Decision::Approve)),
-                update("<zz>", Some(Decision::Approve)),
-            ],
-            &known(&["a"]),
-            "T",
-        )
-        .unwrap_err();
-        assert!(error.to_string().contains("\"<zz>\""), "{error}");
-        assert!(decisions.clusters.is_empty());
     }
 
     #[test]
@@ -468,24 +504,81 @@ mod tests {
     }
 
     #[test]
-    fn session_saves_each_change_and_a_new_session_loads_it() {
+    fn secrets_compare_whole() {
+        assert!(same_secret(b"/abc/", b"/abc/"));
+        assert!(!same_secret(b"/abd/", b"/abc/"));
+        assert!(!same_secret(b"/ab/", b"/abc/"));
+    }
+
+    #[test]
+    fn session_keys_are_random_and_long() {
+        let (a, b) = (session_key(), session_key());
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn expected_null_is_present_and_a_missing_expected_is_not() {
+        let body: DecisionUpdates = serde_json::from_str(
+            r#"{"updates":[{"cluster_id":"a","decision":"approve","expected":null},
+                           {"cluster_id":"b","decision":"reject"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(body.updates[0].expected, Some(None));
+        assert_eq!(body.updates[1].expected, None);
+    }
+
+    #[test]
+    fn session_saves_each_change_with_its_reviewer_and_reads_the_file_each_time() {
         let dir = tempfile::tempdir().unwrap();
         let plan = synthetic_plan(4, 9);
         plan.write(dir.path()).unwrap();
-        let first = &plan.clusters[0].cluster_id;
+        let first = plan.clusters[0].cluster_id.clone();
         let session = ReviewSession::open(dir.path(), Some("Аудитор")).unwrap();
         let receipt = session
-            .record(&[update(first, Some(Decision::Approve))])
+            .record(&[update(&first.to_uppercase(), Some(Decision::Approve), None)])
             .unwrap();
         assert_eq!((receipt.approved, receipt.rejected), (1, 0));
         let on_disk = Decisions::read(dir.path()).unwrap();
         assert_eq!(on_disk.plan_hash, plan.plan_hash);
-        assert_eq!(on_disk.reviewer, "Аудитор");
-        assert!(on_disk.is_approved(first));
+        assert_eq!(on_disk.clusters[&first].reviewer, "Аудитор");
 
-        let reopened = ReviewSession::open(dir.path(), None).unwrap();
-        assert_eq!(reopened.decisions().clusters, on_disk.clusters);
-        assert_eq!(reopened.decisions().reviewer, "Аудитор");
+        // Another writer rejects it; the session reads that, and a click
+        // made on the stale view is refused.
+        let mut changed = on_disk.clone();
+        changed.clusters.get_mut(&first).unwrap().decision = Decision::Reject;
+        changed.write(dir.path()).unwrap();
+        assert_eq!(
+            session.decisions().unwrap().decision(&first),
+            Some(Decision::Reject)
+        );
+        let error = session
+            .record(&[update(&first, None, Some(Decision::Approve))])
+            .unwrap_err();
+        assert!(
+            matches!(error, RecordError::Edit(EditError::Conflicts(_))),
+            "{error}"
+        );
+        assert_eq!(
+            Decisions::read(dir.path()).unwrap().decision(&first),
+            Some(Decision::Reject)
+        );
+    }
+
+    #[test]
+    fn one_unknown_cluster_rejects_the_whole_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = synthetic_plan(3, 1);
+        plan.write(dir.path()).unwrap();
+        let session = ReviewSession::open(dir.path(), Some("r")).unwrap();
+        let error = session
+            .record(&[
+                update(&plan.clusters[0].cluster_id, Some(Decision::Approve), None),
+                update("<zz>", Some(Decision::Approve), None),
+            ])
+            .unwrap_err();
+        assert!(error.to_string().contains("\"<zz>\""), "{error}");
+        assert!(!dir.path().join(DECISIONS_FILE).exists());
     }
 
     #[test]
@@ -493,18 +586,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let plan = synthetic_plan(3, 1);
         plan.write(dir.path()).unwrap();
-        let mut other = empty("another-plan");
+        let mut other = Decisions::empty("another-plan", "T");
         other.clusters.insert(
             "c000001".into(),
             ClusterDecision {
                 decision: Decision::Approve,
+                reviewer: "r".into(),
                 decided_at: "T".into(),
                 note: None,
+                carried_from: None,
             },
         );
         other.write(dir.path()).unwrap();
         let before = std::fs::read(dir.path().join(DECISIONS_FILE)).unwrap();
-        let error = ReviewSession::open(dir.path(), None)
+        let error = ReviewSession::open(dir.path(), Some("r"))
             .err()
             .expect("must refuse");
         assert!(format!("{error:#}").contains("another plan"), "{error:#}");

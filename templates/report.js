@@ -5,17 +5,28 @@
 //
 // Data: #plan-data is the index, parsed at once: per cluster
 //   [id, risk, level, weakest link p, size, lost values, warning code
-//    positions in warning_codes, lower-cased search text], riskiest first.
-// #cluster-details holds one JSON document per cluster and line, in index
-// order, parsed only when its card is shown, so that 100,000 clusters open
-// quickly. Keys of a detail: id, why (risk reasons), p, members (profiles
-// as arrays in the order of `fields`), survivor (position in members),
-// reason (position in `terms`), steps ({m: method as a position in `terms`,
-// p: [name, value, name, value, ...], a?: profile after the step, absent
-// when it is the result}), result, golden?, lost ([step, user_id, field,
-// value, kept]), warnings ([code, message]), evidence ({left, right, p, w,
-// rules, f: [[comparison, level, weight]]}, names and rules as positions in
-// `terms`). Risk and level are the index entry's.
+//    positions in warning_codes, status (new, changed, carried_over),
+//    band (0 planned cluster, 1 candidate of the review band)],
+// planned clusters first, each part riskiest first; `words` are the page's
+// words in its language. #search-text holds each cluster's lower-cased
+// searchable values as a JSON string, one line per index entry, read at the
+// first search.
+// The details are JSON documents, one per cluster and line, in index order,
+// in chunks of `chunk` clusters: the first chunk (#cluster-details-0) comes
+// before this script, so that the first cards render while the browser is
+// still reading the rest of the page; the others follow it
+// (.cluster-details, data-first = index of their first cluster) and are
+// parsed only when a card needs one. Keys of a detail: id, why (risk
+// reasons), p, members (profiles as arrays in the order of `fields`),
+// survivor (position in members), reason (position in `terms`), steps ({m:
+// method as a position in `terms`, p: [name, value, name, value, ...], a?:
+// profile after the step, absent when it is the result}), result, golden?,
+// lost ([step, user_id, field, value, kept]), warnings ([code, message]),
+// evidence ({left, right, p, w, rules, x: explanation in plain words as
+// a position in `explanations`, f: [[comparison, level, weight]]}, names
+// and rules as positions in `terms`), previous? (the previous plan's cluster: [id, decision,
+// reviewer, decided_at, note]), apart ([member, other, cluster, reviewer,
+// decided_at, note]), applied ([member, survivor, cluster]).
 //
 // Safety rule: values from the export reach the DOM only as text
 // (textContent / createTextNode / setAttribute on data-* and aria-*
@@ -25,52 +36,104 @@
 
   const started = performance.now();
   const DATA = JSON.parse(document.getElementById('plan-data').textContent);
-  const INDEX = DATA.clusters; // riskiest first
-  // Positions in an index entry (risk and level, at 1 and 2, are read from the details).
-  const ID = 0, P = 3, SIZE = 4, LOST = 5, CODES = 6, SEARCH = 7;
-  const DETAILS = document.getElementById('cluster-details').textContent;
-  const LINE_STARTS = new Float64Array(INDEX.length + 1);
-  for (let i = 1, at = 0; i <= INDEX.length; i++) {
-    const end = DETAILS.indexOf('\n', at);
-    at = end === -1 ? DETAILS.length + 1 : end + 1;
-    LINE_STARTS[i] = at;
-  }
+  const INDEX = DATA.clusters;
+  const ID = 0, RISK = 1, LEVEL = 2, P = 3, SIZE = 4, LOST = 5, CODES = 6, STATUS = 7, BAND = 8;
+  const CHUNK = DATA.chunk;
   const parsedAt = performance.now();
   const FIELDS = DATA.fields;
   const TERMS = DATA.terms;
+  const WORDS = DATA.words;
   const FIELD_INDEX = new Map(FIELDS.map((name, index) => [name, index]));
   const BY_ID = new Map(INDEX.map((entry, index) => [entry[ID], index]));
+  const BY_FOLDED_ID = new Map(INDEX.map((entry, index) => [entry[ID].toLowerCase(), index]));
   const CODE_POSITION = new Map(DATA.warning_codes.map((entry, index) => [entry[0], index]));
   const STORAGE_KEY = 'sailmerge:decisions:' + DATA.plan_hash;
-  const LABELS = {
-    user_id: 'User ID', origin_user_id: 'Origin ID', phone: 'Phone', email: 'E-mail',
-    first_name: 'First name', middle_name: 'Patronymic', last_name: 'Last name',
-    birth_date: 'Birth date', sex: 'Sex', register_date: 'Registered', points: 'Points'
-  };
-  const SEX = { '1': 'male', '2': 'female', '3': 'other' };
+  const SEX = { '1': 'sex_male', '2': 'sex_female', '3': 'sex_other' };
   const NAME_FIELDS = ['last_name', 'first_name', 'middle_name'];
+  const SECTIONS = { planned: 0, band: 1 };
+  // Cards rendered before the browser first paints; the rest follow.
+  const FIRST_PAINT_CARDS = 8;
+  // Statuses say something only against a previous plan.
+  const HAS_PREVIOUS = Boolean(DATA.history && DATA.history.previous_plan_hash);
 
   const state = {
     mode: 'file',            // 'file' or 'server'
     reviewer: '',
-    decisions: new Map(),    // cluster id -> { decision, decided_at }
-    pending: new Map(),      // server mode: cluster id -> decision or null, not yet saved
+    decisions: new Map(),    // cluster id -> { decision, decided_at, reviewer, note? }
+    pending: [],             // server mode: changes not yet saved, in click order
     saving: false,
     retryTimer: 0,
+    section: 'planned',
     query: '',
+    risk: '',
+    status: '',
     warning: '',
-    decision: '',
+    decision: 'undecided',
     sort: 'risk',
     pageSize: 50,
     page: 0,
+    focus: null,             // a cluster id shown alone (URL fragment)
+    current: -1,             // position in cardsShown of the keyboard's card
     filtered: null,          // positions in INDEX, in display order
+    generation: 0,           // renders so far, to drop a stale deferred one
     bulk: null,              // { action, ids } awaiting confirmation
     cardsById: new Map(),    // cards on the current page
+    cardsShown: [],          // their ids, in page order
   };
+
+  // ---- the details, chunk by chunk ------------------------------------------
+
+  const chunks = [];         // chunk number -> { element, lines? }
+  function collectChunks() {
+    const first = document.getElementById('cluster-details-0');
+    if (first) chunks[0] = { element: first, lines: null };
+    for (const element of document.querySelectorAll('script.cluster-details')) {
+      chunks[Math.floor(Number(element.getAttribute('data-first')) / CHUNK)] = { element: element, lines: null };
+    }
+  }
+  collectChunks();
+  let pageComplete = document.readyState !== 'loading';
+
+  // The cluster's details, or null while its chunk has not been read yet.
+  function detail(index) {
+    const chunk = chunks[Math.floor(index / CHUNK)];
+    if (!chunk) return null;
+    if (!chunk.lines) chunk.lines = chunk.element.textContent.split('\n');
+    const cluster = JSON.parse(chunk.lines[index % CHUNK]);
+    cluster.risk = INDEX[index][RISK];
+    cluster.level = INDEX[index][LEVEL];
+    cluster.status = INDEX[index][STATUS];
+    cluster.band = INDEX[index][BAND] === 1;
+    cluster.steps = cluster.steps.map((step) => {
+      const params = [];
+      for (let i = 0; i + 1 < step.p.length; i += 2) params.push([step.p[i], step.p[i + 1]]);
+      return { method: TERMS[step.m], params, after: step.a };
+    });
+    return cluster;
+  }
+
+  let searchLines = null;
+  function searchText(index) {
+    if (!searchLines) {
+      const element = document.getElementById('search-text');
+      if (!element) return '';
+      // One JSON string per line: one parse for them all.
+      const text = element.textContent;
+      searchLines = text ? JSON.parse('[' + text.split('\n').join(',') + ']') : [];
+    }
+    return searchLines[index] || '';
+  }
 
   const $ = (id) => document.getElementById(id);
 
   // ---- small helpers ------------------------------------------------------
+
+  // The page's words in its language; {name} is replaced by params.name.
+  function T(key, params) {
+    let text = WORDS[key] === undefined ? key : WORDS[key];
+    if (params) for (const name of Object.keys(params)) text = text.split('{' + name + '}').join(String(params[name]));
+    return text;
+  }
 
   // Builds an element. Strings and numbers among the children become text
   // nodes; `text` sets textContent. Never parses HTML.
@@ -98,10 +161,10 @@
     const value = index === undefined ? null : row[index];
     return value === undefined ? null : value;
   };
-  const label = (field) => LABELS[field] || field;
+  const label = (field) => (WORDS['field_' + field] === undefined ? field : WORDS['field_' + field]);
   const display = (field, value) => {
     if (value === null) return '—';
-    if (field === 'sex' && SEX[value]) return value + ' (' + SEX[value] + ')';
+    if (field === 'sex' && SEX[value]) return value + ' (' + T(SEX[value]) + ')';
     return value;
   };
   const fullName = (row) => NAME_FIELDS.map((f) => valueOf(row, f)).filter((v) => v).join(' ');
@@ -110,25 +173,17 @@
   const signed = (w) => (w > 0 ? '+' : w < 0 ? '−' : '') + Math.abs(w).toFixed(2);
   const nowIso = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   const fold = (text) => text.toLowerCase().replace(/ё/g, 'е');
-  const plural = (n, one, many) => grouped(n) + ' ' + (n === 1 ? one : many);
+  const count = (n, key) => T(key + (n === 1 ? '_one' : '_many'), { n: grouped(n) });
+  const decisionWord = (decision) => T(decision === 'approve' ? 'approved' : decision === 'reject' ? 'rejected' : 'undecided');
 
   // ---- search, filter, sort ----------------------------------------------
 
-  // The cluster's details, parsed from its line, with the index's risk and
-  // level and each step in full ({method, params: [[name, value]], after?}).
-  function detail(index) {
-    const cluster = JSON.parse(DETAILS.slice(LINE_STARTS[index], LINE_STARTS[index + 1] - 1));
-    cluster.risk = INDEX[index][1];
-    cluster.level = INDEX[index][2];
-    cluster.steps = cluster.steps.map((step) => {
-      const params = [];
-      for (let i = 0; i + 1 < step.p.length; i += 2) params.push([step.p[i], step.p[i + 1]]);
-      return { method: TERMS[step.m], params, after: step.a };
-    });
-    return cluster;
-  }
-
   function applyFilters() {
+    if (state.focus !== null) {
+      state.filtered = BY_ID.has(state.focus) ? [BY_ID.get(state.focus)] : [];
+      return;
+    }
+    const band = SECTIONS[state.section];
     const query = fold(state.query.trim());
     let queryDigits = state.query.replace(/\D/g, '');
     // Russian numbers are often written 8XXXXXXXXXX; exports hold 7XXXXXXXXXX.
@@ -138,13 +193,20 @@
     const indices = [];
     for (let i = 0; i < INDEX.length; i++) {
       const entry = INDEX[i];
-      if (query && !entry[SEARCH].includes(query) && !(searchDigits && entry[SEARCH].includes(queryDigits))) continue;
+      if (entry[BAND] !== band) continue;
+      if (state.risk && entry[LEVEL] !== state.risk) continue;
+      if (state.status === 'fresh') { if (entry[STATUS] === 'carried_over') continue; }
+      else if (state.status && entry[STATUS] !== state.status) continue;
       if (state.warning === '*lost') { if (entry[LOST] === 0) continue; }
       else if (state.warning === '*any') { if (entry[CODES].length === 0) continue; }
       else if (state.warning && !entry[CODES].includes(code)) continue;
       if (state.decision) {
         const decided = state.decisions.get(entry[ID]);
         if (state.decision === 'undecided' ? decided : !decided || decided.decision !== state.decision) continue;
+      }
+      if (query) {
+        const text = searchText(i);
+        if (!text.includes(query) && !(searchDigits && text.includes(queryDigits))) continue;
       }
       indices.push(i);
     }
@@ -160,7 +222,10 @@
 
   // ---- cards ---------------------------------------------------------------
 
-  function renderPage() {
+  // Renders the current page. With `first`, only that many cards now and
+  // the rest in a task of their own: while the page is still being read,
+  // the browser paints the first cards sooner.
+  function renderPage(first) {
     const total = state.filtered.length;
     const pages = Math.max(1, Math.ceil(total / state.pageSize));
     state.page = Math.min(Math.max(0, state.page), pages - 1);
@@ -169,59 +234,126 @@
     const container = $('cards');
     const fragment = document.createDocumentFragment();
     state.cardsById.clear();
-    for (const index of slice) {
-      const card = renderCard(detail(index));
-      state.cardsById.set(INDEX[index][ID], card);
-      fragment.append(card);
+    state.cardsShown = [];
+    const generation = ++state.generation;
+    const now = first ? slice.slice(0, first) : slice;
+    const waiting = !appendCards(fragment, now);
+    if (!waiting && now.length < slice.length) {
+      setTimeout(() => {
+        if (generation !== state.generation) return;
+        const rest = document.createDocumentFragment();
+        if (!appendCards(rest, slice.slice(now.length))) rest.append(h('p', { class: 'notice' }, T('loading')));
+        $('cards').append(rest);
+        markCurrent(false);
+      }, 0);
     }
-    if (INDEX.length === 0) fragment.append(h('p', { class: 'notice' }, 'No duplicates were found: there is nothing to review.'));
-    else if (total === 0) fragment.append(h('p', { class: 'notice' }, 'No cluster matches the search and filters.'));
+    if (waiting) fragment.append(h('p', { class: 'notice' }, T('loading')));
+    else if (INDEX.length === 0) fragment.append(h('p', { class: 'notice' }, T('nothing_found')));
+    else if (total === 0) fragment.append(h('p', { class: 'notice' }, state.focus !== null ? T('no_such_cluster', { id: state.focus }) : T('no_match')));
     container.replaceChildren(fragment);
-    $('result-count').textContent = total === INDEX.length
-      ? 'Showing ' + (total ? grouped(from + 1) + '–' + grouped(from + slice.length) + ' of ' : '') + plural(total, 'cluster', 'clusters')
-      : 'Showing ' + (total ? grouped(from + 1) + '–' + grouped(from + slice.length) + ' of ' : '') + plural(total, 'matching cluster', 'matching clusters') + ' (of ' + grouped(INDEX.length) + ')';
-    $('page-info').textContent = 'Page ' + grouped(state.page + 1) + ' of ' + grouped(pages);
+    state.current = Math.min(state.current, state.cardsShown.length - 1);
+    markCurrent(false);
+    const range = total ? grouped(from + 1) + '–' + grouped(from + slice.length) : '0';
+    $('result-count').textContent = T('showing', { range: range, total: grouped(total), all: grouped(sectionSize()) });
+    $('page-info').textContent = T('page_of', { page: grouped(state.page + 1), pages: grouped(pages) });
     $('page-prev').disabled = state.page === 0;
     $('page-next').disabled = state.page >= pages - 1;
-    for (const id of ['bulk-approve', 'bulk-reject', 'bulk-clear']) $(id).disabled = total === 0;
+    const bulkAllowed = state.section === 'planned' && state.focus === null;
+    for (const id of ['bulk-approve', 'bulk-reject', 'bulk-clear']) {
+      $(id).hidden = !bulkAllowed;
+      $(id).disabled = total === 0;
+    }
+    $('band-note').hidden = state.section !== 'band';
+    $('show-all').hidden = state.focus === null;
+    for (const [section, button] of [['planned', $('tab-planned')], ['band', $('tab-band')]]) {
+      button.setAttribute('aria-selected', String(section === state.section));
+    }
+  }
+
+  // Appends the cards of `indices` to `fragment`; false when one's details
+  // are not read yet.
+  function appendCards(fragment, indices) {
+    for (const index of indices) {
+      const cluster = detail(index);
+      if (!cluster) return false;
+      const card = renderCard(cluster);
+      state.cardsById.set(cluster.id, card);
+      state.cardsShown.push(cluster.id);
+      fragment.append(card);
+    }
+    return true;
+  }
+
+  function sectionSize() {
+    const band = SECTIONS[state.section];
+    let n = 0;
+    for (const entry of INDEX) if (entry[BAND] === band) n++;
+    return n;
   }
 
   function renderCard(cluster) {
-    const card = h('article', { class: 'card', 'data-cluster-id': cluster.id });
+    const card = h('article', { class: 'card' + (cluster.band ? ' candidate' : ''), 'data-cluster-id': cluster.id, tabindex: '-1' });
     const survivor = cluster.members[cluster.survivor];
-    const name = fullName(cluster.result) || fullName(survivor) || 'No name';
+    const name = fullName(cluster.result) || fullName(survivor) || T('no_name');
     card.append(h('div', { class: 'card-head' },
-      h('span', { class: 'card-title' }, name),
-      h('span', { class: 'card-id' }, cluster.id),
-      h('span', { class: 'badge ' + cluster.level, title: 'Risk score ' + cluster.risk + ' of 100' }, cluster.level + ' risk · ' + cluster.risk),
-      h('span', { class: 'badge' }, plural(cluster.members.length, 'profile', 'profiles')),
-      h('span', { class: 'badge', title: 'Match probability of the weakest linking pair; threshold ' + DATA.threshold }, 'weakest link p = ' + formatP(cluster.p)),
+      // elementtiming: the browser records when a card's title is painted.
+      h('span', { class: 'card-title', elementtiming: 'card' }, name),
+      h('a', { class: 'card-id', href: '#' + cluster.id, title: T('link_title') }, cluster.id),
+      h('span', { class: 'badge ' + cluster.level, title: T('risk_title', { score: cluster.risk }) }, T('risk_' + cluster.level) + ' · ' + cluster.risk),
+      HAS_PREVIOUS ? h('span', { class: 'badge status ' + cluster.status, 'data-status': cluster.status }, T('status_' + cluster.status)) : null,
+      cluster.band ? h('span', { class: 'badge band' }, T('candidate_badge')) : null,
+      h('span', { class: 'badge' }, count(cluster.members.length, 'profiles')),
+      h('span', { class: 'badge', title: T('weakest_title', { threshold: DATA.threshold }) }, T('weakest') + ' p = ' + formatP(cluster.p)),
       h('span', { class: 'badge decision-badge', hidden: true }),
       h('div', { class: 'card-actions' },
-        h('button', { type: 'button', class: 'button approve', 'data-action': 'approve', 'aria-pressed': 'false' }, 'Approve'),
-        h('button', { type: 'button', class: 'button reject', 'data-action': 'reject', 'aria-pressed': 'false' }, 'Reject'),
-        h('button', { type: 'button', class: 'button subtle clear', 'data-action': 'clear', hidden: true }, 'Undo'))));
-    if (cluster.why.length) card.append(h('p', { class: 'why' }, h('b', null, 'Why check it: '), cluster.why.join('; ') + '.'));
+        h('button', { type: 'button', class: 'button approve', 'data-action': 'approve', 'aria-pressed': 'false', title: T('key_approve') }, T('approve')),
+        h('button', { type: 'button', class: 'button reject', 'data-action': 'reject', 'aria-pressed': 'false', title: T('key_reject') }, T('reject')),
+        h('button', { type: 'button', class: 'button subtle clear', 'data-action': 'clear', hidden: true, title: T('key_undo') }, T('undo')))));
+    const decidedBy = h('p', { class: 'decided-by muted', hidden: true });
+    card.append(decidedBy);
+    if (cluster.why.length) card.append(h('p', { class: 'why' }, h('b', null, T('why_check') + ' '), cluster.why.join('; ') + '.'));
+    const history = historyNotes(cluster);
+    if (history) card.append(history);
 
-    card.append(h('h3', null, 'Profiles side by side'), membersTable(cluster),
-      h('p', { class: 'survivor-note muted' }, 'Survivor ', h('code', null, survivor[0]), ': ', TERMS[cluster.reason] || 'chosen by the planner', '.'));
-    const plan = h('div', null, h('h3', null, 'Planned calls, in order'), stepsList(cluster));
+    card.append(h('h3', null, T('profiles_side_by_side')), membersTable(cluster),
+      h('p', { class: 'survivor-note muted' }, T('survivor') + ' ', h('code', null, survivor[0]), ': ', TERMS[cluster.reason] || T('chosen_by_planner'), '.'));
+    const plan = h('div', null, h('h3', null, cluster.band ? T('calls_if_approved') : T('planned_calls')), stepsList(cluster));
     const issues = issuesList(cluster);
-    if (issues) plan.append(h('h3', null, 'Lost values and warnings'), issues);
-    card.append(h('div', { class: 'columns' }, h('div', null, h('h3', null, 'Why they were linked'), evidence(cluster)), plan));
+    if (issues) plan.append(h('h3', null, T('lost_and_warnings')), issues);
+    card.append(h('div', { class: 'columns' }, h('div', null, h('h3', null, T('why_linked')), evidence(cluster)), plan));
     updateCardDecision(card, cluster.id);
     return card;
+  }
+
+  // What earlier runs say of the cluster: its decision in the previous
+  // plan, profiles a reviewer kept apart, merges already applied.
+  function historyNotes(cluster) {
+    const list = h('ul', { class: 'history' });
+    if (cluster.previous) {
+      const [id, decision, reviewer, at, note] = cluster.previous;
+      const what = decision
+        ? T('previous_decided', { id: id, decision: decisionWord(decision), reviewer: reviewer || '?', at: at || '?' })
+        : T('previous_undecided', { id: id });
+      list.append(h('li', { class: 'previous ' + (decision || 'undecided') }, what, note ? ' — “' + note + '”' : ''));
+    }
+    for (const [member, other, id, reviewer, at, note] of cluster.apart || []) {
+      list.append(h('li', { class: 'apart' }, T('kept_apart', { member: member, other: other, id: id, reviewer: reviewer, at: at }), note ? ' — “' + note + '”' : ''));
+    }
+    for (const [member, survivor, id] of cluster.applied || []) {
+      list.append(h('li', { class: 'applied' }, member === survivor ? T('applied_survivor', { member: member, id: id }) : T('applied_merged', { member: member, survivor: survivor, id: id })));
+    }
+    return list.children.length ? list : null;
   }
 
   function membersTable(cluster) {
     const lost = new Set(cluster.lost.map((l) => l[1] + '\u0000' + l[2] + '\u0000' + l[3]));
     const survivor = cluster.members[cluster.survivor];
-    const head = h('tr', null, h('th', null, 'Field'));
+    const head = h('tr', null, h('th', null, T('field')));
     cluster.members.forEach((row, index) => {
-      head.append(h('th', null, row[0], index === cluster.survivor ? h('span', { class: 'tag' }, 'survivor') : null));
+      head.append(h('th', null, row[0], index === cluster.survivor ? h('span', { class: 'tag' }, T('survivor_tag')) : null));
     });
-    head.append(h('th', null, 'After the merges'));
-    if (cluster.golden) head.append(h('th', { title: 'The profile the planner aimed for; the merges cannot reach it exactly' }, 'Preferred'));
+    head.append(h('th', null, T('after_merges')));
+    if (cluster.golden) head.append(h('th', { title: T('preferred_title') }, T('preferred')));
     const body = h('tbody');
     for (let f = 1; f < FIELDS.length; f++) {
       const field = FIELDS[f];
@@ -239,28 +371,33 @@
         const differs = compared && value !== null && distinct.size > 1 && value !== result;
         tr.append(h('td', {
           class: 'member' + (value === null ? ' empty' : '') + (differs ? ' differs' : '') + (isLost ? ' lost' : ''),
-          title: isLost ? 'This value will be lost' : null,
+          title: isLost ? T('value_lost') : null,
         }, display(field, value)));
       });
       const changed = result !== valueOf(survivor, field);
       tr.append(h('td', { class: 'result' + (changed ? ' changed' : '') + (result === null ? ' empty' : '') }, display(field, result)));
-      if (cluster.golden) tr.append(h('td', { class: 'golden' + (golden === null ? ' empty' : '') }, display(field, golden)));
+      if (cluster.golden) {
+        const unreached = golden !== result;
+        tr.append(h('td', { class: 'golden' + (golden === null ? ' empty' : '') + (unreached ? ' unreached' : '') }, display(field, golden)));
+      }
       body.append(tr);
     }
-    return h('div', { class: 'scroll' }, h('table', { class: 'members' }, h('thead', null, head), body));
+    const table = h('div', { class: 'scroll' }, h('table', { class: 'members' }, h('thead', null, head), body));
+    if (!cluster.golden) return table;
+    return h('div', null, table, h('p', { class: 'golden-note' }, T('golden_note')));
   }
 
   function evidence(cluster) {
     const wrapper = h('div');
     if (cluster.evidence.length === 0) {
-      wrapper.append(h('p', { class: 'muted' }, 'The plan carries no pair evidence for this cluster.'));
+      wrapper.append(h('p', { class: 'muted' }, T('no_evidence')));
       return wrapper;
     }
     const pairs = cluster.evidence.map(pairEvidence);
     const shown = 3;
     wrapper.append(...pairs.slice(0, shown));
     if (pairs.length > shown) {
-      wrapper.append(h('details', null, h('summary', null, plural(pairs.length - shown, 'more linking pair', 'more linking pairs')), ...pairs.slice(shown)));
+      wrapper.append(h('details', null, h('summary', null, count(pairs.length - shown, 'more_pairs')), ...pairs.slice(shown)));
     }
     return wrapper;
   }
@@ -279,27 +416,30 @@
       bar.style.width = width + '%';
       bar.style.left = (weight >= 0 ? 50 : 50 - width) + '%';
       body.append(h('tr', null, h('td', null, label(comparison)), h('td', null, h('code', null, level)),
-        h('td', null, h('div', { class: 'weight-bar', title: signed(weight) + ' bits' }, bar)),
+        h('td', null, h('div', { class: 'weight-bar', title: signed(weight) + ' ' + T('bits') }, bar)),
         h('td', { class: 'num' }, signed(weight))));
     }
     if (Math.abs(prior) >= 0.005) {
-      body.append(h('tr', { class: 'prior' }, h('td', null, 'Prior'), h('td', { class: 'muted' }, 'base rate'), h('td'), h('td', { class: 'num' }, signed(prior))));
+      body.append(h('tr', { class: 'prior' }, h('td', null, T('prior')), h('td', { class: 'muted' }, T('base_rate')), h('td'), h('td', { class: 'num' }, signed(prior))));
     }
-    body.append(h('tr', { class: 'total' }, h('td', null, 'Total'), h('td', null, 'p = ' + formatP(pair.p)), h('td'), h('td', { class: 'num' }, signed(pair.w))));
+    body.append(h('tr', { class: 'total' }, h('td', null, T('total')), h('td', null, 'p = ' + formatP(pair.p)), h('td'), h('td', { class: 'num' }, signed(pair.w))));
+    const bits = h('details', { class: 'bits' }, h('summary', null, T('show_bits')),
+      h('table', { class: 'evidence-table' },
+        h('thead', null, h('tr', null, h('th', null, T('comparison')), h('th', null, T('level')), h('th', null, T('weight')), h('th', { class: 'num' }, T('bits')))),
+        body));
     return h('div', { class: 'evidence-pair' },
       h('div', { class: 'evidence-head' },
         h('b', null, pair.left + ' ↔ ' + pair.right),
         h('span', null, 'p = ' + formatP(pair.p)),
-        h('span', { class: 'muted' }, 'found by ' + (pair.rules.length ? pair.rules.map((rule) => TERMS[rule]).join(', ') : 'no rule recorded'))),
-      h('table', { class: 'evidence-table' },
-        h('thead', null, h('tr', null, h('th', null, 'Comparison'), h('th', null, 'Level'), h('th', null, 'Weight'), h('th', { class: 'num' }, 'bits'))),
-        body));
+        h('span', { class: 'muted' }, T('found_by') + ' ' + (pair.rules.length ? pair.rules.map((rule) => TERMS[rule]).join(', ') : T('no_rule')))),
+      h('p', { class: 'explanation' }, DATA.explanations[pair.x] || ''),
+      bits);
   }
 
   function describeAddress(params, side) {
-    const kinds = { uid: 'profile', phone: 'phone', email: 'e-mail', oid: 'origin id' };
+    const kinds = { uid: 'address_uid', phone: 'address_phone', email: 'address_email', oid: 'address_oid' };
     for (const [key, value] of params) {
-      if (key.startsWith(side + '_') && kinds[key.slice(side.length + 1)]) return kinds[key.slice(side.length + 1)] + ' ' + value;
+      if (key.startsWith(side + '_') && kinds[key.slice(side.length + 1)]) return T(kinds[key.slice(side.length + 1)]) + ' ' + value;
     }
     return null;
   }
@@ -311,14 +451,14 @@
       if (step.method === 'users/merge') {
         const from = describeAddress(step.params, 'from');
         const to = describeAddress(step.params, 'to');
-        if (from && to) words = 'merge ' + from + ' into ' + to;
+        if (from && to) words = T('merge_into', { from: from, to: to });
       } else if (step.method === 'users/update') {
-        words = 'update ' + step.params.filter((p) => p[0] !== 'user_id' && p[0] !== 'origin_user_id' && p[0] !== 'phone' && p[0] !== 'email').map((p) => p[0]).join(', ');
+        words = T('update_fields', { fields: step.params.filter((p) => p[0] !== 'user_id' && p[0] !== 'origin_user_id' && p[0] !== 'phone' && p[0] !== 'email').map((p) => p[0]).join(', ') });
       }
       list.append(h('li', null, h('span', { class: 'method' }, step.method), words ? ' — ' + words + ' ' : ' ',
         step.params.map((p) => h('span', { class: 'param' }, p[0] + '=' + p[1]))));
     }
-    const simulation = h('details', { class: 'simulation' }, h('summary', null, 'Simulated profile after each step'));
+    const simulation = h('details', { class: 'simulation' }, h('summary', null, T('simulated')));
     simulation.addEventListener('toggle', () => {
       if (simulation.open && simulation.children.length === 1) simulation.append(simulationTable(cluster));
     });
@@ -328,7 +468,7 @@
   function simulationTable(cluster) {
     const before = cluster.members[cluster.survivor];
     const states = [before].concat(cluster.steps.map((s) => s.after || cluster.result));
-    const head = h('tr', null, h('th', null, 'Field'), h('th', null, 'Before'), cluster.steps.map((s, i) => h('th', null, 'After step ' + (i + 1))));
+    const head = h('tr', null, h('th', null, T('field')), h('th', null, T('before')), cluster.steps.map((s, i) => h('th', null, T('after_step', { n: i + 1 }))));
     const body = h('tbody');
     for (let f = 1; f < FIELDS.length; f++) {
       const field = FIELDS[f];
@@ -344,9 +484,10 @@
     if (cluster.lost.length === 0 && cluster.warnings.length === 0) return null;
     const list = h('ul', { class: 'issues' });
     for (const [step, userId, field, value, kept] of cluster.lost) {
-      list.append(h('li', { class: 'lost' }, h('span', { class: 'code' }, 'lost'),
-        'Step ' + step + ': ' + label(field).toLowerCase() + ' "' + display(field, value) + '" of profile ' + userId + ' will be lost' +
-        (kept === null ? '.' : '; the merged profile keeps "' + display(field, kept) + '".')));
+      list.append(h('li', { class: 'lost' }, h('span', { class: 'code' }, T('lost_code')),
+        kept === null
+          ? T('lost_value', { step: step, field: label(field).toLowerCase(), value: display(field, value), user: userId })
+          : T('lost_value_kept', { step: step, field: label(field).toLowerCase(), value: display(field, value), user: userId, kept: display(field, kept) })));
     }
     for (const [code, message] of cluster.warnings) {
       list.append(h('li', { class: 'warning' }, h('span', { class: 'code' }, code), message));
@@ -361,10 +502,61 @@
     const badge = card.querySelector('.decision-badge');
     badge.hidden = !decision;
     badge.className = 'badge decision-badge ' + decision;
-    badge.textContent = decision === 'approve' ? '✓ Approved' : decision === 'reject' ? '✕ Rejected' : '';
+    badge.textContent = decision === 'approve' ? '✓ ' + T('approved') : decision === 'reject' ? '✕ ' + T('rejected') : '';
     card.querySelector('[data-action="approve"]').setAttribute('aria-pressed', String(decision === 'approve'));
     card.querySelector('[data-action="reject"]').setAttribute('aria-pressed', String(decision === 'reject'));
     card.querySelector('[data-action="clear"]').hidden = !decision;
+    const by = card.querySelector('.decided-by');
+    by.hidden = !decided || !decided.reviewer;
+    if (decided && decided.reviewer) {
+      by.textContent = T('decided_by', { decision: decisionWord(decision), reviewer: decided.reviewer, at: decided.decided_at || '' }) +
+        (decided.carried_from ? ' ' + T('carried_from', { id: decided.carried_from.cluster_id }) : '') +
+        (decided.note ? ' — “' + decided.note + '”' : '');
+    }
+  }
+
+  // ---- keyboard ---------------------------------------------------------------
+
+  function markCurrent(scroll) {
+    for (const card of $('cards').querySelectorAll('.card.current')) card.classList.remove('current');
+    const id = state.cardsShown[state.current];
+    const card = id === undefined ? null : state.cardsById.get(id);
+    if (!card) return;
+    card.classList.add('current');
+    if (scroll) {
+      const toolbar = $('toolbar').getBoundingClientRect().height;
+      window.scrollTo(0, card.getBoundingClientRect().top + window.scrollY - toolbar - 8);
+    }
+  }
+
+  function moveCurrent(step) {
+    if (state.cardsShown.length === 0) return;
+    let next = state.current + step;
+    if (next >= state.cardsShown.length && state.page < Math.ceil(state.filtered.length / state.pageSize) - 1) {
+      state.page++; renderPage(); state.current = 0;
+    } else if (next < 0 && state.page > 0) {
+      state.page--; renderPage(); state.current = state.cardsShown.length - 1;
+    } else {
+      state.current = Math.min(Math.max(0, next), state.cardsShown.length - 1);
+    }
+    markCurrent(true);
+  }
+
+  function onKey(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    if (target && (target.tagName === 'INPUT' || target.tagName === 'SELECT' || target.tagName === 'TEXTAREA')) return;
+    const id = state.cardsShown[state.current];
+    switch (event.key) {
+      case 'j': moveCurrent(1); break;
+      case 'k': moveCurrent(-1); break;
+      case 'a': if (id !== undefined) { decide([id], 'approve'); moveCurrent(1); } break;
+      case 'r': if (id !== undefined) { decide([id], 'reject'); moveCurrent(1); } break;
+      case 'u': if (id !== undefined) decide([id], null); break;
+      case '/': $('search').focus(); break;
+      default: return;
+    }
+    event.preventDefault();
   }
 
   // ---- decisions -------------------------------------------------------------
@@ -373,11 +565,12 @@
   function decide(ids, decision) {
     const at = nowIso();
     for (const id of ids) {
-      if (decision) state.decisions.set(id, { decision: decision, decided_at: at });
+      const before = state.decisions.get(id);
+      if (decision) state.decisions.set(id, { decision: decision, decided_at: at, reviewer: state.reviewer });
       else state.decisions.delete(id);
       const card = state.cardsById.get(id);
       if (card) updateCardDecision(card, id);
-      if (state.mode === 'server') state.pending.set(id, decision);
+      if (state.mode === 'server') state.pending.push({ cluster_id: id, decision: decision, expected: before ? before.decision : null });
     }
     updateTally();
     if (state.mode === 'server') flushToServer(); else saveLocally();
@@ -386,12 +579,17 @@
   function updateTally() {
     let approved = 0;
     let rejected = 0;
-    for (const entry of state.decisions.values()) {
-      if (entry.decision === 'approve') approved++; else rejected++;
+    let total = 0;
+    for (const entry of INDEX) {
+      if (entry[BAND] !== 0) continue;
+      total++;
+      const decided = state.decisions.get(entry[ID]);
+      if (!decided) continue;
+      if (decided.decision === 'approve') approved++; else rejected++;
     }
     $('count-approved').textContent = grouped(approved);
     $('count-rejected').textContent = grouped(rejected);
-    $('count-undecided').textContent = grouped(INDEX.length - approved - rejected);
+    $('count-undecided').textContent = grouped(total - approved - rejected);
   }
 
   function setStatus(text, kind) {
@@ -400,43 +598,85 @@
     status.setAttribute('data-state', kind);
   }
 
-  // Sends the unsaved decisions in one request; one request at a time, so the
-  // server writes them in the order they were made. On failure they stay
-  // pending and are retried.
+  // Takes decisions as the server's file holds them now.
+  function takeServerDecisions(clusters) {
+    for (const id of Object.keys(clusters)) {
+      const now = clusters[id];
+      if (now) state.decisions.set(id, now); else state.decisions.delete(id);
+      const card = state.cardsById.get(id);
+      if (card) updateCardDecision(card, id);
+    }
+    updateTally();
+  }
+
+  // Sends the unsaved changes in one request; one request at a time, so the
+  // server writes them in the order they were made. Each names the decision
+  // the page showed, and the server refuses the request if another writer
+  // has changed one since: the page then shows what stands.
   async function flushToServer() {
-    if (state.saving || state.pending.size === 0) return;
+    if (state.saving || state.pending.length === 0) return;
     clearTimeout(state.retryTimer);
-    const batch = new Map(state.pending);
-    state.pending.clear();
+    const batch = state.pending;
+    state.pending = [];
     state.saving = true;
-    setStatus('Saving…', 'saving');
-    let failed = false;
+    setStatus(T('saving'), 'saving');
+    let retry = false;
     try {
       const response = await fetch('api/decisions', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ updates: Array.from(batch, ([id, decision]) => ({ cluster_id: id, decision: decision })) }),
+        body: JSON.stringify({ updates: batch }),
       });
-      if (!response.ok) throw new Error((await response.text()) || ('HTTP ' + response.status));
-      const saved = await response.json();
-      setStatus('Saved to decisions.json at ' + new Date(saved.decided_at).toLocaleTimeString(), 'saved');
+      const body = await response.json().catch(() => null);
+      if (response.status === 409 && body) {
+        const stands = {};
+        for (const conflict of body.conflicts || []) stands[conflict.cluster_id] = conflict.current;
+        // The whole request was refused: undo its other changes too.
+        await refreshFromServer();
+        takeServerDecisions(stands);
+        setStatus(T('conflict', { message: body.error }), 'error');
+      } else if (!response.ok) {
+        retry = true;
+        state.pending = batch.concat(state.pending);
+        setStatus(T('not_saved', { message: (body && body.error) || ('HTTP ' + response.status) }), 'error');
+      } else {
+        takeServerDecisions(body.clusters);
+        setStatus(T('saved_at', { time: new Date(body.decided_at).toLocaleTimeString() }), 'saved');
+      }
     } catch (error) {
-      failed = true;
-      for (const [id, decision] of batch) if (!state.pending.has(id)) state.pending.set(id, decision);
-      setStatus('Not saved (' + error.message + '); retrying — keep this tab open', 'error');
+      retry = true;
+      state.pending = batch.concat(state.pending);
+      setStatus(T('not_saved', { message: error.message }), 'error');
     }
     state.saving = false;
-    if (failed) state.retryTimer = setTimeout(flushToServer, 3000);
-    else if (state.pending.size) flushToServer();
+    if (retry) state.retryTimer = setTimeout(flushToServer, 3000);
+    else if (state.pending.length) flushToServer();
+  }
+
+  // Reads decisions.json through the server: decisions made elsewhere
+  // (`approve`, another review) show up.
+  async function refreshFromServer() {
+    try {
+      const response = await fetch('api/decisions', { headers: { Accept: 'application/json' } });
+      if (!response.ok) return;
+      const saved = await response.json();
+      if (saved.plan_hash !== DATA.plan_hash || state.pending.length || state.saving) return;
+      const now = {};
+      for (const id of state.decisions.keys()) now[id] = null;
+      Object.assign(now, saved.clusters);
+      takeServerDecisions(now);
+    } catch (error) {
+      // The next refresh tries again.
+    }
   }
 
   function saveLocally() {
     const stored = { reviewer: state.reviewer, clusters: Object.fromEntries(state.decisions) };
     try {
       localStorage.setItem(STORAGE_KEY, JSON.stringify(stored));
-      setStatus(state.decisions.size ? 'Kept in this browser — download decisions.json when done' : '', 'idle');
+      setStatus(state.decisions.size ? T('kept_in_browser') : '', 'idle');
     } catch (error) {
-      setStatus('This browser cannot keep the decisions (' + error.name + '): download decisions.json now', 'error');
+      setStatus(T('cannot_keep', { error: error.name }), 'error');
     }
   }
 
@@ -445,19 +685,22 @@
       const stored = JSON.parse(localStorage.getItem(STORAGE_KEY) || 'null');
       if (!stored) return;
       state.reviewer = typeof stored.reviewer === 'string' ? stored.reviewer : '';
-      mergeDecisions(stored.clusters);
+      mergeDecisions(stored.clusters, state.reviewer);
     } catch (error) {
       // Nothing usable stored: start with no decisions.
     }
   }
 
   // Takes entries of a decisions.json `clusters` object for clusters of this plan.
-  function mergeDecisions(clusters) {
+  function mergeDecisions(clusters, fallbackReviewer) {
     let taken = 0;
     for (const id of Object.keys(clusters || {})) {
       const entry = clusters[id];
       if (!BY_ID.has(id) || !entry || (entry.decision !== 'approve' && entry.decision !== 'reject')) continue;
-      state.decisions.set(id, { decision: entry.decision, decided_at: String(entry.decided_at || nowIso()) });
+      const kept = { decision: entry.decision, decided_at: String(entry.decided_at || nowIso()), reviewer: String(entry.reviewer || fallbackReviewer || '') };
+      if (typeof entry.note === 'string') kept.note = entry.note;
+      if (entry.carried_from) kept.carried_from = entry.carried_from;
+      state.decisions.set(id, kept);
       taken++;
     }
     return taken;
@@ -467,11 +710,14 @@
   function decisionsFile() {
     const ids = Array.from(state.decisions.keys()).sort();
     const clusters = {};
-    for (const id of ids) clusters[id] = state.decisions.get(id);
+    for (const id of ids) {
+      const decided = Object.assign({}, state.decisions.get(id));
+      if (!decided.reviewer) decided.reviewer = state.reviewer;
+      clusters[id] = decided;
+    }
     return {
-      schema_version: 1,
+      schema_version: 2,
       plan_hash: DATA.plan_hash,
-      reviewer: state.reviewer,
       decided_at: nowIso(),
       clusters: clusters,
     };
@@ -479,7 +725,7 @@
 
   function download() {
     if (!state.reviewer.trim()) {
-      setStatus('Enter your name as reviewer first', 'error');
+      setStatus(T('enter_name'), 'error');
       $('reviewer').focus();
       return;
     }
@@ -497,26 +743,24 @@
     reader.onload = () => {
       let parsed;
       try { parsed = JSON.parse(String(reader.result)); } catch (error) {
-        setStatus(file.name + ' is not JSON', 'error');
+        setStatus(T('not_json', { file: file.name }), 'error');
         return;
       }
-      if (!parsed || parsed.schema_version !== 1 || typeof parsed.clusters !== 'object') {
-        setStatus(file.name + ' is not a decisions.json file', 'error');
+      if (!parsed || (parsed.schema_version !== 1 && parsed.schema_version !== 2) || typeof parsed.clusters !== 'object') {
+        setStatus(T('not_decisions', { file: file.name }), 'error');
         return;
       }
       if (parsed.plan_hash !== DATA.plan_hash) {
-        setStatus(file.name + ' was made on another plan; not imported', 'error');
+        setStatus(T('other_plan', { file: file.name }), 'error');
         return;
       }
-      const entries = Object.keys(parsed.clusters).filter((id) => BY_ID.has(id));
-      for (const id of entries) {
-        const decision = parsed.clusters[id] && parsed.clusters[id].decision;
-        if (decision === 'approve' || decision === 'reject') decide([id], decision);
-      }
+      mergeDecisions(parsed.clusters, typeof parsed.reviewer === 'string' ? parsed.reviewer : '');
       if (!state.reviewer && typeof parsed.reviewer === 'string') {
         state.reviewer = parsed.reviewer;
         $('reviewer').value = parsed.reviewer;
       }
+      saveLocally();
+      updateTally();
       rerender();
     };
     reader.readAsText(file);
@@ -524,44 +768,73 @@
 
   // ---- wiring ----------------------------------------------------------------
 
-  function rerender() {
+  function rerender(first) {
     applyFilters();
-    renderPage();
+    renderPage(first);
   }
 
   function askBulk(action) {
     const ids = state.filtered.map((i) => INDEX[i][ID]);
     if (ids.length === 0) return;
     state.bulk = { action: action, ids: ids };
-    const verb = { approve: 'Approve', reject: 'Reject', clear: 'Clear the decisions of' }[action];
-    $('bulk-confirm-text').textContent = verb + ' all ' + plural(ids.length, 'cluster', 'clusters') +
-      ' matching the current search and filters' + (ids.length > state.pageSize ? ', on every page' : '') + '?';
-    $('bulk-confirm-yes').textContent = verb.split(' ')[0] + ' ' + grouped(ids.length);
+    $('bulk-confirm-text').textContent = T('bulk_' + action, { n: grouped(ids.length) }) + (ids.length > state.pageSize ? ' ' + T('bulk_every_page') : '');
+    $('bulk-confirm-yes').textContent = T('bulk_confirm_' + action, { n: grouped(ids.length) });
     $('bulk-confirm').hidden = false;
   }
 
+  // `#C-10000017` shows that cluster alone.
+  function followFragment() {
+    const wanted = decodeURIComponent(location.hash.slice(1));
+    if (!wanted) { state.focus = null; return; }
+    const index = BY_ID.has(wanted) ? BY_ID.get(wanted) : BY_FOLDED_ID.get(wanted.toLowerCase());
+    state.focus = index === undefined ? wanted : INDEX[index][ID];
+    if (index !== undefined) state.section = INDEX[index][BAND] === 1 ? 'band' : 'planned';
+    state.current = 0;
+  }
+
   function wire() {
-    for (const [code, count] of DATA.warning_codes) {
-      $('filter-warning').append(h('option', { value: code }, code + ' (' + grouped(count) + ')'));
+    $('filter-status').hidden = !HAS_PREVIOUS;
+    for (const [code, n] of DATA.warning_codes) {
+      $('filter-warning').append(h('option', { value: code }, code + ' (' + grouped(n) + ')'));
     }
     let searchTimer = 0;
+    const refilter = () => { state.page = 0; state.current = -1; rerender(); };
     $('search').addEventListener('input', (event) => {
       clearTimeout(searchTimer);
-      searchTimer = setTimeout(() => { state.query = event.target.value; state.page = 0; rerender(); }, 150);
+      searchTimer = setTimeout(() => { state.query = event.target.value; refilter(); }, 150);
     });
-    $('filter-warning').addEventListener('change', (e) => { state.warning = e.target.value; state.page = 0; rerender(); });
-    $('filter-decision').addEventListener('change', (e) => { state.decision = e.target.value; state.page = 0; rerender(); });
-    $('sort').addEventListener('change', (e) => { state.sort = e.target.value; state.page = 0; rerender(); });
+    $('filter-risk').addEventListener('change', (e) => { state.risk = e.target.value; refilter(); });
+    $('filter-status').addEventListener('change', (e) => { state.status = e.target.value; refilter(); });
+    $('filter-warning').addEventListener('change', (e) => { state.warning = e.target.value; refilter(); });
+    $('filter-decision').addEventListener('change', (e) => { state.decision = e.target.value; refilter(); });
+    $('sort').addEventListener('change', (e) => { state.sort = e.target.value; refilter(); });
     $('page-size').addEventListener('change', (e) => { state.pageSize = Number(e.target.value) || 50; state.page = 0; renderPage(); });
     $('page-prev').addEventListener('click', () => { state.page--; renderPage(); $('clusters').scrollIntoView(); });
     $('page-next').addEventListener('click', () => { state.page++; renderPage(); $('clusters').scrollIntoView(); });
+    for (const section of ['planned', 'band']) {
+      $('tab-' + section).addEventListener('click', () => {
+        if (state.focus !== null) history.replaceState(null, '', location.pathname + location.search);
+        state.focus = null;
+        state.section = section;
+        refilter();
+      });
+    }
+    $('show-all').addEventListener('click', () => {
+      history.replaceState(null, '', location.pathname + location.search);
+      state.focus = null;
+      refilter();
+    });
+    window.addEventListener('hashchange', () => { followFragment(); rerender(); markCurrent(true); });
     $('cards').addEventListener('click', (event) => {
       const button = event.target.closest('button[data-action]');
       if (!button) return;
       const id = button.closest('[data-cluster-id]').getAttribute('data-cluster-id');
+      state.current = state.cardsShown.indexOf(id);
+      markCurrent(false);
       const action = button.getAttribute('data-action');
       decide([id], action === 'clear' ? null : action);
     });
+    document.addEventListener('keydown', onKey);
     $('bulk-approve').addEventListener('click', () => askBulk('approve'));
     $('bulk-reject').addEventListener('click', () => askBulk('reject'));
     $('bulk-clear').addEventListener('click', () => askBulk('clear'));
@@ -578,7 +851,7 @@
     $('download-decisions').addEventListener('click', download);
     $('import-decisions').addEventListener('change', (e) => { if (e.target.files[0]) importFile(e.target.files[0]); e.target.value = ''; });
     window.addEventListener('beforeunload', (event) => {
-      if (state.mode === 'server' && (state.pending.size || state.saving)) event.preventDefault();
+      if (state.mode === 'server' && (state.pending.length || state.saving)) event.preventDefault();
     });
   }
 
@@ -590,43 +863,67 @@
       if (!response.ok) return false;
       const saved = await response.json();
       if (saved.plan_hash !== DATA.plan_hash) {
-        setStatus('The server has another plan loaded; decisions stay in this browser', 'error');
+        setStatus(T('server_other_plan'), 'error');
         return false;
       }
       state.reviewer = saved.reviewer || '';
-      mergeDecisions(saved.clusters);
+      // The server's file is the record; what this browser kept in file
+      // mode does not count here.
+      state.decisions.clear();
+      mergeDecisions(saved.clusters, '');
       return true;
     } catch (error) {
       return false;
     }
   }
 
-  async function start() {
-    wire();
-    if (await connectToServer()) {
-      state.mode = 'server';
-      $('reviewer').value = state.reviewer;
-      $('reviewer').disabled = true;
-      $('reviewer').title = 'Set with sailmerge review --reviewer';
-      setStatus('Connected: decisions are saved to decisions.json as you click', 'saved');
-    } else {
-      loadLocally();
-      $('reviewer').value = state.reviewer;
-      if (state.decisions.size) setStatus('Restored ' + plural(state.decisions.size, 'decision', 'decisions') + ' kept in this browser', 'idle');
-    }
-    document.documentElement.setAttribute('data-mode', state.mode);
-    updateTally();
-    const renderStart = performance.now();
-    rerender();
+  function timeFirstCard(renderStart) {
     const firstCard = performance.now();
-    // Milliseconds since navigation start, read by the opening-time test.
+    // Milliseconds since navigation start, read by the opening-time test;
+    // firstFrameMs is the next frame after the cards are in the page.
     window.sailmergeTiming = {
       scriptStartMs: started, dataReadMs: parsedAt - started, renderMs: firstCard - renderStart, firstCardMs: firstCard,
     };
     document.documentElement.setAttribute('data-first-card-ms', firstCard.toFixed(1));
+    requestAnimationFrame(() => { window.sailmergeTiming.firstFrameMs = performance.now(); });
+  }
+
+  function start() {
+    wire();
+    followFragment();
+    loadLocally();
+    $('reviewer').value = state.reviewer;
+    updateTally();
+    const renderStart = performance.now();
+    rerender(FIRST_PAINT_CARDS);
+    timeFirstCard(renderStart);
+    if (state.focus !== null) markCurrent(true);
+    const whenComplete = () => {
+      pageComplete = true;
+      collectChunks();
+      rerender();
+      document.documentElement.setAttribute('data-ready', 'true');
+    };
+    if (pageComplete) whenComplete(); else document.addEventListener('DOMContentLoaded', whenComplete);
+    connectToServer().then((connected) => {
+      if (connected) {
+        state.mode = 'server';
+        $('reviewer').value = state.reviewer;
+        $('reviewer').disabled = true;
+        $('reviewer').title = T('reviewer_from_server');
+        setStatus(T('connected'), 'saved');
+        updateTally();
+        if (pageComplete) rerender();
+        window.addEventListener('focus', refreshFromServer);
+        setInterval(refreshFromServer, 15000);
+      } else if (state.decisions.size) {
+        setStatus(T('restored', { n: grouped(state.decisions.size) }), 'idle');
+      }
+      document.documentElement.setAttribute('data-mode', state.mode);
+    });
   }
 
   // For tests and for scripting the page from the browser console.
-  window.sailmerge = { decisionsFile: decisionsFile, decide: decide, mode: () => state.mode };
+  window.sailmerge = { decisionsFile: decisionsFile, decide: decide, mode: () => state.mode, refresh: refreshFromServer };
   start();
 })();

@@ -1206,6 +1206,7 @@ mod tests {
             warnings: vec![],
             evidence: vec![],
             min_probability: 1.0,
+            triage: Default::default(),
         }
     }
 

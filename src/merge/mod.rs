@@ -12,6 +12,11 @@
 //! planned cluster holds the golden values of the eight planned fields and
 //! the survivor's user_id; its register_date, points and custom attributes
 //! are the result's (they follow the stated assumptions, not a choice).
+//! Without `users/update` (`[planner] updates = false`, the default) the
+//! reported golden value of a field is the result's unless a member holds
+//! a better-quality one (`coherent_golden`), so that the report's
+//! "Preferred" column and `golden_unreachable` mark what a reviewer can
+//! act on.
 //! Invariants, checked by tests:
 //! every step addresses live profiles by `from_uid`/`to_uid`; replaying the
 //! steps on the exported members gives `result`; the last step's `after` is
@@ -164,9 +169,14 @@ fn plan_members(
 
     let mut golden = result.clone();
     for (field, value) in PLANNED_FIELDS.iter().zip(&golden_values) {
+        let preferred = if settings.updates {
+            value.clone()
+        } else {
+            coherent_golden(field, value.as_deref(), result.get(field), &memo)
+        };
         *golden
             .field_mut(field)
-            .expect("planned fields are optional") = value.clone();
+            .expect("planned fields are optional") = preferred;
     }
     let survivor_reason = survivor_reason(&members, &states, &order, &ranked, tied, settings);
     let warnings = warnings::cluster_warnings(&warnings::WarningInput {
@@ -195,7 +205,32 @@ fn plan_members(
         evidence: cluster.evidence,
         min_probability: cluster.min_probability,
         profiles: members,
+        triage: Default::default(),
     }
+}
+
+/// The golden value a plan without `users/update` reports for one field:
+/// what its merges reach, unless a member holds a value of strictly better
+/// quality (a mobile phone where a landline is kept, a full name where a
+/// diminutive is, a real birth date where a placeholder is). A preference
+/// among values of equal quality (the newest e-mail rather than the
+/// survivor's) is the planner's to pursue through the merge order, not a
+/// defect of the result: reporting it would flag nearly every cluster and
+/// tell the reviewer nothing (`golden_unreachable` would mean nothing).
+fn coherent_golden(
+    field: &'static str,
+    policy: Option<&str>,
+    reached: Option<&str>,
+    memo: &quality::QualityMemo,
+) -> Option<String> {
+    let better = match (policy, reached) {
+        (Some(preferred), Some(reached)) if preferred != reached => {
+            memo.quality(field, preferred) > memo.quality(field, reached)
+        }
+        (Some(_), None) => true,
+        _ => false,
+    };
+    if better { policy } else { reached }.map(str::to_string)
 }
 
 /// Each member's fields relative to the golden values.

@@ -10,6 +10,7 @@
 //! elsewhere); `profiles`, `golden` and `result` list every field.
 
 mod canonical;
+pub mod risk;
 
 use std::collections::BTreeMap;
 use std::io::{Seek, SeekFrom, Write};
@@ -19,7 +20,9 @@ use anyhow::{Context, Result, bail};
 use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
+use crate::decisions::Decision;
 use crate::profile::{CANONICAL_FIELDS, Profile};
+use risk::Risk;
 
 pub const SCHEMA_VERSION: u32 = 1;
 pub const PLAN_FILE: &str = "plan.json";
@@ -42,13 +45,29 @@ pub struct MergePlan {
     pub assumptions: Vec<Assumption>,
     pub summary: PlanSummary,
     pub diagnostics: Diagnostics,
+    /// The language of the report's words: `en` or `ru` (`plan --lang`,
+    /// by default the language of the export's names).
+    #[serde(default)]
+    pub language: String,
+    /// What this plan carried over from earlier runs (`plan --previous`,
+    /// `--ledger`).
+    #[serde(default)]
+    pub history: PlanHistory,
     /// Ordered by `cluster_id`.
     pub clusters: Vec<PlannedCluster>,
+    /// The review band: clusters the plan would form if pairs down to
+    /// `matching.review_threshold` linked, which differ from every cluster
+    /// above. Planned like the clusters, shown for review, and never run
+    /// by `apply`: approving one makes its links planned merges in the next
+    /// plan made with `--previous`. Ordered by `cluster_id` (`B-…`).
+    #[serde(default)]
+    pub candidates: Vec<PlannedCluster>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputFile {
-    /// As given on the command line.
+    /// The file's name, without its directory: the plan (and its hash)
+    /// depends on what was read, not on how its path was spelled.
     pub path: String,
     pub rows: u64,
     pub sha256: String,
@@ -73,6 +92,9 @@ pub struct PlanSummary {
     pub update_calls: u64,
     pub clusters_with_lost_values: u64,
     pub clusters_with_warnings: u64,
+    /// Candidate clusters of the review band.
+    #[serde(default)]
+    pub candidates: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,6 +121,147 @@ pub struct PlannedCluster {
     pub evidence: Vec<PairEvidence>,
     /// The weakest linking pair's match probability: low means risky.
     pub min_probability: f64,
+    /// Risk, what is new since the previous plan, and earlier decisions.
+    #[serde(default)]
+    pub triage: ClusterTriage,
+}
+
+/// What the reviewer is told beside the cluster itself: how risky it is,
+/// whether it is new since the previous plan and what was decided on it
+/// then, which members a reviewer kept apart from whom, and which members
+/// an earlier `apply` already merged.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ClusterTriage {
+    pub risk: Risk,
+    pub status: ClusterStatus,
+    /// The previous plan's cluster this one continues (same members, or
+    /// the one sharing most of them), with the decision made on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<EarlierCluster>,
+    /// Never-merge constraints naming a member: whom it was kept apart
+    /// from, by whom and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept_apart: Vec<KeptApart>,
+    /// Members an earlier `apply` merged: a survivor, or a merged-away
+    /// profile still in the export (an export older than the apply).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied_before: Vec<AppliedBefore>,
+}
+
+/// The language of the words a plan's report and risk reasons use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    En,
+    Ru,
+}
+
+impl Language {
+    /// `ru` gives Russian; anything else (an older plan has none) English.
+    pub fn of_code(code: &str) -> Language {
+        if code == "ru" {
+            Language::Ru
+        } else {
+            Language::En
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Ru => "ru",
+        }
+    }
+}
+
+/// Against the previous plan (`plan --previous`); `new` without one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClusterStatus {
+    /// No member was in a cluster of the previous plan.
+    #[default]
+    New,
+    /// Some member was, but the members or their values differ.
+    Changed,
+    /// The same members with the same values as a cluster of the previous
+    /// plan.
+    CarriedOver,
+}
+
+impl ClusterStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            ClusterStatus::New => "new",
+            ClusterStatus::Changed => "changed",
+            ClusterStatus::CarriedOver => "carried_over",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarlierCluster {
+    pub plan_hash: String,
+    pub cluster_id: String,
+    /// Absent when it was left undecided.
+    pub decision: Option<Decision>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A member a reviewer kept apart from another profile: no plan links the
+/// two while neither has changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptApart {
+    pub user_id: String,
+    pub other: String,
+    /// The rejected cluster that kept them apart.
+    pub cluster_id: String,
+    pub reviewer: String,
+    pub decided_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedBefore {
+    pub user_id: String,
+    /// The profile it was merged into (itself for a survivor).
+    pub survivor: String,
+    /// The applied cluster and the plan it was in.
+    pub cluster_id: String,
+    pub plan_hash: String,
+}
+
+/// What a plan carried over from earlier runs.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PlanHistory {
+    /// The plan given to `--previous`, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_plan_hash: Option<String>,
+    /// Never-merge constraints in the ledger: applied, and lapsed because
+    /// a profile changed (or is gone) since the decision.
+    pub never_merge_applied: u64,
+    pub never_merge_lapsed: u64,
+    /// Approvals of the previous plan's clusters not yet applied: carried
+    /// into decisions.json (same members, same values), or not (changed).
+    pub approvals_carried: u64,
+    pub approvals_not_carried: u64,
+    /// Approved candidates of the review band whose links this plan makes.
+    pub band_links_approved: u64,
+    /// Merges recorded as applied in the ledger.
+    pub applied_merges: u64,
+    /// Profiles an applied merge removed that this export still holds: the
+    /// export is older than the apply (first 20, and how many).
+    pub merged_away_in_export: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_away_examples: Vec<String>,
+    /// Clusters by status.
+    pub new: u64,
+    pub changed: u64,
+    pub carried_over: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -272,9 +435,12 @@ impl Serialize for PlanContent<'_> {
             assumptions,
             summary,
             diagnostics,
+            language,
+            history,
             clusters,
+            candidates,
         } = self.plan;
-        let mut plan = serializer.serialize_struct("MergePlan", 9)?;
+        let mut plan = serializer.serialize_struct("MergePlan", 12)?;
         plan.serialize_field("schema_version", schema_version)?;
         plan.serialize_field("plan_hash", self.plan_hash)?;
         plan.serialize_field("generated_by", generated_by)?;
@@ -283,7 +449,10 @@ impl Serialize for PlanContent<'_> {
         plan.serialize_field("assumptions", assumptions)?;
         plan.serialize_field("summary", summary)?;
         plan.serialize_field("diagnostics", diagnostics)?;
+        plan.serialize_field("language", language)?;
+        plan.serialize_field("history", history)?;
         plan.serialize_field("clusters", clusters)?;
+        plan.serialize_field("candidates", candidates)?;
         plan.end()
     }
 }
@@ -329,6 +498,10 @@ pub struct Diagnostics {
     pub threshold: f64,
     /// Scored pairs by match weight, for the chart around the threshold.
     pub score_histogram: Vec<HistogramBin>,
+    /// `cluster::ClusteringStats` of the review band's clustering (down to
+    /// `review_threshold`); null without a band.
+    #[serde(default)]
+    pub review_band: serde_json::Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -2,13 +2,17 @@
 //! that a plan of 100,000 clusters opens in seconds:
 //!
 //! - the index ([`PageIndex`], one JSON object parsed when the page opens):
-//!   per cluster only what sorting, filtering and searching need (id, risk,
-//!   level, weakest link, size, lost count, warning codes, lower-cased
-//!   searchable values), riskiest first;
+//!   per cluster only what sorting and filtering need (id, risk, level,
+//!   weakest link, size, lost count, warning codes, status against the
+//!   previous plan, review band or not), planned clusters first, each part
+//!   riskiest first; the lower-cased searchable values go apart
+//!   ([`PageData::search_lines`]), read at the first search;
 //! - the details ([`PageCluster`], one JSON document per line, in index
-//!   order), which the page parses only for the cards it shows. They are
-//!   built one at a time as the page is written ([`PageData::details`]),
-//!   never all at once.
+//!   order, in chunks of [`CHUNK`]), which the page parses only for the
+//!   cards it shows. The first chunk is written before the page's script,
+//!   so that the first cards show while the browser still reads the rest.
+//!   They are built one at a time as the page is written
+//!   ([`PageData::details`]), never all at once.
 //!
 //! The details are compact too: profiles are arrays in the order of
 //! `fields` (trailing empty fields dropped) rather than objects repeating
@@ -23,8 +27,10 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
 
-use super::risk::{Risk, assess_risk, risk_level};
-use crate::plan::{MergePlan, PlannedCluster};
+use super::explain::explain_pair;
+use super::words::{Language, Words};
+use crate::plan::risk::{Risk, assess_risk_in};
+use crate::plan::{MergePlan, PlanHistory, PlannedCluster};
 use crate::profile::{
     CANONICAL_FIELDS, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE, Profile,
     USER_ID,
@@ -41,6 +47,12 @@ const SEARCHED_FIELDS: [&str; 7] = [
     LAST_NAME,
 ];
 
+/// Clusters per details chunk: enough for the first pages (up to 200
+/// cards), small enough that the first chunk, written before the page's
+/// script, is read in a few milliseconds; a larger page waits for the rest
+/// of the page to be read.
+pub const CHUNK: usize = 200;
+
 /// Everything the page needs: the index, and the clusters in its order,
 /// from which [`PageData::details`] builds each card's data on demand.
 #[derive(Debug)]
@@ -50,14 +62,29 @@ pub struct PageData<'a> {
     ordered: Vec<(&'a PlannedCluster, Risk)>,
     /// Position of each string in `index.terms`.
     term_positions: TermPositions<'a>,
+    /// Per cluster (in index order) and linking pair, its explanation as a
+    /// position in `index.explanations`.
+    explained: Vec<Vec<usize>>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct PageIndex<'a> {
     pub plan_hash: &'a str,
     pub threshold: f64,
+    /// The review band's lower end.
+    pub review_threshold: f64,
+    pub language: &'static str,
+    /// The page's words in its language.
+    pub words: BTreeMap<&'static str, &'static str>,
+    pub history: &'a PlanHistory,
+    /// Details per chunk.
+    pub chunk: usize,
+    /// Entries before this one are planned clusters, the rest candidates.
+    pub planned: usize,
     /// Field names; every profile array is in this order.
     pub fields: Vec<String>,
+    /// The pairs' explanations in plain words, each once.
+    pub explanations: Vec<String>,
     /// `[code, clusters carrying it]`, by code.
     pub warning_codes: Vec<(String, u64)>,
     /// Strings many clusters repeat (methods, comparison and level names,
@@ -118,16 +145,17 @@ fn round_to(value: f64, decimals: i32) -> f64 {
 }
 
 /// `[id, risk, level, weakest link p, size, lost values, warning codes (as
-/// positions in `warning_codes`), search text]`.
+/// positions in `warning_codes`), status, band (1 for a candidate)]`.
 pub type IndexEntry<'a> = (
     &'a str,
     f64,
-    &'static str,
+    String,
     f64,
     usize,
     usize,
     Vec<usize>,
-    String,
+    &'static str,
+    u8,
 );
 
 /// A profile as an array of optional values in the order of `fields`.
@@ -154,7 +182,26 @@ pub struct PageCluster<'a> {
     /// `[code, message]`.
     pub warnings: Vec<(&'a str, &'a str)>,
     pub evidence: Vec<PageEvidence<'a>>,
+    /// The previous plan's cluster: `[id, decision, reviewer, decided_at,
+    /// note]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<PreviousEntry<'a>>,
+    /// Kept apart: `[member, other, cluster, reviewer, decided_at, note]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub apart: Vec<ApartEntry<'a>>,
+    /// Applied before: `[member, survivor, cluster]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub applied: Vec<(&'a str, &'a str, &'a str)>,
 }
+
+type PreviousEntry<'a> = (
+    &'a str,
+    Option<&'static str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+);
+type ApartEntry<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, Option<&'a str>);
 
 #[derive(Debug, Serialize)]
 pub struct PageStep<'a> {
@@ -176,17 +223,22 @@ pub struct PageEvidence<'a> {
     pub w: f64,
     /// Blocking rules, as positions in `terms`.
     pub rules: Vec<usize>,
+    /// The explanation in plain words, as a position in `explanations`.
+    pub x: usize,
     /// `[comparison, level, weight]`, names as positions in `terms`.
     pub f: Vec<(usize, usize, f64)>,
 }
 
-pub fn page_data(plan: &MergePlan) -> PageData<'_> {
-    let fields = field_order(plan);
-    let threshold = plan.diagnostics.threshold;
-    let mut ordered: Vec<(&PlannedCluster, Risk)> = plan
-        .clusters
+/// The clusters with their risk (reasons in `language`), riskiest first,
+/// ties by id.
+fn riskiest_first(
+    clusters: &[PlannedCluster],
+    threshold: f64,
+    language: Language,
+) -> Vec<(&PlannedCluster, Risk)> {
+    let mut ordered: Vec<(&PlannedCluster, Risk)> = clusters
         .iter()
-        .map(|cluster| (cluster, assess_risk(cluster, threshold)))
+        .map(|cluster| (cluster, assess_risk_in(cluster, threshold, language)))
         .collect();
     ordered.sort_by(|(a, a_risk), (b, b_risk)| {
         b_risk
@@ -194,6 +246,16 @@ pub fn page_data(plan: &MergePlan) -> PageData<'_> {
             .total_cmp(&a_risk.score)
             .then_with(|| a.cluster_id.cmp(&b.cluster_id))
     });
+    ordered
+}
+
+pub fn page_data(plan: &MergePlan) -> PageData<'_> {
+    let fields = field_order(plan);
+    let threshold = plan.diagnostics.threshold;
+    let language = Language::of_code(&plan.language);
+    let mut ordered = riskiest_first(&plan.clusters, threshold, language);
+    let planned = ordered.len();
+    ordered.extend(riskiest_first(&plan.candidates, threshold, language));
     // Terms numbered in the order the details use them.
     let mut terms = Terms::default();
     for (cluster, _) in &ordered {
@@ -211,6 +273,24 @@ pub fn page_data(plan: &MergePlan) -> PageData<'_> {
             }
         }
     }
+    let mut explanations: Vec<String> = Vec::new();
+    let mut explanation_position: HashMap<String, usize> = HashMap::new();
+    let explained = ordered
+        .iter()
+        .map(|(cluster, _)| {
+            cluster
+                .evidence
+                .iter()
+                .map(|pair| {
+                    let text = explain_pair(pair, language);
+                    *explanation_position.entry(text).or_insert_with_key(|text| {
+                        explanations.push(text.clone());
+                        explanations.len() - 1
+                    })
+                })
+                .collect()
+        })
+        .collect();
     let warning_codes: Vec<(String, u64)> = warning_code_counts(plan).into_iter().collect();
     let code_position: BTreeMap<&str, usize> = warning_codes
         .iter()
@@ -219,7 +299,8 @@ pub fn page_data(plan: &MergePlan) -> PageData<'_> {
         .collect();
     let index = ordered
         .iter()
-        .map(|(cluster, risk)| {
+        .enumerate()
+        .map(|(position, (cluster, risk))| {
             let codes: BTreeSet<usize> = cluster
                 .warnings
                 .iter()
@@ -228,53 +309,83 @@ pub fn page_data(plan: &MergePlan) -> PageData<'_> {
             (
                 cluster.cluster_id.as_str(),
                 risk.score,
-                risk_level(risk.score),
+                risk.level.clone(),
                 round_to(cluster.min_probability, 9),
                 cluster.members.len(),
                 cluster.lost.len(),
                 codes.into_iter().collect(),
-                search_text(cluster),
+                cluster.triage.status.name(),
+                u8::from(position >= planned),
             )
         })
         .collect();
+    let review_threshold = plan
+        .settings
+        .pointer("/matching/review_threshold")
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(threshold);
     PageData {
         index: PageIndex {
             plan_hash: &plan.plan_hash,
             threshold,
+            review_threshold,
+            language: language.code(),
+            words: Words(language).all(),
+            history: &plan.history,
+            chunk: CHUNK,
+            planned,
             fields,
+            explanations,
             warning_codes,
             terms: terms.terms,
             clusters: index,
         },
         ordered,
         term_positions: terms.positions,
+        explained,
     }
 }
 
 impl<'a> PageData<'a> {
-    /// How many clusters per risk level: `[high, medium, low]`.
+    /// How many planned clusters per risk level: `[high, medium, low]`.
     pub fn risk_counts(&self) -> [u64; 3] {
         ["high", "medium", "low"].map(|level| {
-            self.index
-                .clusters
+            self.index.clusters[..self.index.planned]
                 .iter()
                 .filter(|entry| entry.2 == level)
                 .count() as u64
         })
     }
 
-    /// Each cluster's details, in index order, built as they are asked for.
-    pub fn details(&self) -> impl Iterator<Item = PageCluster<'_>> + '_ {
-        self.ordered
+    /// The details of the clusters at index positions `range`, in order,
+    /// built as they are asked for.
+    pub fn details(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = PageCluster<'_>> + '_ {
+        let range = range.start.min(self.ordered.len())..range.end.min(self.ordered.len());
+        self.ordered[range.clone()]
             .iter()
-            .map(|(cluster, risk)| self.page_cluster(cluster, risk))
+            .zip(range)
+            .map(|((cluster, risk), position)| self.page_cluster(cluster, risk, position))
+    }
+
+    /// Each cluster's searchable text, in index order.
+    pub fn search_lines(&self) -> impl Iterator<Item = String> + '_ {
+        self.ordered.iter().map(|(cluster, _)| search_text(cluster))
     }
 
     fn term(&self, term: &str) -> usize {
         self.term_positions[term]
     }
 
-    fn page_cluster<'s>(&'s self, cluster: &'s PlannedCluster, risk: &'s Risk) -> PageCluster<'s> {
+    fn page_cluster<'s>(
+        &'s self,
+        cluster: &'s PlannedCluster,
+        risk: &'s Risk,
+        position: usize,
+    ) -> PageCluster<'s> {
+        let triage = &cluster.triage;
         let fields = &self.index.fields;
         let steps = cluster
             .steps
@@ -329,12 +440,14 @@ impl<'a> PageData<'a> {
             evidence: cluster
                 .evidence
                 .iter()
-                .map(|pair| PageEvidence {
+                .zip(&self.explained[position])
+                .map(|(pair, &x)| PageEvidence {
                     left: &pair.left,
                     right: &pair.right,
                     p: round_to(pair.probability, 9),
                     w: round_to(pair.weight, 3),
                     rules: pair.rules.iter().map(|rule| self.term(rule)).collect(),
+                    x,
                     f: pair
                         .fields
                         .iter()
@@ -346,6 +459,40 @@ impl<'a> PageData<'a> {
                             )
                         })
                         .collect(),
+                })
+                .collect(),
+            previous: triage.previous.as_ref().map(|p| {
+                (
+                    p.cluster_id.as_str(),
+                    p.decision.map(|d| d.name()),
+                    p.reviewer.as_deref(),
+                    p.decided_at.as_deref(),
+                    p.note.as_deref(),
+                )
+            }),
+            apart: triage
+                .kept_apart
+                .iter()
+                .map(|k| {
+                    (
+                        k.user_id.as_str(),
+                        k.other.as_str(),
+                        k.cluster_id.as_str(),
+                        k.reviewer.as_str(),
+                        k.decided_at.as_str(),
+                        k.note.as_deref(),
+                    )
+                })
+                .collect(),
+            applied: triage
+                .applied_before
+                .iter()
+                .map(|a| {
+                    (
+                        a.user_id.as_str(),
+                        a.survivor.as_str(),
+                        a.cluster_id.as_str(),
+                    )
                 })
                 .collect(),
         }
@@ -447,9 +594,14 @@ mod tests {
             .extra
             .insert("card_level".into(), "gold".into());
         let data = page_data(&plan);
-        let details: Vec<PageCluster> = data.details().collect();
-        assert_eq!(details.len(), 60);
-        assert!(data.index.clusters.windows(2).all(|w| w[0].1 >= w[1].1));
+        let details: Vec<PageCluster> = data.details(0..usize::MAX).collect();
+        // 60 clusters, then the review band's 6 candidates.
+        assert_eq!(details.len(), 66);
+        assert_eq!(data.index.planned, 60);
+        let (planned, band) = data.index.clusters.split_at(60);
+        assert!(planned.windows(2).all(|w| w[0].1 >= w[1].1));
+        assert!(band.windows(2).all(|w| w[0].1 >= w[1].1));
+        assert!(planned.iter().all(|e| e.8 == 0) && band.iter().all(|e| e.8 == 1));
         let index_ids: Vec<&str> = data.index.clusters.iter().map(|e| e.0).collect();
         let detail_ids: Vec<&str> = details.iter().map(|c| c.id).collect();
         assert_eq!(index_ids, detail_ids);
@@ -498,20 +650,23 @@ mod tests {
             message: String::new(),
         }];
         let data = page_data(&plan);
-        let entry = data
+        let position = data
             .index
             .clusters
             .iter()
-            .find(|e| e.0 == plan.clusters[0].cluster_id)
+            .position(|e| e.0 == plan.clusters[0].cluster_id)
             .unwrap();
+        let entry = &data.index.clusters[position];
+        let search = data.search_lines().nth(position).unwrap();
         let codes: Vec<&str> = entry
             .6
             .iter()
             .map(|&i| data.index.warning_codes[i].0.as_str())
             .collect();
         assert_eq!(codes, ["weak_link"]);
-        assert!(entry.7.contains("семенова"), "{}", entry.7);
-        assert!(entry.7.contains("79991234567"));
+        assert!(search.contains("семенова"), "{search}");
+        assert!(search.contains("79991234567"));
+        assert_eq!(entry.7, "new");
         assert_eq!(entry.4, plan.clusters[0].members.len());
     }
 

@@ -14,10 +14,11 @@
 
 pub mod data;
 pub mod embed;
-pub mod risk;
+pub mod explain;
 pub mod svg;
 pub mod synthetic;
 pub mod tables;
+pub mod words;
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,7 @@ use askama::Template;
 use crate::plan::{Assumption, MergePlan};
 use svg::{Bar, BarChart, Marker, group_thousands, render_bar_chart};
 use tables::Row;
+use words::{Language, Words};
 
 pub const REPORT_FILE: &str = "report.html";
 
@@ -59,11 +61,33 @@ pub fn render_report(plan: &MergePlan) -> Result<String> {
 }
 
 fn report_page<'a>(plan: &'a MergePlan, data: &'a data::PageData<'a>) -> ReportPage<'a> {
+    let language = Language::of_code(&plan.language);
+    let w = Words(language);
+    let risk_counts = data.risk_counts();
+    let section = |key: &str, value: &serde_json::Value| Section::new(w.get(key), value);
+    let mut diagnostics = vec![
+        section("section_data_quality", &plan.diagnostics.data_quality),
+        section("section_blocking", &plan.diagnostics.blocking),
+        section("section_clustering", &plan.diagnostics.clustering),
+    ];
+    if !plan.diagnostics.review_band.is_null() {
+        diagnostics.push(section(
+            "section_review_band",
+            &plan.diagnostics.review_band,
+        ));
+    }
+    diagnostics.push(section("section_model", &plan.diagnostics.model));
+    let low = format_probability(data.index.review_threshold);
+    let high = format_probability(plan.diagnostics.threshold);
     ReportPage {
-        title: format!(
-            "sailmerge review — {} clusters — plan {}",
-            group_thousands(plan.summary.clusters),
-            short_hash(&plan.plan_hash)
+        lang: language.code(),
+        w,
+        title: w.fill(
+            "page_title",
+            &[
+                ("n", &group_thousands(plan.summary.clusters)),
+                ("hash", &short_hash(&plan.plan_hash)),
+            ],
         ),
         csp: embed::content_security_policy(SCRIPT),
         style: STYLE,
@@ -72,17 +96,24 @@ fn report_page<'a>(plan: &'a MergePlan, data: &'a data::PageData<'a>) -> ReportP
         plan_hash_short: short_hash(&plan.plan_hash),
         generated_by: &plan.generated_by,
         threshold: format_probability(plan.diagnostics.threshold),
-        kpis: kpis(plan, data.risk_counts()),
+        kpis: kpis(plan, risk_counts, w, (&low, &high)),
+        history_line: history_line(plan, w),
+        golden_line: golden_line(plan, w),
+        band_note: w.fill("band_note", &[("low", &low), ("high", &high)]),
+        planned_count: group_thousands(plan.clusters.len() as u64),
+        candidate_count: group_thousands(plan.candidates.len() as u64),
+        risk_counts: (
+            group_thousands(risk_counts[0]),
+            group_thousands(risk_counts[1]),
+            group_thousands(risk_counts[2]),
+        ),
         size_chart: render_bar_chart(&cluster_size_chart(plan)),
         score_chart: render_bar_chart(&score_chart(plan)),
         warning_codes: data
             .index
             .warning_codes
             .iter()
-            .map(|(code, count)| {
-                let noun = if *count == 1 { "cluster" } else { "clusters" };
-                (code.clone(), format!("{} {noun}", group_thousands(*count)))
-            })
+            .map(|(code, count)| (code.clone(), group_thousands(*count)))
             .collect(),
         inputs: plan
             .inputs
@@ -94,31 +125,104 @@ fn report_page<'a>(plan: &'a MergePlan, data: &'a data::PageData<'a>) -> ReportP
             })
             .collect(),
         assumptions: &plan.assumptions,
-        diagnostics: vec![
-            Section::new("Data quality", &plan.diagnostics.data_quality),
-            Section::new("Blocking", &plan.diagnostics.blocking),
-            Section::new("Clustering", &plan.diagnostics.clustering),
-            Section::new("Match model", &plan.diagnostics.model),
-        ],
+        diagnostics,
         settings: tables::flatten(&plan.settings),
         data_json: embed::EmbeddedJson(&data.index),
-        cluster_lines: ClusterDetails(data),
+        first_chunk: ClusterDetails(data, 0..data::CHUNK),
+        other_chunks: LaterChunks(data),
+        search_lines: SearchLines(data),
     }
 }
 
-/// The clusters' details, one JSON document per line in the index's order,
-/// built and serialised one at a time as the page is written.
-struct ClusterDetails<'a>(&'a data::PageData<'a>);
+/// Against the previous plan, when there was one.
+fn history_line(plan: &MergePlan, w: Words) -> String {
+    let h = &plan.history;
+    let Some(previous) = &h.previous_plan_hash else {
+        return String::new();
+    };
+    let mut line = w.fill(
+        "history_line",
+        &[
+            ("hash", &short_hash(previous)),
+            ("new", &group_thousands(h.new)),
+            ("changed", &group_thousands(h.changed)),
+            ("carried", &group_thousands(h.carried_over)),
+            ("approvals", &group_thousands(h.approvals_carried)),
+            ("apart", &group_thousands(h.never_merge_applied)),
+        ],
+    );
+    if h.merged_away_in_export > 0 {
+        line.push(' ');
+        line.push_str(&w.fill(
+            "merged_away_line",
+            &[("n", &group_thousands(h.merged_away_in_export))],
+        ));
+    }
+    line
+}
+
+/// How many clusters keep a worse value than a member holds, and the
+/// remedy, where a reviewer sees it.
+fn golden_line(plan: &MergePlan, w: Words) -> String {
+    let unreachable = plan
+        .clusters
+        .iter()
+        .filter(|c| c.warnings.iter().any(|w| w.code == "golden_unreachable"))
+        .count() as u64;
+    if unreachable == 0 {
+        return String::new();
+    }
+    w.fill("golden_line", &[("n", &group_thousands(unreachable))])
+}
+
+/// The details of the clusters at index positions in the range, one JSON
+/// document per line, built and serialised one at a time as the page is
+/// written.
+struct ClusterDetails<'a>(&'a data::PageData<'a>, std::ops::Range<usize>);
 
 impl std::fmt::Display for ClusterDetails<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        embed::write_json_lines(f, self.0.details())
+        embed::write_json_lines(f, self.0.details(self.1.clone()))
+    }
+}
+
+/// Every chunk of details after the first, each in its own element, which
+/// the page reads only when it shows one of its cards.
+struct LaterChunks<'a>(&'a data::PageData<'a>);
+
+impl std::fmt::Display for LaterChunks<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let total = self.0.index.clusters.len();
+        let mut first = data::CHUNK;
+        while first < total {
+            // No line break after the tag: it would be the chunk's first line.
+            write!(
+                f,
+                r#"<script type="text/plain" class="cluster-details" data-first="{first}">"#
+            )?;
+            std::fmt::Display::fmt(&ClusterDetails(self.0, first..first + data::CHUNK), f)?;
+            writeln!(f, "</script>")?;
+            first += data::CHUNK;
+        }
+        Ok(())
+    }
+}
+
+/// Each cluster's searchable text as a JSON string, one per line, in index
+/// order.
+struct SearchLines<'a>(&'a data::PageData<'a>);
+
+impl std::fmt::Display for SearchLines<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        embed::write_json_lines(f, self.0.search_lines())
     }
 }
 
 #[derive(Template)]
 #[template(path = "report.html")]
 struct ReportPage<'a> {
+    lang: &'static str,
+    w: Words,
     title: String,
     csp: String,
     style: &'static str,
@@ -128,6 +232,13 @@ struct ReportPage<'a> {
     generated_by: &'a str,
     threshold: String,
     kpis: Vec<Kpi>,
+    history_line: String,
+    golden_line: String,
+    band_note: String,
+    planned_count: String,
+    candidate_count: String,
+    /// Planned clusters per level: high, medium, low.
+    risk_counts: (String, String, String),
     size_chart: String,
     score_chart: String,
     warning_codes: Vec<(String, String)>,
@@ -136,8 +247,10 @@ struct ReportPage<'a> {
     diagnostics: Vec<Section>,
     settings: Vec<Row>,
     data_json: embed::EmbeddedJson<'a, data::PageIndex<'a>>,
-    /// One JSON document per cluster and line, in the index's order.
-    cluster_lines: ClusterDetails<'a>,
+    /// The first chunk of details, written before the script.
+    first_chunk: ClusterDetails<'a>,
+    other_chunks: LaterChunks<'a>,
+    search_lines: SearchLines<'a>,
 }
 
 struct Kpi {
@@ -179,49 +292,56 @@ impl Section {
     }
 }
 
-fn kpis(plan: &MergePlan, [high, medium, low]: [u64; 3]) -> Vec<Kpi> {
+fn kpis(plan: &MergePlan, [high, medium, low]: [u64; 3], w: Words, band: (&str, &str)) -> Vec<Kpi> {
     let s = &plan.summary;
     let percent = |part: u64, whole: u64| {
         if whole == 0 {
             String::new()
         } else {
-            format!("{:.1}% of all", 100.0 * part as f64 / whole as f64)
+            w.fill(
+                "kpi_share",
+                &[("p", &format!("{:.1}", 100.0 * part as f64 / whole as f64))],
+            )
         }
     };
-    vec![
+    let mut kpis = vec![
         Kpi {
-            label: "Profiles read",
+            label: w.get("kpi_profiles"),
             value: group_thousands(s.profiles),
             note: match plan.inputs.len() {
-                1 => "1 input file".to_string(),
-                count => format!("{count} input files"),
+                1 => w.get("kpi_files_one").to_string(),
+                count => w.fill("kpi_files_many", &[("n", &count.to_string())]),
             },
             tone: "",
         },
         Kpi {
-            label: "Clusters to merge",
+            label: w.get("kpi_clusters"),
             value: group_thousands(s.clusters),
-            note: format!(
-                "{} profiles, {}",
-                group_thousands(s.profiles_in_clusters),
-                percent(s.profiles_in_clusters, s.profiles)
+            note: w.fill(
+                "kpi_clusters_note",
+                &[
+                    ("n", &group_thousands(s.profiles_in_clusters)),
+                    ("share", &percent(s.profiles_in_clusters, s.profiles)),
+                ],
             ),
             tone: "",
         },
         Kpi {
-            label: "Calls planned",
+            label: w.get("kpi_calls"),
             value: group_thousands(s.merge_calls + s.update_calls),
-            note: format!(
-                "{} merges, {} updates",
-                group_thousands(s.merge_calls),
-                group_thousands(s.update_calls)
+            note: w.fill(
+                "kpi_calls_note",
+                &[
+                    ("merges", &group_thousands(s.merge_calls)),
+                    ("updates", &group_thousands(s.update_calls)),
+                ],
             ),
             tone: "",
         },
         Kpi {
-            label: "Clusters losing values",
+            label: w.get("kpi_lost"),
             value: group_thousands(s.clusters_with_lost_values),
-            note: "a phone, e-mail or name no profile keeps".to_string(),
+            note: w.get("kpi_lost_note").to_string(),
             tone: if s.clusters_with_lost_values > 0 {
                 "warn"
             } else {
@@ -229,26 +349,27 @@ fn kpis(plan: &MergePlan, [high, medium, low]: [u64; 3]) -> Vec<Kpi> {
             },
         },
         Kpi {
-            label: "Clusters with warnings",
-            value: group_thousands(s.clusters_with_warnings),
-            note: "filter by warning below".to_string(),
-            tone: if s.clusters_with_warnings > 0 {
-                "warn"
-            } else {
-                ""
-            },
-        },
-        Kpi {
-            label: "High risk",
+            label: w.get("kpi_high"),
             value: group_thousands(high),
-            note: format!(
-                "{} medium, {} low",
-                group_thousands(medium),
-                group_thousands(low)
+            note: w.fill(
+                "kpi_high_note",
+                &[
+                    ("medium", &group_thousands(medium)),
+                    ("low", &group_thousands(low)),
+                ],
             ),
             tone: if high > 0 { "danger" } else { "" },
         },
-    ]
+    ];
+    if !plan.candidates.is_empty() {
+        kpis.push(Kpi {
+            label: w.get("kpi_band"),
+            value: group_thousands(plan.candidates.len() as u64),
+            note: w.fill("kpi_band_note", &[("low", band.0), ("high", band.1)]),
+            tone: "",
+        });
+    }
+    kpis
 }
 
 /// Clusters by number of profiles, 2 to `LARGEST_SIZE_BAR`+.
@@ -290,7 +411,7 @@ fn cluster_size_chart(plan: &MergePlan) -> BarChart {
 fn score_chart(plan: &MergePlan) -> BarChart {
     let bins = &plan.diagnostics.score_histogram;
     let threshold = plan.diagnostics.threshold;
-    let threshold_weight = risk::log2_odds(threshold);
+    let threshold_weight = crate::plan::risk::log2_odds(threshold);
     let marker = bins
         .iter()
         .position(|bin| threshold_weight < bin.upper)
@@ -396,8 +517,41 @@ mod tests {
         let mut plan = synthetic::synthetic_plan(0, 1);
         plan.diagnostics.score_histogram.clear();
         let html = render_report(&plan).unwrap();
-        assert!(html.contains(r#"<script type="text/plain" id="cluster-details"></script>"#));
+        assert!(html.contains(r#"<script type="text/plain" id="cluster-details-0"></script>"#));
+        assert!(!html.contains(r#"class="cluster-details""#));
         assert_eq!(html.matches("no data").count(), 2);
+    }
+
+    #[test]
+    fn each_chunk_holds_the_details_of_its_index_positions() {
+        let plan = synthetic::synthetic_plan(data::CHUNK * 2 + 30, 3);
+        let html = render_report(&plan).unwrap();
+        let index_start = html.find(r#"id="plan-data">"#).unwrap() + r#"id="plan-data">"#.len();
+        let index_end = index_start + html[index_start..].find("</script>").unwrap();
+        let index: serde_json::Value = serde_json::from_str(&html[index_start..index_end]).unwrap();
+        let ids: Vec<&str> = index["clusters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e[0].as_str().unwrap())
+            .collect();
+        let mut chunks = vec![(0usize, r#"id="cluster-details-0">"#.to_string())];
+        for first in (data::CHUNK..ids.len()).step_by(data::CHUNK) {
+            chunks.push((first, format!(r#"data-first="{first}">"#)));
+        }
+        assert!(chunks.len() >= 3);
+        for (first, opening) in chunks {
+            let start = html.find(&opening).unwrap() + opening.len();
+            let end = start + html[start..].find("</script>").unwrap();
+            for (offset, line) in html[start..end].split('\n').enumerate() {
+                let detail: serde_json::Value = serde_json::from_str(line).unwrap();
+                assert_eq!(
+                    detail["id"],
+                    ids[first + offset],
+                    "chunk {first} line {offset}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
 use crate::normalize::DataQuality;
+use crate::plan::risk::assess_risk;
 use crate::plan::{
     Assumption, Diagnostics, FieldEvidence, HistogramBin, InputFile, LostValue, METHOD_MERGE,
     METHOD_UPDATE, MergePlan, PairEvidence, PlanSummary, PlannedCluster, SCHEMA_VERSION, Step,
@@ -104,7 +105,8 @@ const SURNAMES: &[(&str, &str)] = &[
 ];
 const MAIL_DOMAINS: &[&str] = &["mail.ru", "yandex.ru", "gmail.com", "bk.ru", "inbox.ru"];
 
-/// A sealed plan of `cluster_count` clusters, deterministic in `seed`.
+/// A sealed plan of `cluster_count` clusters and a review band of one
+/// candidate per ten clusters, deterministic in `seed`.
 pub fn synthetic_plan(cluster_count: usize, seed: u64) -> MergePlan {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut next_user_id = 100_000u64;
@@ -130,6 +132,7 @@ pub fn synthetic_plan(cluster_count: usize, seed: u64) -> MergePlan {
         update_calls: count_method(METHOD_UPDATE),
         clusters_with_lost_values: clusters.iter().filter(|c| !c.lost.is_empty()).count() as u64,
         clusters_with_warnings: clusters.iter().filter(|c| !c.warnings.is_empty()).count() as u64,
+        candidates: 0,
     };
     let mut plan = MergePlan {
         schema_version: SCHEMA_VERSION,
@@ -143,6 +146,7 @@ pub fn synthetic_plan(cluster_count: usize, seed: u64) -> MergePlan {
         settings: json!({
             "matching": {
                 "threshold": SYNTHETIC_THRESHOLD,
+                "review_threshold": 0.5,
                 "max_block_size": 500,
                 "blocking_rules": ["phone", "email_mailbox", "last_name+birth_date", "first_name+last_name+phone_prefix"],
                 "em_iterations": 20
@@ -172,10 +176,36 @@ pub fn synthetic_plan(cluster_count: usize, seed: u64) -> MergePlan {
         ],
         summary,
         diagnostics: synthetic_diagnostics(&mut rng, profiles_in_clusters),
+        language: "en".to_string(),
+        history: Default::default(),
         clusters,
+        candidates: synthetic_candidates(cluster_count / 10, seed, &mut next_user_id),
     };
+    plan.summary.candidates = plan.candidates.len() as u64;
+    for cluster in plan.clusters.iter_mut().chain(plan.candidates.iter_mut()) {
+        cluster.triage.risk = assess_risk(cluster, SYNTHETIC_THRESHOLD);
+    }
     plan.seal();
     plan
+}
+
+/// Candidates of the review band: clusters whose weakest link scores
+/// between 0.5 and the threshold.
+fn synthetic_candidates(count: usize, seed: u64, next_user_id: &mut u64) -> Vec<PlannedCluster> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5ea1_ba4d);
+    (0..count)
+        .map(|index| {
+            let mut candidate =
+                synthetic_cluster(&mut rng, format!("b{:06}", index + 1), next_user_id);
+            let weak = rng.random_range(0.5..SYNTHETIC_THRESHOLD);
+            if let Some(pair) = candidate.evidence.last_mut() {
+                pair.probability = weak;
+                pair.weight = (weak / (1.0 - weak)).log2();
+            }
+            candidate.min_probability = weak;
+            candidate
+        })
+        .collect()
 }
 
 fn synthetic_cluster(
@@ -270,6 +300,7 @@ fn synthetic_cluster(
         warnings,
         evidence,
         min_probability,
+        triage: Default::default(),
     }
 }
 
@@ -660,6 +691,7 @@ fn synthetic_diagnostics(rng: &mut ChaCha8Rng, profiles_in_clusters: u64) -> Dia
         clustering: json!({"components": profiles_in_clusters / 2, "split_oversized": 1, "flagged_contradictory": 4}),
         threshold: SYNTHETIC_THRESHOLD,
         score_histogram,
+        review_band: serde_json::Value::Null,
     }
 }
 

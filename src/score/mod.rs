@@ -108,6 +108,33 @@ impl ScoredPairs {
         }
     }
 
+    /// Scored pairs with no model behind them: for tests of the stages
+    /// after scoring, which read only the pairs and their weights.
+    #[cfg(test)]
+    pub(crate) fn of_links(pairs: Vec<ScoredPair>) -> ScoredPairs {
+        ScoredPairs {
+            pairs,
+            comparisons: Vec::new(),
+            weights: model::Weights::new(
+                &[],
+                &Vec::new(),
+                &model::UTables {
+                    general: Vec::new(),
+                    same_name: Vec::new(),
+                    anchored: Vec::new(),
+                    anchored_surname_given_first: Vec::new(),
+                },
+                &[],
+                -4.0,
+            ),
+            verifier: None,
+            term_frequency_slots: Vec::new(),
+            rule_names: Vec::new(),
+            model: ModelSummary::default(),
+            histogram: Vec::new(),
+        }
+    }
+
     /// Whether comparison `index` at `level` is weighed per pair (its
     /// weight is in `ScoredPair::term_frequency_weights`).
     fn weighed_per_pair(&self, index: usize, level: u8) -> bool {
@@ -310,11 +337,13 @@ fn score_and_keep(
         settings,
     );
 
-    // Only the pairs at or above the threshold are kept: clustering links
-    // no other, and at ten million profiles the hundred million candidate
-    // pairs would hold 5 GB as scored pairs. Every pair is counted in the
-    // histogram as it goes by, and each chunk's kept pairs are few.
+    // Only the pairs at or above the review band's lower end are kept:
+    // clustering links no other, and at ten million profiles the hundred
+    // million candidate pairs would hold 5 GB as scored pairs. Every pair is
+    // counted in the histogram as it goes by, and each chunk's kept pairs
+    // are few.
     let threshold_weight = weight_of_probability(settings.threshold);
+    let kept_weight = weight_of_probability(settings.lowest_kept_probability());
     let chunks: Vec<(Vec<ScoredPair>, WeightHistogram)> = candidates
         .pairs
         .par_chunks(PAIRS_PER_TASK)
@@ -325,7 +354,7 @@ fn score_and_keep(
             for (pair, levels) in chunk.iter().zip(chunk_levels) {
                 let scored = weigher.weigh(pair, levels);
                 histogram.add(scored.weight);
-                if keep == Keep::All || scored.weight >= threshold_weight {
+                if keep == Keep::All || scored.weight >= kept_weight {
                     kept.push(scored);
                 }
             }

@@ -97,6 +97,15 @@ pub struct MatchSettings {
     /// again. A merge cannot be undone, hence the high default; the pairs
     /// below it and above `review_threshold` go to the reviewer.
     pub threshold: f64,
+    /// The lower end of the review band (`--review-threshold`): pairs with
+    /// a probability from here up to `threshold` do not link, but form
+    /// candidate clusters the report shows in a section of their own, for
+    /// a person to decide. `approve --all` and `--risk` never approve
+    /// them; an approved candidate's links are made by the next plan made
+    /// with `--previous`. 0.5: on the generated bases most pairs between
+    /// 0.5 and 0.8 are one person, and below 0.5 most are not. Set it equal
+    /// to `threshold` for no band.
+    pub review_threshold: f64,
     /// The blocking rules that propose candidate pairs, by name, in order.
     /// Default: every built-in rule (`phone_exact`, `phone_one_edit`,
     /// `phone_two_substitutions_first_name`,
@@ -239,6 +248,7 @@ impl Default for MatchSettings {
     fn default() -> Self {
         MatchSettings {
             threshold: 0.97,
+            review_threshold: 0.5,
             blocking_rules: BUILT_IN_BLOCKING_RULES
                 .iter()
                 .map(|rule| rule.to_string())
@@ -260,6 +270,18 @@ impl Default for MatchSettings {
 }
 
 impl MatchSettings {
+    /// Whether the review band holds any pair: `review_threshold` below
+    /// `threshold`.
+    pub fn has_review_band(&self) -> bool {
+        self.review_threshold < self.threshold
+    }
+
+    /// The lowest probability a pair is kept at by scoring: the review
+    /// band's lower end, or the threshold when there is no band.
+    pub fn lowest_kept_probability(&self) -> f64 {
+        self.review_threshold.min(self.threshold)
+    }
+
     /// Every problem with these settings, all at once; empty when valid.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
@@ -267,6 +289,12 @@ impl MatchSettings {
             problems.push(format!(
                 "matching.threshold must be a probability in [0, 1), got {}",
                 self.threshold
+            ));
+        }
+        if !(0.0..=self.threshold).contains(&self.review_threshold) {
+            problems.push(format!(
+                "matching.review_threshold must be a probability from 0 up to the threshold ({}), got {}",
+                self.threshold, self.review_threshold
             ));
         }
         for rule in &self.blocking_rules {

@@ -13,4 +13,5 @@ mod output;
 mod pipeline;
 mod planner;
 mod report;
+mod runs;
 mod sandbox;

@@ -1,7 +1,7 @@
 //! What `plan` keeps to stay within memory on large bases, checked on the
-//! demo export: scoring keeps only the pairs clustering can link, yet its
-//! statistics still count every candidate pair; the stage lines tell the
-//! memory used.
+//! demo export: scoring keeps only the pairs clustering can link or the
+//! review band shows, yet its statistics still count every candidate pair;
+//! the stage lines tell the memory used.
 
 use std::path::PathBuf;
 
@@ -11,7 +11,7 @@ use sailmerge::settings::Settings;
 use sailmerge::{block, load, normalize, score};
 
 #[test]
-fn scoring_keeps_the_linkable_pairs_and_counts_all_of_them() {
+fn scoring_keeps_the_linkable_and_band_pairs_and_counts_all_of_them() {
     let printer = Printer::silent();
     let settings = Settings::default();
     let export = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/export.csv");
@@ -30,14 +30,19 @@ fn scoring_keeps_the_linkable_pairs_and_counts_all_of_them() {
     )
     .unwrap();
 
+    // Kept: the pairs at or above the review band's lower end (0.5), of
+    // which those at or above the threshold are the links.
     let threshold_weight = weight_of_probability(settings.matching.threshold);
+    let kept_weight = weight_of_probability(settings.matching.lowest_kept_probability());
+    assert!(kept_weight < threshold_weight);
     assert!(!scored.pairs.is_empty());
     assert!(scored.pairs.len() < candidates.pairs.len());
+    assert!(scored.pairs.iter().all(|pair| pair.weight >= kept_weight));
     assert!(
         scored
             .pairs
             .iter()
-            .all(|pair| pair.weight >= threshold_weight)
+            .any(|pair| pair.weight < threshold_weight)
     );
     assert!(
         scored
@@ -47,7 +52,11 @@ fn scoring_keeps_the_linkable_pairs_and_counts_all_of_them() {
     );
     assert_eq!(
         scored.model.pairs_above_threshold,
-        scored.pairs.len() as u64
+        scored
+            .pairs
+            .iter()
+            .filter(|pair| pair.weight >= threshold_weight)
+            .count() as u64
     );
     assert_eq!(scored.model.candidate_pairs, candidates.pairs.len() as u64);
     let histogram_total: u64 = scored.histogram.iter().map(|bin| bin.count).sum();

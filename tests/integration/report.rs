@@ -62,8 +62,9 @@ fn hostile_names_stay_data_and_never_become_markup() {
     assert!(!html.contains("<svg onload"));
     assert!(!html.contains("alert(2)</script>"));
     assert!(!html.contains("conflicting_<b>"));
-    // Exactly the three script elements of the template end.
-    assert_eq!(html.matches("</script>").count(), 3);
+    // Exactly the four script elements of the template end (index, first
+    // details chunk, the script, search text): 33 clusters fit one chunk.
+    assert_eq!(html.matches("</script>").count(), 4);
 
     let index: serde_json::Value = serde_json::from_str(between(
         &html,
@@ -73,14 +74,15 @@ fn hostile_names_stay_data_and_never_become_markup() {
     .unwrap();
     let details = between(
         &html,
-        r#"<script type="text/plain" id="cluster-details">"#,
+        r#"<script type="text/plain" id="cluster-details-0">"#,
         "</script>",
     );
     let clusters: Vec<serde_json::Value> = details
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
-    assert_eq!(clusters.len(), 30);
+    // 30 clusters and the review band's 3 candidates.
+    assert_eq!(clusters.len(), 33);
     let cluster = clusters
         .iter()
         .find(|c| c["id"] == plan.clusters[0].cluster_id.as_str())
@@ -92,14 +94,20 @@ fn hostile_names_stay_data_and_never_become_markup() {
         .position(|f| f == "first_name")
         .unwrap();
     assert_eq!(cluster["members"][0][first_name_index], HOSTILE_FIRST_NAME);
-    // The index's search text holds the name too, lower-cased.
-    let entry = index["clusters"]
+    // The search text holds the name too, lower-cased, on the cluster's line.
+    let position = index["clusters"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e[0] == plan.clusters[0].cluster_id.as_str())
+        .position(|e| e[0] == plan.clusters[0].cluster_id.as_str())
         .unwrap();
-    assert!(entry[7].as_str().unwrap().contains("onerror=alert(1)"));
+    let search = between(
+        &html,
+        r#"<script type="text/plain" id="search-text">"#,
+        "</script>",
+    );
+    let line: String = serde_json::from_str(search.lines().nth(position).unwrap()).unwrap();
+    assert!(line.contains("onerror=alert(1)"), "{line}");
     assert!(
         cluster["warnings"]
             .to_string()
@@ -144,6 +152,33 @@ fn page_is_self_contained_and_pins_its_script() {
     assert!(html.contains("Merge assumptions") && html.contains("register_date"));
     assert_eq!(html.matches("<svg class=\"chart\"").count(), 2);
     assert!(html.contains("threshold p = 0.9"));
+}
+
+#[test]
+fn a_russian_base_gets_a_russian_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut plan = synthetic_plan(12, 4);
+    plan.language = "ru".to_string();
+    plan.seal();
+    let html = std::fs::read_to_string(report::write_report(dir.path(), &plan).unwrap()).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"ru\">"));
+    assert!(html.contains("Проверка плана объединения"));
+    assert!(html.contains("Ждут решения") && html.contains("Кандидаты (зона проверки)"));
+    assert!(!html.contains("Merge plan review"));
+    let index: serde_json::Value = serde_json::from_str(between(
+        &html,
+        r#"<script type="application/json" id="plan-data">"#,
+        "</script>",
+    ))
+    .unwrap();
+    assert_eq!(index["words"]["approve"], "Одобрить");
+    assert!(
+        index["explanations"].as_array().unwrap().iter().any(|x| x
+            .as_str()
+            .unwrap()
+            .contains("тот же")
+            || x.as_str().unwrap().contains("та же"))
+    );
 }
 
 #[test]
@@ -259,10 +294,10 @@ fn review_server_saves_decisions_through_its_api() {
     assert!(page.text().unwrap().contains(&plan.plan_hash));
 
     let api = format!("{}api/decisions", server.url);
-    let empty: Decisions = client.get(&api).send().unwrap().json().unwrap();
-    assert_eq!(empty.plan_hash, plan.plan_hash);
-    assert_eq!(empty.reviewer, "Ирина Петрова");
-    assert!(empty.clusters.is_empty());
+    let empty: serde_json::Value = client.get(&api).send().unwrap().json().unwrap();
+    assert_eq!(empty["plan_hash"], plan.plan_hash.as_str());
+    assert_eq!(empty["reviewer"], "Ирина Петрова");
+    assert_eq!(empty["clusters"], serde_json::json!({}));
 
     let (a, b) = (&plan.clusters[0].cluster_id, &plan.clusters[1].cluster_id);
     let saved = client
@@ -300,6 +335,42 @@ fn review_server_saves_decisions_through_its_api() {
     // A form post (what another site could send) is not accepted.
     let form = client.post(&api).form(&[("updates", "x")]).send().unwrap();
     assert!(form.status().is_client_error());
+    // Without the session key nothing is served, neither the page nor the
+    // decisions; another origin is refused even with the key.
+    let root = server.url.split('/').take(3).collect::<Vec<_>>().join("/");
+    for path in ["/", "/report.html", "/api/decisions"] {
+        let keyless = client.get(format!("{root}{path}")).send().unwrap();
+        assert_eq!(keyless.status(), 404, "{path}");
+        assert!(!keyless.text().unwrap().contains(&plan.plan_hash));
+    }
+    let wrong_key = format!("{root}/{}/api/decisions", "0".repeat(32));
+    assert_eq!(client.get(&wrong_key).send().unwrap().status(), 404);
+    let evil = client
+        .post(&api)
+        .header("Origin", "http://evil.com")
+        .json(&serde_json::json!({"updates": [{"cluster_id": b, "decision": "approve"}]}))
+        .send()
+        .unwrap();
+    assert_eq!(evil.status(), 403);
+    let evil_read = client
+        .get(&server.url)
+        .header("Origin", "http://evil.com")
+        .send()
+        .unwrap();
+    assert_eq!(evil_read.status(), 403);
+    // A click made on a view that did not know of the rejection is refused
+    // with the decision that stands, and changes nothing.
+    let stale = client
+        .post(&api)
+        .json(&serde_json::json!({"updates": [
+            {"cluster_id": b, "decision": "approve", "expected": null},
+        ]}))
+        .send()
+        .unwrap();
+    assert_eq!(stale.status(), 409);
+    let refusal: serde_json::Value = stale.json().unwrap();
+    assert_eq!(refusal["conflicts"][0]["current"]["decision"], "reject");
+    assert_eq!(Decisions::read(dir.path()).unwrap(), on_disk);
     // A request naming another host (DNS rebinding) is refused.
     let rebound = client
         .get(&api)

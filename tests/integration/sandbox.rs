@@ -305,6 +305,7 @@ pub fn fixture_plan(clusters: usize, singles: usize, seed: u64) -> (Vec<Profile>
             warnings: vec![],
             evidence: vec![],
             min_probability: 0.99,
+            triage: Default::default(),
         });
     }
     for person in 0..singles {
@@ -325,7 +326,10 @@ pub fn fixture_plan(clusters: usize, singles: usize, seed: u64) -> (Vec<Profile>
             ..PlanSummary::default()
         },
         diagnostics: Diagnostics::default(),
+        language: String::new(),
+        history: Default::default(),
         clusters: planned,
+        candidates: vec![],
     };
     plan.seal();
     (all, plan)

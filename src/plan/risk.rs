@@ -13,11 +13,15 @@
 //!   (a weight of -1 bit or less) and warnings whose code names a conflict.
 //!
 //! The parts are pure functions of the cluster and the threshold, so the
-//! order is deterministic.
+//! order is deterministic. `plan` stores each cluster's risk in plan.json
+//! (`triage.risk`), where the report filters and sorts by it and `approve
+//! --risk` / `--max-risk` select by its level.
 
 use std::collections::BTreeSet;
 
-use crate::plan::PlannedCluster;
+use serde::{Deserialize, Serialize};
+
+use crate::plan::{Language, PlannedCluster};
 use crate::profile::{EMAIL, ORIGIN_USER_ID, PHONE};
 
 const MARGIN_POINTS: f64 = 40.0;
@@ -43,12 +47,42 @@ pub const HIGH_RISK: f64 = 50.0;
 /// Score at or above which a cluster is shown as medium risk.
 pub const MEDIUM_RISK: f64 = 25.0;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Risk {
     /// 0 (nothing to worry about) to 100, rounded to one decimal.
     pub score: f64,
+    /// `high`, `medium` or `low` ([`risk_level`] of the score); empty in a
+    /// plan written before risk was stored.
+    pub level: String,
     /// Why the score is what it is, most important first; empty when low.
     pub reasons: Vec<String>,
+}
+
+/// A risk level, as `approve --risk` and `--max-risk` name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RiskLevel {
+    Low,
+    Medium,
+    High,
+}
+
+impl RiskLevel {
+    pub fn name(self) -> &'static str {
+        match self {
+            RiskLevel::Low => "low",
+            RiskLevel::Medium => "medium",
+            RiskLevel::High => "high",
+        }
+    }
+
+    pub fn of_name(name: &str) -> Option<RiskLevel> {
+        match name {
+            "low" => Some(RiskLevel::Low),
+            "medium" => Some(RiskLevel::Medium),
+            "high" => Some(RiskLevel::High),
+            _ => None,
+        }
+    }
 }
 
 /// log2 of the odds of `probability`, kept finite at 0 and 1.
@@ -64,25 +98,34 @@ pub fn margin_bits(min_probability: f64, threshold: f64) -> f64 {
 }
 
 pub fn assess_risk(cluster: &PlannedCluster, threshold: f64) -> Risk {
+    assess_risk_in(cluster, threshold, Language::En)
+}
+
+/// [`assess_risk`] with the reasons in `language` (the report's).
+pub fn assess_risk_in(cluster: &PlannedCluster, threshold: f64, language: Language) -> Risk {
+    let ru = language == Language::Ru;
     let mut parts: Vec<(f64, String)> = Vec::new();
 
     let margin = margin_bits(cluster.min_probability, threshold);
     let margin_part = MARGIN_POINTS * (1.0 - (margin / SAFE_MARGIN_BITS).clamp(0.0, 1.0));
+    let p = cluster.min_probability;
     if margin < 0.0 {
         parts.push((
             margin_part,
-            format!(
-                "weakest link (p = {:.4}) is below the threshold {threshold}",
-                cluster.min_probability
-            ),
+            if ru {
+                format!("самая слабая связь (p = {p:.4}) ниже порога {threshold}")
+            } else {
+                format!("weakest link (p = {p:.4}) is below the threshold {threshold}")
+            },
         ));
     } else if margin < SAFE_MARGIN_BITS / 2.0 {
         parts.push((
             margin_part,
-            format!(
-                "weakest link (p = {:.4}) is only {margin:.1} bits above the threshold",
-                cluster.min_probability
-            ),
+            if ru {
+                format!("самая слабая связь (p = {p:.4}) всего на {margin:.1} бит выше порога")
+            } else {
+                format!("weakest link (p = {p:.4}) is only {margin:.1} bits above the threshold")
+            },
         ));
     } else {
         parts.push((margin_part, String::new()));
@@ -93,10 +136,10 @@ pub fn assess_risk(cluster: &PlannedCluster, threshold: f64) -> Risk {
         SIZE_POINTS * ((size.saturating_sub(2)) as f64 / (LARGE_CLUSTER - 2) as f64).min(1.0);
     parts.push((
         size_part,
-        if size >= 4 {
-            format!("{size} profiles in one cluster")
-        } else {
-            String::new()
+        match (size >= 4, ru) {
+            (false, _) => String::new(),
+            (true, false) => format!("{size} profiles in one cluster"),
+            (true, true) => format!("{size} профилей в одной группе"),
         },
     ));
 
@@ -106,30 +149,25 @@ pub fn assess_risk(cluster: &PlannedCluster, threshold: f64) -> Risk {
         .map(|lost| if is_identifier(&lost.field) { 2.0 } else { 1.0 })
         .sum();
     let lost_part = LOST_POINTS * (weighted_lost / MANY_LOST).min(1.0);
-    let lost_reason = match cluster.lost.len() {
-        0 => String::new(),
-        1 => format!("1 value will be lost ({})", cluster.lost[0].field),
-        count => {
-            let fields: BTreeSet<&str> = cluster.lost.iter().map(|l| l.field.as_str()).collect();
-            format!(
-                "{count} values will be lost ({})",
-                fields.into_iter().collect::<Vec<_>>().join(", ")
-            )
-        }
+    let fields: BTreeSet<&str> = cluster.lost.iter().map(|l| l.field.as_str()).collect();
+    let fields = fields.into_iter().collect::<Vec<_>>().join(", ");
+    let lost_reason = match (cluster.lost.len(), ru) {
+        (0, _) => String::new(),
+        (1, false) => format!("1 value will be lost ({fields})"),
+        (count, false) => format!("{count} values will be lost ({fields})"),
+        (count, true) => format!("будет потеряно значений: {count} ({fields})"),
     };
     parts.push((lost_part, lost_reason));
 
     let conflicts = conflicts(cluster);
     let conflict_part = CONFLICT_POINTS * (conflicts.len() as f64 / MANY_CONFLICTS).min(1.0);
+    let subjects = conflicts.into_iter().collect::<Vec<_>>().join(", ");
     parts.push((
         conflict_part,
-        if conflicts.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "conflicting {}",
-                conflicts.into_iter().collect::<Vec<_>>().join(", ")
-            )
+        match (subjects.is_empty(), ru) {
+            (true, _) => String::new(),
+            (false, false) => format!("conflicting {subjects}"),
+            (false, true) => format!("противоречат друг другу: {subjects}"),
         },
     ));
 
@@ -141,7 +179,11 @@ pub fn assess_risk(cluster: &PlannedCluster, threshold: f64) -> Risk {
         .filter(|(points, reason)| *points > 0.0 && !reason.is_empty())
         .map(|(_, reason)| reason)
         .collect();
-    Risk { score, reasons }
+    Risk {
+        score,
+        level: risk_level(score).to_string(),
+        reasons,
+    }
 }
 
 /// `high`, `medium` or `low`, for the badge and the summary counts.
@@ -206,6 +248,7 @@ mod tests {
             warnings: Vec::new(),
             evidence: Vec::new(),
             min_probability,
+            triage: Default::default(),
         }
     }
 
@@ -296,6 +339,25 @@ mod tests {
         // One subject, counted once, whether seen in evidence or warnings.
         assert_eq!(risk.score - base, CONFLICT_POINTS / 2.0);
         assert!(risk.reasons.iter().any(|r| r == "conflicting birth_date"));
+    }
+
+    #[test]
+    fn reasons_read_in_russian_with_the_same_score() {
+        let mut large = cluster(5, 0.85);
+        large.lost = vec![lost("phone")];
+        let en = assess_risk(&large, 0.8);
+        let ru = assess_risk_in(&large, 0.8, Language::Ru);
+        assert_eq!((en.score, en.level.as_str()), (ru.score, ru.level.as_str()));
+        assert!(
+            ru.reasons.iter().any(|r| r == "5 профилей в одной группе"),
+            "{:?}",
+            ru.reasons
+        );
+        assert!(
+            ru.reasons
+                .iter()
+                .any(|r| r.starts_with("самая слабая связь"))
+        );
     }
 
     #[test]
