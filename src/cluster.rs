@@ -865,7 +865,7 @@ mod tests {
             .map(|row| person(row, "анна", "", "иванова", "", Sex::Female))
             .collect();
         // 0-1 and 2-3 strong, 1-2 the weakest: kept apart 0 / 3.
-        let links = vec![link(0, 1, 20.0), link(1, 2, 5.0), link(2, 3, 18.0)];
+        let links = vec![link(0, 1, 20.0), link(1, 2, 6.0), link(2, 3, 18.0)];
         let constraints = LinkConstraints::new([(3, 0)], []);
         let clustering = constrained(&records, links.clone(), &constraints);
         let members: Vec<_> = clustering
