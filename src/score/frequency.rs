@@ -6,39 +6,33 @@
 use rayon::prelude::*;
 use std::hash::{Hash, Hasher};
 
-use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use rustc_hash::{FxHashMap, FxHasher};
 
 use crate::normalize::NormalizedRecord;
 use crate::profile::Sex;
 
 use super::comparison::Field;
 
-/// The chance that a profile other than the one looked up holds a value
-/// that `count` of `total` profiles hold: `(count - 1) / total`, the
-/// record itself left out (its own value says nothing about how common the
-/// value is among other people; counting it would halve the evidence of a
-/// value two profiles share and no one else does). At least `1 / total`,
-/// so that a value seen once under one sex and again under another still
-/// weighs as rare, not infinitely strong.
-fn share_among_others(count: f64, total: f64) -> f64 {
-    if total <= 0.0 {
-        return 1.0;
-    }
-    (count - 1.0).max(1.0) / total
-}
-
-/// How common each first name, surname and birth date is among the
-/// people who have one: the share of them holding the value, looked up
-/// once per profile (not once per pair: a pair scores in nanoseconds, a
-/// string hash lookup costs more than that). People, not profiles: a value
-/// is counted once per companion value (a surname once per first name, a
-/// first name once per surname, a patronymic or a birth date once per
-/// first name), so that one woman's six profiles do not make her rare
-/// surname look six times as common; a profile without the companion
-/// counts by itself. Names are counted per sex: a
-/// pair weighed on its names does not conflict in sex (see
-/// `model::estimate_u`), so the chance that another profile agrees on
-/// Александр is its share among men, about twice its share among all.
+/// How common each first name, surname, patronymic and birth date is: for
+/// each profile, the share of the other people's profiles holding its
+/// value, looked up once per profile (not once per pair: a pair scores in
+/// nanoseconds, a string hash lookup costs more than that).
+///
+/// "Other people's": the profiles that hold the value and also the
+/// profile's companion value (a surname with its first name, a first name
+/// with its surname, a patronymic or a birth date with its first name) are
+/// taken for the person's own and left out, so that one woman's six
+/// profiles do not make her rare surname look common; only her own profile
+/// is left out where there is no companion. At least one profile is
+/// counted, so that no shared value weighs as infinitely rare. Namesakes
+/// (two Иван Ивановы) are left out of each other's counts too, which
+/// understates a common name's share by the namesakes' part of it, a tenth
+/// for the commonest names and nothing for the rare ones that matter.
+///
+/// Names are counted per sex: a pair weighed on its names does not
+/// conflict in sex (see `model::estimate_u`), so the chance that another
+/// profile agrees on Александр is its share among men, about twice its
+/// share among all.
 pub(crate) struct TermFrequencies {
     /// Per record: the shares of its first name, surname, patronymic and
     /// birth date; 1 where it has none.
@@ -48,72 +42,81 @@ pub(crate) struct TermFrequencies {
     login_others: Vec<u32>,
 }
 
-/// Shares of names among all profiles, among men and among women.
-struct ValueShares<'a> {
-    all: FxHashMap<&'a str, f64>,
-    male: FxHashMap<&'a str, f64>,
-    female: FxHashMap<&'a str, f64>,
+/// One field's values counted among all profiles, among men and among
+/// women, and with each companion value.
+struct ValueCounts<V> {
+    /// Profiles per value: overall, men, women.
+    by_sex: [FxHashMap<V, u32>; 3],
+    totals: [f64; 3],
+    /// Profiles per value and companion (`person_key`).
+    with_companion: FxHashMap<u64, u32>,
 }
 
-impl<'a> ValueShares<'a> {
-    /// One pass over the records, counting every value overall and under
-    /// its profile's sex, once per companion value.
-    fn of(
+impl<V: Hash + Eq + Copy> ValueCounts<V> {
+    fn of<'a>(
         records: &'a [NormalizedRecord],
-        value: impl Fn(&'a NormalizedRecord) -> Option<&'a str>,
+        value: impl Fn(&'a NormalizedRecord) -> Option<V>,
         companion: impl Fn(&'a NormalizedRecord) -> Option<&'a str>,
-    ) -> ValueShares<'a> {
-        let mut counts: [FxHashMap<&'a str, f64>; 3] = Default::default();
-        let mut totals = [0.0f64; 3];
-        let mut people = FxHashSet::default();
+    ) -> ValueCounts<V> {
+        let mut counts = ValueCounts {
+            by_sex: Default::default(),
+            totals: [0.0; 3],
+            with_companion: FxHashMap::default(),
+        };
         for record in records {
             let Some(value) = value(record) else {
                 continue;
             };
-            if let Some(companion) = companion(record)
-                && !people.insert(person_key(value, companion))
-            {
-                continue;
+            for slot in [Some(0), sex_slot(record.sex)].into_iter().flatten() {
+                *counts.by_sex[slot].entry(value).or_default() += 1;
+                counts.totals[slot] += 1.0;
             }
-            let mut count = |slot: usize| {
-                *counts[slot].entry(value).or_default() += 1.0;
-                totals[slot] += 1.0;
-            };
-            count(0);
-            match record.sex {
-                Some(Sex::Male) => count(1),
-                Some(Sex::Female) => count(2),
-                _ => {}
+            if let Some(companion) = companion(record) {
+                *counts
+                    .with_companion
+                    .entry(person_key(value, companion))
+                    .or_default() += 1;
             }
         }
-        for (slot_counts, total) in counts.iter_mut().zip(totals) {
-            for count in slot_counts.values_mut() {
-                *count = share_among_others(*count, total);
-            }
-        }
-        let [all, male, female] = counts;
-        ValueShares { all, male, female }
+        counts
     }
 
-    /// The value's share among profiles of `sex`, or among all when the
-    /// sex is unknown (or the value unseen among that sex).
-    fn get(&self, value: &str, sex: Option<Sex>) -> Option<f64> {
-        let among_sex = match sex {
-            Some(Sex::Male) => self.male.get(value),
-            Some(Sex::Female) => self.female.get(value),
-            _ => None,
-        };
-        among_sex.or_else(|| self.all.get(value)).copied()
+    /// The share of other people's profiles holding `value`, among the
+    /// profiles of `sex` (or all, when the sex is unknown or the value
+    /// unseen among that sex).
+    fn share(&self, value: V, companion: Option<&str>, sex: Option<Sex>) -> Option<f64> {
+        let slot = sex_slot(sex)
+            .filter(|&slot| self.by_sex[slot].contains_key(&value))
+            .unwrap_or(0);
+        let count = *self.by_sex[slot].get(&value)?;
+        let own = companion
+            .and_then(|companion| self.with_companion.get(&person_key(value, companion)))
+            .copied()
+            .unwrap_or(1);
+        Some(f64::from(count.saturating_sub(own).max(1)) / self.totals[slot])
+    }
+}
+
+fn sex_slot(sex: Option<Sex>) -> Option<usize> {
+    match sex {
+        Some(Sex::Male) => Some(1),
+        Some(Sex::Female) => Some(2),
+        _ => None,
     }
 }
 
 /// A value and its companion as one hashed key (the strings themselves
 /// would cost a copy of every name at ten million profiles).
-fn person_key(value: &str, companion: &str) -> u64 {
+fn person_key(value: impl Hash, companion: &str) -> u64 {
     let mut hasher = FxHasher::default();
     value.hash(&mut hasher);
     companion.hash(&mut hasher);
     hasher.finish()
+}
+
+/// The surname a record's companion keys use: its gender-neutral key.
+fn surname_of(record: &NormalizedRecord) -> Option<&str> {
+    record.name.last_key.as_deref()
 }
 
 /// The first name a record's companion keys use: its first full form.
@@ -128,72 +131,38 @@ fn first_name_of(record: &NormalizedRecord) -> Option<&str> {
 
 impl TermFrequencies {
     pub(crate) fn from_records(records: &[NormalizedRecord]) -> TermFrequencies {
-        let ((first_names, (last_names, patronymics)), birth_dates) = rayon::join(
+        let ((first_names, last_names), (patronymics, birth_dates)) = rayon::join(
             || {
                 rayon::join(
-                    || {
-                        ValueShares::of(
-                            records,
-                            |r| r.name.first.as_deref(),
-                            |r| r.name.last_key.as_deref(),
-                        )
-                    },
-                    || {
-                        rayon::join(
-                            || ValueShares::of(records, |r| r.name.last.as_deref(), first_name_of),
-                            || {
-                                ValueShares::of(
-                                    records,
-                                    |r| r.name.middle.as_deref(),
-                                    first_name_of,
-                                )
-                            },
-                        )
-                    },
+                    || ValueCounts::of(records, |r| r.name.first.as_deref(), surname_of),
+                    || ValueCounts::of(records, |r| r.name.last.as_deref(), first_name_of),
                 )
             },
             || {
-                let mut counts: FxHashMap<chrono::NaiveDate, f64> = FxHashMap::default();
-                let mut total = 0.0;
-                let mut people = FxHashSet::default();
-                for record in records {
-                    let Some(date) = record.birth_date else {
-                        continue;
-                    };
-                    if let Some(first) = first_name_of(record)
-                        && !people.insert(person_key(&date.to_string(), first))
-                    {
-                        continue;
-                    }
-                    *counts.entry(date).or_default() += 1.0;
-                    total += 1.0;
-                }
-                for count in counts.values_mut() {
-                    *count = share_among_others(*count, total);
-                }
-                counts
+                rayon::join(
+                    || ValueCounts::of(records, |r| r.name.middle.as_deref(), first_name_of),
+                    || ValueCounts::of(records, |r| r.birth_date, first_name_of),
+                )
             },
         );
         let shares = records
             .par_iter()
             .map(|record| {
+                let name = &record.name;
+                let first = first_name_of(record);
                 [
-                    record
-                        .name
-                        .first
+                    name.first
                         .as_deref()
-                        .and_then(|v| first_names.get(v, record.sex)),
-                    record
-                        .name
-                        .last
+                        .and_then(|v| first_names.share(v, surname_of(record), record.sex)),
+                    name.last
                         .as_deref()
-                        .and_then(|v| last_names.get(v, record.sex)),
-                    record
-                        .name
-                        .middle
+                        .and_then(|v| last_names.share(v, first, record.sex)),
+                    name.middle
                         .as_deref()
-                        .and_then(|v| patronymics.get(v, record.sex)),
-                    record.birth_date.and_then(|v| birth_dates.get(&v).copied()),
+                        .and_then(|v| patronymics.share(v, first, record.sex)),
+                    record
+                        .birth_date
+                        .and_then(|v| birth_dates.share(v, first, None)),
                 ]
                 .map(|share| share.unwrap_or(1.0))
             })
@@ -253,16 +222,6 @@ mod tests {
     use crate::profile::Profile;
 
     #[test]
-    fn value_shares_leave_the_record_itself_out() {
-        // Two profiles of 1000 share a value: each sees one other.
-        assert_eq!(share_among_others(2.0, 1000.0), 0.001);
-        // A value seen once still counts as one in the total, never zero.
-        assert_eq!(share_among_others(1.0, 1000.0), 0.001);
-        assert_eq!(share_among_others(101.0, 1000.0), 0.1);
-        assert_eq!(share_among_others(3.0, 0.0), 1.0);
-    }
-
-    #[test]
     fn term_frequencies_of_a_shared_rare_name_count_only_the_other_profile() {
         let profiles: Vec<Profile> = ["Всеволод", "Всеволод", "Иван", "Иван", "Иван"]
             .iter()
@@ -288,9 +247,10 @@ mod tests {
         assert_eq!(frequencies.of(Field::FirstName, 2), 2.0 / 5.0);
         // No birth date: no evidence to scale.
         assert_eq!(frequencies.of(Field::BirthDate, 0), 1.0);
-        // Patronymics count once per first name: here, two people.
-        assert_eq!(frequencies.of(Field::Patronymic, 0), 1.0 / 2.0);
-        assert_eq!(frequencies.of(Field::Patronymic, 4), 1.0 / 2.0);
+        // A patronymic held only with one first name is that person's own:
+        // one profile counted, the least there is.
+        assert_eq!(frequencies.of(Field::Patronymic, 0), 1.0 / 5.0);
+        assert_eq!(frequencies.of(Field::Patronymic, 4), 1.0 / 5.0);
     }
 
     #[test]
@@ -302,7 +262,7 @@ mod tests {
             ..Profile::default()
         };
         // Анна Кузнецова has three profiles; Мария Кузнецова one; six other
-        // women one each: eight people, two of them Кузнецовы.
+        // women one each: ten profiles.
         let mut profiles = vec![person("Анна", "Кузнецова"); 3];
         profiles.push(person("Мария", "Кузнецова"));
         for last in [
@@ -318,9 +278,11 @@ mod tests {
         let (records, _) =
             crate::normalize::normalize_profiles(&profiles, &crate::printer::Printer::silent());
         let frequencies = TermFrequencies::from_records(&records);
-        assert_eq!(frequencies.of(Field::LastName, 0), 1.0 / 8.0);
-        assert_eq!(frequencies.of(Field::LastName, 3), 1.0 / 8.0);
+        // Анна's own three profiles are left out of her surname's count;
+        // Мария sees Анна's three.
+        assert_eq!(frequencies.of(Field::LastName, 0), 1.0 / 10.0);
+        assert_eq!(frequencies.of(Field::LastName, 3), 3.0 / 10.0);
         // Ольга is six women's name.
-        assert_eq!(frequencies.of(Field::FirstName, 4), 5.0 / 8.0);
+        assert_eq!(frequencies.of(Field::FirstName, 4), 5.0 / 10.0);
     }
 }
