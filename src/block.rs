@@ -637,7 +637,11 @@ pub fn candidate_pairs(
             if extra.block {
                 profiles
                     .iter()
-                    .map(|profile| profile.get(&extra.column).and_then(normalize_extra_value))
+                    .map(|profile| {
+                        profile
+                            .value_of(&extra.column)
+                            .and_then(normalize_extra_value)
+                    })
                     .collect()
             } else {
                 Vec::new()

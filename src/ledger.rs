@@ -47,26 +47,10 @@ use crate::plan::{
     AppliedBefore, ClusterStatus, EarlierCluster, KeptApart, METHOD_MERGE, MergePlan, PlanHistory,
     PlannedCluster,
 };
-use crate::profile::{
-    BIRTH_DATE, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE, Profile,
-    REGISTER_DATE, SEX,
-};
+use crate::profile::{Field, Profile};
 
 pub const LEDGER_FILE: &str = "ledger.json";
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// The fields a fingerprint covers.
-pub const FINGERPRINT_FIELDS: [&str; 9] = [
-    ORIGIN_USER_ID,
-    PHONE,
-    EMAIL,
-    FIRST_NAME,
-    MIDDLE_NAME,
-    LAST_NAME,
-    BIRTH_DATE,
-    SEX,
-    REGISTER_DATE,
-];
 
 /// A profile as a decision saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -150,14 +134,14 @@ pub struct ClusterSnapshot {
     pub links: Vec<(String, String)>,
 }
 
-/// Hex of the first 64 bits of SHA-256 over the fingerprinted fields:
+/// Hex of the first 64 bits of SHA-256 over the tracked fields:
 /// enough to tell a changed profile from the same one (a chance collision
 /// is one in 2^64 per comparison), and short, since the ledger holds one
 /// per profile in a cluster.
 pub fn fingerprint(profile: &Profile) -> String {
     let mut hasher = Sha256::new();
-    for field in FINGERPRINT_FIELDS {
-        hasher.update(field.as_bytes());
+    for field in Field::tracked() {
+        hasher.update(field.name().as_bytes());
         hasher.update([0x1f]);
         if let Some(value) = profile.get(field) {
             hasher.update([1]);

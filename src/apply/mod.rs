@@ -47,32 +47,13 @@ use serde::Serialize;
 use crate::decisions::{Decision, Decisions};
 use crate::plan::{METHOD_MERGE, METHOD_UPDATE, MergePlan, PlannedCluster, Step};
 use crate::printer::Printer;
-use crate::profile::{
-    BIRTH_DATE, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE, Profile,
-    REGISTER_DATE, SEX,
-};
+use crate::profile::{Field, Profile};
 use client::{CallError, SailplayClient};
 use journal::{ClusterStatus, Journal, JournalEntry, JournalState, OutcomeKind, StepState, now};
 use progress::{Finished, Progress};
 use redact::{SharedRedactor, redact_shared};
 use retry::{Jitter, RetryPolicy, Verdict};
 use schedule::Scheduler;
-
-/// The fields compared between the live state and the plan. `points` is
-/// left out: balances move with every purchase between export and apply,
-/// and a merge adds them up whatever they are. Custom attributes are not
-/// part of the documented `users/info` answer.
-pub const COMPARED_FIELDS: [&str; 9] = [
-    ORIGIN_USER_ID,
-    PHONE,
-    EMAIL,
-    FIRST_NAME,
-    MIDDLE_NAME,
-    LAST_NAME,
-    BIRTH_DATE,
-    SEX,
-    REGISTER_DATE,
-];
 
 /// Clusters applied at once by default: behind 60 ms of latency a worker
 /// sends about 15 requests a second, so 16 keep a 50/s limit busy with
@@ -265,19 +246,8 @@ pub struct StepParties {
     pub target: String,
 }
 
-/// Which profile field an identifier parameter names.
-fn identifier_field(parameter: &str) -> Option<&'static str> {
-    Some(match parameter {
-        "uid" | "user_id" => "user_id",
-        "phone" | "user_phone" => PHONE,
-        "email" => EMAIL,
-        "oid" | "origin_user_id" => ORIGIN_USER_ID,
-        _ => return None,
-    })
-}
-
-fn same_value(field: &str, left: &str, right: &str) -> bool {
-    if field == EMAIL {
+fn same_value(field: Field, left: &str, right: &str) -> bool {
+    if field == Field::Email {
         left.trim().eq_ignore_ascii_case(right.trim())
     } else {
         left.trim() == right.trim()
@@ -287,7 +257,7 @@ fn same_value(field: &str, left: &str, right: &str) -> bool {
 /// The one profile in `state` an identifier addresses.
 fn find_party(
     state: &BTreeMap<String, Profile>,
-    field: &str,
+    field: Field,
     value: &str,
 ) -> Result<String, String> {
     let holders: Vec<&String> = state
@@ -309,14 +279,14 @@ fn find_party(
 }
 
 /// `from_*`/`to_*` of a merge, or the addressing parameter of an update.
-fn addressed(step: &Step, prefix: &str) -> Result<(&'static str, String), String> {
+fn addressed(step: &Step, prefix: &str) -> Result<(Field, String), String> {
     let mut found = Vec::new();
     for (name, value) in &step.params {
         let parameter = match prefix {
             "" => Some(name.as_str()),
             _ => name.strip_prefix(prefix),
         };
-        if let Some(field) = parameter.and_then(identifier_field) {
+        if let Some(field) = parameter.and_then(Field::of_identifier_parameter) {
             found.push((field, value.clone()));
         }
     }
@@ -401,10 +371,10 @@ pub fn expected_state(
     state
 }
 
-/// `field: expected X, live Y` for every compared field that differs.
+/// `field: expected X, live Y` for every tracked field that differs.
 pub fn differences(expected: &Profile, live: &Profile) -> Vec<String> {
-    COMPARED_FIELDS
-        .iter()
+    // Custom attributes are not part of the documented `users/info` answer.
+    Field::tracked()
         .filter_map(|field| {
             let want = expected.get(field).map(str::trim).filter(|v| !v.is_empty());
             let have = live.get(field).map(str::trim).filter(|v| !v.is_empty());
@@ -1136,13 +1106,13 @@ impl<'r, 'a> Worker<'r, 'a> {
 mod tests {
     use super::*;
 
-    fn profile(user_id: &str, fields: &[(&str, &str)]) -> Profile {
+    fn profile(user_id: &str, fields: &[(Field, &str)]) -> Profile {
         let mut profile = Profile {
             user_id: user_id.into(),
             ..Profile::default()
         };
         for (field, value) in fields {
-            *profile.field_mut(field).unwrap() = Some(value.to_string());
+            profile.set(*field, Some(value.to_string()));
         }
         profile
     }
@@ -1160,24 +1130,27 @@ mod tests {
     }
 
     fn cluster() -> PlannedCluster {
-        let a = profile("1", &[("phone", "79990000001"), ("first_name", "Иван")]);
-        let b = profile("2", &[("email", "b@example.ru")]);
-        let c = profile("3", &[("origin_user_id", "card-3")]);
+        let a = profile(
+            "1",
+            &[(Field::Phone, "79990000001"), (Field::FirstName, "Иван")],
+        );
+        let b = profile("2", &[(Field::Email, "b@example.ru")]);
+        let c = profile("3", &[(Field::OriginUserId, "card-3")]);
         let after_first = profile(
             "1",
             &[
-                ("phone", "79990000001"),
-                ("email", "b@example.ru"),
-                ("first_name", "Иван"),
+                (Field::Phone, "79990000001"),
+                (Field::Email, "b@example.ru"),
+                (Field::FirstName, "Иван"),
             ],
         );
         let after_second = profile(
             "1",
             &[
-                ("phone", "79990000001"),
-                ("email", "b@example.ru"),
-                ("first_name", "Иван"),
-                ("origin_user_id", "card-3"),
+                (Field::Phone, "79990000001"),
+                (Field::Email, "b@example.ru"),
+                (Field::FirstName, "Иван"),
+                (Field::OriginUserId, "card-3"),
             ],
         );
         PlannedCluster {
@@ -1256,14 +1229,18 @@ mod tests {
     fn differences_ignore_points_and_email_case() {
         let expected = profile(
             "1",
-            &[("email", "A@x.ru"), ("points", "5"), ("first_name", "Иван")],
+            &[
+                (Field::Email, "A@x.ru"),
+                (Field::Points, "5"),
+                (Field::FirstName, "Иван"),
+            ],
         );
         let live = profile(
             "1",
             &[
-                ("email", "a@x.ru"),
-                ("points", "7"),
-                ("last_name", "Петров"),
+                (Field::Email, "a@x.ru"),
+                (Field::Points, "7"),
+                (Field::LastName, "Петров"),
             ],
         );
         assert_eq!(

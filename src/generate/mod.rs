@@ -184,6 +184,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::fsutil::write_atomically;
+use crate::profile::Field;
 use population::{Chunk, EntityMeta, GroupMeta, Row};
 
 pub use contact::format_phone;
@@ -652,8 +653,6 @@ fn enforce_uniqueness(
     repairs
 }
 
-pub const EXPORT_HEADER: &str = "user_id,origin_user_id,phone,email,first_name,middle_name,last_name,birth_date,sex,register_date,points";
-
 fn push_csv_field(out: &mut String, value: &str) {
     if value
         .bytes()
@@ -749,7 +748,8 @@ impl GeneratedBase {
     }
 
     fn write_export(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        self.stream_rows(out, EXPORT_HEADER, |index, text| {
+        let header = Field::NAMES.join(",");
+        self.stream_rows(out, &header, |index, text| {
             self.render_export_row(index, text)
         })
     }

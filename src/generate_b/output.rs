@@ -18,6 +18,7 @@ use super::people::date;
 use super::profiles::Profile;
 use super::random::{ID_STREAM, REPAIR_STREAM, Rng, chance, stream};
 use crate::fsutil::write_atomically;
+use crate::profile::Field;
 
 /// The profiles of one unit, as the parallel stage hands them over.
 pub struct UnitProfiles {
@@ -165,20 +166,6 @@ fn redraw_tail(rng: &mut Rng, id: &str) -> String {
     chars.into_iter().collect()
 }
 
-const HEADER: [&str; 11] = [
-    "user_id",
-    "origin_user_id",
-    "phone",
-    "email",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "birth_date",
-    "sex",
-    "register_date",
-    "points",
-];
-
 impl Base {
     pub fn write(&self, dir: &Path, annotations: bool) -> Result<Summary> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -235,7 +222,7 @@ impl Base {
 
     fn write_export(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(HEADER)?;
+        writer.write_record(Field::NAMES)?;
         for row in &self.rows {
             let p = &row.profile;
             let phone = p

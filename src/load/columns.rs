@@ -13,10 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::profile::{
-    BIRTH_DATE, CANONICAL_FIELDS, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE,
-    POINTS, REGISTER_DATE, SEX, SOURCE, SOURCE_ROW, USER_ID,
-};
+use crate::profile::{Field, SOURCE, SOURCE_ROW};
 
 use super::error::LoadError;
 use super::full_name::NameOrder;
@@ -46,13 +43,13 @@ const FULL_NAME_ALIASES: &[(&str, NameOrder)] = &[
 ];
 
 /// The name fields a full-name column can feed.
-const NAME_FIELDS: [&str; 3] = [LAST_NAME, FIRST_NAME, MIDDLE_NAME];
+const NAME_FIELDS: [Field; 3] = [Field::LastName, Field::FirstName, Field::MiddleName];
 
 /// Recognised header spellings per canonical field, written as
 /// [`header_key`] leaves them (lowercase, ё→е, letters and digits only).
-const ALIASES: &[(&str, &[&str])] = &[
+const ALIASES: &[(Field, &[&str])] = &[
     (
-        USER_ID,
+        Field::UserId,
         &[
             "userid",
             "sailplayid",
@@ -63,7 +60,7 @@ const ALIASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        ORIGIN_USER_ID,
+        Field::OriginUserId,
         &[
             "originuserid",
             "originid",
@@ -75,7 +72,7 @@ const ALIASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        PHONE,
+        Field::Phone,
         &[
             "phone",
             "userphone",
@@ -92,7 +89,7 @@ const ALIASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        EMAIL,
+        Field::Email,
         &[
             "email",
             "useremail",
@@ -107,11 +104,14 @@ const ALIASES: &[(&str, &[&str])] = &[
             "emailклиента",
         ],
     ),
-    (FIRST_NAME, &["firstname", "имя", "givenname"]),
-    (MIDDLE_NAME, &["middlename", "patronymic", "отчество"]),
-    (LAST_NAME, &["lastname", "surname", "familyname", "фамилия"]),
+    (Field::FirstName, &["firstname", "имя", "givenname"]),
+    (Field::MiddleName, &["middlename", "patronymic", "отчество"]),
     (
-        BIRTH_DATE,
+        Field::LastName,
+        &["lastname", "surname", "familyname", "фамилия"],
+    ),
+    (
+        Field::BirthDate,
         &[
             "birthdate",
             "birthday",
@@ -122,9 +122,9 @@ const ALIASES: &[(&str, &[&str])] = &[
             "др",
         ],
     ),
-    (SEX, &["sex", "gender", "пол"]),
+    (Field::Sex, &["sex", "gender", "пол"]),
     (
-        REGISTER_DATE,
+        Field::RegisterDate,
         &[
             "registerdate",
             "registrationdate",
@@ -135,7 +135,7 @@ const ALIASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        POINTS,
+        Field::Points,
         &[
             "points",
             "balance",
@@ -153,7 +153,7 @@ const ALIASES: &[(&str, &[&str])] = &[
 /// Spellings taken for a field only when no column has one of its
 /// [`ALIASES`]: a bare `ID` is the Sailplay id in most exports, but not
 /// when `user_id` is also there.
-const WEAK_ALIASES: &[(&str, &[&str])] = &[(USER_ID, &["id"])];
+const WEAK_ALIASES: &[(Field, &[&str])] = &[(Field::UserId, &["id"])];
 
 /// Frame columns `load` adds itself; an export column of the same name is
 /// carried as a custom column under another name.
@@ -170,7 +170,7 @@ pub fn header_key(header: &str) -> String {
 }
 
 /// The canonical field a header names, if it is a recognised spelling.
-pub fn recognise_header(header: &str) -> Option<&'static str> {
+pub fn recognise_header(header: &str) -> Option<Field> {
     let key = header_key(header);
     ALIASES
         .iter()
@@ -178,7 +178,7 @@ pub fn recognise_header(header: &str) -> Option<&'static str> {
         .map(|(field, _)| *field)
 }
 
-fn recognise_weak_header(header: &str) -> Option<&'static str> {
+fn recognise_weak_header(header: &str) -> Option<Field> {
     let key = header_key(header);
     WEAK_ALIASES
         .iter()
@@ -190,7 +190,7 @@ fn recognise_weak_header(header: &str) -> Option<&'static str> {
 /// field, and no column may be mapped twice.
 pub fn validate_map(map: &BTreeMap<String, String>) -> Result<(), LoadError> {
     for field in map.keys() {
-        if !CANONICAL_FIELDS.contains(&field.as_str()) && field != FULL_NAME {
+        if Field::from_name(field).is_none() && field != FULL_NAME {
             return Err(LoadError::UnknownField {
                 field: field.clone(),
                 known: known_fields(),
@@ -212,7 +212,7 @@ pub fn validate_map(map: &BTreeMap<String, String>) -> Result<(), LoadError> {
 
 /// The fields `--map` accepts, for messages.
 fn known_fields() -> String {
-    format!("{}, {FULL_NAME}", CANONICAL_FIELDS.join(", "))
+    format!("{}, {FULL_NAME}", Field::NAMES.join(", "))
 }
 
 /// The order of the parts a full-name header promises, if it is one.
@@ -235,7 +235,7 @@ pub struct FullNameColumn {
 
 impl FullNameColumn {
     /// Whether this column feeds the canonical field `field`.
-    pub fn feeds_field(&self, field: &str) -> bool {
+    pub fn feeds_field(&self, field: Field) -> bool {
         NAME_FIELDS
             .iter()
             .zip(self.feeds)
@@ -249,9 +249,9 @@ pub struct ResolvedColumns {
     /// Column names as the frame will carry them: trimmed headers, a name
     /// for an empty header, reserved names suffixed.
     pub names: Vec<String>,
-    /// For each canonical field (in `CANONICAL_FIELDS` order), the index
+    /// For each canonical field (in `Field::ALL` order), the index
     /// of the column that holds it.
-    pub canonical: [Option<usize>; CANONICAL_FIELDS.len()],
+    pub canonical: [Option<usize>; Field::ALL.len()],
     /// Indexes of the custom columns, in file order.
     pub extras: Vec<usize>,
     /// The full-name column, when one feeds a name field.
@@ -262,7 +262,7 @@ impl ResolvedColumns {
     /// `header → field` for every canonical field found, for messages and
     /// the load summary.
     pub fn recognised(&self) -> BTreeMap<String, String> {
-        CANONICAL_FIELDS
+        Field::ALL
             .iter()
             .zip(self.canonical)
             .filter_map(|(field, index)| index.map(|i| (field.to_string(), self.names[i].clone())))
@@ -281,7 +281,7 @@ pub fn resolve_columns(
     map: &BTreeMap<String, String>,
 ) -> Result<ResolvedColumns, LoadError> {
     let names = column_names(path, headers)?;
-    let mut canonical: [Option<usize>; CANONICAL_FIELDS.len()] = [None; CANONICAL_FIELDS.len()];
+    let mut canonical: [Option<usize>; Field::ALL.len()] = [None; Field::ALL.len()];
     let mut taken = vec![false; names.len()];
 
     let mut full_name: Option<(usize, NameOrder)> = None;
@@ -314,7 +314,7 @@ pub fn resolve_columns(
             if taken[index] {
                 continue;
             }
-            if let Some(slot) = recogniser(name).and_then(field_index)
+            if let Some(slot) = recogniser(name).map(Field::index)
                 && canonical[slot].is_none()
             {
                 candidates.entry(slot).or_default().push(index);
@@ -324,7 +324,7 @@ pub fn resolve_columns(
             if indexes.len() > 1 {
                 return Err(LoadError::AmbiguousColumns {
                     path: path.to_string(),
-                    field: CANONICAL_FIELDS[slot].to_string(),
+                    field: Field::ALL[slot].name().to_string(),
                     columns: quoted_list(indexes.iter().map(|&i| &names[i])),
                 });
             }
@@ -335,16 +335,16 @@ pub fn resolve_columns(
 
     let full_name = resolve_full_name(path, &names, &mut taken, &canonical, full_name)?;
 
-    if canonical[0].is_none() {
+    if canonical[Field::UserId.index()].is_none() {
         return Err(LoadError::MissingUserId {
             path: path.to_string(),
             columns: quoted_list(&names),
         });
     }
-    let identifiers = [ORIGIN_USER_ID, PHONE, EMAIL];
+    let identifiers = [Field::OriginUserId, Field::Phone, Field::Email];
     if identifiers
         .iter()
-        .all(|field| field_index(field).is_some_and(|slot| canonical[slot].is_none()))
+        .all(|field| canonical[field.index()].is_none())
     {
         return Err(LoadError::NoIdentifier {
             path: path.to_string(),
@@ -360,11 +360,11 @@ pub fn resolve_columns(
     // keeps this linear: a million-column export must not take hours.
     let mut used: HashSet<String> = names.iter().cloned().collect();
     for &index in &extras {
-        if !CANONICAL_FIELDS.contains(&names[index].as_str()) {
+        if Field::from_name(&names[index]).is_none() {
             continue;
         }
         let mut renamed = format!("{}_original", names[index]);
-        while CANONICAL_FIELDS.contains(&renamed.as_str()) || used.contains(&renamed) {
+        while Field::from_name(&renamed).is_some() || used.contains(&renamed) {
             renamed.push_str("_original");
         }
         used.insert(renamed.clone());
@@ -386,11 +386,10 @@ fn resolve_full_name(
     path: &str,
     names: &[String],
     taken: &mut [bool],
-    canonical: &[Option<usize>; CANONICAL_FIELDS.len()],
+    canonical: &[Option<usize>; Field::ALL.len()],
     mapped: Option<(usize, NameOrder)>,
 ) -> Result<Option<FullNameColumn>, LoadError> {
-    let feeds =
-        NAME_FIELDS.map(|field| field_index(field).is_some_and(|slot| canonical[slot].is_none()));
+    let feeds = NAME_FIELDS.map(|field| canonical[field.index()].is_none());
     let chosen = match mapped {
         Some(mapped) => Some(mapped),
         None if feeds.iter().any(|fed| *fed) => {
@@ -423,8 +422,9 @@ fn resolve_full_name(
     }))
 }
 
+/// The slot of a field `--map` names; `None` for an unknown name.
 fn field_index(field: &str) -> Option<usize> {
-    CANONICAL_FIELDS.iter().position(|f| *f == field)
+    Field::from_name(field).map(Field::index)
 }
 
 /// Trimmed header names; an empty header becomes `column_N`, a name `load`
@@ -489,40 +489,40 @@ mod tests {
         names.iter().map(|s| s.to_string()).collect()
     }
 
-    fn field_of(resolved: &ResolvedColumns, field: &str) -> Option<String> {
-        resolved.canonical[field_index(field).unwrap()].map(|i| resolved.names[i].clone())
+    fn field_of(resolved: &ResolvedColumns, field: Field) -> Option<String> {
+        resolved.canonical[field.index()].map(|i| resolved.names[i].clone())
     }
 
     #[test]
     fn api_names_are_recognised() {
-        for field in CANONICAL_FIELDS {
-            assert_eq!(recognise_header(field), Some(field), "{field}");
+        for field in Field::ALL {
+            assert_eq!(recognise_header(field.name()), Some(field), "{field}");
         }
-        assert_eq!(recognise_header("user_phone"), Some(PHONE));
-        assert_eq!(recognise_header("  User ID "), Some(USER_ID));
-        assert_eq!(recognise_header("E-mail"), Some(EMAIL));
-        assert_eq!(recognise_header("EMAIL"), Some(EMAIL));
+        assert_eq!(recognise_header("user_phone"), Some(Field::Phone));
+        assert_eq!(recognise_header("  User ID "), Some(Field::UserId));
+        assert_eq!(recognise_header("E-mail"), Some(Field::Email));
+        assert_eq!(recognise_header("EMAIL"), Some(Field::Email));
     }
 
     #[test]
     fn russian_admin_headers_are_recognised() {
         for (header, field) in [
-            ("ID клиента", USER_ID),
-            ("Внешний ID", ORIGIN_USER_ID),
-            ("Телефон", PHONE),
-            ("Номер телефона", PHONE),
-            ("Email", EMAIL),
-            ("Почта", EMAIL),
-            ("Эл. почта", EMAIL),
-            ("Имя", FIRST_NAME),
-            ("Отчество", MIDDLE_NAME),
-            ("Фамилия", LAST_NAME),
-            ("Дата рождения", BIRTH_DATE),
-            ("Пол", SEX),
-            ("Дата регистрации", REGISTER_DATE),
-            ("Дата рег.", REGISTER_DATE),
-            ("Баллы", POINTS),
-            ("БАЛЛЫ", POINTS),
+            ("ID клиента", Field::UserId),
+            ("Внешний ID", Field::OriginUserId),
+            ("Телефон", Field::Phone),
+            ("Номер телефона", Field::Phone),
+            ("Email", Field::Email),
+            ("Почта", Field::Email),
+            ("Эл. почта", Field::Email),
+            ("Имя", Field::FirstName),
+            ("Отчество", Field::MiddleName),
+            ("Фамилия", Field::LastName),
+            ("Дата рождения", Field::BirthDate),
+            ("Пол", Field::Sex),
+            ("Дата регистрации", Field::RegisterDate),
+            ("Дата рег.", Field::RegisterDate),
+            ("Баллы", Field::Points),
+            ("БАЛЛЫ", Field::Points),
         ] {
             assert_eq!(recognise_header(header), Some(field), "{header}");
         }
@@ -531,7 +531,7 @@ mod tests {
     #[test]
     fn yo_and_ye_are_the_same_letter() {
         assert_eq!(header_key("Ёмейл"), "емейл");
-        assert_eq!(recognise_header("Ёмейл"), Some(EMAIL));
+        assert_eq!(recognise_header("Ёмейл"), Some(Field::Email));
     }
 
     #[test]
@@ -549,9 +549,15 @@ mod tests {
             &BTreeMap::new(),
         )
         .unwrap();
-        assert_eq!(field_of(&resolved, USER_ID).as_deref(), Some("ID клиента"));
-        assert_eq!(field_of(&resolved, PHONE).as_deref(), Some("Телефон"));
-        assert_eq!(field_of(&resolved, EMAIL), None);
+        assert_eq!(
+            field_of(&resolved, Field::UserId).as_deref(),
+            Some("ID клиента")
+        );
+        assert_eq!(
+            field_of(&resolved, Field::Phone).as_deref(),
+            Some("Телефон")
+        );
+        assert_eq!(field_of(&resolved, Field::Email), None);
         let extras: Vec<&str> = resolved
             .extras
             .iter()
@@ -563,10 +569,10 @@ mod tests {
     #[test]
     fn bare_id_is_the_user_id_only_when_nothing_stronger_is_there() {
         let alone = resolve_columns("x", &headers(&["ID", "phone"]), &BTreeMap::new()).unwrap();
-        assert_eq!(field_of(&alone, USER_ID).as_deref(), Some("ID"));
+        assert_eq!(field_of(&alone, Field::UserId).as_deref(), Some("ID"));
         let both =
             resolve_columns("x", &headers(&["ID", "user_id", "phone"]), &BTreeMap::new()).unwrap();
-        assert_eq!(field_of(&both, USER_ID).as_deref(), Some("user_id"));
+        assert_eq!(field_of(&both, Field::UserId).as_deref(), Some("user_id"));
         assert_eq!(both.extras, [0]);
     }
 
@@ -578,8 +584,14 @@ mod tests {
         ]);
         let resolved =
             resolve_columns("x", &headers(&["Клиент", "Телефон", "Мобильный 2"]), &map).unwrap();
-        assert_eq!(field_of(&resolved, PHONE).as_deref(), Some("Мобильный 2"));
-        assert_eq!(field_of(&resolved, USER_ID).as_deref(), Some("Клиент"));
+        assert_eq!(
+            field_of(&resolved, Field::Phone).as_deref(),
+            Some("Мобильный 2")
+        );
+        assert_eq!(
+            field_of(&resolved, Field::UserId).as_deref(),
+            Some("Клиент")
+        );
         assert_eq!(resolved.extras, [1]);
     }
 
@@ -592,7 +604,10 @@ mod tests {
             &map,
         )
         .unwrap();
-        assert_eq!(field_of(&resolved, PHONE).as_deref(), Some("Мобильный"));
+        assert_eq!(
+            field_of(&resolved, Field::Phone).as_deref(),
+            Some("Мобильный")
+        );
         let extras: Vec<&str> = resolved
             .extras
             .iter()
@@ -622,8 +637,11 @@ mod tests {
         .unwrap();
         let full_name = resolved.full_name.unwrap();
         assert_eq!(resolved.names[full_name.index], "Ф.И.О.");
-        assert!(full_name.feeds_field(LAST_NAME) && full_name.feeds_field(MIDDLE_NAME));
-        assert!(!full_name.feeds_field(FIRST_NAME), "Имя has its own column");
+        assert!(full_name.feeds_field(Field::LastName) && full_name.feeds_field(Field::MiddleName));
+        assert!(
+            !full_name.feeds_field(Field::FirstName),
+            "Имя has its own column"
+        );
         assert_eq!(full_name.order, NameOrder::LastFirstMiddle);
         assert!(resolved.extras.is_empty());
         assert_eq!(resolved.recognised()["full_name"], "Ф.И.О.");

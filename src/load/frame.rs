@@ -2,7 +2,7 @@
 //! into polars column builders (no per-cell allocation).
 //!
 //! Invariants of the finished frame, which `profiles_from_frame` and later
-//! stages rely on: the canonical columns come first in `CANONICAL_FIELDS`
+//! stages rely on: the canonical columns come first in `Field::ALL`
 //! order with their contract types (text trimmed with empty as null;
 //! `birth_date`/`register_date` as `Date`; `sex` as `Int32` 1/2/3; `points`
 //! as `Int64`), present even when no file has them; then `source` (the path
@@ -15,10 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
 
-use crate::profile::{
-    BIRTH_DATE, CANONICAL_FIELDS, FIRST_NAME, LAST_NAME, MIDDLE_NAME, POINTS, REGISTER_DATE, SEX,
-    SOURCE, SOURCE_ROW, USER_ID,
-};
+use crate::profile::{Field, SOURCE, SOURCE_ROW};
 
 use super::columns::{FullNameColumn, ResolvedColumns};
 use super::error::{LoadError, Location};
@@ -61,12 +58,12 @@ enum CanonicalColumn {
 }
 
 impl CanonicalColumn {
-    fn for_field(field: &'static str) -> CanonicalColumn {
+    fn for_field(field: Field) -> CanonicalColumn {
         match field {
-            BIRTH_DATE | REGISTER_DATE => CanonicalColumn::Date(Vec::new()),
-            SEX => CanonicalColumn::Sex(Vec::new()),
-            POINTS => CanonicalColumn::Points(Vec::new()),
-            _ => CanonicalColumn::Text(StringChunkedBuilder::new(field.into(), 0)),
+            Field::BirthDate | Field::RegisterDate => CanonicalColumn::Date(Vec::new()),
+            Field::Sex => CanonicalColumn::Sex(Vec::new()),
+            Field::Points => CanonicalColumn::Points(Vec::new()),
+            _ => CanonicalColumn::Text(StringChunkedBuilder::new(field.name().into(), 0)),
         }
     }
 }
@@ -93,7 +90,7 @@ pub struct FileColumns {
 
 /// The current file's columns as the builder uses them.
 struct FilePlan {
-    canonical: [Option<usize>; CANONICAL_FIELDS.len()],
+    canonical: [Option<usize>; Field::ALL.len()],
     /// For every custom column known so far, the file's column feeding it.
     extras: Vec<Option<usize>>,
     names: Vec<String>,
@@ -129,9 +126,9 @@ impl Default for FrameBuilder {
 impl FrameBuilder {
     pub fn new() -> FrameBuilder {
         FrameBuilder {
-            canonical: CANONICAL_FIELDS
-                .iter()
-                .map(|f| CanonicalColumn::for_field(f))
+            canonical: Field::ALL
+                .into_iter()
+                .map(CanonicalColumn::for_field)
                 .collect(),
             extras: Vec::new(),
             extra_index: HashMap::new(),
@@ -176,7 +173,7 @@ impl FrameBuilder {
             numbered_by_line,
             user_id_column: resolved.canonical[0]
                 .map(|i| resolved.names[i].clone())
-                .unwrap_or_else(|| USER_ID.to_string()),
+                .unwrap_or_else(|| Field::UserId.to_string()),
             recognised: resolved.recognised(),
             custom_columns: resolved
                 .extras
@@ -214,13 +211,13 @@ impl FrameBuilder {
                 .map(|value| (full_name, split_full_name(value, full_name.order)))
         });
         for (slot, column) in self.canonical.iter_mut().enumerate() {
-            let field = CANONICAL_FIELDS[slot];
+            let field = Field::ALL[slot];
             let value = match (plan.canonical[slot], name_parts) {
                 (Some(index), _) => non_empty(row.cell(index)),
                 (None, Some((full_name, parts))) if full_name.feeds_field(field) => match field {
-                    LAST_NAME => parts.last,
-                    FIRST_NAME => parts.first,
-                    MIDDLE_NAME => parts.middle,
+                    Field::LastName => parts.last,
+                    Field::FirstName => parts.first,
+                    Field::MiddleName => parts.middle,
                     _ => None,
                 },
                 (None, _) => None,
@@ -272,10 +269,9 @@ impl FrameBuilder {
     /// The finished frame, after checking that no `user_id` repeats.
     pub fn finish(self) -> Result<BuiltFrame, LoadError> {
         let height = self.rows;
-        let mut columns: Vec<Column> =
-            Vec::with_capacity(CANONICAL_FIELDS.len() + 2 + self.extras.len());
-        for (field, column) in CANONICAL_FIELDS.iter().zip(self.canonical) {
-            let name: PlSmallStr = (*field).into();
+        let mut columns: Vec<Column> = Vec::with_capacity(Field::ALL.len() + 2 + self.extras.len());
+        for (field, column) in Field::ALL.into_iter().zip(self.canonical) {
+            let name: PlSmallStr = field.name().into();
             let series = match column {
                 CanonicalColumn::Text(builder) => builder.finish().into_series(),
                 CanonicalColumn::Date(values) => {

@@ -43,7 +43,7 @@ use sha2::{Digest, Sha256};
 
 use crate::plan::InputFile;
 use crate::printer::Printer;
-use crate::profile::{FIRST_NAME, LAST_NAME, MIDDLE_NAME};
+use crate::profile::Field;
 use crate::settings::load::LoadSettings;
 
 pub use columns::{header_key, recognise_header};
@@ -343,9 +343,9 @@ fn name_like_custom_columns(frame: &DataFrame, files: &[FileSummary]) -> Vec<Str
     let mut warnings = Vec::new();
     let mut checked = std::collections::BTreeSet::new();
     for file in files {
-        let names_incomplete = [LAST_NAME, FIRST_NAME, MIDDLE_NAME]
+        let names_incomplete = [Field::LastName, Field::FirstName, Field::MiddleName]
             .iter()
-            .any(|field| !file.columns.contains_key(*field))
+            .any(|field| !file.columns.contains_key(field.name()))
             && !file.columns.contains_key(columns::FULL_NAME);
         if !names_incomplete {
             continue;
@@ -392,9 +392,10 @@ fn describe_file(file: &FileSummary) -> String {
             .as_ref()
             .map(|delimiter| format!("delimiter {delimiter}")),
     );
-    let columns = crate::profile::CANONICAL_FIELDS
-        .iter()
-        .filter_map(|field| file.columns.get(*field).map(|header| (*field, header)))
+    let columns = Field::ALL
+        .into_iter()
+        .map(Field::name)
+        .filter_map(|field| file.columns.get(field).map(|header| (field, header)))
         .map(|(field, header)| {
             if field == header {
                 field.to_string()

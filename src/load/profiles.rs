@@ -7,47 +7,45 @@ use anyhow::{Context, Result, bail};
 use polars::prelude::{DataFrame, DataType, Int32Chunked, Int64Chunked, StringChunked};
 use rayon::prelude::*;
 
-use crate::profile::{
-    BIRTH_DATE, CANONICAL_FIELDS, POINTS, Profile, REGISTER_DATE, SEX, SOURCE, SOURCE_ROW, USER_ID,
-};
+use crate::profile::{Field, Profile, SOURCE, SOURCE_ROW};
 
 use super::values::format_date;
 
 pub fn profiles_from_frame(frame: &DataFrame) -> Result<Vec<Profile>> {
-    let user_ids = text_column(frame, USER_ID)?;
-    let mut canonical = Vec::with_capacity(CANONICAL_FIELDS.len());
-    for field in CANONICAL_FIELDS
+    let user_ids = text_column(frame, Field::UserId.name())?;
+    let mut canonical = Vec::with_capacity(Field::ALL.len());
+    for field in Field::ALL
         .into_iter()
-        .filter(|field| *field != USER_ID)
+        .filter(|field| *field != Field::UserId)
     {
         let column = frame
-            .column(field)
+            .column(field.name())
             .with_context(|| format!("the loaded frame has no {field} column"))?;
         let values = match field {
-            BIRTH_DATE | REGISTER_DATE => FieldValues::Date(
+            Field::BirthDate | Field::RegisterDate => FieldValues::Date(
                 column
                     .date()
                     .with_context(|| format!("{field} is not a Date column"))?
                     .physical(),
             ),
-            SEX => FieldValues::Sex(
+            Field::Sex => FieldValues::Sex(
                 column
                     .i32()
                     .with_context(|| format!("{field} is not an Int32 column"))?,
             ),
-            POINTS => FieldValues::Points(
+            Field::Points => FieldValues::Points(
                 column
                     .i64()
                     .with_context(|| format!("{field} is not an Int64 column"))?,
             ),
-            _ => FieldValues::Text(text_column(frame, field)?),
+            _ => FieldValues::Text(text_column(frame, field.name())?),
         };
         canonical.push((field, values));
     }
     let mut custom = Vec::new();
     for column in frame.columns() {
         let name = column.name().as_str();
-        if CANONICAL_FIELDS.contains(&name) || name == SOURCE || name == SOURCE_ROW {
+        if Field::from_name(name).is_some() || name == SOURCE || name == SOURCE_ROW {
             continue;
         }
         let text = column
@@ -82,29 +80,30 @@ pub fn profiles_from_frame(frame: &DataFrame) -> Result<Vec<Profile>> {
                 profile.user_id = user_id.to_string();
             }
             for (field, values) in &canonical {
-                let slots = chunk
-                    .iter_mut()
-                    .filter_map(|profile| profile.field_mut(field));
+                let field = *field;
+                let profiles = chunk.iter_mut();
                 match values {
                     FieldValues::Text(column) => {
-                        for (slot, value) in slots.zip(rows(column).iter()) {
-                            *slot = value.map(str::to_string);
+                        for (profile, value) in profiles.zip(rows(column).iter()) {
+                            profile.set(field, value.map(str::to_string));
                         }
                     }
                     FieldValues::Date(column) => {
-                        for (slot, days) in slots.zip(column.slice(offset as i64, length).iter()) {
-                            *slot = days.and_then(format_date);
+                        let days = column.slice(offset as i64, length);
+                        for (profile, days) in profiles.zip(days.iter()) {
+                            profile.set(field, days.and_then(format_date));
                         }
                     }
                     FieldValues::Sex(column) => {
-                        for (slot, code) in slots.zip(column.slice(offset as i64, length).iter()) {
-                            *slot = code.map(|code| code.to_string());
+                        let codes = column.slice(offset as i64, length);
+                        for (profile, code) in profiles.zip(codes.iter()) {
+                            profile.set(field, code.map(|code| code.to_string()));
                         }
                     }
                     FieldValues::Points(column) => {
-                        for (slot, points) in slots.zip(column.slice(offset as i64, length).iter())
-                        {
-                            *slot = points.map(|points| points.to_string());
+                        let points = column.slice(offset as i64, length);
+                        for (profile, points) in profiles.zip(points.iter()) {
+                            profile.set(field, points.map(|points| points.to_string()));
                         }
                     }
                 }

@@ -10,19 +10,19 @@
 use std::cmp::Reverse;
 
 use crate::merge::quality::QualityMemo;
-use crate::merge::simulate::PLANNED_FIELDS;
-use crate::profile::Profile;
+use crate::profile::{Field, Profile};
 use crate::settings::planner::{FieldPolicy, GoldenSettings};
 
-/// Golden values indexed like `PLANNED_FIELDS`.
-pub type GoldenValues = [Option<String>; PLANNED_FIELDS.len()];
+/// Golden values indexed like `Field::PLANNED`.
+pub type GoldenValues = [Option<String>; Field::PLANNED.len()];
 
 pub fn choose_golden(
     members: &[Profile],
     settings: &GoldenSettings,
     memo: &QualityMemo,
 ) -> GoldenValues {
-    PLANNED_FIELDS.map(|field| choose_value(field, members, settings.policy(field), memo))
+    let policies = settings.policies();
+    std::array::from_fn(|slot| choose_value(Field::PLANNED[slot], members, policies[slot], memo))
 }
 
 /// What a policy weighs about one candidate value.
@@ -37,7 +37,7 @@ struct Candidate<'a> {
 }
 
 pub fn choose_value(
-    field: &'static str,
+    field: Field,
     members: &[Profile],
     policy: FieldPolicy,
     memo: &QualityMemo,
@@ -98,12 +98,11 @@ pub fn choose_value(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::{BIRTH_DATE, EMAIL, FIRST_NAME, PHONE, SEX};
 
     fn member(
         user_id: &str,
         registered: Option<&str>,
-        field: &str,
+        field: Field,
         value: Option<&str>,
     ) -> Profile {
         let mut profile = Profile {
@@ -111,12 +110,12 @@ mod tests {
             register_date: registered.map(str::to_string),
             ..Profile::default()
         };
-        *profile.field_mut(field).unwrap() = value.map(str::to_string);
+        profile.set(field, value.map(str::to_string));
         profile
     }
 
     fn choose(
-        field: &'static str,
+        field: Field,
         policy: FieldPolicy,
         members: &[(Option<&str>, Option<&str>)],
     ) -> Option<String> {
@@ -131,7 +130,7 @@ mod tests {
     #[test]
     fn best_prefers_full_cyrillic_name_even_when_outnumbered() {
         let chosen = choose(
-            FIRST_NAME,
+            Field::FirstName,
             FieldPolicy::Best,
             &[
                 (None, Some("Саша")),
@@ -146,7 +145,7 @@ mod tests {
     #[test]
     fn most_frequent_prefers_the_majority() {
         let chosen = choose(
-            FIRST_NAME,
+            Field::FirstName,
             FieldPolicy::MostFrequent,
             &[
                 (None, Some("Саша")),
@@ -165,11 +164,11 @@ mod tests {
             (None, Some("ivan@gmail.com")),
         ];
         assert_eq!(
-            choose(EMAIL, FieldPolicy::MostRecent, &members).as_deref(),
+            choose(Field::Email, FieldPolicy::MostRecent, &members).as_deref(),
             Some("ivan@yandex.ru")
         );
         assert_eq!(
-            choose(EMAIL, FieldPolicy::Oldest, &members).as_deref(),
+            choose(Field::Email, FieldPolicy::Oldest, &members).as_deref(),
             Some("ivan@mail.ru")
         );
     }
@@ -177,7 +176,7 @@ mod tests {
     #[test]
     fn best_prefers_real_birth_date_over_placeholder() {
         let chosen = choose(
-            BIRTH_DATE,
+            Field::BirthDate,
             FieldPolicy::Best,
             &[
                 (None, Some("1900-01-01")),
@@ -191,7 +190,7 @@ mod tests {
     #[test]
     fn best_prefers_mobile_over_landline() {
         let chosen = choose(
-            PHONE,
+            Field::Phone,
             FieldPolicy::Best,
             &[
                 (Some("2020-01-01"), Some("74951234567")),
@@ -204,7 +203,7 @@ mod tests {
     #[test]
     fn best_prefers_valid_email_over_invalid() {
         let chosen = choose(
-            EMAIL,
+            Field::Email,
             FieldPolicy::Best,
             &[
                 (Some("2020-01-01"), Some("ivan@mail")),
@@ -217,7 +216,7 @@ mod tests {
     #[test]
     fn equal_quality_falls_back_to_frequency_then_recency_then_smallest_value() {
         let by_recency = choose(
-            PHONE,
+            Field::Phone,
             FieldPolicy::Best,
             &[
                 (Some("2010-01-01"), Some("79161234567")),
@@ -226,7 +225,7 @@ mod tests {
         );
         assert_eq!(by_recency.as_deref(), Some("79261234567"));
         let by_value = choose(
-            SEX,
+            Field::Sex,
             FieldPolicy::MostFrequent,
             &[(None, Some("2")), (None, Some("1"))],
         );
@@ -236,7 +235,11 @@ mod tests {
     #[test]
     fn no_value_anywhere_gives_none() {
         assert_eq!(
-            choose(PHONE, FieldPolicy::Best, &[(None, None), (None, None)]),
+            choose(
+                Field::Phone,
+                FieldPolicy::Best,
+                &[(None, None), (None, None)]
+            ),
             None
         );
     }

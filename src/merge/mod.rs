@@ -36,14 +36,14 @@ use rayon::prelude::*;
 use crate::cluster::Cluster;
 use crate::plan::{Assumption, LostValue, METHOD_MERGE, METHOD_UPDATE, PlannedCluster, Step};
 use crate::printer::Printer;
-use crate::profile::{EMAIL, ORIGIN_USER_ID, PHONE, Profile, REGISTER_DATE};
+use crate::profile::{Field, Profile, Side};
 use crate::settings::planner::{AttributeRule, PlannerSettings, PointsRule, RegisterDateRule};
 
 pub use golden::{GoldenValues, choose_golden};
 pub use order::{FieldState, MemberStates, Order, search_order};
 pub use simulate::{
-    DroppedValue, MergeOutcome, MergeRules, PLANNED_FIELDS, ReplayError, Side, UpdateError,
-    replay_steps, simulate_merge, simulate_update,
+    DroppedValue, MergeOutcome, MergeRules, ReplayError, UpdateError, replay_steps, simulate_merge,
+    simulate_update,
 };
 
 /// Plans every cluster, in parallel; the output keeps the clusters' order.
@@ -168,15 +168,13 @@ fn plan_members(
     let lost = lost_values(dropped, &result);
 
     let mut golden = result.clone();
-    for (field, value) in PLANNED_FIELDS.iter().zip(&golden_values) {
+    for (field, value) in Field::PLANNED.into_iter().zip(&golden_values) {
         let preferred = if settings.updates {
             value.clone()
         } else {
             coherent_golden(field, value.as_deref(), result.get(field), &memo)
         };
-        *golden
-            .field_mut(field)
-            .expect("planned fields are optional") = preferred;
+        golden.set(field, preferred);
     }
     let survivor_reason = survivor_reason(&members, &states, &order, &ranked, tied, settings);
     let warnings = warnings::cluster_warnings(&warnings::WarningInput {
@@ -218,7 +216,7 @@ fn plan_members(
 /// defect of the result: reporting it would flag nearly every cluster and
 /// tell the reviewer nothing (`golden_unreachable` would mean nothing).
 fn coherent_golden(
-    field: &'static str,
+    field: Field,
     policy: Option<&str>,
     reached: Option<&str>,
     memo: &quality::QualityMemo,
@@ -239,7 +237,7 @@ pub fn member_states(members: &[Profile], golden: &GoldenValues) -> Vec<MemberSt
         .iter()
         .map(|member| {
             std::array::from_fn(
-                |field| match (member.get(PLANNED_FIELDS[field]), &golden[field]) {
+                |field| match (member.get(Field::PLANNED[field]), &golden[field]) {
                     (None, _) => FieldState::Empty,
                     (Some(value), Some(target)) if value == target => FieldState::Golden,
                     _ => FieldState::Other,
@@ -305,7 +303,7 @@ fn merge_steps(
 
 /// Fields (canonical and extra) whose value differs between two profiles.
 fn changed_fields(before: &Profile, after: &Profile) -> Vec<String> {
-    let canonical = crate::profile::CANONICAL_FIELDS.iter().copied();
+    let canonical = Field::ALL.into_iter().map(|field| field.name() as &str);
     let extra = before
         .extra
         .keys()
@@ -313,19 +311,9 @@ fn changed_fields(before: &Profile, after: &Profile) -> Vec<String> {
         .map(String::as_str);
     canonical
         .chain(extra)
-        .filter(|field| before.get(field) != after.get(field))
+        .filter(|column| before.value_of(column) != after.value_of(column))
         .map(str::to_string)
         .collect()
-}
-
-/// The `users/update` parameter that sets a planned field.
-fn update_parameter(field: &str) -> &str {
-    match field {
-        PHONE => "new_phone",
-        EMAIL => "new_email",
-        ORIGIN_USER_ID => "new_origin_user_id",
-        other => other,
-    }
 }
 
 /// One `users/update` of the survivor setting every golden value the merges
@@ -337,11 +325,14 @@ fn update_step(
     index: u32,
 ) -> Result<Option<(Step, Vec<LostValue>)>, UpdateError> {
     let mut params = BTreeMap::from([("user_id".to_string(), current.user_id.clone())]);
-    for (field, target) in PLANNED_FIELDS.iter().zip(golden) {
+    for (field, target) in Field::PLANNED.into_iter().zip(golden) {
         if let Some(target) = target
             && current.get(field) != Some(target.as_str())
         {
-            params.insert(update_parameter(field).to_string(), target.clone());
+            let parameter = field
+                .update_parameter()
+                .expect("users/update sets every planned field");
+            params.insert(parameter.to_string(), target.clone());
         }
     }
     if params.len() == 1 {
@@ -379,11 +370,11 @@ fn update_step(
 fn lost_values(dropped: Vec<LostValue>, result: &Profile) -> Vec<LostValue> {
     let mut lost: Vec<LostValue> = Vec::new();
     for value in dropped {
-        let survives = result.get(&value.field) == Some(value.value.as_str());
+        let survives = result.value_of(&value.field) == Some(value.value.as_str());
         let repeated = lost.iter().any(|l| {
             l.user_id == value.user_id && l.field == value.field && l.value == value.value
         });
-        if value.field != REGISTER_DATE && !survives && !repeated {
+        if value.field != Field::RegisterDate.name() && !survives && !repeated {
             lost.push(value);
         }
     }
@@ -437,22 +428,22 @@ pub fn assumptions(settings: &PlannerSettings) -> Vec<Assumption> {
     };
     let register_date = match settings.register_date {
         RegisterDateRule::Earliest => assumption(
-            REGISTER_DATE,
+            Field::RegisterDate.name(),
             "earliest",
             "When both profiles have a register date, the merged profile keeps the earlier one (the joined history starts there).",
         ),
         RegisterDateRule::Latest => assumption(
-            REGISTER_DATE,
+            Field::RegisterDate.name(),
             "latest",
             "When both profiles have a register date, the merged profile keeps the later one.",
         ),
         RegisterDateRule::To => assumption(
-            REGISTER_DATE,
+            Field::RegisterDate.name(),
             "to",
             "When both profiles have a register date, the merged profile keeps the survivor's (\"to\"), like phone and email.",
         ),
         RegisterDateRule::From => assumption(
-            REGISTER_DATE,
+            Field::RegisterDate.name(),
             "from",
             "When both profiles have a register date, the merged profile keeps the merged-away profile's (\"from\"), like the names.",
         ),

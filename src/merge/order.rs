@@ -33,7 +33,7 @@
 //! guaranteed optimal: on random clusters of 3–7 members it matched the
 //! exact search on 1466 of 1500 (`heuristic_order_is_close_to_exact`).
 
-use crate::merge::simulate::{PLANNED_FIELDS, Side, documented_precedence};
+use crate::profile::{Field, Side};
 
 /// A member's value in one field, relative to the golden value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,12 +43,16 @@ pub enum FieldState {
     Other,
 }
 
-/// One member's states, indexed like `PLANNED_FIELDS`.
-pub type MemberStates = [FieldState; PLANNED_FIELDS.len()];
+/// One member's states, indexed like `Field::PLANNED`.
+pub type MemberStates = [FieldState; Field::PLANNED.len()];
 
 /// Whether each planned field takes the first (to) or last (from) holder.
-fn field_sides() -> [Side; PLANNED_FIELDS.len()] {
-    PLANNED_FIELDS.map(|field| documented_precedence(field).expect("planned fields are documented"))
+fn field_sides() -> [Side; Field::PLANNED.len()] {
+    Field::PLANNED.map(|field| {
+        field
+            .documented_side()
+            .expect("the precedence table covers every planned field")
+    })
 }
 
 /// A chosen sequence: `sequence[0]` is the survivor, the rest are merged
@@ -105,7 +109,7 @@ pub fn search_order(
 
 struct ExactSearch<'a> {
     states: &'a [MemberStates],
-    sides: [Side; PLANNED_FIELDS.len()],
+    sides: [Side; Field::PLANNED.len()],
     best: Option<(usize, Vec<usize>)>,
 }
 
@@ -174,7 +178,7 @@ impl ExactSearch<'_> {
 
     /// Fields already decided wrong whatever follows.
     fn lower_bound(&self, sequence: &[usize], remaining: &[usize]) -> usize {
-        (0..PLANNED_FIELDS.len())
+        (0..Field::PLANNED.len())
             .filter(|&field| {
                 let placed = sequence.iter().map(|&m| self.states[m][field]);
                 let decided = match self.sides[field] {
@@ -231,7 +235,7 @@ fn heuristic_search(states: &[MemberStates], candidates: &[usize], preference: &
 fn greedy_sequence(states: &[MemberStates], survivor: usize, preference: &[usize]) -> Vec<usize> {
     let sides = field_sides();
     let gain = |member: usize, side: Side| -> i32 {
-        (0..PLANNED_FIELDS.len())
+        (0..Field::PLANNED.len())
             .filter(|&f| sides[f] == side)
             .map(|f| match states[member][f] {
                 FieldState::Golden => 1,

@@ -19,19 +19,19 @@ use compact_str::CompactString;
 use crate::normalize::dictionary::{diminutive_full_names, is_full_first_name};
 use crate::normalize::name::{fold_cyrillic, normalize_name};
 use crate::normalize::{PhoneKind, normalize_email, normalize_phone};
-use crate::profile::{BIRTH_DATE, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, PHONE, SEX};
+use crate::profile::Field;
 
 /// Rank of a value within its field: higher is better; 0 means a
 /// placeholder or an invalid value that should never be preferred.
-pub fn value_quality(field: &str, value: &str) -> u8 {
+pub fn value_quality(field: Field, value: &str) -> u8 {
     match field {
-        FIRST_NAME | MIDDLE_NAME | LAST_NAME => name_quality(field, value),
-        BIRTH_DATE => match birth_date_is_valid(value) {
+        Field::FirstName | Field::MiddleName | Field::LastName => name_quality(field, value),
+        Field::BirthDate => match birth_date_is_valid(value) {
             true if !birth_date_is_placeholder(value) => 2,
             _ => 0,
         },
         // One normalisation for both judgements.
-        PHONE => match normalize_phone(value) {
+        Field::Phone => match normalize_phone(value) {
             Some(phone) if !phone.placeholder => match phone.kind {
                 PhoneKind::Mobile => 3,
                 PhoneKind::Foreign => 2,
@@ -40,10 +40,10 @@ pub fn value_quality(field: &str, value: &str) -> u8 {
             },
             _ => 0,
         },
-        EMAIL => {
+        Field::Email => {
             u8::from(normalize_email(value).is_some_and(|email| email.valid && !email.placeholder))
         }
-        SEX => match value {
+        Field::Sex => match value {
             "1" | "2" => 2,
             "3" => 1,
             _ => 0,
@@ -57,11 +57,11 @@ pub fn value_quality(field: &str, value: &str) -> u8 {
 /// about the same values.
 #[derive(Debug, Default)]
 pub struct QualityMemo {
-    judged: RefCell<Vec<(&'static str, String, u8)>>,
+    judged: RefCell<Vec<(Field, String, u8)>>,
 }
 
 impl QualityMemo {
-    pub fn quality(&self, field: &'static str, value: &str) -> u8 {
+    pub fn quality(&self, field: Field, value: &str) -> u8 {
         if let Some((_, _, quality)) = self
             .judged
             .borrow()
@@ -79,10 +79,15 @@ impl QualityMemo {
 
     /// Whether a kept value is one a reviewer should be told about: a
     /// placeholder or an invalid value.
-    pub fn is_placeholder_or_invalid(&self, field: &'static str, value: &str) -> bool {
+    pub fn is_placeholder_or_invalid(&self, field: Field, value: &str) -> bool {
         matches!(
             field,
-            FIRST_NAME | MIDDLE_NAME | LAST_NAME | BIRTH_DATE | PHONE | EMAIL
+            Field::FirstName
+                | Field::MiddleName
+                | Field::LastName
+                | Field::BirthDate
+                | Field::Phone
+                | Field::Email
         ) && self.quality(field, value) == 0
     }
 }
@@ -91,7 +96,7 @@ impl QualityMemo {
 /// Гончарова as the first name) 2 < Latin (transliterated) 4 < diminutive 6
 /// < full Cyrillic 8, plus one for conventional capitalisation (Иван over
 /// ИВАН or иван).
-fn name_quality(field: &str, value: &str) -> u8 {
+fn name_quality(field: Field, value: &str) -> u8 {
     if name_is_placeholder(field, value) {
         return 0;
     }
@@ -99,7 +104,7 @@ fn name_quality(field: &str, value: &str) -> u8 {
         2
     } else if !is_cyrillic_name(value) {
         4
-    } else if field == FIRST_NAME && first_name_is_diminutive(value) {
+    } else if field == Field::FirstName && first_name_is_diminutive(value) {
         6
     } else {
         8
@@ -153,10 +158,10 @@ thread_local! {
         RefCell::new(Default::default());
 }
 
-fn read_name(field: &str, value: &str) -> Rc<NameReading> {
+fn read_name(field: Field, value: &str) -> Rc<NameReading> {
     let slot = match field {
-        FIRST_NAME => 0,
-        MIDDLE_NAME => 1,
+        Field::FirstName => 0,
+        Field::MiddleName => 1,
         _ => 2,
     };
     if let Some(reading) = NAME_READINGS.with(|cache| cache.borrow()[slot].get(value).cloned()) {
@@ -187,7 +192,7 @@ fn read_name(field: &str, value: &str) -> Rc<NameReading> {
 
 /// A filler such as Покупатель, Гость, Test (normalize's judgement, field
 /// by field), or something with no letters or with digits.
-pub fn name_is_placeholder(field: &str, value: &str) -> bool {
+pub fn name_is_placeholder(field: Field, value: &str) -> bool {
     let value = value.trim();
     !value.chars().any(char::is_alphabetic)
         || value.chars().any(|c| c.is_ascii_digit())
@@ -205,7 +210,7 @@ pub fn first_name_is_diminutive(value: &str) -> bool {
 /// Whether two values of a name field are the same name in different
 /// spellings: case, ё, transliteration or keyboard layout, or (first names)
 /// a diminutive and a full form it can stand for.
-pub fn same_name(field: &str, first: &str, second: &str) -> bool {
+pub fn same_name(field: Field, first: &str, second: &str) -> bool {
     // Case and ё alone need no normaliser.
     if fold_cyrillic(first.trim()) == fold_cyrillic(second.trim()) {
         return true;
@@ -215,11 +220,11 @@ pub fn same_name(field: &str, first: &str, second: &str) -> bool {
         read_name(field, second.trim()),
     );
     match field {
-        FIRST_NAME => {
+        Field::FirstName => {
             a.first.is_some() && a.first == b.first
                 || a.first_full.iter().any(|full| b.first_full.contains(full))
         }
-        MIDDLE_NAME => a.middle.is_some() && a.middle == b.middle,
+        Field::MiddleName => a.middle.is_some() && a.middle == b.middle,
         _ => a.last.is_some() && a.last == b.last,
     }
 }
@@ -279,10 +284,10 @@ mod tests {
 
     #[test]
     fn full_cyrillic_name_beats_diminutive_beats_latin_beats_placeholder() {
-        let full = value_quality(FIRST_NAME, "Александр");
-        let diminutive = value_quality(FIRST_NAME, "Саша");
-        let latin = value_quality(FIRST_NAME, "Aleksandr");
-        let placeholder = value_quality(FIRST_NAME, "Покупатель");
+        let full = value_quality(Field::FirstName, "Александр");
+        let diminutive = value_quality(Field::FirstName, "Саша");
+        let latin = value_quality(Field::FirstName, "Aleksandr");
+        let placeholder = value_quality(Field::FirstName, "Покупатель");
         assert!(full > diminutive, "{full} {diminutive}");
         assert!(diminutive > latin);
         assert!(latin > placeholder);
@@ -291,23 +296,28 @@ mod tests {
 
     #[test]
     fn a_full_name_in_one_field_ranks_below_the_clean_name() {
-        let clean = value_quality(FIRST_NAME, "Кристина");
-        let full_name = value_quality(FIRST_NAME, "Кристина Гончарова");
+        let clean = value_quality(Field::FirstName, "Кристина");
+        let full_name = value_quality(Field::FirstName, "Кристина Гончарова");
         assert!(clean > full_name);
-        assert!(value_quality(FIRST_NAME, "Kristina") > full_name);
-        assert!(full_name > value_quality(FIRST_NAME, "Покупатель"));
+        assert!(value_quality(Field::FirstName, "Kristina") > full_name);
+        assert!(full_name > value_quality(Field::FirstName, "Покупатель"));
         assert!(
-            value_quality(LAST_NAME, "Гончарова") > value_quality(LAST_NAME, "Гончарова Кристина")
+            value_quality(Field::LastName, "Гончарова")
+                > value_quality(Field::LastName, "Гончарова Кристина")
         );
     }
 
     #[test]
     fn capitalised_name_beats_shouting_or_lower_case() {
-        assert!(value_quality(LAST_NAME, "Иванова") > value_quality(LAST_NAME, "ИВАНОВА"));
-        assert!(value_quality(LAST_NAME, "Иванова") > value_quality(LAST_NAME, "иванова"));
         assert!(
-            value_quality(LAST_NAME, "Римский-Корсаков")
-                > value_quality(LAST_NAME, "римский-корсаков")
+            value_quality(Field::LastName, "Иванова") > value_quality(Field::LastName, "ИВАНОВА")
+        );
+        assert!(
+            value_quality(Field::LastName, "Иванова") > value_quality(Field::LastName, "иванова")
+        );
+        assert!(
+            value_quality(Field::LastName, "Римский-Корсаков")
+                > value_quality(Field::LastName, "римский-корсаков")
         );
     }
 
@@ -317,29 +327,29 @@ mod tests {
         assert!(first_name_is_diminutive("АЛЁША"));
         assert!(!first_name_is_diminutive("Александр"));
         assert_eq!(
-            value_quality(LAST_NAME, "Саша"),
-            value_quality(LAST_NAME, "Иванов")
+            value_quality(Field::LastName, "Саша"),
+            value_quality(Field::LastName, "Иванов")
         );
     }
 
     #[test]
     fn same_name_sees_through_case_transliteration_and_diminutives() {
-        assert!(same_name(FIRST_NAME, "Саша", "Александр"));
-        assert!(same_name(FIRST_NAME, "Mariya", "МАРИЯ"));
-        assert!(same_name(LAST_NAME, "Ivanova", "Иванова"));
-        assert!(same_name(MIDDLE_NAME, "Сергеевна", "сергеевна"));
-        assert!(!same_name(FIRST_NAME, "Сергей", "Светлана"));
-        assert!(!same_name(LAST_NAME, "Кузнецов", "Кузнецова"));
-        assert!(!same_name(FIRST_NAME, "Покупатель", "Гость"));
+        assert!(same_name(Field::FirstName, "Саша", "Александр"));
+        assert!(same_name(Field::FirstName, "Mariya", "МАРИЯ"));
+        assert!(same_name(Field::LastName, "Ivanova", "Иванова"));
+        assert!(same_name(Field::MiddleName, "Сергеевна", "сергеевна"));
+        assert!(!same_name(Field::FirstName, "Сергей", "Светлана"));
+        assert!(!same_name(Field::LastName, "Кузнецов", "Кузнецова"));
+        assert!(!same_name(Field::FirstName, "Покупатель", "Гость"));
     }
 
     #[test]
     fn placeholder_names() {
         for name in ["Покупатель", "ГОСТЬ", "test", "-", "xxx", "Иван1", "  "] {
-            assert!(name_is_placeholder(FIRST_NAME, name), "{name}");
+            assert!(name_is_placeholder(Field::FirstName, name), "{name}");
         }
         for name in ["Иван", "Anna", "Мария-Луиза"] {
-            assert!(!name_is_placeholder(FIRST_NAME, name), "{name}");
+            assert!(!name_is_placeholder(Field::FirstName, name), "{name}");
         }
     }
 
@@ -352,7 +362,7 @@ mod tests {
         assert_eq!(phone_kind("7916abc4567"), PhoneKind::Invalid);
         let ranks: Vec<u8> = ["79161234567", "375291234567", "74951234567", "12345"]
             .iter()
-            .map(|p| value_quality(PHONE, p))
+            .map(|p| value_quality(Field::Phone, p))
             .collect();
         assert!(ranks.windows(2).all(|w| w[0] > w[1]), "{ranks:?}");
     }
@@ -361,13 +371,13 @@ mod tests {
     fn placeholder_phone_ranks_with_invalid() {
         assert!(phone_is_placeholder("79999999999"));
         assert!(phone_is_placeholder("79161111111"));
-        assert_eq!(value_quality(PHONE, "70000000000"), 0);
+        assert_eq!(value_quality(Field::Phone, "70000000000"), 0);
         assert!(!phone_is_placeholder("79161234567"));
     }
 
     #[test]
     fn valid_email_beats_invalid_and_placeholder() {
-        assert_eq!(value_quality(EMAIL, "ivan.petrov@mail.ru"), 1);
+        assert_eq!(value_quality(Field::Email, "ivan.petrov@mail.ru"), 1);
         for email in [
             "ivan.petrov@mail",
             "@mail.ru",
@@ -375,7 +385,7 @@ mod tests {
             "test@test.ru",
             "a@b.1",
         ] {
-            assert_eq!(value_quality(EMAIL, email), 0, "{email}");
+            assert_eq!(value_quality(Field::Email, email), 0, "{email}");
         }
     }
 
@@ -399,7 +409,7 @@ mod tests {
 
     #[test]
     fn real_birth_date_beats_placeholder_and_garbage() {
-        assert_eq!(value_quality(BIRTH_DATE, "1985-03-04"), 2);
+        assert_eq!(value_quality(Field::BirthDate, "1985-03-04"), 2);
         for date in [
             "1900-01-01",
             "1971-01-01",
@@ -407,13 +417,13 @@ mod tests {
             "04.03.1985",
             "1850-05-05",
         ] {
-            assert_eq!(value_quality(BIRTH_DATE, date), 0, "{date}");
+            assert_eq!(value_quality(Field::BirthDate, date), 0, "{date}");
         }
     }
 
     #[test]
     fn stated_sex_beats_other_and_garbage() {
-        assert!(value_quality(SEX, "2") > value_quality(SEX, "3"));
-        assert!(value_quality(SEX, "3") > value_quality(SEX, "ж"));
+        assert!(value_quality(Field::Sex, "2") > value_quality(Field::Sex, "3"));
+        assert!(value_quality(Field::Sex, "3") > value_quality(Field::Sex, "ж"));
     }
 }

@@ -14,43 +14,8 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 use crate::plan::{METHOD_MERGE, METHOD_UPDATE, Step};
-use crate::profile::{
-    BIRTH_DATE, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE, POINTS, Profile,
-    REGISTER_DATE, SEX,
-};
+use crate::profile::{Field, Profile, Side};
 use crate::settings::planner::{AttributeRule, PlannerSettings, PointsRule, RegisterDateRule};
-
-/// The eight fields the merge precedence table covers, besides `user_id`,
-/// in report order. These are the fields the planner aims at.
-pub const PLANNED_FIELDS: [&str; 8] = [
-    ORIGIN_USER_ID,
-    PHONE,
-    EMAIL,
-    FIRST_NAME,
-    MIDDLE_NAME,
-    LAST_NAME,
-    BIRTH_DATE,
-    SEX,
-];
-
-/// Which side wins when both profiles have a value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Side {
-    From,
-    To,
-}
-
-/// The documented winner for a planned field; `None` for fields the docs do
-/// not cover.
-pub fn documented_precedence(field: &str) -> Option<Side> {
-    match field {
-        PHONE | EMAIL => Some(Side::To),
-        ORIGIN_USER_ID | FIRST_NAME | MIDDLE_NAME | LAST_NAME | BIRTH_DATE | SEX => {
-            Some(Side::From)
-        }
-        _ => None,
-    }
-}
 
 /// The assumptions for fields the documentation is silent on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,49 +59,30 @@ pub struct MergeOutcome {
     pub dropped: Vec<DroppedValue>,
 }
 
-/// One `users/merge` of `from` into `to`.
+/// One `users/merge` of `from` into `to`. The values dropped are listed
+/// phone and email first, then the from-side fields, as plans list them.
 pub fn simulate_merge(from: &Profile, to: &Profile, rules: &MergeRules) -> MergeOutcome {
     let mut dropped = Vec::new();
+    let mut documented = |field: Field, from: &Option<String>, to: &Option<String>| {
+        let winner = field
+            .documented_side()
+            .expect("the precedence table covers every planned field");
+        resolve(field.name(), from, to, winner, &mut dropped)
+    };
     let merged = Profile {
         user_id: to.user_id.clone(),
-        phone: resolve(PHONE, &from.phone, &to.phone, Side::To, &mut dropped),
-        email: resolve(EMAIL, &from.email, &to.email, Side::To, &mut dropped),
-        origin_user_id: resolve(
-            ORIGIN_USER_ID,
+        phone: documented(Field::Phone, &from.phone, &to.phone),
+        email: documented(Field::Email, &from.email, &to.email),
+        origin_user_id: documented(
+            Field::OriginUserId,
             &from.origin_user_id,
             &to.origin_user_id,
-            Side::From,
-            &mut dropped,
         ),
-        first_name: resolve(
-            FIRST_NAME,
-            &from.first_name,
-            &to.first_name,
-            Side::From,
-            &mut dropped,
-        ),
-        middle_name: resolve(
-            MIDDLE_NAME,
-            &from.middle_name,
-            &to.middle_name,
-            Side::From,
-            &mut dropped,
-        ),
-        last_name: resolve(
-            LAST_NAME,
-            &from.last_name,
-            &to.last_name,
-            Side::From,
-            &mut dropped,
-        ),
-        birth_date: resolve(
-            BIRTH_DATE,
-            &from.birth_date,
-            &to.birth_date,
-            Side::From,
-            &mut dropped,
-        ),
-        sex: resolve(SEX, &from.sex, &to.sex, Side::From, &mut dropped),
+        first_name: documented(Field::FirstName, &from.first_name, &to.first_name),
+        middle_name: documented(Field::MiddleName, &from.middle_name, &to.middle_name),
+        last_name: documented(Field::LastName, &from.last_name, &to.last_name),
+        birth_date: documented(Field::BirthDate, &from.birth_date, &to.birth_date),
+        sex: documented(Field::Sex, &from.sex, &to.sex),
         register_date: merge_register_date(
             &from.register_date,
             &to.register_date,
@@ -198,7 +144,7 @@ fn merge_register_date(
         (RegisterDateRule::Latest, Some(f), Some(t)) if f > t => Side::From,
         _ => Side::To,
     };
-    resolve(REGISTER_DATE, from, to, winner, dropped)
+    resolve(Field::RegisterDate.name(), from, to, winner, dropped)
 }
 
 fn merge_points(
@@ -217,11 +163,11 @@ fn merge_points(
             (Ok(a), Ok(b)) => return Some(a.saturating_add(b).to_string()),
             // A balance that is not a number cannot be added: the numeric
             // one is kept and the other reported as dropped.
-            (Ok(_), Err(_)) => return resolve(POINTS, from, to, Side::From, dropped),
-            (Err(_), _) => return resolve(POINTS, from, to, Side::To, dropped),
+            (Ok(_), Err(_)) => return resolve(Field::Points.name(), from, to, Side::From, dropped),
+            (Err(_), _) => return resolve(Field::Points.name(), from, to, Side::To, dropped),
         }
     }
-    resolve(POINTS, from, to, Side::To, dropped)
+    resolve(Field::Points.name(), from, to, Side::To, dropped)
 }
 
 fn merge_attributes(
@@ -253,24 +199,6 @@ fn merge_attributes(
     merged
 }
 
-/// The parameters `users/update` accepts to identify the profile; exactly
-/// one must be given.
-pub const UPDATE_IDENTIFIERS: [&str; 4] = ["user_id", "origin_user_id", "user_phone", "email"];
-/// Parameters that replace an identifier; the string `null` clears it.
-pub const UPDATE_NEW_IDENTIFIERS: [(&str, &str); 3] = [
-    ("new_phone", PHONE),
-    ("new_email", EMAIL),
-    ("new_origin_user_id", ORIGIN_USER_ID),
-];
-/// Plain fields `users/update` sets.
-pub const UPDATE_PLAIN_FIELDS: [&str; 6] = [
-    FIRST_NAME,
-    MIDDLE_NAME,
-    LAST_NAME,
-    BIRTH_DATE,
-    SEX,
-    REGISTER_DATE,
-];
 /// The value that clears an identifier.
 pub const NULL_VALUE: &str = "null";
 
@@ -296,33 +224,42 @@ pub enum UpdateError {
     InvalidDate { field: String, value: String },
 }
 
+/// The identifiers `users/update` may address the profile by, with their
+/// parameters (`user_phone` for the phone); exactly one must be given.
+fn update_identifiers() -> impl Iterator<Item = (Field, &'static str)> {
+    Field::IDENTIFIERS
+        .into_iter()
+        .filter_map(|field| Some((field, field.lookup_parameter()?)))
+}
+
 /// One `users/update` of `profile` with form `params` (token and
 /// store_department_id left out).
 pub fn simulate_update(
     profile: &Profile,
     params: &BTreeMap<String, String>,
 ) -> Result<Profile, UpdateError> {
-    let identifiers: Vec<&str> = UPDATE_IDENTIFIERS
-        .into_iter()
-        .filter(|name| params.contains_key(*name))
+    let identifiers: Vec<(Field, &str)> = update_identifiers()
+        .filter(|(_, name)| params.contains_key(*name))
         .collect();
     match identifiers.as_slice() {
         [] => return Err(UpdateError::NoIdentifier),
-        [name] => {
+        [(field, name)] => {
             let value = &params[*name];
-            let field = if *name == "user_phone" { PHONE } else { name };
-            if profile.get(field) != Some(value.as_str()) {
+            if profile.get(*field) != Some(value.as_str()) {
                 return Err(UpdateError::NotThisProfile {
                     param: name.to_string(),
                     value: value.clone(),
                 });
             }
         }
-        several => return Err(UpdateError::SeveralIdentifiers(several.join(", "))),
+        several => {
+            let names: Vec<&str> = several.iter().map(|(_, name)| *name).collect();
+            return Err(UpdateError::SeveralIdentifiers(names.join(", ")));
+        }
     }
     let mut updated = profile.clone();
     for (param, value) in params {
-        if UPDATE_IDENTIFIERS.contains(&param.as_str()) {
+        if update_identifiers().any(|(_, name)| name == param) {
             continue;
         }
         if value.trim().is_empty() {
@@ -330,35 +267,35 @@ pub fn simulate_update(
                 field: param.clone(),
             });
         }
-        if let Some((_, field)) = UPDATE_NEW_IDENTIFIERS
-            .iter()
-            .find(|(name, _)| name == param)
-        {
-            let slot = updated
-                .field_mut(field)
-                .expect("identifier fields are optional");
-            *slot = (value != NULL_VALUE).then(|| value.clone());
-        } else if UPDATE_PLAIN_FIELDS.contains(&param.as_str()) {
+        let Some(field) = Field::ALL
+            .into_iter()
+            .find(|field| field.update_parameter() == Some(param.as_str()))
+        else {
+            return Err(UpdateError::UnknownParameter(param.clone()));
+        };
+        if Field::IDENTIFIERS.contains(&field) {
+            updated.set(field, (value != NULL_VALUE).then(|| value.clone()));
+        } else {
             if value == NULL_VALUE {
                 return Err(UpdateError::NullForPlainField(param.clone()));
             }
-            check_plain_value(param, value)?;
-            *updated.field_mut(param).expect("plain fields are optional") = Some(value.clone());
-        } else {
-            return Err(UpdateError::UnknownParameter(param.clone()));
+            check_plain_value(field, value)?;
+            updated.set(field, Some(value.clone()));
         }
     }
     Ok(updated)
 }
 
-fn check_plain_value(field: &str, value: &str) -> Result<(), UpdateError> {
+fn check_plain_value(field: Field, value: &str) -> Result<(), UpdateError> {
     match field {
-        SEX if !matches!(value, "1" | "2" | "3") => Err(UpdateError::InvalidSex(value.to_string())),
-        BIRTH_DATE | REGISTER_DATE
+        Field::Sex if !matches!(value, "1" | "2" | "3") => {
+            Err(UpdateError::InvalidSex(value.to_string()))
+        }
+        Field::BirthDate | Field::RegisterDate
             if chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_err() =>
         {
             Err(UpdateError::InvalidDate {
-                field: field.to_string(),
+                field: field.name().to_string(),
                 value: value.to_string(),
             })
         }
@@ -369,12 +306,12 @@ fn check_plain_value(field: &str, value: &str) -> Result<(), UpdateError> {
 /// The values an update replaces or clears.
 pub fn update_dropped(before: &Profile, after: &Profile) -> Vec<DroppedValue> {
     let mut dropped = Vec::new();
-    for field in PLANNED_FIELDS.iter().chain([REGISTER_DATE].iter()) {
+    for field in Field::PLANNED.into_iter().chain([Field::RegisterDate]) {
         if let Some(old) = before.get(field)
             && after.get(field) != Some(old)
         {
             dropped.push(DroppedValue {
-                field: field.to_string(),
+                field: field.name().to_string(),
                 value: old.to_string(),
                 side: Side::To,
                 kept: after.get(field).map(str::to_string),
@@ -464,7 +401,7 @@ pub fn replay_steps(
                         source,
                     }
                 })?;
-                for field in [PHONE, EMAIL, ORIGIN_USER_ID] {
+                for field in [Field::Phone, Field::Email, Field::OriginUserId] {
                     let Some(value) = updated.get(field) else {
                         continue;
                     };
@@ -474,7 +411,7 @@ pub fn replay_steps(
                     {
                         return Err(ReplayError::IdentifierUsed {
                             step: index,
-                            field: field.to_string(),
+                            field: field.name().to_string(),
                             value: value.to_string(),
                             user_id: holder.user_id.clone(),
                         });
@@ -498,18 +435,21 @@ pub fn replay_steps(
 mod tests {
     use super::*;
 
-    fn profile(user_id: &str, fields: &[(&str, &str)]) -> Profile {
+    fn profile(user_id: &str, fields: &[(Field, &str)]) -> Profile {
         let mut profile = Profile {
             user_id: user_id.into(),
             ..Profile::default()
         };
         for (field, value) in fields {
-            match profile.field_mut(field) {
-                Some(slot) => *slot = Some(value.to_string()),
-                None => {
-                    profile.extra.insert(field.to_string(), value.to_string());
-                }
-            }
+            profile.set(*field, Some(value.to_string()));
+        }
+        profile
+    }
+
+    fn with_extra(user_id: &str, columns: &[(&str, &str)]) -> Profile {
+        let mut profile = profile(user_id, &[]);
+        for (column, value) in columns {
+            profile.extra.insert(column.to_string(), value.to_string());
         }
         profile
     }
@@ -520,8 +460,14 @@ mod tests {
 
     #[test]
     fn user_id_phone_and_email_come_from_to() {
-        let from = profile("1", &[(PHONE, "79990000001"), (EMAIL, "a@mail.ru")]);
-        let to = profile("2", &[(PHONE, "79990000002"), (EMAIL, "b@mail.ru")]);
+        let from = profile(
+            "1",
+            &[(Field::Phone, "79990000001"), (Field::Email, "a@mail.ru")],
+        );
+        let to = profile(
+            "2",
+            &[(Field::Phone, "79990000002"), (Field::Email, "b@mail.ru")],
+        );
         let outcome = simulate_merge(&from, &to, &rules());
         assert_eq!(outcome.merged.user_id, "2");
         assert_eq!(outcome.merged.phone.as_deref(), Some("79990000002"));
@@ -536,23 +482,23 @@ mod tests {
         let from = profile(
             "1",
             &[
-                (ORIGIN_USER_ID, "card-1"),
-                (FIRST_NAME, "Александр"),
-                (MIDDLE_NAME, "Петрович"),
-                (LAST_NAME, "Иванов"),
-                (BIRTH_DATE, "1985-03-04"),
-                (SEX, "1"),
+                (Field::OriginUserId, "card-1"),
+                (Field::FirstName, "Александр"),
+                (Field::MiddleName, "Петрович"),
+                (Field::LastName, "Иванов"),
+                (Field::BirthDate, "1985-03-04"),
+                (Field::Sex, "1"),
             ],
         );
         let to = profile(
             "2",
             &[
-                (ORIGIN_USER_ID, "card-2"),
-                (FIRST_NAME, "Саша"),
-                (MIDDLE_NAME, "Петр."),
-                (LAST_NAME, "Ivanov"),
-                (BIRTH_DATE, "1900-01-01"),
-                (SEX, "3"),
+                (Field::OriginUserId, "card-2"),
+                (Field::FirstName, "Саша"),
+                (Field::MiddleName, "Петр."),
+                (Field::LastName, "Ivanov"),
+                (Field::BirthDate, "1900-01-01"),
+                (Field::Sex, "3"),
             ],
         );
         let merged = simulate_merge(&from, &to, &rules()).merged;
@@ -567,8 +513,14 @@ mod tests {
 
     #[test]
     fn a_value_on_one_side_survives_whichever_side_it_is_on() {
-        let from = profile("1", &[(PHONE, "79990000001"), (LAST_NAME, "Иванова")]);
-        let to = profile("2", &[(EMAIL, "b@mail.ru"), (FIRST_NAME, "Мария")]);
+        let from = profile(
+            "1",
+            &[(Field::Phone, "79990000001"), (Field::LastName, "Иванова")],
+        );
+        let to = profile(
+            "2",
+            &[(Field::Email, "b@mail.ru"), (Field::FirstName, "Мария")],
+        );
         let outcome = simulate_merge(&from, &to, &rules());
         assert_eq!(outcome.merged.phone.as_deref(), Some("79990000001"));
         assert_eq!(outcome.merged.email.as_deref(), Some("b@mail.ru"));
@@ -579,15 +531,21 @@ mod tests {
 
     #[test]
     fn equal_values_drop_nothing() {
-        let from = profile("1", &[(FIRST_NAME, "Иван"), (PHONE, "79990000001")]);
-        let to = profile("2", &[(FIRST_NAME, "Иван"), (PHONE, "79990000001")]);
+        let from = profile(
+            "1",
+            &[(Field::FirstName, "Иван"), (Field::Phone, "79990000001")],
+        );
+        let to = profile(
+            "2",
+            &[(Field::FirstName, "Иван"), (Field::Phone, "79990000001")],
+        );
         assert!(simulate_merge(&from, &to, &rules()).dropped.is_empty());
     }
 
     #[test]
     fn register_date_rules() {
-        let from = profile("1", &[(REGISTER_DATE, "2015-01-01")]);
-        let to = profile("2", &[(REGISTER_DATE, "2019-06-30")]);
+        let from = profile("1", &[(Field::RegisterDate, "2015-01-01")]);
+        let to = profile("2", &[(Field::RegisterDate, "2019-06-30")]);
         let date = |rule| {
             let rules = MergeRules {
                 register_date: rule,
@@ -612,8 +570,8 @@ mod tests {
 
     #[test]
     fn points_add_up_or_follow_to() {
-        let from = profile("1", &[(POINTS, "150")]);
-        let to = profile("2", &[(POINTS, "40")]);
+        let from = profile("1", &[(Field::Points, "150")]);
+        let to = profile("2", &[(Field::Points, "40")]);
         assert_eq!(
             simulate_merge(&from, &to, &rules())
                 .merged
@@ -632,8 +590,8 @@ mod tests {
 
     #[test]
     fn points_that_are_not_numbers_are_not_added() {
-        let from = profile("1", &[(POINTS, "n/a")]);
-        let to = profile("2", &[(POINTS, "40")]);
+        let from = profile("1", &[(Field::Points, "n/a")]);
+        let to = profile("2", &[(Field::Points, "40")]);
         let outcome = simulate_merge(&from, &to, &rules());
         assert_eq!(outcome.merged.points.as_deref(), Some("40"));
         assert_eq!(outcome.dropped[0].value, "n/a");
@@ -641,8 +599,8 @@ mod tests {
 
     #[test]
     fn custom_attributes_follow_the_configured_side_and_union() {
-        let from = profile("1", &[("card_type", "gold"), ("city", "Омск")]);
-        let to = profile("2", &[("card_type", "silver"), ("shop", "12")]);
+        let from = with_extra("1", &[("card_type", "gold"), ("city", "Омск")]);
+        let to = with_extra("2", &[("card_type", "silver"), ("shop", "12")]);
         let merged = simulate_merge(&from, &to, &rules()).merged;
         assert_eq!(merged.extra["card_type"], "silver");
         assert_eq!(merged.extra["city"], "Омск");
@@ -666,7 +624,10 @@ mod tests {
 
     #[test]
     fn update_sets_plain_fields_and_replaces_identifiers() {
-        let before = profile("7", &[(PHONE, "79990000001"), (FIRST_NAME, "Саша")]);
+        let before = profile(
+            "7",
+            &[(Field::Phone, "79990000001"), (Field::FirstName, "Саша")],
+        );
         let after = simulate_update(
             &before,
             &params(&[
@@ -685,7 +646,10 @@ mod tests {
 
     #[test]
     fn update_null_clears_an_identifier_but_not_a_plain_field() {
-        let before = profile("7", &[(ORIGIN_USER_ID, "card"), (PHONE, "79990000001")]);
+        let before = profile(
+            "7",
+            &[(Field::OriginUserId, "card"), (Field::Phone, "79990000001")],
+        );
         let after = simulate_update(
             &before,
             &params(&[
@@ -706,7 +670,7 @@ mod tests {
 
     #[test]
     fn update_rejects_wrong_identifier_unknown_params_and_bad_values() {
-        let before = profile("7", &[(EMAIL, "a@mail.ru")]);
+        let before = profile("7", &[(Field::Email, "a@mail.ru")]);
         assert_eq!(
             simulate_update(&before, &params(&[("first_name", "Иван")])),
             Err(UpdateError::NoIdentifier)
@@ -767,8 +731,8 @@ mod tests {
     #[test]
     fn replay_frees_identifiers_of_merged_away_profiles_only() {
         let members = [
-            profile("1", &[(PHONE, "79990000001")]),
-            profile("2", &[(PHONE, "79990000002")]),
+            profile("1", &[(Field::Phone, "79990000001")]),
+            profile("2", &[(Field::Phone, "79990000002")]),
         ];
         let update = Step {
             index: 1,

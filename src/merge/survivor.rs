@@ -9,8 +9,7 @@ use std::cmp::Ordering;
 use chrono::Datelike;
 
 use crate::merge::quality::parse_iso_date;
-use crate::merge::simulate::PLANNED_FIELDS;
-use crate::profile::Profile;
+use crate::profile::{Field, Profile};
 use crate::settings::planner::{PlannerSettings, SurvivorPolicy};
 
 /// The policy's score for one member; higher is better.
@@ -26,13 +25,13 @@ pub fn policy_score(member: &Profile, settings: &PlannerSettings) -> i64 {
             .as_deref()
             .and_then(|points| points.trim().parse::<i64>().ok())
             .unwrap_or(i64::MIN),
-        SurvivorPolicy::MostComplete => PLANNED_FIELDS
+        SurvivorPolicy::MostComplete => Field::PLANNED
             .iter()
-            .filter(|field| member.get(field).is_some())
+            .filter(|field| member.get(**field).is_some())
             .count() as i64,
         SurvivorPolicy::Column => {
             let column = settings.survivor_column.as_deref().unwrap_or_default();
-            let value = member.get(column);
+            let value = member.value_of(column);
             let matches = match settings.survivor_column_value.as_deref() {
                 Some(wanted) => value == Some(wanted),
                 None => value.is_some_and(|v| !v.trim().is_empty()),
@@ -93,7 +92,7 @@ pub fn describe_policy(member: &Profile, settings: &PlannerSettings) -> String {
         }
         SurvivorPolicy::Column => {
             let column = settings.survivor_column.as_deref().unwrap_or_default();
-            match member.get(column) {
+            match member.value_of(column) {
                 Some(value) => format!("{column} is {value:?}"),
                 None => format!("no member has {column}"),
             }

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::plan::PairEvidence;
-use crate::profile::{BIRTH_DATE, FIRST_NAME, LAST_NAME, MIDDLE_NAME, POINTS, SEX};
+use crate::profile::Field;
 use crate::settings::planner::SurvivorPolicy;
 
 fn profile(user_id: &str, fields: &[(&str, &str)]) -> Profile {
@@ -12,11 +12,11 @@ fn profile(user_id: &str, fields: &[(&str, &str)]) -> Profile {
         user_id: user_id.into(),
         ..Profile::default()
     };
-    for (field, value) in fields {
-        match profile.field_mut(field) {
-            Some(slot) => *slot = Some(value.to_string()),
+    for (column, value) in fields {
+        match Field::from_name(column) {
+            Some(field) => profile.set(field, Some(value.to_string())),
             None => {
-                profile.extra.insert(field.to_string(), value.to_string());
+                profile.extra.insert(column.to_string(), value.to_string());
             }
         }
     }
@@ -55,22 +55,22 @@ fn store_and_online() -> Vec<Profile> {
         profile(
             "1001",
             &[
-                (PHONE, "79161234567"),
-                (FIRST_NAME, "Александр"),
-                (LAST_NAME, "Петров"),
-                (REGISTER_DATE, "2015-04-02"),
-                (POINTS, "350"),
+                ("phone", "79161234567"),
+                ("first_name", "Александр"),
+                ("last_name", "Петров"),
+                ("register_date", "2015-04-02"),
+                ("points", "350"),
             ],
         ),
         profile(
             "2002",
             &[
-                (EMAIL, "sasha.petrov@mail.ru"),
-                (FIRST_NAME, "Саша"),
-                (LAST_NAME, "Петров"),
-                (BIRTH_DATE, "1987-09-14"),
-                (REGISTER_DATE, "2021-11-30"),
-                (POINTS, "40"),
+                ("email", "sasha.petrov@mail.ru"),
+                ("first_name", "Саша"),
+                ("last_name", "Петров"),
+                ("birth_date", "1987-09-14"),
+                ("register_date", "2021-11-30"),
+                ("points", "40"),
             ],
         ),
     ]
@@ -152,11 +152,11 @@ fn update_replaces_an_identifier_with_new_phone() {
     let profiles = [
         profile(
             "1",
-            &[(PHONE, "74951234567"), (REGISTER_DATE, "2012-01-01")],
+            &[("phone", "74951234567"), ("register_date", "2012-01-01")],
         ),
         profile(
             "2",
-            &[(PHONE, "79261234567"), (REGISTER_DATE, "2020-01-01")],
+            &[("phone", "79261234567"), ("register_date", "2020-01-01")],
         ),
     ];
     let off = plan(&profiles, &PlannerSettings::default());
@@ -182,13 +182,19 @@ fn order_puts_the_golden_name_last_and_attributes_losses_to_their_member() {
     let profiles = [
         profile(
             "10",
-            &[(PHONE, "79031112233"), (REGISTER_DATE, "2010-01-01")],
+            &[("phone", "79031112233"), ("register_date", "2010-01-01")],
         ),
         profile(
             "11",
-            &[(FIRST_NAME, "Александра"), (REGISTER_DATE, "2012-01-01")],
+            &[
+                ("first_name", "Александра"),
+                ("register_date", "2012-01-01"),
+            ],
         ),
-        profile("12", &[(FIRST_NAME, "Саша"), (REGISTER_DATE, "2013-01-01")]),
+        profile(
+            "12",
+            &[("first_name", "Саша"), ("register_date", "2013-01-01")],
+        ),
     ];
     let planned = plan(&profiles, &PlannerSettings::default());
     let froms: Vec<&str> = planned
@@ -217,16 +223,16 @@ fn a_full_name_typed_into_the_first_name_field_is_not_golden_and_its_win_is_warn
         profile(
             "1",
             &[
-                (FIRST_NAME, "Кристина"),
-                (LAST_NAME, "Гончарова"),
-                (REGISTER_DATE, "2012-07-06"),
+                ("first_name", "Кристина"),
+                ("last_name", "Гончарова"),
+                ("register_date", "2012-07-06"),
             ],
         ),
         profile(
             "2",
             &[
-                (FIRST_NAME, "Кристина Гончарова"),
-                (REGISTER_DATE, "2024-06-30"),
+                ("first_name", "Кристина Гончарова"),
+                ("register_date", "2024-06-30"),
             ],
         ),
     ];
@@ -249,10 +255,13 @@ fn a_full_name_typed_into_the_first_name_field_is_not_golden_and_its_win_is_warn
 #[test]
 fn a_different_name_overwritten_is_warned() {
     let profiles = [
-        profile("1", &[(FIRST_NAME, "Ольга"), (REGISTER_DATE, "2010-01-01")]),
+        profile(
+            "1",
+            &[("first_name", "Ольга"), ("register_date", "2010-01-01")],
+        ),
         profile(
             "2",
-            &[(FIRST_NAME, "Оксана"), (REGISTER_DATE, "2012-01-01")],
+            &[("first_name", "Оксана"), ("register_date", "2012-01-01")],
         ),
     ];
     let planned = plan(&profiles, &PlannerSettings::default());
@@ -276,9 +285,9 @@ fn steps_address_live_profiles_by_uid_and_end_in_the_result() {
             profile(
                 &format!("{}", 500 + i),
                 &[
-                    (PHONE, &format!("7916123456{i}")),
-                    (FIRST_NAME, "Иван"),
-                    (REGISTER_DATE, "2018-01-01"),
+                    ("phone", &format!("7916123456{i}")),
+                    ("first_name", "Иван"),
+                    ("register_date", "2018-01-01"),
                 ],
             )
         })
@@ -303,15 +312,15 @@ fn conflicts_placeholders_weak_and_large_clusters_are_warned() {
         profile(
             "1",
             &[
-                (BIRTH_DATE, "1980-02-03"),
-                (SEX, "1"),
-                (FIRST_NAME, "Покупатель"),
+                ("birth_date", "1980-02-03"),
+                ("sex", "1"),
+                ("first_name", "Покупатель"),
             ],
         ),
-        profile("2", &[(BIRTH_DATE, "1982-05-06"), (SEX, "2")]),
+        profile("2", &[("birth_date", "1982-05-06"), ("sex", "2")]),
     ];
     for i in 3..=7 {
-        profiles.push(profile(&i.to_string(), &[(BIRTH_DATE, "1900-01-01")]));
+        profiles.push(profile(&i.to_string(), &[("birth_date", "1900-01-01")]));
     }
     let rows: Vec<u32> = (0..profiles.len() as u32).collect();
     let weak = Cluster {
@@ -345,19 +354,19 @@ fn lost_origin_id_and_email_are_warned_and_custom_attributes_reported() {
         profile(
             "1",
             &[
-                (ORIGIN_USER_ID, "CARD-1"),
-                (EMAIL, "anna.k@mail.ru"),
+                ("origin_user_id", "CARD-1"),
+                ("email", "anna.k@mail.ru"),
                 ("card_type", "silver"),
-                (REGISTER_DATE, "2011-01-01"),
+                ("register_date", "2011-01-01"),
             ],
         ),
         profile(
             "2",
             &[
-                (ORIGIN_USER_ID, "CARD-2"),
-                (EMAIL, "kuznetsova.anna@yandex.ru"),
+                ("origin_user_id", "CARD-2"),
+                ("email", "kuznetsova.anna@yandex.ru"),
                 ("card_type", "gold"),
-                (REGISTER_DATE, "2019-01-01"),
+                ("register_date", "2019-01-01"),
             ],
         ),
     ];
@@ -382,8 +391,11 @@ fn tied_survivors_are_chosen_by_reachability_then_user_id() {
     // No register dates: both tie. User_id would pick 7, but only with 9
     // as survivor does the golden (mobile) phone win over the landline.
     let profiles = [
-        profile("9", &[(PHONE, "79161234567"), (MIDDLE_NAME, "Петрович")]),
-        profile("7", &[(PHONE, "74951234567")]),
+        profile(
+            "9",
+            &[("phone", "79161234567"), ("middle_name", "Петрович")],
+        ),
+        profile("7", &[("phone", "74951234567")]),
     ];
     let planned = plan(&profiles, &PlannerSettings::default());
     assert_eq!(planned.survivor, "9");
@@ -409,18 +421,18 @@ fn survivor_policies_pick_by_points_and_column() {
         profile(
             "1",
             &[
-                (POINTS, "10"),
+                ("points", "10"),
                 ("tier", "basic"),
-                (REGISTER_DATE, "2010-01-01"),
+                ("register_date", "2010-01-01"),
             ],
         ),
-        profile("2", &[(POINTS, "900"), (REGISTER_DATE, "2015-01-01")]),
+        profile("2", &[("points", "900"), ("register_date", "2015-01-01")]),
         profile(
             "3",
             &[
-                (POINTS, "5"),
+                ("points", "5"),
                 ("tier", "vip"),
-                (REGISTER_DATE, "2016-01-01"),
+                ("register_date", "2016-01-01"),
             ],
         ),
     ];

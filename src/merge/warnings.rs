@@ -9,13 +9,10 @@ use std::collections::BTreeSet;
 use crate::merge::quality::{
     QualityMemo, birth_date_is_placeholder, birth_date_is_valid, same_name,
 };
-use crate::merge::simulate::{PLANNED_FIELDS, UpdateError};
+use crate::merge::simulate::UpdateError;
 use crate::plan::{LostValue, METHOD_UPDATE, Step, Warning};
 use crate::printer::{escape_for_terminal, is_unsafe_for_display};
-use crate::profile::{
-    BIRTH_DATE, CANONICAL_FIELDS, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE,
-    Profile, SEX,
-};
+use crate::profile::{Field, Profile};
 use crate::settings::planner::PlannerSettings;
 
 pub struct WarningInput<'a> {
@@ -40,18 +37,23 @@ fn warning(code: &str, message: String) -> Warning {
 }
 
 /// Field names as a reviewer reads them.
-fn label(field: &str) -> &str {
+fn label(field: Field) -> &'static str {
     match field {
-        ORIGIN_USER_ID => "origin_user_id (card/CRM id)",
-        PHONE => "phone",
-        EMAIL => "email",
-        FIRST_NAME => "first name",
-        MIDDLE_NAME => "patronymic",
-        LAST_NAME => "last name",
-        BIRTH_DATE => "birth date",
-        SEX => "sex",
-        other => other,
+        Field::OriginUserId => "origin_user_id (card/CRM id)",
+        Field::Phone => "phone",
+        Field::Email => "email",
+        Field::FirstName => "first name",
+        Field::MiddleName => "patronymic",
+        Field::LastName => "last name",
+        Field::BirthDate => "birth date",
+        other => other.name(),
     }
+}
+
+/// A column's name as a reviewer reads it: a field's label, or a custom
+/// attribute's own name.
+fn column_label(column: &str) -> &str {
+    Field::from_name(column).map_or(column, |field| label(field))
 }
 
 fn shown(value: Option<&str>) -> String {
@@ -63,7 +65,7 @@ pub fn cluster_warnings(input: &WarningInput) -> Vec<Warning> {
     conflicts(input, &mut warnings);
     losses(input, &mut warnings);
     unreached(input, &mut warnings);
-    for field in PLANNED_FIELDS {
+    for field in Field::PLANNED {
         if let Some(value) = input.result.get(field)
             && input.memo.is_placeholder_or_invalid(field, value)
         {
@@ -115,9 +117,9 @@ pub fn cluster_warnings(input: &WarningInput) -> Vec<Warning> {
 /// the reviewer must know the value is not what it shows.
 fn hidden_characters(input: &WarningInput, warnings: &mut Vec<Warning>) {
     for member in input.members {
-        let values = CANONICAL_FIELDS
-            .iter()
-            .filter_map(|field| member.get(field).map(|value| (*field, value)))
+        let values = Field::ALL
+            .into_iter()
+            .filter_map(|field| member.get(field).map(|value| (field.name(), value)))
             .chain(
                 member
                     .extra
@@ -142,7 +144,7 @@ fn hidden_characters(input: &WarningInput, warnings: &mut Vec<Warning>) {
                 format!(
                     "Profile {} has invisible control characters ({codes}) in its {}, shown here as {}: the value may display reversed, hidden or as another value; check it in the export before approving.",
                     escape_for_terminal(&member.user_id),
-                    label(field),
+                    column_label(field),
                     escape_for_terminal(value)
                 ),
             ));
@@ -187,12 +189,16 @@ fn conflicts(input: &WarningInput, warnings: &mut Vec<Warning>) {
 
 fn losses(input: &WarningInput, warnings: &mut Vec<Warning>) {
     let identifier_codes = [
-        (PHONE, "lost_phone"),
-        (EMAIL, "lost_email"),
-        (ORIGIN_USER_ID, "lost_origin_user_id"),
+        (Field::Phone, "lost_phone"),
+        (Field::Email, "lost_email"),
+        (Field::OriginUserId, "lost_origin_user_id"),
     ];
     for (field, code) in identifier_codes {
-        let lost: Vec<&LostValue> = input.lost.iter().filter(|l| l.field == field).collect();
+        let lost: Vec<&LostValue> = input
+            .lost
+            .iter()
+            .filter(|l| l.field == field.name())
+            .collect();
         if lost.is_empty() {
             continue;
         }
@@ -214,9 +220,9 @@ fn losses(input: &WarningInput, warnings: &mut Vec<Warning>) {
     // of the same name (case, transliteration, diminutive) giving way to
     // another is in `lost` but is no warning.
     let mut overwritten: Vec<String> = Vec::new();
-    for field in [FIRST_NAME, MIDDLE_NAME, LAST_NAME] {
+    for field in [Field::FirstName, Field::MiddleName, Field::LastName] {
         let kept = input.result.get(field);
-        for lost in input.lost.iter().filter(|l| l.field == field) {
+        for lost in input.lost.iter().filter(|l| l.field == field.name()) {
             if kept.is_none_or(|k| !same_name(field, k, &lost.value)) {
                 overwritten.push(format!(
                     "{} {:?} (of {}) by {}",
@@ -240,7 +246,7 @@ fn losses(input: &WarningInput, warnings: &mut Vec<Warning>) {
     let attributes: Vec<String> = input
         .lost
         .iter()
-        .filter(|l| !PLANNED_FIELDS.contains(&l.field.as_str()))
+        .filter(|l| Field::from_name(&l.field).is_none_or(|field| !Field::PLANNED.contains(&field)))
         .map(|l| format!("{} {:?} (of {})", l.field, l.value, l.user_id))
         .collect();
     if !attributes.is_empty() {
@@ -272,9 +278,9 @@ fn unreached(input: &WarningInput, warnings: &mut Vec<Warning>) {
             ),
         ));
     }
-    let missed: Vec<String> = PLANNED_FIELDS
-        .iter()
-        .filter(|field| input.result.get(field) != input.golden.get(field))
+    let missed: Vec<String> = Field::PLANNED
+        .into_iter()
+        .filter(|field| input.result.get(*field) != input.golden.get(*field))
         .map(|field| {
             format!(
                 "{} ends as {} instead of {}",

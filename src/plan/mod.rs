@@ -21,7 +21,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
 use crate::decisions::Decision;
-use crate::profile::{CANONICAL_FIELDS, Profile};
+use crate::profile::{Field, Profile};
 use risk::Risk;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -464,15 +464,15 @@ fn serialize_filled_fields<S: Serializer>(
     profile: &Profile,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    let filled = CANONICAL_FIELDS
+    let filled = Field::ALL
         .iter()
-        .filter(|field| profile.get(field).is_some())
+        .filter(|field| profile.get(**field).is_some())
         .count();
     let extra = !profile.extra.is_empty();
     let mut out = serializer.serialize_struct("Profile", filled + usize::from(extra))?;
-    for field in CANONICAL_FIELDS {
+    for field in Field::ALL {
         if let Some(value) = profile.get(field) {
-            out.serialize_field(field, value)?;
+            out.serialize_field(field.name(), value)?;
         }
     }
     if extra {

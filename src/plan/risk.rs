@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::plan::{Language, PlannedCluster};
-use crate::profile::{EMAIL, ORIGIN_USER_ID, PHONE};
+use crate::profile::Field;
 
 const MARGIN_POINTS: f64 = 40.0;
 const SIZE_POINTS: f64 = 20.0;
@@ -197,8 +197,10 @@ pub fn risk_level(score: f64) -> &'static str {
     }
 }
 
+/// An identifier other than `user_id`: a lost one cannot be looked up by.
 fn is_identifier(field: &str) -> bool {
-    matches!(field, PHONE | EMAIL | ORIGIN_USER_ID)
+    Field::from_name(field)
+        .is_some_and(|field| Field::IDENTIFIERS.contains(&field) && field != Field::UserId)
 }
 
 /// What disagrees inside the cluster: comparisons weighing against the match

@@ -31,21 +31,16 @@ use super::explain::explain_pair;
 use super::words::{Language, Words};
 use crate::plan::risk::{Risk, assess_risk_in};
 use crate::plan::{MergePlan, PlanHistory, PlannedCluster};
-use crate::profile::{
-    CANONICAL_FIELDS, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE, Profile,
-    USER_ID,
-};
+use crate::profile::{Field, Profile};
 
-/// The values a reviewer searches by.
-const SEARCHED_FIELDS: [&str; 7] = [
-    USER_ID,
-    ORIGIN_USER_ID,
-    PHONE,
-    EMAIL,
-    FIRST_NAME,
-    MIDDLE_NAME,
-    LAST_NAME,
-];
+/// Whether a reviewer searches by the field's values: the identifiers and
+/// the names, not dates, sex or points.
+fn is_searched(field: Field) -> bool {
+    !matches!(
+        field,
+        Field::BirthDate | Field::Sex | Field::RegisterDate | Field::Points
+    )
+}
 
 /// Clusters per details chunk: enough for the first pages (up to 200
 /// cards), small enough that the first chunk, written before the page's
@@ -506,7 +501,7 @@ pub fn search_text(cluster: &PlannedCluster) -> String {
     let mut text = String::new();
     push_folded(&mut text, &cluster.cluster_id);
     for profile in &cluster.profiles {
-        for field in SEARCHED_FIELDS {
+        for field in Field::ALL.into_iter().filter(|field| is_searched(*field)) {
             if let Some(value) = profile.get(field) {
                 text.push(' ');
                 push_folded(&mut text, value);
@@ -554,9 +549,9 @@ pub fn field_order(plan: &MergePlan) -> Vec<String> {
         .flat_map(|c| c.profiles.iter().chain([&c.result]))
         .flat_map(|p| p.extra.keys().map(String::as_str))
         .collect();
-    CANONICAL_FIELDS
-        .iter()
-        .copied()
+    Field::ALL
+        .into_iter()
+        .map(|field| field.name() as &str)
         .chain(extra)
         .map(str::to_string)
         .collect()
@@ -575,7 +570,7 @@ pub fn warning_code_counts(plan: &MergePlan) -> BTreeMap<String, u64> {
 }
 
 fn profile_row<'a>(profile: &'a Profile, fields: &[String]) -> ProfileRow<'a> {
-    let mut row: ProfileRow = fields.iter().map(|field| profile.get(field)).collect();
+    let mut row: ProfileRow = fields.iter().map(|field| profile.value_of(field)).collect();
     while row.last().is_some_and(Option::is_none) {
         row.pop();
     }
@@ -682,7 +677,7 @@ mod tests {
         // The text as first specified: every value joined, then folded.
         let mut parts = vec![cluster.cluster_id.clone()];
         for profile in &cluster.profiles {
-            for field in SEARCHED_FIELDS {
+            for field in Field::ALL.into_iter().filter(|field| is_searched(*field)) {
                 if let Some(value) = profile.get(field) {
                     parts.push(value.to_string());
                 }

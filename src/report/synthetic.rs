@@ -23,9 +23,7 @@ use crate::plan::{
     METHOD_UPDATE, MergePlan, PairEvidence, PlanSummary, PlannedCluster, SCHEMA_VERSION, Step,
     Warning,
 };
-use crate::profile::{
-    BIRTH_DATE, EMAIL, FIRST_NAME, LAST_NAME, MIDDLE_NAME, ORIGIN_USER_ID, PHONE, Profile, SEX,
-};
+use crate::profile::{Field, Profile};
 
 /// The match threshold the synthetic plan states.
 pub const SYNTHETIC_THRESHOLD: f64 = 0.9;
@@ -428,23 +426,23 @@ fn simulate_merge(to: &Profile, from: &Profile) -> Profile {
     }
 }
 
-const COMPARED_FIELDS: [&str; 7] = [
-    PHONE,
-    EMAIL,
-    FIRST_NAME,
-    MIDDLE_NAME,
-    LAST_NAME,
-    BIRTH_DATE,
-    SEX,
+const COMPARED_FIELDS: [Field; 7] = [
+    Field::Phone,
+    Field::Email,
+    Field::FirstName,
+    Field::MiddleName,
+    Field::LastName,
+    Field::BirthDate,
+    Field::Sex,
 ];
-const LOSABLE_FIELDS: [&str; 7] = [
-    ORIGIN_USER_ID,
-    PHONE,
-    EMAIL,
-    FIRST_NAME,
-    MIDDLE_NAME,
-    LAST_NAME,
-    BIRTH_DATE,
+const LOSABLE_FIELDS: [Field; 7] = [
+    Field::OriginUserId,
+    Field::Phone,
+    Field::Email,
+    Field::FirstName,
+    Field::MiddleName,
+    Field::LastName,
+    Field::BirthDate,
 ];
 
 fn lost_values(profiles: &[Profile], steps: &[Step], result: &Profile) -> Vec<LostValue> {
@@ -470,7 +468,7 @@ fn lost_values(profiles: &[Profile], steps: &[Step], result: &Profile) -> Vec<Lo
             lost.push(LostValue {
                 step,
                 user_id: profile.user_id.clone(),
-                field: field.to_string(),
+                field: field.name().to_string(),
                 value: value.to_string(),
                 kept: result.get(field).map(str::to_string),
             });
@@ -485,23 +483,23 @@ fn synthetic_evidence(rng: &mut ChaCha8Rng, left: &Profile, right: &Profile) -> 
         let (level, weight) = match (left.get(comparison), right.get(comparison)) {
             (Some(a), Some(b)) if a == b => ("exact", exact_weight(comparison)),
             (Some(a), Some(b))
-                if comparison == FIRST_NAME && a.chars().next() == b.chars().next() =>
+                if comparison == Field::FirstName && a.chars().next() == b.chars().next() =>
             {
                 ("diminutive", 2.1)
             }
             (Some(a), Some(b))
-                if comparison == EMAIL && a.split('@').next() == b.split('@').next() =>
+                if comparison == Field::Email && a.split('@').next() == b.split('@').next() =>
             {
                 ("same_local_part", 6.4)
             }
-            (Some(a), Some(b)) if comparison == BIRTH_DATE && a[..4] == b[..4] => {
+            (Some(a), Some(b)) if comparison == Field::BirthDate && a[..4] == b[..4] => {
                 ("same_year", 1.2)
             }
             (Some(_), Some(_)) => ("different", -exact_weight(comparison) * 0.6),
             _ => ("missing", 0.0),
         };
         fields.push(FieldEvidence {
-            comparison: comparison.to_string(),
+            comparison: comparison.name().to_string(),
             level: level.to_string(),
             // Estimated weights differ a little from the textbook ones.
             weight: if level == "missing" {
@@ -550,15 +548,15 @@ fn synthetic_evidence(rng: &mut ChaCha8Rng, left: &Profile, right: &Profile) -> 
     }
 }
 
-fn exact_weight(comparison: &str) -> f64 {
+fn exact_weight(comparison: Field) -> f64 {
     match comparison {
-        PHONE => 9.6,
-        EMAIL => 10.2,
-        FIRST_NAME => 3.1,
-        MIDDLE_NAME => 2.6,
-        LAST_NAME => 4.4,
-        BIRTH_DATE => 5.5,
-        SEX => 0.7,
+        Field::Phone => 9.6,
+        Field::Email => 10.2,
+        Field::FirstName => 3.1,
+        Field::MiddleName => 2.6,
+        Field::LastName => 4.4,
+        Field::BirthDate => 5.5,
+        Field::Sex => 0.7,
         _ => 1.0,
     }
 }
@@ -582,15 +580,15 @@ fn synthetic_warnings(
     let mut warnings = Vec::new();
     for value in lost {
         let kept = value.kept.as_deref().unwrap_or("nothing");
-        match value.field.as_str() {
-            PHONE => warnings.push(Warning {
+        match Field::from_name(&value.field) {
+            Some(Field::Phone) => warnings.push(Warning {
                 code: "lost_phone".into(),
                 message: format!(
                     "Phone {} of profile {} will be lost: Sailplay keeps the surviving profile's phone {kept}.",
                     value.value, value.user_id
                 ),
             }),
-            EMAIL => warnings.push(Warning {
+            Some(Field::Email) => warnings.push(Warning {
                 code: "lost_email".into(),
                 message: format!(
                     "E-mail {} of profile {} will be lost: Sailplay keeps {kept}.",
@@ -725,7 +723,10 @@ mod tests {
             assert_eq!(cluster.evidence.len(), cluster.members.len() - 1);
             assert!(cluster.min_probability > SYNTHETIC_THRESHOLD);
             for lost in &cluster.lost {
-                assert_ne!(cluster.result.get(&lost.field), Some(lost.value.as_str()));
+                assert_ne!(
+                    cluster.result.value_of(&lost.field),
+                    Some(lost.value.as_str())
+                );
             }
         }
     }

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::profile::Profile;
+use crate::profile::{Field, Profile};
 
 /// `users/add`: one of the given identifiers is taken.
 pub const USER_EXISTS: i64 = -5100;
@@ -586,39 +586,36 @@ fn validate_identifiers(profile: &Profile) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Sets the non-identifier fields a request carries; `null` clears one.
+/// Sets the plain fields a request carries (those the API takes under
+/// their own names); `null` clears one.
 fn apply_plain_fields(profile: &mut Profile, params: &Params) -> Result<(), ApiError> {
-    for field in [
-        "first_name",
-        "middle_name",
-        "last_name",
-        "birth_date",
-        "sex",
-        "register_date",
-    ] {
-        let Some(raw) = params.get(field) else {
+    let plain = Field::ALL
+        .into_iter()
+        .filter(|field| field.update_parameter() == Some(field.name()));
+    for field in plain {
+        let Some(raw) = params.get(field.name()) else {
             continue;
         };
         let value = cleared_or(raw);
         if let Some(value) = &value {
             match field {
-                "birth_date" | "register_date" if !is_valid_date(value) => {
+                Field::BirthDate | Field::RegisterDate if !is_valid_date(value) => {
                     return Err(ApiError::invalid(format!(
                         "{field} {value:?} is not a YYYY-MM-DD date"
                     )));
                 }
-                "register_date" if value.as_str() < "1971-01-01" => {
+                Field::RegisterDate if value.as_str() < "1971-01-01" => {
                     return Err(ApiError::invalid(format!(
                         "register_date {value} is before the minimum 1971-01-01"
                     )));
                 }
-                "sex" if !matches!(value.as_str(), "1" | "2" | "3") => {
+                Field::Sex if !matches!(value.as_str(), "1" | "2" | "3") => {
                     return Err(ApiError::invalid(format!("sex {value:?} is not 1, 2 or 3")));
                 }
                 _ => {}
             }
         }
-        *profile.field_mut(field).expect("canonical optional field") = value;
+        profile.set(field, value);
     }
     Ok(())
 }
@@ -632,8 +629,9 @@ mod tests {
             user_id: user_id.into(),
             ..Profile::default()
         };
-        for (field, value) in fields {
-            *profile.field_mut(field).unwrap() = Some(value.to_string());
+        for (name, value) in fields {
+            let field = Field::from_name(name).expect("a canonical field");
+            profile.set(field, Some(value.to_string()));
         }
         profile
     }

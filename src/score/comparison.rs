@@ -459,7 +459,7 @@ pub enum ExtraValues {
 pub fn extra_values(profiles: &[Profile], extra: &ExtraComparison) -> ExtraValues {
     let texts = profiles.iter().map(|profile| {
         profile
-            .get(&extra.column)
+            .value_of(&extra.column)
             .and_then(crate::compare::normalize_extra_value)
     });
     match extra.kind {

@@ -183,19 +183,18 @@ impl Default for GoldenSettings {
 }
 
 impl GoldenSettings {
-    /// The policy for one of the eight planned fields.
-    pub fn policy(&self, field: &str) -> FieldPolicy {
-        use crate::profile::*;
-        match field {
-            ORIGIN_USER_ID => self.origin_user_id,
-            PHONE => self.phone,
-            EMAIL => self.email,
-            FIRST_NAME => self.first_name,
-            MIDDLE_NAME => self.middle_name,
-            LAST_NAME => self.last_name,
-            BIRTH_DATE => self.birth_date,
-            _ => self.sex,
-        }
+    /// The policy of each planned field, in the order of `Field::PLANNED`.
+    pub fn policies(&self) -> [FieldPolicy; 8] {
+        [
+            self.origin_user_id,
+            self.phone,
+            self.email,
+            self.first_name,
+            self.middle_name,
+            self.last_name,
+            self.birth_date,
+            self.sex,
+        ]
     }
 }
 

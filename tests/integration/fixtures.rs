@@ -15,7 +15,7 @@ use polars::prelude::{
     Column, DataFrame, Int32Chunked, IntoColumn, IntoSeries, NamedFrom, NewChunkedArray,
     ParquetWriter, Series,
 };
-use sailmerge::profile::Profile;
+use sailmerge::profile::{Field, Profile};
 
 /// The custom column every fixture carries, to check it survives as
 /// `Profile::extra`.
@@ -127,19 +127,7 @@ pub fn write_every_format(profiles: &[Profile], dir: &Path) -> Vec<ExportFile> {
         .collect()
 }
 
-const API_HEADERS: [&str; 11] = [
-    "user_id",
-    "origin_user_id",
-    "phone",
-    "email",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "birth_date",
-    "sex",
-    "register_date",
-    "points",
-];
+const API_HEADERS: [&str; 11] = Field::NAMES;
 
 const RUSSIAN_HEADERS: [&str; 11] = [
     "ID клиента",
@@ -169,9 +157,9 @@ const VARIANT_HEADERS: [&str; 11] = [
     "БАЛЛЫ",
 ];
 
-/// The canonical values of a profile in `API_HEADERS` order.
+/// The canonical values of a profile in `Field::ALL` order.
 fn canonical_values(profile: &Profile) -> [Option<&str>; 11] {
-    API_HEADERS.map(|field| profile.get(field))
+    Field::ALL.map(|field| profile.get(field))
 }
 
 fn custom_value(profile: &Profile) -> &str {
@@ -354,14 +342,17 @@ fn write_parquet(profiles: &[Profile], path: &Path) {
     let text = |field: &str| -> Column {
         Series::new(
             field.into(),
-            profiles.iter().map(|p| p.get(field)).collect::<Vec<_>>(),
+            profiles
+                .iter()
+                .map(|p| p.value_of(field))
+                .collect::<Vec<_>>(),
         )
         .into_column()
     };
     let integer = |field: &str| -> Column {
         let values: Vec<Option<i64>> = profiles
             .iter()
-            .map(|p| p.get(field).map(|v| v.parse().unwrap()))
+            .map(|p| p.value_of(field).map(|v| v.parse().unwrap()))
             .collect();
         Series::new(field.into(), values).into_column()
     };
@@ -369,7 +360,7 @@ fn write_parquet(profiles: &[Profile], path: &Path) {
         let days: Vec<Option<i32>> = profiles
             .iter()
             .map(|p| {
-                p.get(field).map(|value| {
+                p.value_of(field).map(|value| {
                     let (y, m, d) = ymd(value);
                     let date = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
                     (date - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32

@@ -10,7 +10,7 @@ use std::process::Command;
 use polars::prelude::DataType;
 use sailmerge::load::{load_exports, profiles_from_frame};
 use sailmerge::printer::Printer;
-use sailmerge::profile::{CANONICAL_FIELDS, Profile, SOURCE, SOURCE_ROW};
+use sailmerge::profile::{Field, Profile, SOURCE, SOURCE_ROW};
 use sailmerge::settings::load::LoadSettings;
 use sha2::{Digest, Sha256};
 
@@ -155,17 +155,21 @@ fn frame_has_every_canonical_column_with_its_type_even_when_absent() {
         .iter()
         .map(|n| n.as_str())
         .collect();
-    let mut expected_names: Vec<&str> = CANONICAL_FIELDS.to_vec();
+    let mut expected_names: Vec<&str> = Field::NAMES.to_vec();
     expected_names.extend([SOURCE, SOURCE_ROW, "Город"]);
     assert_eq!(names, expected_names);
-    for field in CANONICAL_FIELDS {
+    for field in Field::ALL {
         let expected = match field {
-            "birth_date" | "register_date" => DataType::Date,
-            "sex" => DataType::Int32,
-            "points" => DataType::Int64,
+            Field::BirthDate | Field::RegisterDate => DataType::Date,
+            Field::Sex => DataType::Int32,
+            Field::Points => DataType::Int64,
             _ => DataType::String,
         };
-        assert_eq!(frame.column(field).unwrap().dtype(), &expected, "{field}");
+        assert_eq!(
+            frame.column(field.name()).unwrap().dtype(),
+            &expected,
+            "{field}"
+        );
     }
     assert_eq!(frame.column(SOURCE_ROW).unwrap().dtype(), &DataType::Int64);
     let phones: Vec<Option<&str>> = frame

@@ -14,8 +14,7 @@ use sailmerge::cluster::Cluster;
 use sailmerge::merge::quality::QualityMemo;
 use sailmerge::merge::survivor::policy_score;
 use sailmerge::merge::{
-    MergeRules, PLANNED_FIELDS, Side, choose_golden, plan_cluster, plan_clusters, replay_steps,
-    simulate_merge,
+    MergeRules, choose_golden, plan_cluster, plan_clusters, replay_steps, simulate_merge,
 };
 use sailmerge::plan::{METHOD_MERGE, PlannedCluster};
 use sailmerge::printer::Printer;
@@ -36,18 +35,18 @@ enum Rule {
 }
 
 /// The precedence table of the docs, plus the stated assumptions, as data.
-fn rule_table(rules: &MergeRules) -> Vec<(&'static str, Rule)> {
+fn rule_table(rules: &MergeRules) -> Vec<(Field, Rule)> {
     vec![
-        (ORIGIN_USER_ID, Rule::KeepFrom),
-        (PHONE, Rule::KeepTo),
-        (EMAIL, Rule::KeepTo),
-        (FIRST_NAME, Rule::KeepFrom),
-        (MIDDLE_NAME, Rule::KeepFrom),
-        (LAST_NAME, Rule::KeepFrom),
-        (BIRTH_DATE, Rule::KeepFrom),
-        (SEX, Rule::KeepFrom),
+        (Field::OriginUserId, Rule::KeepFrom),
+        (Field::Phone, Rule::KeepTo),
+        (Field::Email, Rule::KeepTo),
+        (Field::FirstName, Rule::KeepFrom),
+        (Field::MiddleName, Rule::KeepFrom),
+        (Field::LastName, Rule::KeepFrom),
+        (Field::BirthDate, Rule::KeepFrom),
+        (Field::Sex, Rule::KeepFrom),
         (
-            REGISTER_DATE,
+            Field::RegisterDate,
             match rules.register_date {
                 RegisterDateRule::Earliest => Rule::Earliest,
                 RegisterDateRule::Latest => Rule::Latest,
@@ -56,7 +55,7 @@ fn rule_table(rules: &MergeRules) -> Vec<(&'static str, Rule)> {
             },
         ),
         (
-            POINTS,
+            Field::Points,
             match rules.points {
                 PointsRule::Sum => Rule::Sum,
                 PointsRule::To => Rule::KeepTo,
@@ -107,27 +106,27 @@ fn reference_merge(from: &Profile, to: &Profile, rules: &MergeRules) -> (Profile
         ..Profile::default()
     };
     let mut dropped = Vec::new();
-    let mut apply = |field: &str, rule: Rule, merged: &mut Profile| {
-        let (value, sides) = reference_value(rule, from.get(field), to.get(field));
+    let mut apply = |column: &str, rule: Rule, merged: &mut Profile| {
+        let (value, sides) = reference_value(rule, from.value_of(column), to.value_of(column));
         for side in sides {
             let source = if side == Side::From { from } else { to };
             dropped.push((
-                field.to_string(),
-                source.get(field).unwrap().to_string(),
+                column.to_string(),
+                source.value_of(column).unwrap().to_string(),
                 side == Side::From,
             ));
         }
-        match merged.field_mut(field) {
-            Some(slot) => *slot = value,
+        match Field::from_name(column) {
+            Some(field) => merged.set(field, value),
             None => {
                 if let Some(value) = value {
-                    merged.extra.insert(field.to_string(), value);
+                    merged.extra.insert(column.to_string(), value);
                 }
             }
         }
     };
     for (field, rule) in rule_table(rules) {
-        apply(field, rule, &mut merged);
+        apply(field.name(), rule, &mut merged);
     }
     let attribute_rule = match rules.custom_attributes {
         AttributeRule::To => Rule::KeepTo,
@@ -309,16 +308,16 @@ fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
 fn aim(members: &[Profile], settings: &PlannerSettings) -> Profile {
     let values = choose_golden(members, &settings.golden, &QualityMemo::default());
     let mut aim = Profile::default();
-    for (field, value) in PLANNED_FIELDS.iter().zip(values) {
-        *aim.field_mut(field).unwrap() = value;
+    for (field, value) in Field::PLANNED.into_iter().zip(values) {
+        aim.set(field, value);
     }
     aim
 }
 
 fn differing_fields(result: &Profile, golden: &Profile) -> usize {
-    PLANNED_FIELDS
-        .iter()
-        .filter(|f| result.get(f) != golden.get(f))
+    Field::PLANNED
+        .into_iter()
+        .filter(|f| result.get(*f) != golden.get(*f))
         .count()
 }
 
@@ -449,7 +448,7 @@ proptest! {
         // What the plan reports as golden differs from the result only
         // where a member holds a better value no order keeps.
         let memo = QualityMemo::default();
-        for field in PLANNED_FIELDS {
+        for field in Field::PLANNED {
             if let Some(preferred) = planned.golden.get(field)
                 && planned.result.get(field) != Some(preferred)
             {
@@ -475,7 +474,7 @@ proptest! {
         }
         // Every lost value really is gone from its field of the result.
         for lost in &planned.lost {
-            prop_assert_ne!(planned.result.get(&lost.field), Some(lost.value.as_str()));
+            prop_assert_ne!(planned.result.value_of(&lost.field), Some(lost.value.as_str()));
         }
     }
 }
@@ -585,13 +584,13 @@ fn planner_speed_300k_clusters() {
     assert_eq!(planned.len(), cluster_count);
 }
 
-fn hand_made(user_id: &str, fields: &[(&str, &str)]) -> Profile {
+fn hand_made(user_id: &str, fields: &[(Field, &str)]) -> Profile {
     let mut profile = Profile {
         user_id: user_id.into(),
         ..Profile::default()
     };
     for (field, value) in fields {
-        *profile.field_mut(field).expect("canonical field") = Some(value.to_string());
+        profile.set(*field, Some(value.to_string()));
     }
     profile
 }
@@ -599,8 +598,8 @@ fn hand_made(user_id: &str, fields: &[(&str, &str)]) -> Profile {
 /// A planned cluster as the closing note shows it.
 fn render(planned: &PlannedCluster) -> String {
     let show = |p: &Profile| {
-        let fields: Vec<String> = CANONICAL_FIELDS
-            .iter()
+        let fields: Vec<String> = Field::ALL
+            .into_iter()
             .filter_map(|f| p.get(f).map(|v| format!("{f}={v}")))
             .collect();
         fields.join(" ")
@@ -651,23 +650,23 @@ fn realistic_clusters_plan_as_expected() {
         hand_made(
             "40211",
             &[
-                (PHONE, "79161234567"),
-                (FIRST_NAME, "Александр"),
-                (LAST_NAME, "Петров"),
-                (REGISTER_DATE, "2016-03-12"),
-                (POINTS, "1240"),
+                (Field::Phone, "79161234567"),
+                (Field::FirstName, "Александр"),
+                (Field::LastName, "Петров"),
+                (Field::RegisterDate, "2016-03-12"),
+                (Field::Points, "1240"),
             ],
         ),
         hand_made(
             "87305",
             &[
-                (EMAIL, "sasha.petrov87@mail.ru"),
-                (FIRST_NAME, "Саша"),
-                (LAST_NAME, "Петров"),
-                (BIRTH_DATE, "1987-09-14"),
-                (SEX, "1"),
-                (REGISTER_DATE, "2022-11-30"),
-                (POINTS, "150"),
+                (Field::Email, "sasha.petrov87@mail.ru"),
+                (Field::FirstName, "Саша"),
+                (Field::LastName, "Петров"),
+                (Field::BirthDate, "1987-09-14"),
+                (Field::Sex, "1"),
+                (Field::RegisterDate, "2022-11-30"),
+                (Field::Points, "150"),
             ],
         ),
         // 2. A loyalty card in capitals, an app profile, and a
@@ -675,34 +674,34 @@ fn realistic_clusters_plan_as_expected() {
         hand_made(
             "11873",
             &[
-                (ORIGIN_USER_ID, "2770001234567"),
-                (PHONE, "79037654321"),
-                (FIRST_NAME, "МАРИЯ"),
-                (LAST_NAME, "ИВАНОВА"),
-                (REGISTER_DATE, "2013-06-01"),
+                (Field::OriginUserId, "2770001234567"),
+                (Field::Phone, "79037654321"),
+                (Field::FirstName, "МАРИЯ"),
+                (Field::LastName, "ИВАНОВА"),
+                (Field::RegisterDate, "2013-06-01"),
             ],
         ),
         hand_made(
             "52390",
             &[
-                (PHONE, "74957654321"),
-                (EMAIL, "m.ivanova@yandex.ru"),
-                (FIRST_NAME, "Мария"),
-                (MIDDLE_NAME, "Сергеевна"),
-                (LAST_NAME, "Иванова"),
-                (BIRTH_DATE, "1990-06-15"),
-                (SEX, "2"),
-                (REGISTER_DATE, "2019-02-20"),
+                (Field::Phone, "74957654321"),
+                (Field::Email, "m.ivanova@yandex.ru"),
+                (Field::FirstName, "Мария"),
+                (Field::MiddleName, "Сергеевна"),
+                (Field::LastName, "Иванова"),
+                (Field::BirthDate, "1990-06-15"),
+                (Field::Sex, "2"),
+                (Field::RegisterDate, "2019-02-20"),
             ],
         ),
         hand_made(
             "90412",
             &[
-                (EMAIL, "maria.ivanova@gmail.com"),
-                (FIRST_NAME, "Mariya"),
-                (LAST_NAME, "Ivanova"),
-                (BIRTH_DATE, "1900-01-01"),
-                (REGISTER_DATE, "2023-08-05"),
+                (Field::Email, "maria.ivanova@gmail.com"),
+                (Field::FirstName, "Mariya"),
+                (Field::LastName, "Ivanova"),
+                (Field::BirthDate, "1900-01-01"),
+                (Field::RegisterDate, "2023-08-05"),
             ],
         ),
         // 3. Spouses linked weakly: shared surname, different sex and
@@ -710,23 +709,23 @@ fn realistic_clusters_plan_as_expected() {
         hand_made(
             "30001",
             &[
-                (PHONE, "79261112233"),
-                (FIRST_NAME, "Сергей"),
-                (LAST_NAME, "Кузнецов"),
-                (BIRTH_DATE, "1979-04-02"),
-                (SEX, "1"),
-                (REGISTER_DATE, "2015-01-10"),
+                (Field::Phone, "79261112233"),
+                (Field::FirstName, "Сергей"),
+                (Field::LastName, "Кузнецов"),
+                (Field::BirthDate, "1979-04-02"),
+                (Field::Sex, "1"),
+                (Field::RegisterDate, "2015-01-10"),
             ],
         ),
         hand_made(
             "30002",
             &[
-                (PHONE, "79261112234"),
-                (FIRST_NAME, "Светлана"),
-                (LAST_NAME, "Кузнецова"),
-                (BIRTH_DATE, "1981-12-24"),
-                (SEX, "2"),
-                (REGISTER_DATE, "2015-01-10"),
+                (Field::Phone, "79261112234"),
+                (Field::FirstName, "Светлана"),
+                (Field::LastName, "Кузнецова"),
+                (Field::BirthDate, "1981-12-24"),
+                (Field::Sex, "2"),
+                (Field::RegisterDate, "2015-01-10"),
             ],
         ),
     ];
@@ -829,23 +828,23 @@ fn planned_cluster_json_is_pinned() {
         hand_made(
             "40211",
             &[
-                (PHONE, "79161234567"),
-                (FIRST_NAME, "Александр"),
-                (LAST_NAME, "Петров"),
-                (REGISTER_DATE, "2016-03-12"),
-                (POINTS, "1240"),
+                (Field::Phone, "79161234567"),
+                (Field::FirstName, "Александр"),
+                (Field::LastName, "Петров"),
+                (Field::RegisterDate, "2016-03-12"),
+                (Field::Points, "1240"),
             ],
         ),
         hand_made(
             "87305",
             &[
-                (EMAIL, "sasha.petrov87@mail.ru"),
-                (FIRST_NAME, "Саша"),
-                (LAST_NAME, "Петров"),
-                (BIRTH_DATE, "1987-09-14"),
-                (SEX, "1"),
-                (REGISTER_DATE, "2022-11-30"),
-                (POINTS, "150"),
+                (Field::Email, "sasha.petrov87@mail.ru"),
+                (Field::FirstName, "Саша"),
+                (Field::LastName, "Петров"),
+                (Field::BirthDate, "1987-09-14"),
+                (Field::Sex, "1"),
+                (Field::RegisterDate, "2022-11-30"),
+                (Field::Points, "150"),
             ],
         ),
     ];

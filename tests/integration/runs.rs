@@ -11,7 +11,7 @@ use std::process::Output;
 
 use sailmerge::decisions::{Decision, Decisions};
 use sailmerge::plan::{ClusterStatus, MergePlan};
-use sailmerge::profile::{CANONICAL_FIELDS, Profile};
+use sailmerge::profile::{Field, Profile};
 
 use crate::report::ReviewServer;
 use crate::sandbox::{DEPARTMENT_ID, SandboxProcess, TOKEN, sailmerge};
@@ -84,14 +84,14 @@ fn live_rows(
     header: &csv::StringRecord,
 ) -> Vec<csv::StringRecord> {
     assert!(
-        header.iter().all(|h| CANONICAL_FIELDS.contains(&h)),
+        header.iter().all(|h| Field::from_name(h).is_some()),
         "{header:?}"
     );
     profiles
         .map(|profile| {
             header
                 .iter()
-                .map(|field| profile.get(field).unwrap_or("").to_string())
+                .map(|field| profile.value_of(field).unwrap_or("").to_string())
                 .collect()
         })
         .collect()
