@@ -118,9 +118,15 @@ impl BirthDateVerifier {
         })
     }
 
+    /// Whether a pair at `levels` lacks a birth date and its combination
+    /// of the other levels was seen dated: the pairs a correction may move.
+    pub(crate) fn corrects(&self, levels: &[u8; MAX_COMPARISONS]) -> bool {
+        self.lacks_birth_date(levels) && self.observed.contains_key(&self.key(pack_levels(levels)))
+    }
+
     /// Adds the weight (`pair_weight`, before any correction) of an
-    /// undated pair at `levels` to `undated`, if its combination was seen
-    /// dated.
+    /// undated pair at `levels` whose combination was seen dated
+    /// (`corrects`) to `undated`.
     pub(crate) fn count_undated(
         &self,
         undated: &mut UndatedWeights,
@@ -128,9 +134,6 @@ impl BirthDateVerifier {
         pair_weight: f64,
     ) {
         let key = self.key(pack_levels(levels));
-        if !self.observed.contains_key(&key) {
-            return;
-        }
         let bin = ((pair_weight.clamp(-WEIGHT_LIMIT, WEIGHT_LIMIT - 1e-9) + WEIGHT_LIMIT)
             / BIN_BITS) as usize;
         undated.entry(key).or_insert_with(|| vec![0; BINS])[bin.min(BINS - 1)] += 1;

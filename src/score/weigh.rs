@@ -157,7 +157,7 @@ impl<'a> Weigher<'a> {
                 verifier::UndatedWeights::default,
                 |mut undated, (chunk, chunk_levels)| {
                     for (pair, levels) in chunk.iter().zip(chunk_levels) {
-                        if verifier.lacks_birth_date(levels) {
+                        if verifier.corrects(levels) {
                             let weight = self.weigh_by_fields(pair, levels).weight;
                             verifier.count_undated(&mut undated, levels, weight);
                         }
