@@ -15,6 +15,7 @@
 //! found agree on it because they were found by it.
 
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 use crate::block::{BlockingRule, RuleKind};
 
@@ -33,6 +34,15 @@ pub(crate) struct BirthDateVerifier {
     /// the share of them that are one person, as their birth dates show.
     observed: FxHashMap<Pattern, (f64, f64)>,
     corrections: FxHashMap<Pattern, f64>,
+}
+
+/// A verifier's findings as kept with the model: per combination of the
+/// other fields' levels (a packed pattern), the dated pairs and the share
+/// of them one person, and the correction of undated pairs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SavedVerifier {
+    pub observed: Vec<(Pattern, (f64, f64))>,
+    pub corrections: Vec<(Pattern, f64)>,
 }
 
 /// Weights of undated pairs, per combination, in bins of `BIN_BITS`
@@ -122,6 +132,32 @@ impl BirthDateVerifier {
     /// of the other levels was seen dated: the pairs a correction may move.
     pub(crate) fn corrects(&self, levels: &[u8; MAX_COMPARISONS]) -> bool {
         self.lacks_birth_date(levels) && self.observed.contains_key(&self.key(pack_levels(levels)))
+    }
+
+    /// The verifier's findings, to be kept with the model, in key order.
+    pub(crate) fn saved(&self) -> SavedVerifier {
+        let mut observed: Vec<_> = self.observed.iter().map(|(&k, &v)| (k, v)).collect();
+        observed.sort_unstable_by_key(|&(key, _)| key);
+        let mut corrections: Vec<_> = self.corrections.iter().map(|(&k, &v)| (k, v)).collect();
+        corrections.sort_unstable_by_key(|&(key, _)| key);
+        SavedVerifier {
+            observed,
+            corrections,
+        }
+    }
+
+    /// A verifier with the findings of an earlier base's.
+    pub(crate) fn from_saved(
+        comparisons: &[Comparison],
+        saved: &SavedVerifier,
+    ) -> Option<BirthDateVerifier> {
+        let position = |field| comparisons.iter().position(|c| c.field == field);
+        Some(BirthDateVerifier {
+            birth_date: position(Field::BirthDate)?,
+            login_birth_year: position(Field::LoginBirthYear),
+            observed: saved.observed.iter().copied().collect(),
+            corrections: saved.corrections.iter().copied().collect(),
+        })
     }
 
     /// Adds the weight (`pair_weight`, before any correction) of an
