@@ -44,8 +44,11 @@ pub struct CandidatePair {
     pub rules: u32,
 }
 
-/// What a blocking rule keys on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a blocking rule keys on. The settings name the built-in rules by
+/// their serde names (`phone_exact`, ...), so an unknown name is a parse
+/// error of the settings file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RuleKind {
     PhoneExact,
     /// Phones one substitution or one adjacent transposition apart.
@@ -75,8 +78,38 @@ pub enum RuleKind {
     LoginNameBirthDate,
     OriginUserId,
     /// The exact value of a custom attribute (`[[matching.extra]]` with
-    /// `block = true`), by its index in `settings.extra`.
+    /// `block = true`), by its index in `settings.extra`. Never named in
+    /// the settings: the extra column's `block` asks for it.
+    #[serde(skip)]
     Extra(usize),
+}
+
+impl RuleKind {
+    /// The built-in rules, in their default order.
+    pub const BUILT_IN: [RuleKind; 13] = [
+        RuleKind::PhoneExact,
+        RuleKind::PhoneOneEdit,
+        RuleKind::PhoneTwoSubstitutionsFirstName,
+        RuleKind::EmailMailbox,
+        RuleKind::EmailOneEdit,
+        RuleKind::EmailLogin,
+        RuleKind::NameBirthDate,
+        RuleKind::NamePatronymic,
+        RuleKind::SurnamePhoneticFirstName,
+        RuleKind::BirthDateFirstName,
+        RuleKind::BirthDateLastName,
+        RuleKind::LoginNameBirthDate,
+        RuleKind::OriginUserId,
+    ];
+
+    /// A built-in rule's name, as the settings and reports spell it;
+    /// `None` for an extra column's rule, named after its column.
+    pub fn built_in_name(self) -> Option<String> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(name)) => Some(name),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,25 +119,11 @@ pub struct BlockingRule {
 }
 
 impl BlockingRule {
-    pub fn from_name(name: &str) -> Option<BlockingRule> {
-        let kind = match name {
-            "phone_exact" => RuleKind::PhoneExact,
-            "phone_one_edit" => RuleKind::PhoneOneEdit,
-            "phone_two_substitutions_first_name" => RuleKind::PhoneTwoSubstitutionsFirstName,
-            "email_mailbox" => RuleKind::EmailMailbox,
-            "email_one_edit" => RuleKind::EmailOneEdit,
-            "email_login" => RuleKind::EmailLogin,
-            "name_birth_date" => RuleKind::NameBirthDate,
-            "name_patronymic" => RuleKind::NamePatronymic,
-            "surname_phonetic_first_name" => RuleKind::SurnamePhoneticFirstName,
-            "birth_date_first_name" => RuleKind::BirthDateFirstName,
-            "birth_date_last_name" => RuleKind::BirthDateLastName,
-            "login_name_birth_date" => RuleKind::LoginNameBirthDate,
-            "origin_user_id" => RuleKind::OriginUserId,
-            _ => return None,
-        };
+    /// A built-in rule, named as the settings name it; `None` for an extra
+    /// column's rule.
+    pub fn built_in(kind: RuleKind) -> Option<BlockingRule> {
         Some(BlockingRule {
-            name: name.to_string(),
+            name: kind.built_in_name()?,
             kind,
         })
     }
@@ -113,9 +132,11 @@ impl BlockingRule {
     /// per blocking extra column.
     pub fn from_settings(settings: &MatchSettings) -> Result<Vec<BlockingRule>> {
         let mut rules = Vec::new();
-        for name in &settings.blocking_rules {
-            let Some(rule) = BlockingRule::from_name(name) else {
-                bail!("matching.blocking_rules: unknown rule {name:?}");
+        for kind in &settings.blocking_rules {
+            let Some(rule) = BlockingRule::built_in(*kind) else {
+                bail!(
+                    "matching.blocking_rules: an extra column's rule is asked for by its `block`"
+                );
             };
             if !rules.contains(&rule) {
                 rules.push(rule);
@@ -986,9 +1007,25 @@ mod tests {
         }
     }
 
-    fn only_rules(names: &[&str]) -> MatchSettings {
+    #[test]
+    fn built_in_rules_are_named_as_the_settings_read_them() {
+        for kind in RuleKind::BUILT_IN {
+            let name = kind.built_in_name().unwrap();
+            let read: RuleKind = serde_json::from_value(serde_json::json!(name)).unwrap();
+            assert_eq!(read, kind);
+        }
+        assert_eq!(
+            RuleKind::SurnamePhoneticFirstName
+                .built_in_name()
+                .as_deref(),
+            Some("surname_phonetic_first_name")
+        );
+        assert_eq!(RuleKind::Extra(0).built_in_name(), None);
+    }
+
+    fn only_rules(kinds: &[RuleKind]) -> MatchSettings {
         MatchSettings {
-            blocking_rules: names.iter().map(|n| n.to_string()).collect(),
+            blocking_rules: kinds.to_vec(),
             ..MatchSettings::default()
         }
     }
@@ -1012,7 +1049,7 @@ mod tests {
             with_phone(3, "79169999999"), // far from all
             with_phone(4, "79161234567"), // equal to 0
         ];
-        let pairs = pairs_of(&records, &only_rules(&["phone_one_edit"]));
+        let pairs = pairs_of(&records, &only_rules(&[RuleKind::PhoneOneEdit]));
         assert_eq!(pairs, vec![(0, 1), (0, 2), (0, 4), (1, 4), (2, 4)]);
     }
 
@@ -1032,7 +1069,7 @@ mod tests {
             // Three digits off.
             named(3, "79261234998", "анна"),
         ];
-        let settings = only_rules(&["phone_two_substitutions_first_name"]);
+        let settings = only_rules(&[RuleKind::PhoneTwoSubstitutionsFirstName]);
         assert_eq!(pairs_of(&records, &settings), vec![(0, 1)]);
         let passes: Vec<_> = (0..PHONE_TWO_SUBSTITUTION_PASSES).map(two_blocks).collect();
         assert_eq!(passes.first(), Some(&(0, 1)));
@@ -1051,7 +1088,7 @@ mod tests {
         let candidates = candidate_pairs(
             &profiles,
             &records,
-            &only_rules(&["phone_exact"]),
+            &only_rules(&[RuleKind::PhoneExact]),
             &Printer::silent(),
         )
         .unwrap();
@@ -1067,9 +1104,9 @@ mod tests {
             with_email(2, "ivanovv", "mail.ru"),
             with_email(3, "ivanov", "gmail.com"),
         ];
-        let pairs = pairs_of(&records, &only_rules(&["email_one_edit"]));
+        let pairs = pairs_of(&records, &only_rules(&[RuleKind::EmailOneEdit]));
         assert_eq!(pairs, vec![(0, 1), (0, 2)]);
-        let pairs = pairs_of(&records, &only_rules(&["email_login"]));
+        let pairs = pairs_of(&records, &only_rules(&[RuleKind::EmailLogin]));
         assert_eq!(pairs, vec![(0, 3)]);
     }
 
@@ -1081,7 +1118,7 @@ mod tests {
             with_name(2, "александр", "иванов", Some("1958-03-07")),
             with_name(3, "александр", "иванов", Some("1970-01-02")),
         ];
-        let pairs = pairs_of(&records, &only_rules(&["name_birth_date"]));
+        let pairs = pairs_of(&records, &only_rules(&[RuleKind::NameBirthDate]));
         assert_eq!(pairs, vec![(0, 1), (0, 2)]);
     }
 
@@ -1111,7 +1148,7 @@ mod tests {
                 named
             },
         ];
-        let pairs = pairs_of(&records, &only_rules(&["login_name_birth_date"]));
+        let pairs = pairs_of(&records, &only_rules(&[RuleKind::LoginNameBirthDate]));
         assert_eq!(pairs, vec![(0, 1)]);
         assert_eq!(
             login_name_stretches("kuznecova").collect::<Vec<_>>(),
@@ -1127,7 +1164,7 @@ mod tests {
             .collect();
         let settings = MatchSettings {
             max_name_block_pairs: 44,
-            ..only_rules(&["surname_phonetic_first_name"])
+            ..only_rules(&[RuleKind::SurnamePhoneticFirstName])
         };
         let profiles = vec![Profile::default(); records.len()];
         let candidates =
@@ -1155,7 +1192,11 @@ mod tests {
         let candidates = candidate_pairs(
             &profiles,
             &[both, other],
-            &only_rules(&["phone_exact", "phone_one_edit", "name_birth_date"]),
+            &only_rules(&[
+                RuleKind::PhoneExact,
+                RuleKind::PhoneOneEdit,
+                RuleKind::NameBirthDate,
+            ]),
             &Printer::silent(),
         )
         .unwrap();
@@ -1198,7 +1239,7 @@ mod tests {
                 _ => record(row),
             })
             .collect();
-        let rule = BlockingRule::from_name("email_one_edit").unwrap();
+        let rule = BlockingRule::built_in(RuleKind::EmailOneEdit).unwrap();
         let mut expected = Vec::new();
         for record in &records {
             rule.emit_keys(record, &[], 0, &mut Vec::new(), &mut |key| {

@@ -44,7 +44,7 @@ use crate::apply::journal::{JournalState, StepState};
 use crate::constraints::LinkConstraints;
 use crate::decisions::{CarriedFrom, ClusterDecision, Decision, Decisions};
 use crate::plan::{
-    AppliedBefore, ClusterStatus, EarlierCluster, KeptApart, METHOD_MERGE, MergePlan, PlanHistory,
+    AppliedBefore, ClusterStatus, EarlierCluster, KeptApart, MergePlan, Method, PlanHistory,
     PlannedCluster,
 };
 use crate::profile::{Field, Profile};
@@ -170,7 +170,7 @@ fn snapshot(cluster: &PlannedCluster, candidate: bool) -> ClusterSnapshot {
         merge_order: cluster
             .steps
             .iter()
-            .filter(|step| step.method == METHOD_MERGE)
+            .filter(|step| step.method == Method::Merge)
             .filter_map(|step| merged_profile(&step.params).map(str::to_string))
             .collect(),
         result: fingerprint(&cluster.result),

@@ -45,7 +45,7 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use crate::decisions::{Decision, Decisions};
-use crate::plan::{METHOD_MERGE, METHOD_UPDATE, MergePlan, PlannedCluster, Step};
+use crate::plan::{MergePlan, Method, PlannedCluster, Step};
 use crate::printer::Printer;
 use crate::profile::{Field, Profile};
 use client::{CallError, SailplayClient};
@@ -310,8 +310,8 @@ pub fn step_parties(cluster: &PlannedCluster) -> Result<Vec<StepParties>, String
         .collect();
     let mut parties = Vec::with_capacity(cluster.steps.len());
     for step in &cluster.steps {
-        let party = match step.method.as_str() {
-            METHOD_MERGE => {
+        let party = match step.method {
+            Method::Merge => {
                 let (from_field, from_value) = addressed(step, "from_")?;
                 let (to_field, to_value) = addressed(step, "to_")?;
                 let from = find_party(&state, from_field, &from_value)?;
@@ -328,18 +328,12 @@ pub fn step_parties(cluster: &PlannedCluster) -> Result<Vec<StepParties>, String
                     target,
                 }
             }
-            METHOD_UPDATE => {
+            Method::Update => {
                 let (field, value) = addressed(step, "")?;
                 StepParties {
                     from: None,
                     target: find_party(&state, field, &value)?,
                 }
-            }
-            other => {
-                return Err(format!(
-                    "step {} has an unknown method {other:?}",
-                    step.index
-                ));
             }
         };
         let mut after = step.after.clone();
@@ -838,7 +832,7 @@ impl<'r, 'a> Worker<'r, 'a> {
             for step in &cluster.steps[done..] {
                 self.run
                     .client
-                    .send_step(&step.method, &step.params)
+                    .send_step(step.method.path(), &step.params)
                     .map_err(|error| Stop::Cluster(error.to_string()))?;
             }
             return Ok(ClusterResult::Printed);
@@ -1008,11 +1002,11 @@ impl<'r, 'a> Worker<'r, 'a> {
                 cluster_id: id.clone(),
                 step: step.index,
                 attempt,
-                method: step.method.clone(),
+                method: step.method.path().to_string(),
                 params: step.params.clone(),
             })?;
             self.run.step_calls.fetch_add(1, Ordering::Relaxed);
-            let result = self.run.client.send_step(&step.method, &step.params);
+            let result = self.run.client.send_step(step.method.path(), &step.params);
             // Whatever the answer, what was looked up before may be stale.
             self.lookups.clear();
             let (kind, detail) = match &result {
@@ -1053,7 +1047,7 @@ impl<'r, 'a> Worker<'r, 'a> {
                 // A slow server may have carried out an earlier attempt after
                 // we looked: then from is gone and this one answers -4000.
                 CallError::Business { code: -4000, .. }
-                    if step.method == METHOD_MERGE
+                    if step.method == Method::Merge
                         && earlier_attempt_may_have_applied
                         && self.resolve(cluster, step, party)? =>
                 {
@@ -1090,7 +1084,7 @@ impl<'r, 'a> Worker<'r, 'a> {
                     attempt += 1;
                     // An update sets values: sending it again is harmless. A
                     // merge is not: look first.
-                    if step.method == METHOD_MERGE
+                    if step.method == Method::Merge
                         && error.may_have_been_applied()
                         && self.resolve(cluster, step, party)?
                     {
@@ -1117,10 +1111,10 @@ mod tests {
         profile
     }
 
-    fn step(index: u32, method: &str, params: &[(&str, &str)], after: Profile) -> Step {
+    fn step(index: u32, method: Method, params: &[(&str, &str)], after: Profile) -> Step {
         Step {
             index,
-            method: method.into(),
+            method,
             params: params
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -1163,13 +1157,13 @@ mod tests {
             steps: vec![
                 step(
                     1,
-                    METHOD_MERGE,
+                    Method::Merge,
                     &[("from_email", "b@example.ru"), ("to_phone", "79990000001")],
                     after_first,
                 ),
                 step(
                     2,
-                    METHOD_MERGE,
+                    Method::Merge,
                     &[("from_oid", "card-3"), ("to_email", "B@example.ru")],
                     after_second.clone(),
                 ),

@@ -304,8 +304,8 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         profiles: profile_count as u64,
         clusters: planned.len() as u64,
         profiles_in_clusters: planned.iter().map(|c| c.members.len() as u64).sum(),
-        merge_calls: count_steps(&planned, crate::plan::METHOD_MERGE),
-        update_calls: count_steps(&planned, crate::plan::METHOD_UPDATE),
+        merge_calls: count_steps(&planned, crate::plan::Method::Merge),
+        update_calls: count_steps(&planned, crate::plan::Method::Update),
         clusters_with_lost_values: planned.iter().filter(|c| !c.lost.is_empty()).count() as u64,
         clusters_with_warnings: planned.iter().filter(|c| !c.warnings.is_empty()).count() as u64,
         candidates: planned_candidates.len() as u64,
@@ -453,7 +453,7 @@ fn file_name(path: &str) -> String {
         .unwrap_or_else(|| path.to_string())
 }
 
-fn count_steps(planned: &[crate::plan::PlannedCluster], method: &str) -> u64 {
+fn count_steps(planned: &[crate::plan::PlannedCluster], method: crate::plan::Method) -> u64 {
     planned
         .iter()
         .flat_map(|c| &c.steps)

@@ -34,7 +34,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use crate::cluster::Cluster;
-use crate::plan::{Assumption, LostValue, METHOD_MERGE, METHOD_UPDATE, PlannedCluster, Step};
+use crate::plan::{Assumption, LostValue, Method, PlannedCluster, Step};
 use crate::printer::Printer;
 use crate::profile::{Field, Profile, Side};
 use crate::settings::planner::{AttributeRule, PlannerSettings, PointsRule, RegisterDateRule};
@@ -290,7 +290,7 @@ fn merge_steps(
         }
         steps.push(Step {
             index,
-            method: METHOD_MERGE.to_string(),
+            method: Method::Merge,
             params: BTreeMap::from([
                 ("from_uid".to_string(), from.user_id.clone()),
                 ("to_uid".to_string(), survivor.user_id.clone()),
@@ -355,7 +355,7 @@ fn update_step(
     Ok(Some((
         Step {
             index,
-            method: METHOD_UPDATE.to_string(),
+            method: Method::Update,
             params,
             after,
         },

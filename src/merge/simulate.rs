@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use thiserror::Error;
 
-use crate::plan::{METHOD_MERGE, METHOD_UPDATE, Step};
+use crate::plan::{Method, Step};
 use crate::profile::{Field, Profile, Side};
 use crate::settings::planner::{AttributeRule, PlannerSettings, PointsRule, RegisterDateRule};
 
@@ -342,8 +342,6 @@ pub enum ReplayError {
         value: String,
         user_id: String,
     },
-    #[error("step {step}: unknown method {method}")]
-    UnknownMethod { step: u32, method: String },
 }
 
 /// Replays `steps` on the members as exported and returns the profile the
@@ -372,8 +370,8 @@ pub fn replay_steps(
                     user_id,
                 })
         };
-        match step.method.as_str() {
-            METHOD_MERGE => {
+        match step.method {
+            Method::Merge => {
                 if step.params.len() != 2 {
                     return Err(ReplayError::BadMergeParams {
                         step: index,
@@ -393,7 +391,7 @@ pub fn replay_steps(
                 live.insert(to.user_id.clone(), outcome.merged.clone());
                 last = Some(outcome.merged);
             }
-            METHOD_UPDATE => {
+            Method::Update => {
                 let target = lookup(&live, "user_id")?;
                 let updated = simulate_update(&target, &step.params).map_err(|source| {
                     ReplayError::Update {
@@ -419,12 +417,6 @@ pub fn replay_steps(
                 }
                 live.insert(updated.user_id.clone(), updated.clone());
                 last = Some(updated);
-            }
-            other => {
-                return Err(ReplayError::UnknownMethod {
-                    step: index,
-                    method: other.to_string(),
-                });
             }
         }
     }
@@ -712,7 +704,7 @@ mod tests {
     fn merge_step(index: u32, from: &str, to: &str) -> Step {
         Step {
             index,
-            method: METHOD_MERGE.into(),
+            method: Method::Merge,
             params: params(&[("from_uid", from), ("to_uid", to)]),
             after: Profile::default(),
         }
@@ -736,7 +728,7 @@ mod tests {
         ];
         let update = Step {
             index: 1,
-            method: METHOD_UPDATE.into(),
+            method: Method::Update,
             params: params(&[("user_id", "2"), ("new_phone", "79990000001")]),
             after: Profile::default(),
         };

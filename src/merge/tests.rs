@@ -129,7 +129,7 @@ fn updates_setting_adds_one_update_that_reaches_golden() {
     let planned = plan(&store_and_online(), &settings);
     assert_eq!(planned.steps.len(), 2);
     let update = &planned.steps[1];
-    assert_eq!(update.method, METHOD_UPDATE);
+    assert_eq!(update.method, Method::Update);
     assert_eq!(update.params["user_id"], "1001");
     assert_eq!(update.params["first_name"], "Александр");
     assert_eq!(update.params.len(), 2);

@@ -10,7 +10,7 @@ use crate::merge::quality::{
     QualityMemo, birth_date_is_placeholder, birth_date_is_valid, same_name,
 };
 use crate::merge::simulate::UpdateError;
-use crate::plan::{LostValue, METHOD_UPDATE, Step, Warning};
+use crate::plan::{LostValue, Method, Step, Warning};
 use crate::printer::{escape_for_terminal, is_unsafe_for_display};
 use crate::profile::{Field, Profile};
 use crate::settings::planner::PlannerSettings;
@@ -264,7 +264,7 @@ fn unreached(input: &WarningInput, warnings: &mut Vec<Warning>) {
     let updated: Vec<&str> = input
         .steps
         .iter()
-        .filter(|s| s.method == METHOD_UPDATE)
+        .filter(|s| s.method == Method::Update)
         .flat_map(|s| s.params.keys())
         .filter(|k| k.as_str() != "user_id")
         .map(String::as_str)

@@ -268,8 +268,7 @@ pub struct PlanHistory {
 pub struct Step {
     /// 1-based position in the cluster's steps.
     pub index: u32,
-    /// `users/merge` or `users/update`.
-    pub method: String,
+    pub method: Method,
     /// The exact form fields to send, less `token` and `store_department_id`,
     /// e.g. `{"from_uid": "17", "to_uid": "4"}`.
     pub params: BTreeMap<String, String>,
@@ -279,8 +278,31 @@ pub struct Step {
     pub after: Profile,
 }
 
-pub const METHOD_MERGE: &str = "users/merge";
-pub const METHOD_UPDATE: &str = "users/update";
+/// The API call a step makes, spelled in plan.json as its endpoint's path:
+/// any other method in a plan is a parse error, not a surprise at apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Method {
+    #[serde(rename = "users/merge")]
+    Merge,
+    #[serde(rename = "users/update")]
+    Update,
+}
+
+impl Method {
+    /// The endpoint's path under `api/v2/`, as plan.json spells it.
+    pub const fn path(self) -> &'static str {
+        match self {
+            Method::Merge => "users/merge",
+            Method::Update => "users/update",
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.path())
+    }
+}
 
 /// A value that exists in some member before the merges and in no field of
 /// the result after them.
@@ -659,5 +681,16 @@ mod tests {
         assert!(!json.contains("middle_name") && !json.contains("extra"));
         let back: Step = serde_json::from_str(&json).unwrap();
         assert_eq!(back.after, after);
+    }
+
+    #[test]
+    fn step_method_is_spelled_as_its_path_and_an_unknown_one_is_refused() {
+        for method in [Method::Merge, Method::Update] {
+            let json = serde_json::to_string(&method).unwrap();
+            assert_eq!(json, format!("\"{}\"", method.path()));
+            assert_eq!(serde_json::from_str::<Method>(&json).unwrap(), method);
+        }
+        let error = serde_json::from_str::<Method>("\"users/delete\"").unwrap_err();
+        assert!(error.to_string().contains("users/delete"), "{error}");
     }
 }

@@ -256,7 +256,7 @@ pub fn page_data(plan: &MergePlan) -> PageData<'_> {
     for (cluster, _) in &ordered {
         terms.add(&cluster.survivor_reason);
         for step in &cluster.steps {
-            terms.add(&step.method);
+            terms.add(step.method.path());
         }
         for pair in &cluster.evidence {
             for rule in &pair.rules {
@@ -386,7 +386,7 @@ impl<'a> PageData<'a> {
             .steps
             .iter()
             .map(|step| PageStep {
-                m: self.term(&step.method),
+                m: self.term(step.method.path()),
                 p: step
                     .params
                     .iter()
@@ -629,7 +629,7 @@ mod tests {
         assert!(details.iter().all(|c| c.steps.last().unwrap().a.is_none()));
         assert_eq!(
             data.index.terms[first.steps[0].m],
-            plan.clusters[0].steps[0].method
+            plan.clusters[0].steps[0].method.path()
         );
         assert_eq!(first.steps[0].p.len(), 4);
     }

@@ -19,9 +19,8 @@ use serde_json::json;
 use crate::normalize::DataQuality;
 use crate::plan::risk::assess_risk;
 use crate::plan::{
-    Assumption, Diagnostics, FieldEvidence, HistogramBin, InputFile, LostValue, METHOD_MERGE,
-    METHOD_UPDATE, MergePlan, PairEvidence, PlanSummary, PlannedCluster, SCHEMA_VERSION, Step,
-    Warning,
+    Assumption, Diagnostics, FieldEvidence, HistogramBin, InputFile, LostValue, MergePlan, Method,
+    PairEvidence, PlanSummary, PlannedCluster, SCHEMA_VERSION, Step, Warning,
 };
 use crate::profile::{Field, Profile};
 
@@ -115,7 +114,7 @@ pub fn synthetic_plan(cluster_count: usize, seed: u64) -> MergePlan {
     }
     let profiles_in_clusters: u64 = clusters.iter().map(|c| c.members.len() as u64).sum();
     let singletons = profiles_in_clusters * 7 + 1_000;
-    let count_method = |method: &str| {
+    let count_method = |method: Method| {
         clusters
             .iter()
             .flat_map(|c| &c.steps)
@@ -126,8 +125,8 @@ pub fn synthetic_plan(cluster_count: usize, seed: u64) -> MergePlan {
         profiles: singletons + profiles_in_clusters,
         clusters: clusters.len() as u64,
         profiles_in_clusters,
-        merge_calls: count_method(METHOD_MERGE),
-        update_calls: count_method(METHOD_UPDATE),
+        merge_calls: count_method(Method::Merge),
+        update_calls: count_method(Method::Update),
         clusters_with_lost_values: clusters.iter().filter(|c| !c.lost.is_empty()).count() as u64,
         clusters_with_warnings: clusters.iter().filter(|c| !c.warnings.is_empty()).count() as u64,
         candidates: 0,
@@ -240,7 +239,7 @@ fn synthetic_cluster(
         current = simulate_merge(&current, from);
         steps.push(Step {
             index: position as u32 + 1,
-            method: METHOD_MERGE.to_string(),
+            method: Method::Merge,
             params: BTreeMap::from([
                 ("from_uid".to_string(), from.user_id.clone()),
                 ("to_uid".to_string(), survivor.user_id.clone()),
@@ -254,7 +253,7 @@ fn synthetic_cluster(
         current.first_name = golden.first_name.clone();
         steps.push(Step {
             index: steps.len() as u32 + 1,
-            method: METHOD_UPDATE.to_string(),
+            method: Method::Update,
             params: BTreeMap::from([
                 ("user_id".to_string(), survivor.user_id.clone()),
                 ("first_name".to_string(), person.first_names[0].to_string()),
@@ -716,7 +715,7 @@ mod tests {
             let merges = cluster
                 .steps
                 .iter()
-                .filter(|s| s.method == METHOD_MERGE)
+                .filter(|s| s.method == Method::Merge)
                 .count();
             assert_eq!(merges, cluster.members.len() - 1);
             assert_eq!(&cluster.steps.last().unwrap().after, &cluster.result);

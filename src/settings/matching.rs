@@ -6,6 +6,8 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::block::RuleKind;
+
 /// Why two profiles cannot be one person: the kinds of contradiction the
 /// clustering guards look for inside a component (`contradiction_guards`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -114,7 +116,7 @@ pub struct MatchSettings {
     /// `birth_date_first_name`, `birth_date_last_name`,
     /// `login_name_birth_date`, `origin_user_id`).
     /// Extra columns with `block = true` add their own rule.
-    pub blocking_rules: Vec<String>,
+    pub blocking_rules: Vec<RuleKind>,
     /// A block whose key would yield more pairs than this is skipped and
     /// reported: its key (a very common name, a filler phone) carries too
     /// little information to be worth comparing all its members.
@@ -223,23 +225,6 @@ mod optional_toml_date {
     }
 }
 
-/// Names of the built-in blocking rules, in their default order.
-pub const BUILT_IN_BLOCKING_RULES: [&str; 13] = [
-    "phone_exact",
-    "phone_one_edit",
-    "phone_two_substitutions_first_name",
-    "email_mailbox",
-    "email_one_edit",
-    "email_login",
-    "name_birth_date",
-    "name_patronymic",
-    "surname_phonetic_first_name",
-    "birth_date_first_name",
-    "birth_date_last_name",
-    "login_name_birth_date",
-    "origin_user_id",
-];
-
 /// Most custom attributes a model compares (the core comparisons take 10
 /// of the 16 slots a scored pair has).
 pub const MAX_EXTRA_COMPARISONS: usize = 6;
@@ -249,10 +234,7 @@ impl Default for MatchSettings {
         MatchSettings {
             threshold: 0.97,
             review_threshold: 0.5,
-            blocking_rules: BUILT_IN_BLOCKING_RULES
-                .iter()
-                .map(|rule| rule.to_string())
-                .collect(),
+            blocking_rules: RuleKind::BUILT_IN.to_vec(),
             max_block_pairs: 5000,
             max_name_block_pairs: 500,
             u_sample_pairs: 1_000_000,
@@ -296,14 +278,6 @@ impl MatchSettings {
                 "matching.review_threshold must be a probability from 0 up to the threshold ({}), got {}",
                 self.threshold, self.review_threshold
             ));
-        }
-        for rule in &self.blocking_rules {
-            if !BUILT_IN_BLOCKING_RULES.contains(&rule.as_str()) {
-                problems.push(format!(
-                    "matching.blocking_rules: unknown rule {rule:?}; the rules are {}",
-                    BUILT_IN_BLOCKING_RULES.join(", ")
-                ));
-            }
         }
         if self.max_block_pairs == 0 || self.max_name_block_pairs == 0 {
             problems.push(
@@ -389,18 +363,33 @@ mod tests {
     fn every_problem_is_reported_at_once() {
         let settings = MatchSettings {
             threshold: 1.5,
-            blocking_rules: vec!["phone_soundex".into()],
             conflict_weight: 2.0,
+            max_cluster_size: 1,
             ..MatchSettings::default()
         };
         let problems = settings.problems();
         assert_eq!(problems.len(), 3, "{problems:?}");
-        assert!(problems[1].contains("phone_soundex"));
+        assert!(problems[2].contains("max_cluster_size"));
     }
 
     #[test]
     fn unknown_keys_are_rejected() {
         assert!(toml::from_str::<MatchSettings>("treshold = 0.9").is_err());
+    }
+
+    #[test]
+    fn blocking_rules_read_by_name_and_an_unknown_one_is_a_parse_error() {
+        let settings: MatchSettings =
+            toml::from_str("blocking_rules = [\"email_login\", \"phone_exact\"]").unwrap();
+        assert_eq!(
+            settings.blocking_rules,
+            [RuleKind::EmailLogin, RuleKind::PhoneExact]
+        );
+        let error = toml::from_str::<MatchSettings>("blocking_rules = [\"phone_soundex\"]")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("phone_soundex"), "{error}");
+        assert!(error.contains("phone_exact"), "{error}");
     }
 
     #[test]

@@ -784,7 +784,7 @@ fn a_business_error_stops_its_cluster_and_the_run_goes_on() {
     after.phone = Some(taken.clone());
     cluster.steps.push(sailmerge::plan::Step {
         index: cluster.steps.len() as u32 + 1,
-        method: sailmerge::plan::METHOD_UPDATE.to_string(),
+        method: sailmerge::plan::Method::Update,
         params: [
             ("user_id".to_string(), cluster.survivor.clone()),
             ("new_phone".to_string(), taken),

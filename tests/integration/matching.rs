@@ -978,7 +978,24 @@ fn extra_comparisons_from_the_config_file_are_shown_and_checked() {
 
     std::fs::write(
         &config,
-        "[matching]\nblocking_rules = [\"phone_soundex\"]\nconflict_weight = 3.0\n",
+        "[matching]\nthreshold = 1.5\nconflict_weight = 3.0\n",
+    )
+    .unwrap();
+    let output = sailmerge(&[
+        "plan",
+        "--show-settings",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("threshold"), "{stderr}");
+    assert!(stderr.contains("conflict_weight"), "{stderr}");
+
+    // An unknown rule is a parse error that names the rules there are.
+    std::fs::write(
+        &config,
+        "[matching]\nblocking_rules = [\"phone_soundex\"]\n",
     )
     .unwrap();
     let output = sailmerge(&[
@@ -990,5 +1007,5 @@ fn extra_comparisons_from_the_config_file_are_shown_and_checked() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("phone_soundex"), "{stderr}");
-    assert!(stderr.contains("conflict_weight"), "{stderr}");
+    assert!(stderr.contains("phone_exact"), "{stderr}");
 }

@@ -16,7 +16,7 @@ use sailmerge::merge::survivor::policy_score;
 use sailmerge::merge::{
     MergeRules, choose_golden, plan_cluster, plan_clusters, replay_steps, simulate_merge,
 };
-use sailmerge::plan::{METHOD_MERGE, PlannedCluster};
+use sailmerge::plan::{Method, PlannedCluster};
 use sailmerge::printer::Printer;
 use sailmerge::profile::*;
 use sailmerge::settings::planner::{
@@ -358,7 +358,7 @@ fn check_addressing(planned: &PlannedCluster) {
     let mut merged_away: Vec<&str> = Vec::new();
     for (i, step) in planned.steps.iter().enumerate() {
         assert_eq!(step.index as usize, i + 1);
-        if step.method == METHOD_MERGE {
+        if step.method == Method::Merge {
             let from = step.params["from_uid"].as_str();
             assert_eq!(step.params["to_uid"], planned.survivor);
             assert_ne!(from, planned.survivor);

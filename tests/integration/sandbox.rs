@@ -12,7 +12,7 @@ use std::process::{Child, Command, Output, Stdio};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sailmerge::plan::{
-    Diagnostics, METHOD_MERGE, MergePlan, PlanSummary, PlannedCluster, SCHEMA_VERSION, Step,
+    Diagnostics, MergePlan, Method, PlanSummary, PlannedCluster, SCHEMA_VERSION, Step,
 };
 use sailmerge::profile::Profile;
 use sailmerge::sandbox::{MergeRules, merge_profiles};
@@ -287,7 +287,7 @@ pub fn fixture_plan(clusters: usize, singles: usize, seed: u64) -> (Vec<Profile>
             current = merge_profiles(from, &current, &MergeRules::default());
             steps.push(Step {
                 index: position as u32,
-                method: METHOD_MERGE.to_string(),
+                method: Method::Merge,
                 params,
                 after: current.clone(),
             });
