@@ -14,16 +14,13 @@
 
 use std::collections::HashSet;
 
-use crate::cluster::{self, CLUSTER_ID_PREFIX, Cluster, Clustering};
+use crate::cluster::{self, Cluster, Clustering};
 use crate::constraints::LinkConstraints;
 use crate::normalize::NormalizedRecord;
 use crate::printer::Printer;
 use crate::profile::Profile;
 use crate::score::ScoredPairs;
 use crate::settings::matching::MatchSettings;
-
-/// The prefix of candidate ids.
-pub const CANDIDATE_ID_PREFIX: &str = "B";
 
 /// The candidates of the review band and the statistics of the clustering
 /// that formed them.
@@ -44,7 +41,7 @@ pub fn candidate_clusters(
         cluster::cluster_pairs_constrained(profiles, records, scored, &lower, constraints, printer);
     clustering.clusters = differing_from(clustering.clusters, planned);
     for candidate in &mut clustering.clusters {
-        candidate.cluster_id = candidate_id(&candidate.cluster_id);
+        candidate.cluster_id = candidate.cluster_id.as_candidate();
     }
     clustering.stats.clusters = clustering.clusters.len() as u64;
     clustering.stats.profiles_in_clusters = clustering
@@ -63,15 +60,6 @@ fn differing_from(lower: Vec<Cluster>, planned: &[Cluster]) -> Vec<Cluster> {
         .into_iter()
         .filter(|cluster| !planned.contains(cluster.members.as_slice()))
         .collect()
-}
-
-/// `B-<user_id>` for the cluster id `C-<user_id>`.
-fn candidate_id(cluster_id: &str) -> String {
-    let user_id = cluster_id
-        .strip_prefix(CLUSTER_ID_PREFIX)
-        .and_then(|rest| rest.strip_prefix('-'))
-        .unwrap_or(cluster_id);
-    format!("{CANDIDATE_ID_PREFIX}-{user_id}")
 }
 
 #[cfg(test)]
@@ -100,6 +88,5 @@ mod tests {
             .map(|c| c.members)
             .collect();
         assert_eq!(kept, vec![vec![1, 2, 3], vec![20, 21]]);
-        assert_eq!(candidate_id("C-10000017"), "B-10000017");
     }
 }

@@ -27,6 +27,7 @@ use crate::compare::{
     dates_compatible, full_names_overlap, jaro_winkler, patronymic_forms_conflict, sexes_conflict,
 };
 use crate::constraints::LinkConstraints;
+use crate::ids::{ClusterId, PLANNED_PREFIX};
 use crate::normalize::NormalizedRecord;
 use crate::plan::PairEvidence;
 use crate::printer::Printer;
@@ -40,7 +41,7 @@ use crate::settings::matching::MatchSettings;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cluster {
     /// Stable for the same input and settings; the id in clusters.csv.
-    pub cluster_id: String,
+    pub cluster_id: ClusterId,
     /// Row indices into the loaded profiles, ascending; two or more.
     pub members: Vec<u32>,
     /// The scored pairs that link the members.
@@ -393,7 +394,7 @@ pub fn cluster_pairs_constrained(
                 .map(|link| link.probability())
                 .fold(1.0, f64::min);
             Cluster {
-                cluster_id: stable_cluster_id(CLUSTER_ID_PREFIX, profiles, &members),
+                cluster_id: stable_cluster_id(PLANNED_PREFIX, profiles, &members),
                 members,
                 evidence: kept
                     .iter()
@@ -428,19 +429,16 @@ pub fn cluster_pairs_constrained(
     Clustering { clusters, stats }
 }
 
-/// The prefix of the ids of planned clusters.
-pub const CLUSTER_ID_PREFIX: &str = "C";
-
 /// `<prefix>-<smallest member user_id>`: the same members give the same id
 /// in every export, whatever rows they sit on, and no two clusters share
 /// one (a profile is in one cluster only).
-pub fn stable_cluster_id(prefix: &str, profiles: &[Profile], members: &[u32]) -> String {
+pub fn stable_cluster_id(prefix: &str, profiles: &[Profile], members: &[u32]) -> ClusterId {
     let smallest = members
         .iter()
         .map(|&row| profiles[row as usize].user_id.as_str())
         .min_by(|a, b| compare_user_ids(a, b))
         .unwrap_or("");
-    format!("{prefix}-{smallest}")
+    ClusterId::new(prefix, smallest)
 }
 
 /// User ids in numeric order when both are numbers (Sailplay's are), else

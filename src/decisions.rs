@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::ids::ClusterId;
 use crate::plan::MergePlan;
 
 pub const DECISIONS_FILE: &str = "decisions.json";
@@ -39,7 +40,7 @@ pub struct Decisions {
     pub decided_at: String,
     /// Keyed by cluster_id. A cluster that is absent is undecided, and
     /// `apply` does not run it.
-    pub clusters: BTreeMap<String, ClusterDecision>,
+    pub clusters: BTreeMap<ClusterId, ClusterDecision>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +61,7 @@ pub struct ClusterDecision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CarriedFrom {
     pub plan_hash: String,
-    pub cluster_id: String,
+    pub cluster_id: ClusterId,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,7 +89,7 @@ struct StoredDecisions {
     #[serde(default)]
     reviewer: Option<String>,
     decided_at: String,
-    clusters: BTreeMap<String, StoredDecision>,
+    clusters: BTreeMap<ClusterId, StoredDecision>,
 }
 
 #[derive(Deserialize)]
@@ -234,8 +235,8 @@ pub fn clean_note(note: Option<&str>) -> Result<Option<String>> {
 /// The cluster ids of a plan (its clusters and its review band's
 /// candidates), looked up without regard to case: `c-1042` names `C-1042`.
 pub struct ClusterIds {
-    exact: HashMap<String, ClusterKind>,
-    folded: HashMap<String, Option<String>>,
+    exact: HashMap<ClusterId, ClusterKind>,
+    folded: HashMap<String, Option<ClusterId>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,35 +255,35 @@ impl ClusterIds {
         ClusterIds::new(
             planned
                 .chain(candidates)
-                .map(|(c, kind)| (c.cluster_id.as_str(), kind)),
+                .map(|(c, kind)| (&c.cluster_id, kind)),
         )
     }
 
-    pub fn new<'a>(ids: impl IntoIterator<Item = (&'a str, ClusterKind)>) -> ClusterIds {
+    pub fn new<'a>(ids: impl IntoIterator<Item = (&'a ClusterId, ClusterKind)>) -> ClusterIds {
         let mut exact = HashMap::new();
-        let mut folded: HashMap<String, Option<String>> = HashMap::new();
+        let mut folded: HashMap<String, Option<ClusterId>> = HashMap::new();
         for (id, kind) in ids {
-            exact.insert(id.to_string(), kind);
+            exact.insert(id.clone(), kind);
             folded
-                .entry(id.to_lowercase())
+                .entry(ClusterId::folded(id))
                 .and_modify(|seen| {
                     // Two ids differing only in case: only exact spellings name them.
-                    if seen.as_deref() != Some(id) {
+                    if seen.as_ref() != Some(id) {
                         *seen = None;
                     }
                 })
-                .or_insert_with(|| Some(id.to_string()));
+                .or_insert_with(|| Some(id.clone()));
         }
         ClusterIds { exact, folded }
     }
 
     /// The plan's spelling of `given` (trimmed, any case), if it names one.
-    pub fn resolve(&self, given: &str) -> Option<&str> {
+    pub fn resolve(&self, given: &str) -> Option<&ClusterId> {
         let given = given.trim();
         if let Some((id, _)) = self.exact.get_key_value(given) {
             return Some(id);
         }
-        self.folded.get(&given.to_lowercase())?.as_deref()
+        self.folded.get(&ClusterId::folded(given))?.as_ref()
     }
 
     pub fn kind(&self, id: &str) -> Option<ClusterKind> {
@@ -302,7 +303,7 @@ impl ClusterIds {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edit {
     /// The plan's spelling of the id.
-    pub cluster_id: String,
+    pub cluster_id: ClusterId,
     /// `None` clears the decision (the cluster becomes undecided).
     pub decision: Option<Decision>,
     pub condition: Condition,
@@ -325,7 +326,7 @@ pub enum Condition {
 /// A decision another writer changed since this writer saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Conflict {
-    pub cluster_id: String,
+    pub cluster_id: ClusterId,
     /// What the writer expected.
     pub expected: Option<Decision>,
     /// What the file holds now.
@@ -382,7 +383,7 @@ pub struct Edited {
     /// The file as written (or as found, when nothing changed).
     pub decisions: Decisions,
     /// Clusters whose decision changed.
-    pub changed: Vec<String>,
+    pub changed: Vec<ClusterId>,
     /// `Condition::IfUndecided` edits skipped because a decision stood.
     pub skipped: usize,
 }
@@ -441,7 +442,7 @@ pub fn apply_edits(
     decisions: &mut Decisions,
     edits: &[Edit],
     writer: Writer,
-) -> Result<(Vec<String>, usize), Vec<Conflict>> {
+) -> Result<(Vec<ClusterId>, usize), Vec<Conflict>> {
     let conflicts: Vec<Conflict> = edits
         .iter()
         .filter_map(|edit| match edit.condition {
@@ -506,7 +507,7 @@ pub fn apply_edits(
 pub fn start_with(
     dir: &Path,
     plan_hash: &str,
-    carried: BTreeMap<String, ClusterDecision>,
+    carried: BTreeMap<ClusterId, ClusterDecision>,
     now: &str,
 ) -> Result<Decisions> {
     let _lock = DecisionsLock::acquire(dir)?;
@@ -578,7 +579,7 @@ pub fn write_csv(path: &Path, plan: &MergePlan, decisions: &Decisions) -> Result
             let decided = decisions.clusters.get(&cluster.cluster_id);
             let text = |value: Option<&str>| value.unwrap_or("").to_string();
             let row = [
-                cluster.cluster_id.clone(),
+                cluster.cluster_id.to_string(),
                 kind.to_string(),
                 decided
                     .map_or("undecided", |d| d.decision.name())
@@ -652,7 +653,7 @@ mod tests {
             .map(|id| edit(id, Some(Decision::Approve), Condition::IfUndecided))
             .collect();
         let (changed, skipped) = apply_edits(&mut decisions, &all, B).unwrap();
-        assert_eq!((changed, skipped), (vec!["C-3".to_string()], 2));
+        assert_eq!((changed, skipped), (vec![ClusterId::from("C-3")], 2));
         let c1 = &decisions.clusters["C-1"];
         assert_eq!((c1.reviewer.as_str(), c1.decided_at.as_str()), A_STAMP);
         let c2 = &decisions.clusters["C-2"];
@@ -757,18 +758,21 @@ mod tests {
 
     #[test]
     fn ids_resolve_in_any_case_unless_ambiguous() {
-        let ids = ClusterIds::new([
+        let known = [
             ("C-1042", ClusterKind::Planned),
             ("B-77", ClusterKind::Candidate),
             ("x-1", ClusterKind::Planned),
             ("X-1", ClusterKind::Planned),
-        ]);
-        assert_eq!(ids.resolve(" c-1042 "), Some("C-1042"));
-        assert_eq!(ids.resolve("b-77"), Some("B-77"));
+        ]
+        .map(|(id, kind)| (ClusterId::from(id), kind));
+        let ids = ClusterIds::new(known.iter().map(|(id, kind)| (id, *kind)));
+        let resolve = |typed| ids.resolve(typed).map(ClusterId::as_str);
+        assert_eq!(resolve(" c-1042 "), Some("C-1042"));
+        assert_eq!(resolve("b-77"), Some("B-77"));
         assert_eq!(ids.kind("B-77"), Some(ClusterKind::Candidate));
-        assert_eq!(ids.resolve("X-1"), Some("X-1"));
-        assert_eq!(ids.resolve("x-1"), Some("x-1"));
-        assert_eq!(ids.resolve("C-9"), None);
+        assert_eq!(resolve("X-1"), Some("X-1"));
+        assert_eq!(resolve("x-1"), Some("x-1"));
+        assert_eq!(resolve("C-9"), None);
     }
 
     #[test]

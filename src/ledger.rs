@@ -43,6 +43,7 @@ use sha2::{Digest, Sha256};
 use crate::apply::journal::{JournalState, StepState};
 use crate::constraints::LinkConstraints;
 use crate::decisions::{CarriedFrom, ClusterDecision, Decision, Decisions};
+use crate::ids::ClusterId;
 use crate::plan::{
     AppliedBefore, ClusterStatus, EarlierCluster, KeptApart, MergePlan, Method, PlanHistory,
     PlannedCluster,
@@ -66,7 +67,7 @@ pub struct NeverMerge {
     pub b: ProfileRef,
     /// The plan and the rejected cluster (or candidate).
     pub plan_hash: String,
-    pub cluster_id: String,
+    pub cluster_id: ClusterId,
     pub reviewer: String,
     pub decided_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -78,7 +79,7 @@ pub struct NeverMerge {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppliedMerge {
     pub plan_hash: String,
-    pub cluster_id: String,
+    pub cluster_id: ClusterId,
     pub survivor: String,
     /// The survivor's fingerprint before the merges.
     pub survivor_before: String,
@@ -118,7 +119,7 @@ struct TeamLedger {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterSnapshot {
-    pub cluster_id: String,
+    pub cluster_id: ClusterId,
     /// A candidate of the review band rather than a planned cluster.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub candidate: bool,
@@ -296,7 +297,7 @@ impl Ledger {
                 self.never_merge.push(record);
             }
         }
-        let applied: HashSet<(String, String)> = self
+        let applied: HashSet<(String, ClusterId)> = self
             .applied
             .iter()
             .map(|a| (a.plan_hash.clone(), a.cluster_id.clone()))
@@ -641,7 +642,7 @@ impl History {
         resolved: &mut Resolved,
         clusters: &mut [PlannedCluster],
         candidates: &mut [PlannedCluster],
-    ) -> BTreeMap<String, ClusterDecision> {
+    ) -> BTreeMap<ClusterId, ClusterDecision> {
         let fates = self.applied_fates();
         let kept_apart = self.kept_apart_by_user(resolved);
         let mut carried = BTreeMap::new();
@@ -910,7 +911,7 @@ mod tests {
         let mut decisions = Decisions::empty("h1", "T");
         for (id, decision, reviewer) in decided {
             decisions.clusters.insert(
-                id.to_string(),
+                ClusterId::from(*id),
                 ClusterDecision {
                     decision: *decision,
                     reviewer: reviewer.to_string(),

@@ -22,6 +22,7 @@ pub mod exit;
 pub mod fsutil;
 pub mod generate;
 pub mod generate_b;
+pub mod ids;
 pub mod ledger;
 pub mod load;
 pub mod memory;

@@ -41,6 +41,7 @@ use crate::decisions::{
     self, ClusterDecision, ClusterIds, Condition, DECISIONS_FILE, Decision, Decisions, Edit,
     EditError, OtherPlan, Writer,
 };
+use crate::ids::ClusterId;
 use crate::plan::MergePlan;
 
 /// Large enough to approve 100,000 clusters in one request.
@@ -55,7 +56,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 /// out names the cluster outright, as `approve --clusters` does.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct DecisionUpdate {
-    pub cluster_id: String,
+    pub cluster_id: ClusterId,
     pub decision: Option<Decision>,
     #[serde(default, deserialize_with = "present")]
     pub expected: Option<Option<Decision>>,
@@ -82,7 +83,7 @@ pub struct SaveReceipt {
     pub decided_at: String,
     pub approved: usize,
     pub rejected: usize,
-    pub clusters: BTreeMap<String, Option<ClusterDecision>>,
+    pub clusters: BTreeMap<ClusterId, Option<ClusterDecision>>,
 }
 
 /// What `GET api/decisions` answers: the file, and who this session
@@ -205,7 +206,7 @@ impl ReviewSession {
             let note = decisions::clean_note(update.note.as_deref())
                 .map_err(|error| RecordError::Edit(EditError::Io(error)))?;
             edits.push(Edit {
-                cluster_id: id.to_string(),
+                cluster_id: id.clone(),
                 decision: update.decision,
                 condition: update.expected.map_or(Condition::Always, Condition::Expect),
                 note,

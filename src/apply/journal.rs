@@ -30,6 +30,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::redact::{SharedRedactor, redact_shared};
+use crate::ids::ClusterId;
 
 pub const JOURNAL_FILE: &str = "journal.jsonl";
 pub const LOCK_FILE: &str = "apply.lock";
@@ -71,14 +72,14 @@ pub enum JournalEntry {
     /// The live state before a cluster's first unsent step.
     Preflight {
         at: String,
-        cluster_id: String,
+        cluster_id: ClusterId,
         steps_done: u32,
         matches: bool,
         differences: Vec<String>,
     },
     Intent {
         at: String,
-        cluster_id: String,
+        cluster_id: ClusterId,
         step: u32,
         attempt: u32,
         method: String,
@@ -86,7 +87,7 @@ pub enum JournalEntry {
     },
     Outcome {
         at: String,
-        cluster_id: String,
+        cluster_id: ClusterId,
         step: u32,
         attempt: u32,
         result: OutcomeKind,
@@ -99,7 +100,7 @@ pub enum JournalEntry {
     /// The live state, looked up to settle a step whose outcome is unknown.
     Resolution {
         at: String,
-        cluster_id: String,
+        cluster_id: ClusterId,
         step: u32,
         /// `None` when the live state fits neither "done" nor "not done".
         applied: Option<bool>,
@@ -107,13 +108,13 @@ pub enum JournalEntry {
     },
     Verified {
         at: String,
-        cluster_id: String,
+        cluster_id: ClusterId,
         matches: bool,
         differences: Vec<String>,
     },
     ClusterFinished {
         at: String,
-        cluster_id: String,
+        cluster_id: ClusterId,
         status: ClusterStatus,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
@@ -274,9 +275,9 @@ pub struct RunRecord {
 #[derive(Debug, Default)]
 pub struct JournalState {
     pub header: Option<JournalHeader>,
-    steps: HashMap<(String, u32), StepState>,
-    verified: HashSet<String>,
-    clusters: HashMap<String, ClusterRecord>,
+    steps: HashMap<(ClusterId, u32), StepState>,
+    verified: HashSet<ClusterId>,
+    clusters: HashMap<ClusterId, ClusterRecord>,
     pub runs: Vec<RunRecord>,
     pub lines: usize,
     /// A last line cut short by a crash, ignored.
@@ -285,7 +286,7 @@ pub struct JournalState {
 
 impl JournalState {
     pub fn step(&self, cluster_id: &str, step: u32) -> Option<StepState> {
-        self.steps.get(&(cluster_id.to_string(), step)).copied()
+        self.steps.get(&(cluster_id.into(), step)).copied()
     }
 
     /// The cluster's result was checked against the plan and matched.

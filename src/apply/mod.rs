@@ -45,6 +45,7 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use crate::decisions::{Decision, Decisions};
+use crate::ids::ClusterId;
 use crate::plan::{MergePlan, Method, PlannedCluster, Step};
 use crate::printer::Printer;
 use crate::profile::{Field, Profile};
@@ -96,7 +97,7 @@ pub struct RunInfo {
 /// Why a cluster was not merged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClusterProblem {
-    pub cluster_id: String,
+    pub cluster_id: ClusterId,
     pub reason: String,
 }
 
@@ -156,19 +157,19 @@ pub struct ApplySummary {
     pub concurrency: usize,
     pub approved: usize,
     /// Merged and verified in this run.
-    pub merged: Vec<String>,
+    pub merged: Vec<ClusterId>,
     /// Merged and verified by an earlier run (from the journal).
-    pub already_merged: Vec<String>,
+    pub already_merged: Vec<ClusterId>,
     /// Dry run: clusters whose calls were printed.
-    pub printed: Vec<String>,
+    pub printed: Vec<ClusterId>,
     pub stale: Vec<ClusterProblem>,
     pub failed: Vec<ClusterProblem>,
-    pub rejected: Vec<String>,
-    pub undecided: Vec<String>,
+    pub rejected: Vec<ClusterId>,
+    pub undecided: Vec<ClusterId>,
     /// Why the run stopped early, if it did.
     pub aborted: Option<Abort>,
     /// Approved clusters this run did not finish because it stopped early.
-    pub not_reached: Vec<String>,
+    pub not_reached: Vec<ClusterId>,
     /// What the run could not write once it had begun (journal lines, the
     /// summary files); the summary printed on stderr still tells all.
     pub write_errors: Vec<String>,

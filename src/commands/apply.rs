@@ -26,6 +26,7 @@ use crate::apply::{
 };
 use crate::decisions::{DECISIONS_FILE, Decision, Decisions};
 use crate::exit::ExitStatus;
+use crate::ids::ClusterId;
 use crate::plan::MergePlan;
 use crate::printer::Printer;
 
@@ -452,15 +453,15 @@ pub struct ApplyStatus {
     pub updated_at: String,
     pub approved: usize,
     /// Merged and verified, by any run.
-    pub merged: Vec<String>,
+    pub merged: Vec<ClusterId>,
     /// Last found stale, not merged since.
     pub stale: Vec<ClusterProblem>,
     /// Last failed, not merged since.
     pub failed: Vec<ClusterProblem>,
     /// Approved, not finished by any run yet.
-    pub pending: Vec<String>,
-    pub rejected: Vec<String>,
-    pub undecided: Vec<String>,
+    pub pending: Vec<ClusterId>,
+    pub rejected: Vec<ClusterId>,
+    pub undecided: Vec<ClusterId>,
     /// Every run of this journal, oldest first.
     pub runs: Vec<RunEntry>,
 }

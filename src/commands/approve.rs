@@ -7,6 +7,7 @@ use crate::decisions::{
     self, ClusterIds, ClusterKind, Condition, DECISIONS_FILE, Decision, Edit, OtherPlan, Writer,
 };
 use crate::exit::ExitStatus;
+use crate::ids::ClusterId;
 use crate::plan::MergePlan;
 use crate::plan::risk::{RiskLevel, assess_risk};
 use crate::printer::Printer;
@@ -73,12 +74,12 @@ pub struct ApproveArgs {
 /// The edits this command asks for; pure, for tests.
 pub fn edits(plan: &MergePlan, args: &ApproveArgs) -> Result<Vec<Edit>> {
     let ids = ClusterIds::of_plan(plan);
-    let resolve = |given: &Vec<String>| -> (Vec<String>, Vec<String>) {
+    let resolve = |given: &Vec<String>| -> (Vec<ClusterId>, Vec<String>) {
         let mut found = Vec::new();
         let mut unknown = Vec::new();
         for id in given.iter().filter(|id| !id.trim().is_empty()) {
             match ids.resolve(id) {
-                Some(id) => found.push(id.to_string()),
+                Some(id) => found.push(id.clone()),
                 None => unknown.push(id.trim().to_string()),
             }
         }
@@ -103,7 +104,7 @@ pub fn edits(plan: &MergePlan, args: &ApproveArgs) -> Result<Vec<Edit>> {
             "--note applies to the clusters this command names: give them with --clusters or --reject"
         );
     }
-    let named = |decision, ids: &[String]| {
+    let named = |decision, ids: &[ClusterId]| {
         ids.iter()
             .map(|id| Edit {
                 cluster_id: id.clone(),
@@ -298,7 +299,7 @@ mod tests {
     #[test]
     fn risk_selects_by_level_and_max_risk_by_ceiling() {
         let plan = plan_with_levels();
-        let ids = |line: &[&str]| -> Vec<String> {
+        let ids = |line: &[&str]| -> Vec<ClusterId> {
             edits(&plan, &args(line))
                 .unwrap()
                 .into_iter()

@@ -21,6 +21,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
 use crate::decisions::Decision;
+use crate::ids::ClusterId;
 use crate::profile::{Field, Profile};
 use risk::Risk;
 
@@ -100,7 +101,7 @@ pub struct PlanSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedCluster {
     /// The same id as in `clusters.csv`.
-    pub cluster_id: String,
+    pub cluster_id: ClusterId,
     /// The members' user_ids, in the order of `profiles`.
     pub members: Vec<String>,
     /// The members as they were in the export, for the reviewer and for the
@@ -200,7 +201,7 @@ impl ClusterStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EarlierCluster {
     pub plan_hash: String,
-    pub cluster_id: String,
+    pub cluster_id: ClusterId,
     /// Absent when it was left undecided.
     pub decision: Option<Decision>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -218,7 +219,7 @@ pub struct KeptApart {
     pub user_id: String,
     pub other: String,
     /// The rejected cluster that kept them apart.
-    pub cluster_id: String,
+    pub cluster_id: ClusterId,
     pub reviewer: String,
     pub decided_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -231,7 +232,7 @@ pub struct AppliedBefore {
     /// The profile it was merged into (itself for a survivor).
     pub survivor: String,
     /// The applied cluster and the plan it was in.
-    pub cluster_id: String,
+    pub cluster_id: ClusterId,
     pub plan_hash: String,
 }
 

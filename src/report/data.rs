@@ -675,7 +675,7 @@ mod tests {
         cluster.profiles[1].first_name = Some("ÄNNE-МАРИЯ İz Юлия".into());
         let cluster = &plan.clusters[1];
         // The text as first specified: every value joined, then folded.
-        let mut parts = vec![cluster.cluster_id.clone()];
+        let mut parts = vec![cluster.cluster_id.to_string()];
         for profile in &cluster.profiles {
             for field in Field::ALL.into_iter().filter(|field| is_searched(*field)) {
                 if let Some(value) = profile.get(field) {

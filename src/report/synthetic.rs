@@ -16,6 +16,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
+use crate::ids::ClusterId;
 use crate::normalize::DataQuality;
 use crate::plan::risk::assess_risk;
 use crate::plan::{
@@ -109,7 +110,7 @@ pub fn synthetic_plan(cluster_count: usize, seed: u64) -> MergePlan {
     let mut next_user_id = 100_000u64;
     let mut clusters = Vec::with_capacity(cluster_count);
     for index in 0..cluster_count {
-        let cluster_id = format!("c{:06}", index + 1);
+        let cluster_id = format!("c{:06}", index + 1).into();
         clusters.push(synthetic_cluster(&mut rng, cluster_id, &mut next_user_id));
     }
     let profiles_in_clusters: u64 = clusters.iter().map(|c| c.members.len() as u64).sum();
@@ -193,7 +194,7 @@ fn synthetic_candidates(count: usize, seed: u64, next_user_id: &mut u64) -> Vec<
     (0..count)
         .map(|index| {
             let mut candidate =
-                synthetic_cluster(&mut rng, format!("b{:06}", index + 1), next_user_id);
+                synthetic_cluster(&mut rng, format!("b{:06}", index + 1).into(), next_user_id);
             let weak = rng.random_range(0.5..SYNTHETIC_THRESHOLD);
             if let Some(pair) = candidate.evidence.last_mut() {
                 pair.probability = weak;
@@ -207,7 +208,7 @@ fn synthetic_candidates(count: usize, seed: u64, next_user_id: &mut u64) -> Vec<
 
 fn synthetic_cluster(
     rng: &mut ChaCha8Rng,
-    cluster_id: String,
+    cluster_id: ClusterId,
     next_user_id: &mut u64,
 ) -> PlannedCluster {
     let size = match rng.random_range(0..100) {

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use sailmerge::decisions::{Decision, Decisions};
+use sailmerge::ids::ClusterId;
 use sailmerge::report::{self, synthetic::synthetic_plan};
 use serde_json::json;
 
@@ -208,7 +209,7 @@ async fn no_alert(client: &Client) {
 }
 
 fn wait_for_decisions(dir: &Path, expected: &Decisions, reviewer: &str) -> Decisions {
-    let want: Vec<(String, Decision)> = expected
+    let want: Vec<(ClusterId, Decision)> = expected
         .clusters
         .iter()
         .map(|(id, d)| (id.clone(), d.decision))
@@ -216,7 +217,7 @@ fn wait_for_decisions(dir: &Path, expected: &Decisions, reviewer: &str) -> Decis
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(decisions) = Decisions::read(dir) {
-            let have: Vec<(String, Decision)> = decisions
+            let have: Vec<(ClusterId, Decision)> = decisions
                 .clusters
                 .iter()
                 .map(|(id, d)| (id.clone(), d.decision))
@@ -370,7 +371,7 @@ async fn reviewer_approves_and_rejects_in_chromium_through_review() {
     for (ids, decision) in [(approved, Decision::Approve), (rejected, Decision::Reject)] {
         for id in ids {
             expected.clusters.insert(
-                id.clone(),
+                id.clone().into(),
                 sailmerge::decisions::ClusterDecision {
                     decision,
                     reviewer: reviewer.to_string(),
@@ -387,8 +388,8 @@ async fn reviewer_approves_and_rejects_in_chromium_through_review() {
     let code = "lost_phone";
     click(client, &format!("#filter-warning option[value=\"{code}\"]")).await;
     click(client, "#filter-decision option[value=\"undecided\"]").await;
-    let decided: BTreeSet<&String> = expected.clusters.keys().collect();
-    let bulk: Vec<String> = plan
+    let decided: BTreeSet<&ClusterId> = expected.clusters.keys().collect();
+    let bulk: Vec<ClusterId> = plan
         .clusters
         .iter()
         .filter(|c| c.warnings.iter().any(|w| w.code == code) && !decided.contains(&c.cluster_id))
@@ -543,7 +544,10 @@ async fn report_opened_as_a_file_keeps_decisions_and_builds_decisions_json() {
     assert!(decisions.clusters.values().all(|d| d.reviewer == "Аудитор"));
     assert_eq!(decisions.clusters.len(), 2);
     assert!(decisions.is_approved(&ids[0]));
-    assert_eq!(decisions.clusters[&ids[1]].decision, Decision::Reject);
+    assert_eq!(
+        decisions.clusters[ids[1].as_str()].decision,
+        Decision::Reject
+    );
 
     // Kept in the browser across a reload (shown among all decisions).
     client.goto(&url).await.unwrap();
@@ -632,7 +636,7 @@ async fn risk_filter_band_fragment_and_keys_in_chromium() {
     // The review band: candidates only, no bulk approval, their own words.
     click(client, "#tab-band").await;
     wait_for_cards(client, plan.candidates.len()).await;
-    let band: Vec<String> = plan
+    let band: Vec<ClusterId> = plan
         .candidates
         .iter()
         .map(|c| c.cluster_id.clone())
@@ -706,7 +710,10 @@ async fn risk_filter_band_fragment_and_keys_in_chromium() {
         .unwrap();
     let decisions: Decisions = serde_json::from_value(file).unwrap();
     assert!(decisions.is_approved(&first_two[0]), "{decisions:?}");
-    assert_eq!(decisions.clusters[&first_two[1]].decision, Decision::Reject);
+    assert_eq!(
+        decisions.clusters[first_two[1].as_str()].decision,
+        Decision::Reject
+    );
     no_alert(client).await;
     browser.close().await;
 }
@@ -789,13 +796,13 @@ async fn a_rejection_from_the_command_line_is_not_reverted_by_the_open_page() {
         assert!(Instant::now() < deadline, "the second click was not saved");
         std::thread::sleep(Duration::from_millis(100));
     };
-    let stands = &saved.clusters[rejected];
+    let stands = &saved.clusters[rejected.as_str()];
     assert_eq!(stands.decision, Decision::Reject);
     assert_eq!(
         (stands.reviewer.as_str(), stands.note.as_deref()),
         ("Борис", Some("father and son"))
     );
-    assert_eq!(saved.clusters[other].reviewer, reviewer);
+    assert_eq!(saved.clusters[other.as_str()].reviewer, reviewer);
     browser.close().await;
     let (code, stderr) = server.interrupt();
     assert_eq!(code, Some(0), "{stderr}");

@@ -561,7 +561,7 @@ fn planner_speed_300k_clusters() {
             profiles.push(member);
         }
         clusters.push(Cluster {
-            cluster_id: format!("{c:06}"),
+            cluster_id: format!("{c:06}").into(),
             members: (start..start + size as u32).collect(),
             evidence: vec![],
             min_probability: 0.97,

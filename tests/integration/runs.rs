@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use sailmerge::decisions::{Decision, Decisions};
+use sailmerge::ids::ClusterId;
 use sailmerge::plan::{ClusterStatus, MergePlan};
 use sailmerge::profile::{Field, Profile};
 
@@ -460,7 +461,7 @@ fn the_plan_hash_depends_on_the_export_not_on_how_its_path_is_spelled() {
         .collect();
     assert_eq!(hashes.len(), 1, "{hashes:?}");
     // Removing a row keeps the ids of the clusters it was not in.
-    let ids = |d: &str| -> BTreeSet<String> {
+    let ids = |d: &str| -> BTreeSet<ClusterId> {
         MergePlan::read(&work.path().join(d))
             .unwrap()
             .clusters
@@ -483,7 +484,7 @@ fn the_plan_hash_depends_on_the_export_not_on_how_its_path_is_spelled() {
         path(&work.path().join("d")),
     ]);
     let (before, after) = (ids("a"), ids("d"));
-    let untouched: BTreeSet<&String> = before
+    let untouched: BTreeSet<&ClusterId> = before
         .iter()
         .filter(|id| **id != plan.clusters[0].cluster_id)
         .collect();

@@ -293,7 +293,7 @@ pub fn fixture_plan(clusters: usize, singles: usize, seed: u64) -> (Vec<Profile>
             });
         }
         planned.push(PlannedCluster {
-            cluster_id: format!("c{:06}", index + 1),
+            cluster_id: format!("c{:06}", index + 1).into(),
             members: members.iter().map(|m| m.user_id.clone()).collect(),
             profiles: members,
             survivor: survivor.user_id.clone(),

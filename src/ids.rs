@@ -1,0 +1,152 @@
+//! Cluster ids: `C-<user_id>` for a planned cluster, `B-<user_id>` for a
+//! candidate of the review band, `<user_id>` the smallest member's. A
+//! distinct type so that a cluster id is never passed where a user id is
+//! meant; it reads and writes as the plain string in every file.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::ops::Deref;
+
+use serde::{Deserialize, Serialize};
+
+/// The prefix of the ids of planned clusters.
+pub const PLANNED_PREFIX: &str = "C";
+/// The prefix of the ids of the review band's candidate clusters.
+pub const CANDIDATE_PREFIX: &str = "B";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ClusterId(String);
+
+impl ClusterId {
+    /// `<prefix>-<user_id>`.
+    pub fn new(prefix: &str, user_id: &str) -> ClusterId {
+        ClusterId(format!("{prefix}-{user_id}"))
+    }
+
+    /// The candidate's id for the planned cluster's: `B-7` for `C-7`.
+    pub fn as_candidate(&self) -> ClusterId {
+        let user_id = self
+            .0
+            .strip_prefix(PLANNED_PREFIX)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .unwrap_or(&self.0);
+        ClusterId::new(CANDIDATE_PREFIX, user_id)
+    }
+
+    /// The key a typed id is matched on: a person may type `c-1042` or
+    /// ` C-1042 ` for `C-1042`.
+    pub fn folded(typed: &str) -> String {
+        typed.trim().to_lowercase()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for ClusterId {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for ClusterId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for ClusterId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClusterId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<String> for ClusterId {
+    fn from(id: String) -> ClusterId {
+        ClusterId(id)
+    }
+}
+
+impl From<&str> for ClusterId {
+    fn from(id: &str) -> ClusterId {
+        ClusterId(id.to_string())
+    }
+}
+
+impl From<ClusterId> for String {
+    fn from(id: ClusterId) -> String {
+        id.0
+    }
+}
+
+impl PartialEq<str> for ClusterId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for ClusterId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for ClusterId {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
+impl PartialEq<ClusterId> for str {
+    fn eq(&self, other: &ClusterId) -> bool {
+        self == other.0
+    }
+}
+
+impl PartialEq<ClusterId> for &str {
+    fn eq(&self, other: &ClusterId) -> bool {
+        *self == other.0
+    }
+}
+
+impl PartialEq<ClusterId> for String {
+    fn eq(&self, other: &ClusterId) -> bool {
+        *self == other.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidate_ids_follow_the_planned_ids() {
+        let planned = ClusterId::new(PLANNED_PREFIX, "1042");
+        assert_eq!(planned, "C-1042");
+        assert_eq!(planned.as_candidate(), "B-1042");
+        assert_eq!(ClusterId::from("odd").as_candidate(), "B-odd");
+    }
+
+    #[test]
+    fn typed_ids_fold_case_and_spaces() {
+        assert_eq!(ClusterId::folded(" c-1042 "), ClusterId::folded("C-1042"));
+        assert_ne!(ClusterId::folded("C-1042"), ClusterId::folded("C-1043"));
+    }
+
+    #[test]
+    fn reads_and_writes_as_the_plain_string() {
+        let id = ClusterId::new(PLANNED_PREFIX, "7");
+        assert_eq!(serde_json::to_string(&id).unwrap(), "\"C-7\"");
+        assert_eq!(serde_json::from_str::<ClusterId>("\"C-7\"").unwrap(), id);
+    }
+}
