@@ -16,6 +16,7 @@ pub mod data;
 pub mod embed;
 pub mod explain;
 pub mod svg;
+#[cfg(any(test, feature = "testing"))]
 pub mod synthetic;
 pub mod tables;
 pub mod words;

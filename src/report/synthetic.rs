@@ -2,8 +2,8 @@
 //! report: Russian names with diminutives and gendered surnames, changed
 //! phones, several e-mails, conflicting birth dates, clusters of two to a
 //! dozen profiles, evidence with per-field levels and weights, and the
-//! merges simulated under Sailplay's precedence rules (phone and e-mail from
-//! "to", names, birth date, sex and origin_user_id from "from").
+//! merges simulated by the planner's own `simulate_merge` under the default
+//! planner settings.
 //!
 //! It is not the planner: it exists so that the report, the review server
 //! and the stages after planning can be exercised at any scale without the
@@ -17,6 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
 use crate::ids::ClusterId;
+use crate::merge::simulate::{MergeRules, simulate_merge};
 use crate::normalize::DataQuality;
 use crate::plan::risk::assess_risk;
 use crate::plan::{
@@ -237,7 +238,7 @@ fn synthetic_cluster(
     let mut current = survivor.clone();
     let mut steps = Vec::new();
     for (position, from) in profiles.iter().skip(1).enumerate() {
-        current = simulate_merge(&current, from);
+        current = simulate_merge(from, &current, &MergeRules::default()).merged;
         steps.push(Step {
             index: position as u32 + 1,
             method: Method::Merge,
@@ -388,41 +389,6 @@ fn synthetic_variant(rng: &mut ChaCha8Rng, person: &Person, user_id: String) -> 
         )),
         points: Some(rng.random_range(0..5_000).to_string()),
         extra: BTreeMap::new(),
-    }
-}
-
-/// Sailplay's `users/merge` of `from` into `to`, with the plan's
-/// assumptions for what the documentation leaves open.
-fn simulate_merge(to: &Profile, from: &Profile) -> Profile {
-    let to_wins = |to: &Option<String>, from: &Option<String>| to.clone().or_else(|| from.clone());
-    let from_wins =
-        |to: &Option<String>, from: &Option<String>| from.clone().or_else(|| to.clone());
-    let points = match (to.points.as_deref(), from.points.as_deref()) {
-        (Some(a), Some(b)) => match (a.parse::<i64>(), b.parse::<i64>()) {
-            (Ok(a), Ok(b)) => Some((a + b).to_string()),
-            _ => Some(a.to_string()),
-        },
-        (a, b) => a.or(b).map(str::to_string),
-    };
-    let register_date = match (&to.register_date, &from.register_date) {
-        (Some(a), Some(b)) => Some(a.min(b).clone()),
-        (a, b) => a.clone().or_else(|| b.clone()),
-    };
-    let mut extra = from.extra.clone();
-    extra.extend(to.extra.clone());
-    Profile {
-        user_id: to.user_id.clone(),
-        origin_user_id: from_wins(&to.origin_user_id, &from.origin_user_id),
-        phone: to_wins(&to.phone, &from.phone),
-        email: to_wins(&to.email, &from.email),
-        first_name: from_wins(&to.first_name, &from.first_name),
-        middle_name: from_wins(&to.middle_name, &from.middle_name),
-        last_name: from_wins(&to.last_name, &from.last_name),
-        birth_date: from_wins(&to.birth_date, &from.birth_date),
-        sex: from_wins(&to.sex, &from.sex),
-        register_date,
-        points,
-        extra,
     }
 }
 
@@ -729,27 +695,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn merge_keeps_to_identifiers_and_from_names() {
-        let to = Profile {
-            user_id: "1".into(),
-            phone: Some("79990000001".into()),
-            first_name: Some("Саша".into()),
-            ..Profile::default()
-        };
-        let from = Profile {
-            user_id: "2".into(),
-            phone: Some("79990000002".into()),
-            email: Some("a@b.ru".into()),
-            first_name: Some("Александр".into()),
-            ..Profile::default()
-        };
-        let merged = simulate_merge(&to, &from);
-        assert_eq!(merged.user_id, "1");
-        assert_eq!(merged.phone.as_deref(), Some("79990000001"));
-        assert_eq!(merged.email.as_deref(), Some("a@b.ru"));
-        assert_eq!(merged.first_name.as_deref(), Some("Александр"));
     }
 }
