@@ -7,25 +7,25 @@
 //! review → apply. `plan.json` is the one contract between planning and
 //! execution.
 
-pub mod apply;
-pub mod band;
+pub(crate) mod apply;
+pub(crate) mod band;
 pub mod block;
 pub mod cli;
 pub mod cluster;
-pub mod commands;
-pub mod compare;
-pub mod constraints;
-pub mod csv_files;
+pub(crate) mod commands;
+pub(crate) mod compare;
+pub(crate) mod constraints;
+pub(crate) mod csv_files;
 pub mod decisions;
-pub mod eval;
-pub mod exit;
-pub mod fsutil;
+pub(crate) mod eval;
+pub(crate) mod exit;
+pub(crate) mod fsutil;
 pub mod generate;
-pub mod generate_b;
+pub(crate) mod generate_b;
 pub mod ids;
-pub mod ledger;
+pub(crate) mod ledger;
 pub mod load;
-pub mod memory;
+pub(crate) mod memory;
 pub mod merge;
 pub mod normalize;
 pub mod pipeline;
@@ -33,7 +33,7 @@ pub mod plan;
 pub mod printer;
 pub mod profile;
 pub mod report;
-pub mod review;
+pub(crate) mod review;
 pub mod sandbox;
 pub mod score;
 pub mod settings;

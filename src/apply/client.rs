@@ -5,7 +5,7 @@
 //! Credentials: the token (and the login key and pin) travel only in form
 //! bodies, never in a URL; they are held in [`Secret`], whose `Debug` hides
 //! them, and every error text that leaves this module is passed through
-//! the run's [`Redactor`] first. A token Sailplay refuses (HTTP 401/403 or
+//! the run's [`Redactor`](super::redact::Redactor) first. A token Sailplay refuses (HTTP 401/403 or
 //! `status_code` -7) is renewed by logging in again when the department
 //! key and pin are known; the refused request did nothing, so it is sent
 //! once more with the new token.
@@ -20,7 +20,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use super::limiter::RateLimiter;
-pub use super::redact::{Redactor, Secret};
+pub use super::redact::Secret;
 use super::redact::{SharedRedactor, add_shared, redact_shared};
 use crate::profile::Profile;
 
@@ -211,16 +211,6 @@ impl HttpClient {
             requests: AtomicU64::new(0),
             answered: AtomicBool::new(false),
         })
-    }
-
-    /// 429s answered so far.
-    pub fn throttled(&self) -> u64 {
-        self.limiter.throttled_count()
-    }
-
-    /// The limiter's current rate.
-    pub fn current_rate(&self) -> f64 {
-        self.limiter.rate()
     }
 
     fn redact(&self, text: &str) -> String {
@@ -557,6 +547,7 @@ impl<W: Write + Send> DryRunClient<W> {
         }
     }
 
+    #[cfg(test)]
     pub fn printed(&self) -> u64 {
         self.printed.load(Ordering::Relaxed)
     }

@@ -38,7 +38,6 @@ pub struct LimiterState {
     hold_until: Option<Instant>,
     last_cut: Option<Instant>,
     last_update: Option<Instant>,
-    throttled: u64,
 }
 
 impl LimiterState {
@@ -51,11 +50,11 @@ impl LimiterState {
             hold_until: None,
             last_cut: None,
             last_update: None,
-            throttled: 0,
         }
     }
 
     /// The current rate, requests per second.
+    #[cfg(test)]
     pub fn rate(&self) -> f64 {
         self.rate
     }
@@ -85,7 +84,6 @@ impl LimiterState {
     /// A 429 answered at `now`, asking for `retry_after`.
     pub fn throttled(&mut self, now: Instant, retry_after: Option<Duration>) {
         self.recover(now);
-        self.throttled += 1;
         if let Some(pause) = retry_after {
             let until = now + pause;
             self.hold_until = Some(self.hold_until.map_or(until, |hold| hold.max(until)));
@@ -126,16 +124,6 @@ impl RateLimiter {
 
     pub fn throttled(&self, retry_after: Option<Duration>) {
         self.lock().throttled(Instant::now(), retry_after);
-    }
-
-    /// The current rate, for progress lines.
-    pub fn rate(&self) -> f64 {
-        self.lock().rate()
-    }
-
-    /// 429s seen so far.
-    pub fn throttled_count(&self) -> u64 {
-        self.lock().throttled
     }
 }
 

@@ -90,6 +90,7 @@ impl Scheduler {
     }
 
     /// The clusters never started, in plan order.
+    #[cfg(test)]
     pub fn not_started(&self) -> Vec<usize> {
         self.lock().pending.iter().copied().collect()
     }

@@ -182,7 +182,7 @@ mod typos;
 use anyhow::{Result, bail};
 use rayon::prelude::*;
 
-pub use output::{Base, Summary};
+pub use output::Base;
 
 use kinds::HardNegative;
 use output::UnitProfiles;

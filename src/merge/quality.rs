@@ -239,16 +239,6 @@ pub fn phone_is_placeholder(value: &str) -> bool {
     normalize_phone(value).is_some_and(|phone| phone.placeholder)
 }
 
-/// A well-formed address (normalize's judgement, after its typo repair).
-pub fn email_is_valid(value: &str) -> bool {
-    normalize_email(value).is_some_and(|email| email.valid)
-}
-
-/// A filler address such as test@test.ru or noemail@mail.ru.
-pub fn email_is_placeholder(value: &str) -> bool {
-    normalize_email(value).is_some_and(|email| email.placeholder)
-}
-
 /// `YYYY-MM-DD`, a real calendar date, year 1900 or later.
 pub fn birth_date_is_valid(value: &str) -> bool {
     parse_iso_date(value).is_some_and(|date| chrono::Datelike::year(&date) >= 1900)
