@@ -123,7 +123,6 @@ impl PlanArgs {
         if let Some(encoding) = &self.encoding {
             settings.load.encoding = Some(encoding.clone());
         }
-        settings.planner.validate()?;
         Ok(settings)
     }
 }
@@ -162,10 +161,7 @@ fn refuse_a_directory_with_a_journal(out: &std::path::Path) -> Result<()> {
 
 pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     let settings = args.settings()?;
-    let problems = settings.matching.problems();
-    if !problems.is_empty() {
-        bail!("invalid settings:\n  {}", problems.join("\n  "));
-    }
+    settings.check()?;
     if args.show_settings {
         std::io::stdout().write_all(settings.to_toml().as_bytes())?;
         return Ok(ExitStatus::Success);

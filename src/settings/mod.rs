@@ -32,6 +32,32 @@ impl Settings {
         toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
     }
 
+    /// Every problem of every section, all at once; empty when valid.
+    /// (Unknown keys and values are parse errors of the file already.)
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = self.matching.problems();
+        problems.extend(self.planner.problems());
+        problems
+    }
+
+    /// The problems as the error a command stops with: one `error:` line
+    /// each, then a `hint:`.
+    pub fn check(&self) -> Result<()> {
+        let problems = self.problems();
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let mut text = format!("invalid settings: {} problem(s)", problems.len());
+        for problem in &problems {
+            text.push_str("\nerror: ");
+            text.push_str(problem);
+        }
+        text.push_str(
+            "\nhint: fix the config file given to --config (or the flag that set it); `sailmerge plan --show-settings` prints every setting resolved",
+        );
+        anyhow::bail!(text)
+    }
+
     /// The resolved settings as TOML, for `--show-settings` and the plan.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("settings serialise to TOML")

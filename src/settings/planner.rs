@@ -5,7 +5,6 @@
 //! that `plan --show-settings` shows it and a config file can change it.
 //! The assumptions listed in `plan.json` are derived from these values.
 
-use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,31 +64,34 @@ impl Default for PlannerSettings {
 }
 
 impl PlannerSettings {
-    /// Checks the combinations serde cannot, naming the key that fixes it.
-    pub fn validate(&self) -> Result<()> {
+    /// Every combination serde cannot check, all at once, each naming the
+    /// key that fixes it; empty when valid.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
         if self.survivor == SurvivorPolicy::Column
             && self
                 .survivor_column
                 .as_deref()
                 .is_none_or(|c| c.trim().is_empty())
         {
-            bail!(
-                "[planner] survivor = \"column\" needs survivor_column = \"<export column>\" in the config file"
+            problems.push(
+                "planner.survivor = \"column\" needs survivor_column = \"<export column>\""
+                    .to_string(),
             );
         }
         if self.exact_search_max_members < 2 || self.exact_search_max_members > 9 {
-            bail!(
-                "[planner] exact_search_max_members must be between 2 and 9 (exhaustive search grows as n!), got {}",
+            problems.push(format!(
+                "planner.exact_search_max_members must be between 2 and 9 (exhaustive search grows as n!), got {}",
                 self.exact_search_max_members
-            );
+            ));
         }
         if !(0.0..=1.0).contains(&self.weak_link_margin) {
-            bail!(
-                "[planner] weak_link_margin must be in [0, 1], got {}",
+            problems.push(format!(
+                "planner.weak_link_margin must be in [0, 1], got {}",
                 self.weak_link_margin
-            );
+            ));
         }
-        Ok(())
+        problems
     }
 }
 
@@ -208,14 +210,18 @@ mod tests {
         let text = toml::to_string(&settings).unwrap();
         let back: PlannerSettings = toml::from_str(&text).unwrap();
         assert_eq!(back, settings);
-        assert!(settings.validate().is_ok());
+        assert!(settings.problems().is_empty());
     }
 
     #[test]
-    fn column_policy_without_column_is_rejected() {
-        let settings: PlannerSettings = toml::from_str("survivor = \"column\"").unwrap();
-        let error = settings.validate().unwrap_err().to_string();
-        assert!(error.contains("survivor_column"), "{error}");
+    fn every_problem_is_reported_at_once() {
+        let settings: PlannerSettings = toml::from_str(
+            "survivor = \"column\"\nexact_search_max_members = 12\nweak_link_margin = 2.0",
+        )
+        .unwrap();
+        let problems = settings.problems();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("survivor_column"), "{problems:?}");
     }
 
     #[test]
