@@ -22,7 +22,7 @@ use thiserror::Error;
 use super::limiter::RateLimiter;
 pub use super::redact::Secret;
 use super::redact::{SharedRedactor, add_shared, redact_shared};
-use crate::profile::Profile;
+use crate::profile::{Field, Profile};
 
 /// Sailplay's `status_code` for a token it does not accept.
 pub const INVALID_TOKEN: i64 = -7;
@@ -512,20 +512,16 @@ pub fn profile_from_info(body: &Value) -> Result<Profile, CallError> {
         .and_then(|points| points.get("confirmed"))
         .and_then(Value::as_i64)
         .map(|confirmed| confirmed.to_string());
-    Ok(Profile {
+    let mut profile = Profile {
         user_id,
-        origin_user_id: text("origin_user_id"),
-        phone: text("phone"),
-        email: text("email"),
-        first_name: text("first_name"),
-        middle_name: text("middle_name"),
-        last_name: text("last_name"),
-        birth_date: text("birth_date"),
-        sex: text("sex"),
-        register_date: text("register_date"),
         points,
-        extra: BTreeMap::new(),
-    })
+        ..Profile::default()
+    };
+    // users/info names the other fields as plan.json does.
+    for field in Field::tracked() {
+        profile.set(field, text(field.name()));
+    }
+    Ok(profile)
 }
 
 /// Prints every state-changing request it is given, as it would be sent

@@ -392,29 +392,15 @@ fn synthetic_variant(rng: &mut ChaCha8Rng, person: &Person, user_id: String) -> 
     }
 }
 
-const COMPARED_FIELDS: [Field; 7] = [
-    Field::Phone,
-    Field::Email,
-    Field::FirstName,
-    Field::MiddleName,
-    Field::LastName,
-    Field::BirthDate,
-    Field::Sex,
-];
-const LOSABLE_FIELDS: [Field; 7] = [
-    Field::OriginUserId,
-    Field::Phone,
-    Field::Email,
-    Field::FirstName,
-    Field::MiddleName,
-    Field::LastName,
-    Field::BirthDate,
-];
+/// The fields the evidence compares: the planned ones but origin_user_id.
+const COMPARED_FIELDS: &[Field] = Field::PLANNED.split_at(1).1;
+/// The fields whose lost values a plan lists: the planned ones but sex.
+const LOSABLE_FIELDS: &[Field] = Field::PLANNED.split_at(7).0;
 
 fn lost_values(profiles: &[Profile], steps: &[Step], result: &Profile) -> Vec<LostValue> {
     let mut lost = Vec::new();
     for (position, profile) in profiles.iter().enumerate() {
-        for field in LOSABLE_FIELDS {
+        for &field in LOSABLE_FIELDS {
             let Some(value) = profile.get(field) else {
                 continue;
             };
@@ -445,7 +431,7 @@ fn lost_values(profiles: &[Profile], steps: &[Step], result: &Profile) -> Vec<Lo
 
 fn synthetic_evidence(rng: &mut ChaCha8Rng, left: &Profile, right: &Profile) -> PairEvidence {
     let mut fields = Vec::new();
-    for comparison in COMPARED_FIELDS {
+    for &comparison in COMPARED_FIELDS {
         let (level, weight) = match (left.get(comparison), right.get(comparison)) {
             (Some(a), Some(b)) if a == b => ("exact", exact_weight(comparison)),
             (Some(a), Some(b))

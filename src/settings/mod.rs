@@ -63,3 +63,22 @@ impl Settings {
         toml::to_string_pretty(self).expect("settings serialise to TOML")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_section_reports_every_problem_with_one_hint() {
+        let settings: Settings = toml::from_str(
+            "[matching]\nthreshold = 1.5\nconflict_weight = 2.0\n[planner]\nweak_link_margin = 3.0\n",
+        )
+        .unwrap();
+        let text = settings.check().unwrap_err().to_string();
+        let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("error: ")).collect();
+        assert_eq!(errors.len(), 3, "{text}");
+        assert!(errors[2].contains("planner.weak_link_margin"), "{text}");
+        assert_eq!(text.lines().filter(|l| l.starts_with("hint: ")).count(), 1);
+        assert!(Settings::default().check().is_ok());
+    }
+}
