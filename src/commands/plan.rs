@@ -189,8 +189,13 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         .with_context(|| format!("cannot create output directory {}", out.display()))?;
 
     let loaded = load::load_exports(&args.exports, &settings.load, printer)?;
+    let stage = Stopwatch::start();
     let profiles = load::profiles_from_frame(&loaded.frame)?;
     drop(loaded.frame);
+    stage.report(
+        printer,
+        format!("read {} profiles out of the frame", profiles.len()),
+    );
     let profile_count = profiles.len();
     let language = args
         .lang
@@ -338,12 +343,34 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     ));
     report_history(&plan, args.previous.as_deref(), printer);
     printer.info(format!("report: {}", report_path.display()));
+    printer.info(next_step(out, s.clusters + s.candidates));
     // The run ends here and the process with it: freeing the plan's
     // millions of strings one by one would delay the exit by most of a
     // second at a million profiles, and the system takes the memory back
     // at once.
     std::mem::forget(plan);
     Ok(ExitStatus::Success)
+}
+
+/// The line that ends a plan: the command a person runs next.
+fn next_step(out: &Path, clusters_and_candidates: u64) -> String {
+    if clusters_and_candidates == 0 {
+        return "nothing to review: no two profiles match at the threshold".to_string();
+    }
+    let dir = shell_word(&out.display().to_string());
+    format!(
+        "next: sailmerge review {dir} (decide in a browser; or sailmerge approve {dir} --max-risk low), then sailmerge apply {dir} --base-url URL --dry-run"
+    )
+}
+
+/// `text` as one word of a POSIX shell command line: as it is when it holds
+/// only characters no shell treats specially, else in single quotes.
+fn shell_word(text: &str) -> String {
+    let plain = |c: char| c.is_alphanumeric() || "/._-+:,@%=".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        return text.to_string();
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 /// What the plan carried over, in the lines a person reads after a run.
@@ -462,6 +489,27 @@ mod tests {
         assert_eq!(file_name("/tmp/a/export.csv"), "export.csv");
         assert_eq!(file_name("export.csv"), "export.csv");
         assert_eq!(file_name("./data/../export.csv"), "export.csv");
+    }
+
+    #[test]
+    fn the_last_line_names_the_next_command() {
+        let line = next_step(Path::new("out/demo"), 3);
+        assert!(
+            line.starts_with("next: sailmerge review out/demo "),
+            "{line}"
+        );
+        assert!(line.contains("sailmerge apply out/demo --base-url URL --dry-run"));
+        let quoted = next_step(Path::new("my runs/it's"), 1);
+        assert!(quoted.contains("review 'my runs/it'\\''s' "), "{quoted}");
+        assert!(next_step(Path::new("out"), 0).starts_with("nothing to review"));
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_word("runs/06-01"), "runs/06-01");
+        assert_eq!(shell_word("Прогон 1"), "'Прогон 1'");
+        assert_eq!(shell_word("a$b"), "'a$b'");
+        assert_eq!(shell_word(""), "''");
     }
 
     #[test]
