@@ -31,6 +31,8 @@ use crate::{csv_files, load, merge, report, score};
 /// --ledger FILE keeps the same record in one place for a team. A directory
 /// holding decisions.json is not overwritten: plan into a new directory
 /// with --previous pointing at it.
+///
+/// Next: `sailmerge review DIR` (or `approve`), then `sailmerge apply DIR`.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   sailmerge plan datasets/demo/export.csv --out out/
@@ -50,7 +52,8 @@ pub struct PlanArgs {
     /// Settings file (TOML); see `--show-settings` for every key.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Match probability above which two profiles are linked.
+    /// Match probability at or above which two profiles are linked
+    /// (matching.threshold; see --show-settings).
     #[arg(long, value_name = "P")]
     pub threshold: Option<f64>,
     /// Match probability from which pairs below the threshold form
@@ -67,7 +70,9 @@ pub struct PlanArgs {
     /// Text encoding of CSV input (utf-8, windows-1251); detected if unset.
     #[arg(long, value_name = "NAME")]
     pub encoding: Option<String>,
-    /// Print the resolved settings as TOML and exit.
+    /// Print the resolved settings (defaults, then --config, then flags) as
+    /// TOML, each key with its meaning, allowed values and default in
+    /// comments, and exit: a config file to start from.
     #[arg(long)]
     pub show_settings: bool,
     /// Also write every scored candidate pair, linked or not (user ids,
