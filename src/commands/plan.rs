@@ -20,8 +20,9 @@ use crate::{csv_files, load, merge, report, score};
 ///
 /// Writes DIR/clusters.csv (user_id,cluster_id), DIR/plan.json (the merge
 /// calls, their simulated results and what they lose), DIR/report.html
-/// (the review report) and DIR/ledger.json (what the next plan carries
-/// over). Pairs just below the threshold (down to --review-threshold) form
+/// (the review report), DIR/ledger.json (what the next plan carries
+/// over) and DIR/model.json (the fitted model, which a plan with
+/// --previous DIR reuses unless --refit). Pairs just below the threshold (down to --review-threshold) form
 /// candidate clusters shown for review. Nothing is sent anywhere.
 ///
 /// With --previous DIR1 (the directory of the last plan, reviewed and
@@ -47,7 +48,8 @@ pub struct PlanArgs {
     /// Export files: CSV/TSV (any of , ; tab |), Parquet, NDJSON/JSON, XLSX.
     #[arg(value_name = "EXPORT")]
     pub exports: Vec<PathBuf>,
-    /// Directory for clusters.csv, plan.json, report.html and ledger.json.
+    /// Directory for clusters.csv, plan.json, report.html, ledger.json and
+    /// model.json.
     #[arg(long, short, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Settings file (TOML); see `--show-settings` for every key.
