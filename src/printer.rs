@@ -216,7 +216,7 @@ mod tests {
 
     #[test]
     fn rates_read_at_a_glance() {
-        assert_eq!(human_rate(59_967_690.0761, "pairs"), "60.0M pairs/s");
+        assert_eq!(human_rate(59_967_690.076_1, "pairs"), "60.0M pairs/s");
         assert_eq!(human_rate(3_101_562.0, "pairs"), "3.1M pairs/s");
         assert_eq!(human_rate(412.4, "clusters"), "412 clusters/s");
         assert_eq!(human_rate(8.46, "clusters"), "8.5 clusters/s");
