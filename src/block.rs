@@ -645,7 +645,11 @@ pub fn candidate_pairs(
         })
         .collect();
     let total_passes: usize = rules.iter().map(BlockingRule::passes).sum();
-    let bar = printer.bar("block", total_passes as u64);
+    let bar = printer.bar(
+        "block",
+        total_passes as u64,
+        crate::printer::Unit::Items("passes"),
+    );
 
     // Pairs are merged as they will be returned (12 bytes each, not a
     // padded 16): at ten million profiles there are a hundred million.
