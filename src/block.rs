@@ -24,6 +24,7 @@ use anyhow::{Result, bail};
 use chrono::NaiveDate;
 use compact_str::CompactString;
 use rayon::prelude::*;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::compare::{
@@ -47,7 +48,7 @@ pub struct CandidatePair {
 /// What a blocking rule keys on. The settings name the built-in rules by
 /// their serde names (`phone_exact`, ...), so an unknown name is a parse
 /// error of the settings file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
     PhoneExact,
@@ -670,7 +671,11 @@ pub fn candidate_pairs(
         })
         .collect();
     let total_passes: usize = rules.iter().map(BlockingRule::passes).sum();
-    let bar = printer.bar("block", total_passes as u64);
+    let bar = printer.bar(
+        "block",
+        total_passes as u64,
+        crate::printer::Unit::Items("passes"),
+    );
 
     // Pairs are merged as they will be returned (12 bytes each, not a
     // padded 16): at ten million profiles there are a hundred million.

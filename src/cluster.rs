@@ -301,7 +301,11 @@ pub fn cluster_pairs_constrained(
         component_links.push(*link);
     }
 
-    let bar = printer.bar("cluster", components.len() as u64);
+    let bar = printer.bar(
+        "cluster",
+        components.len() as u64,
+        crate::printer::Unit::Items("components"),
+    );
     let mut stats = ClusteringStats {
         threshold: settings.threshold,
         links: links.len() as u64,

@@ -57,6 +57,8 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Review(args) => commands::review::run(args, &printer),
         Command::Sandbox(args) => commands::sandbox::run(args, &printer),
         Command::Apply(args) => commands::apply::run(args, &printer),
+        Command::Completions(args) => commands::completions::run(args, &printer),
+        Command::Man(args) => commands::man::run(args, &printer),
     };
     match result {
         Ok(status) => status,

@@ -22,6 +22,7 @@ use thiserror::Error;
 use super::limiter::RateLimiter;
 pub use super::redact::Secret;
 use super::redact::{SharedRedactor, add_shared, redact_shared};
+use crate::plan::Step;
 use crate::profile::{Field, Profile};
 
 /// Sailplay's `status_code` for a token it does not accept.
@@ -122,8 +123,9 @@ impl CallError {
 /// `info_by_user_id` answers `None` for -4000.
 pub trait SailplayClient: Sync {
     fn info_by_user_id(&self, user_id: &str) -> Result<Option<Profile>, CallError>;
-    /// `users/merge` or `users/update` with a step's parameters.
-    fn send_step(&self, method: &str, params: &BTreeMap<String, String>) -> Result<(), CallError>;
+    /// A step of cluster `cluster_id`: `users/merge` or `users/update` with
+    /// the step's parameters.
+    fn send_step(&self, cluster_id: &str, step: &Step) -> Result<(), CallError>;
     /// False for the dry run: nothing reaches Sailplay, so there is no live
     /// state to check before or after.
     fn reaches_sailplay(&self) -> bool;
@@ -477,8 +479,9 @@ impl SailplayClient for HttpClient {
         }
     }
 
-    fn send_step(&self, method: &str, params: &BTreeMap<String, String>) -> Result<(), CallError> {
-        self.call(&format!("api/v2/{method}/"), params).map(|_| ())
+    fn send_step(&self, _cluster_id: &str, step: &Step) -> Result<(), CallError> {
+        self.call(&format!("api/v2/{}/", step.method), &step.params)
+            .map(|_| ())
     }
 
     fn reaches_sailplay(&self) -> bool {
@@ -556,9 +559,12 @@ impl<W: Write + Send> SailplayClient for DryRunClient<W> {
         })
     }
 
-    fn send_step(&self, method: &str, params: &BTreeMap<String, String>) -> Result<(), CallError> {
+    /// One line a call, led by the cluster and step it carries out, so
+    /// that a reviewer can find each line's card in the report.
+    fn send_step(&self, cluster_id: &str, step: &Step) -> Result<(), CallError> {
         let department = self.department_id.as_deref().unwrap_or("(unset)");
-        let fields: Vec<String> = params
+        let fields: Vec<String> = step
+            .params
             .iter()
             .map(|(key, value)| format!("{key}={value}"))
             .collect();
@@ -568,8 +574,10 @@ impl<W: Write + Send> SailplayClient for DryRunClient<W> {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         writeln!(
             out,
-            "POST {}/api/v2/{method}/ token=<withheld> store_department_id={department} {}",
+            "{cluster_id} step {}: POST {}/api/v2/{}/ token=<withheld> store_department_id={department} {}",
+            step.index,
             self.base_url.trim_end_matches('/'),
+            step.method,
             fields.join(" ")
         )
         .map_err(|error| CallError::Unexpected {
@@ -719,16 +727,21 @@ mod tests {
     fn dry_run_prints_without_the_token() {
         let mut out = Vec::new();
         let client = DryRunClient::new(&mut out, "http://x/".into(), Some("14864".into()));
-        let params = BTreeMap::from([
-            ("from_uid".to_string(), "1".to_string()),
-            ("to_uid".to_string(), "2".to_string()),
-        ]);
-        client.send_step("users/merge", &params).unwrap();
+        let step = Step {
+            index: 2,
+            method: crate::plan::Method::Merge,
+            params: BTreeMap::from([
+                ("from_uid".to_string(), "1".to_string()),
+                ("to_uid".to_string(), "2".to_string()),
+            ]),
+            after: Profile::default(),
+        };
+        client.send_step("C-1", &step).unwrap();
         assert_eq!(client.printed(), 1);
         drop(client);
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "POST http://x/api/v2/users/merge/ token=<withheld> store_department_id=14864 from_uid=1 to_uid=2\n"
+            "C-1 step 2: POST http://x/api/v2/users/merge/ token=<withheld> store_department_id=14864 from_uid=1 to_uid=2\n"
         );
     }
 }

@@ -833,7 +833,7 @@ impl<'r, 'a> Worker<'r, 'a> {
             for step in &cluster.steps[done..] {
                 self.run
                     .client
-                    .send_step(step.method.path(), &step.params)
+                    .send_step(id, step)
                     .map_err(|error| Stop::Cluster(error.to_string()))?;
             }
             return Ok(ClusterResult::Printed);
@@ -1007,7 +1007,7 @@ impl<'r, 'a> Worker<'r, 'a> {
                 params: step.params.clone(),
             })?;
             self.run.step_calls.fetch_add(1, Ordering::Relaxed);
-            let result = self.run.client.send_step(step.method.path(), &step.params);
+            let result = self.run.client.send_step(id, step);
             // Whatever the answer, what was looked up before may be stale.
             self.lookups.clear();
             let (kind, detail) = match &result {

@@ -35,7 +35,7 @@ impl Progress {
     /// Progress over the `total` clusters this run has to do.
     pub fn new(printer: &Printer, total: u64) -> Progress {
         Progress {
-            bar: printer.bar("apply", total),
+            bar: printer.bar("apply", total, crate::printer::Unit::Items("clusters")),
             total,
             done: AtomicU64::new(0),
             stale: AtomicU64::new(0),

@@ -84,7 +84,8 @@ pub struct ApplyArgs {
     /// Clusters applied at once (each cluster's calls stay in order).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
     pub concurrency: usize,
-    /// Print the calls that would be sent (without the token); send nothing.
+    /// Print the calls that would be sent, one line each led by its cluster
+    /// id and step (without the token); send nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// store_department_id [env: SAILPLAY_DEPARTMENT_ID].

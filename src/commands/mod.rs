@@ -3,8 +3,10 @@
 
 pub mod apply;
 pub mod approve;
+pub mod completions;
 pub mod eval;
 pub mod generate;
+pub mod man;
 pub mod plan;
 pub mod review;
 pub mod sandbox;

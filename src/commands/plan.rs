@@ -20,8 +20,9 @@ use crate::{csv_files, load, merge, report, score};
 ///
 /// Writes DIR/clusters.csv (user_id,cluster_id), DIR/plan.json (the merge
 /// calls, their simulated results and what they lose), DIR/report.html
-/// (the review report) and DIR/ledger.json (what the next plan carries
-/// over). Pairs just below the threshold (down to --review-threshold) form
+/// (the review report), DIR/ledger.json (what the next plan carries
+/// over) and DIR/model.json (the fitted model, which a plan with
+/// --previous DIR reuses unless --refit). Pairs just below the threshold (down to --review-threshold) form
 /// candidate clusters shown for review. Nothing is sent anywhere.
 ///
 /// With --previous DIR1 (the directory of the last plan, reviewed and
@@ -32,6 +33,8 @@ use crate::{csv_files, load, merge, report, score};
 /// --ledger FILE keeps the same record in one place for a team. A directory
 /// holding decisions.json is not overwritten: plan into a new directory
 /// with --previous pointing at it.
+///
+/// Next: `sailmerge review DIR` (or `approve`), then `sailmerge apply DIR`.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   sailmerge plan datasets/demo/export.csv --out out/
@@ -45,13 +48,15 @@ pub struct PlanArgs {
     /// Export files: CSV/TSV (any of , ; tab |), Parquet, NDJSON/JSON, XLSX.
     #[arg(value_name = "EXPORT")]
     pub exports: Vec<PathBuf>,
-    /// Directory for clusters.csv, plan.json, report.html and ledger.json.
+    /// Directory for clusters.csv, plan.json, report.html, ledger.json and
+    /// model.json.
     #[arg(long, short, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Settings file (TOML); see `--show-settings` for every key.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Match probability above which two profiles are linked.
+    /// Match probability at or above which two profiles are linked
+    /// (matching.threshold; see --show-settings).
     #[arg(long, value_name = "P")]
     pub threshold: Option<f64>,
     /// Match probability from which pairs below the threshold form
@@ -68,7 +73,9 @@ pub struct PlanArgs {
     /// Text encoding of CSV input (utf-8, windows-1251); detected if unset.
     #[arg(long, value_name = "NAME")]
     pub encoding: Option<String>,
-    /// Print the resolved settings as TOML and exit.
+    /// Print the resolved settings (defaults, then --config, then flags) as
+    /// TOML, each key with its meaning, allowed values and default in
+    /// comments, and exit: a config file to start from.
     #[arg(long)]
     pub show_settings: bool,
     /// Also write every scored candidate pair, linked or not (user ids,
@@ -204,8 +211,13 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         .with_context(|| format!("cannot create output directory {}", out.display()))?;
 
     let loaded = load::load_exports(&args.exports, &settings.load, printer)?;
+    let stage = Stopwatch::start();
     let profiles = load::profiles_from_frame(&loaded.frame)?;
     drop(loaded.frame);
+    stage.report(
+        printer,
+        format!("read {} profiles out of the frame", profiles.len()),
+    );
     let profile_count = profiles.len();
     let language = args
         .lang
@@ -355,12 +367,34 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     ));
     report_history(&plan, args.previous.as_deref(), printer);
     printer.info(format!("report: {}", report_path.display()));
+    printer.info(next_step(out, s.clusters + s.candidates));
     // The run ends here and the process with it: freeing the plan's
     // millions of strings one by one would delay the exit by most of a
     // second at a million profiles, and the system takes the memory back
     // at once.
     std::mem::forget(plan);
     Ok(ExitStatus::Success)
+}
+
+/// The line that ends a plan: the command a person runs next.
+fn next_step(out: &Path, clusters_and_candidates: u64) -> String {
+    if clusters_and_candidates == 0 {
+        return "nothing to review: no two profiles match at the threshold".to_string();
+    }
+    let dir = shell_word(&out.display().to_string());
+    format!(
+        "next: sailmerge review {dir} (decide in a browser; or sailmerge approve {dir} --max-risk low), then sailmerge apply {dir} --base-url URL --dry-run"
+    )
+}
+
+/// `text` as one word of a POSIX shell command line: as it is when it holds
+/// only characters no shell treats specially, else in single quotes.
+fn shell_word(text: &str) -> String {
+    let plain = |c: char| c.is_alphanumeric() || "/._-+:,@%=".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        return text.to_string();
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 /// What the plan carried over, in the lines a person reads after a run.
@@ -479,6 +513,27 @@ mod tests {
         assert_eq!(file_name("/tmp/a/export.csv"), "export.csv");
         assert_eq!(file_name("export.csv"), "export.csv");
         assert_eq!(file_name("./data/../export.csv"), "export.csv");
+    }
+
+    #[test]
+    fn the_last_line_names_the_next_command() {
+        let line = next_step(Path::new("out/demo"), 3);
+        assert!(
+            line.starts_with("next: sailmerge review out/demo "),
+            "{line}"
+        );
+        assert!(line.contains("sailmerge apply out/demo --base-url URL --dry-run"));
+        let quoted = next_step(Path::new("my runs/it's"), 1);
+        assert!(quoted.contains("review 'my runs/it'\\''s' "), "{quoted}");
+        assert!(next_step(Path::new("out"), 0).starts_with("nothing to review"));
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_word("runs/06-01"), "runs/06-01");
+        assert_eq!(shell_word("Прогон 1"), "'Прогон 1'");
+        assert_eq!(shell_word("a$b"), "'a$b'");
+        assert_eq!(shell_word(""), "''");
     }
 
     #[test]

@@ -184,7 +184,7 @@ impl<'a> Load<'a> {
             options,
             printer,
             started: Instant::now(),
-            progress: printer.bar("load", total_bytes),
+            progress: printer.bar("load", total_bytes, crate::printer::Unit::Bytes),
             builder: FrameBuilder::new(),
             hashes: Vec::new(),
             summaries: Vec::new(),
@@ -253,8 +253,12 @@ impl<'a> Load<'a> {
         for warning in name_like_custom_columns(&built.frame, &quality.files) {
             printer.warn(warning);
         }
+        // With the frame's memory, like every stage line of `plan`.
+        let memory = crate::memory::ResidentMemory::of_this_process()
+            .map(|memory| format!(" ({})", memory.describe()))
+            .unwrap_or_default();
         printer.info(format!(
-            "loaded {} profiles from {} file{} in {:.2} s",
+            "loaded {} profiles from {} file{} in {:.2} s{memory}",
             quality.rows,
             file_count,
             if file_count == 1 { "" } else { "s" },

@@ -9,12 +9,18 @@
 //! binary, nested, time of day, durations, half floats, decimals wider than
 //! 38 digits), never a panic. The schema is checked before any data is
 //! decoded, and the reader runs under [`catch_panic`], since polars panics
-//! on some malformed files instead of returning an error.
+//! on some malformed files instead of returning an error. Page headers are
+//! checked before polars decodes a page: a negative count in one makes
+//! polars allocate an absurd buffer, and an allocation failure aborts the
+//! process, which no `catch_unwind` can stop.
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
 
 use polars::prelude::*;
+use polars_buffer::Buffer;
+use polars_parquet::parquet::page::{CompressedPage, DataPageHeader};
+use polars_parquet::parquet::read::{get_page_iterator, read_metadata};
 
 use super::columns::resolve_columns;
 use super::error::{LoadError, Location};
@@ -94,7 +100,62 @@ fn read_frame(bytes: &[u8], path: &str) -> Result<DataFrame, LoadError> {
             });
         }
     }
+    check_page_headers(bytes).map_err(|message| LoadError::Parquet {
+        path: path.to_string(),
+        message,
+    })?;
     reader.finish().map_err(parquet_error)
+}
+
+/// Walks every page header of every column chunk (without decompressing
+/// anything) and refuses counts polars would turn into allocation sizes.
+fn check_page_headers(bytes: &[u8]) -> Result<(), String> {
+    let metadata = read_metadata(&mut Cursor::new(bytes)).map_err(|error| error.to_string())?;
+    let file = Buffer::from(bytes.to_vec());
+    for (group_index, group) in metadata.row_groups.iter().enumerate() {
+        for column in group.parquet_columns() {
+            let pages =
+                get_page_iterator(column, Cursor::new(file.clone()), Vec::new(), usize::MAX)
+                    .map_err(|error| error.to_string())?;
+            for page in pages {
+                let page = page.map_err(|error| error.to_string())?;
+                if let CompressedPage::Data(page) = page {
+                    if let Some(count) = negative_count(page.header()) {
+                        return Err(format!(
+                            "a data page of column {} in row group {} declares {count}",
+                            column.descriptor().path_in_schema.join("."),
+                            group_index + 1,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The first count in a data page header that is negative, described.
+fn negative_count(header: &DataPageHeader) -> Option<String> {
+    let counts: &[(&str, i32)] = match header {
+        DataPageHeader::V1(header) => &[("values", header.num_values)],
+        DataPageHeader::V2(header) => &[
+            ("values", header.num_values),
+            ("nulls", header.num_nulls),
+            ("rows", header.num_rows),
+            (
+                "definition level bytes",
+                header.definition_levels_byte_length,
+            ),
+            (
+                "repetition level bytes",
+                header.repetition_levels_byte_length,
+            ),
+        ],
+    };
+    counts
+        .iter()
+        .find(|(_, count)| *count < 0)
+        .map(|(what, count)| format!("{count} {what}"))
 }
 
 /// Whether a Parquet column's type has a text form an export would hold.

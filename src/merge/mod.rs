@@ -58,7 +58,11 @@ pub fn plan_clusters(
     printer: &Printer,
 ) -> Vec<PlannedCluster> {
     let members = take_members(profiles, &clusters);
-    let bar = printer.bar("plan", clusters.len() as u64);
+    let bar = printer.bar(
+        "plan",
+        clusters.len() as u64,
+        crate::printer::Unit::Items("clusters"),
+    );
     let planned = clusters
         .into_par_iter()
         .zip(members)

@@ -141,7 +141,11 @@ pub fn normalize_profiles_as_of(
     printer: &crate::printer::Printer,
     today: NaiveDate,
 ) -> (Vec<NormalizedRecord>, DataQuality) {
-    let bar = printer.bar("normalize", profiles.len() as u64);
+    let bar = printer.bar(
+        "normalize",
+        profiles.len() as u64,
+        crate::printer::Unit::Items("profiles"),
+    );
     let (mut records, row_qualities): (Vec<NormalizedRecord>, Vec<RowQuality>) = profiles
         .par_iter()
         .enumerate()

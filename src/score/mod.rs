@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::block::Candidates;
 use crate::normalize::{NormalizedRecord, prefetch};
 use crate::plan::{FieldEvidence, HistogramBin, PairEvidence};
-use crate::printer::Printer;
+use crate::printer::{Printer, Unit};
 use crate::profile::Profile;
 use crate::settings::matching::MatchSettings;
 
@@ -304,9 +304,10 @@ pub fn score_pairs(
         );
     }
     let context = comparison::context(profiles, records, settings);
-    let bar = printer.bar("score", candidates.pairs.len() as u64 * 2);
-
+    let pair_count = candidates.pairs.len() as u64;
+    let bar = printer.bar("compare", pair_count, Unit::Items("pairs"));
     let levels = compare_candidates(&comparisons, &context, candidates, &bar);
+    bar.finish_and_clear();
     let fitted = match options.model {
         Some(saved) => {
             saved.check_fits(&comparisons)?;
@@ -337,6 +338,7 @@ pub fn score_pairs(
     // are few.
     let threshold_weight = weight_of_probability(settings.threshold);
     let kept_weight = weight_of_probability(settings.lowest_kept_probability());
+    let bar = printer.bar("weigh", pair_count, Unit::Items("pairs"));
     let chunks: Vec<(Vec<ScoredPair>, WeightHistogram)> = candidates
         .pairs
         .par_chunks(PAIRS_PER_TASK)

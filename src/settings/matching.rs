@@ -4,13 +4,16 @@
 //! is. `plan --show-settings` prints the resolved values.
 
 use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::block::RuleKind;
 
 /// Why two profiles cannot be one person: the kinds of contradiction the
 /// clustering guards look for inside a component (`contradiction_guards`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Contradiction {
     /// Male and female, as both profiles' given names imply (a stated sex
@@ -51,7 +54,7 @@ impl Contradiction {
 }
 
 /// How a custom attribute declared in `[[matching.extra]]` is compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExtraKind {
     /// Equal after trimming and case folding, or not (card numbers, ids).
@@ -68,7 +71,7 @@ pub enum ExtraKind {
 
 /// A custom attribute of the base (a column of the export that is not one
 /// of Sailplay's canonical fields) used as one more comparison.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtraComparison {
     /// The export column, as in its header.
@@ -86,7 +89,7 @@ pub struct ExtraComparison {
     pub tolerance: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MatchSettings {
     /// Match probability at or above which a pair links (`--threshold`).
@@ -175,6 +178,7 @@ pub struct MatchSettings {
         skip_serializing_if = "Option::is_none",
         with = "optional_toml_date"
     )]
+    #[schemars(with = "Option<String>")]
     pub reference_date: Option<NaiveDate>,
     /// Custom attributes compared as well, `[[matching.extra]]` tables with
     /// `column`, `kind` (exact, fuzzy, numeric, date), optional `block`

@@ -5,9 +5,10 @@
 //! that `plan --show-settings` shows it and a config file can change it.
 //! The assumptions listed in `plan.json` are derived from these values.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PlannerSettings {
     /// Which member becomes the survivor ("to" of every merge).
@@ -95,7 +96,7 @@ impl PlannerSettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SurvivorPolicy {
     /// The member registered first (missing dates rank last).
@@ -108,7 +109,7 @@ pub enum SurvivorPolicy {
     Column,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RegisterDateRule {
     /// The earlier of the two dates (the merged history starts there).
@@ -121,7 +122,7 @@ pub enum RegisterDateRule {
     From,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PointsRule {
     /// The balances add up (the histories are joined).
@@ -130,7 +131,7 @@ pub enum PointsRule {
     To,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AttributeRule {
     /// Like phone and email: the "to" profile's value when both have one.
@@ -140,7 +141,7 @@ pub enum AttributeRule {
 }
 
 /// How a field's golden value is picked among the members' values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldPolicy {
     /// The best-quality value (full Cyrillic name over a diminutive over a
@@ -156,7 +157,7 @@ pub enum FieldPolicy {
     Oldest,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct GoldenSettings {
     pub origin_user_id: FieldPolicy,

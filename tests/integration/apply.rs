@@ -262,16 +262,25 @@ fn dry_run_prints_the_calls_and_sends_nothing() {
     );
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let merges: usize = plan.clusters.iter().map(|c| c.steps.len()).sum();
-    assert_eq!(
-        stdout
-            .lines()
-            .filter(|l| l.starts_with("POST ") && l.contains("/api/v2/users/merge/"))
-            .count(),
-        merges,
-        "{stdout}"
-    );
-    assert!(stdout.contains("token=<withheld>"));
+    // One line a step, in plan order, led by its cluster id and step.
+    let expected: Vec<String> = plan
+        .clusters
+        .iter()
+        .flat_map(|c| {
+            c.steps.iter().map(|step| {
+                format!(
+                    "{} step {}: POST {}/api/v2/{}/ token=<withheld> ",
+                    c.cluster_id, step.index, sandbox.url, step.method
+                )
+            })
+        })
+        .collect();
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.contains(": POST ")).collect();
+    assert_eq!(lines.len(), expected.len(), "{stdout}");
+    for (line, start) in lines.iter().zip(&expected) {
+        assert!(line.starts_with(start.as_str()), "{line}\nwanted {start}");
+    }
+    assert!(!expected.is_empty());
     assert_eq!(sandbox.stats()["requests"], 0);
     assert!(!dir.path().join("journal.jsonl").exists());
     assert_secret_nowhere(dir.path(), &[&output.stdout, &output.stderr], TOKEN);

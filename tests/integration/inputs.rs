@@ -724,14 +724,13 @@ fn parquet_files_that_panicked_polars_are_load_errors() {
 }
 
 #[test]
-#[ignore = "open: polars-parquet aborts the process on this file (not a panic: catch_unwind cannot stop it)"]
 fn parquet_page_with_a_negative_value_count_is_a_load_error() {
     // Found by scripts/fuzz_loaders.sh: a 1.6 KB file whose footer is sound
     // (9 rows) but one of whose data pages declares a negative number of
     // values; polars-parquet reserves a validity bitmap for it as an
     // unsigned count, asks for 2^61 bytes, and the allocation failure
-    // aborts `plan` with exit 134 (on main at 4a34736 too). Fixing it means
-    // checking page headers before polars decodes them.
+    // aborted `plan` with exit 134; page headers are now checked before
+    // polars decodes them.
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/load/negative_page_value_count.parquet");
     let output = sailmerge(&[
