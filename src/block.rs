@@ -2,8 +2,8 @@
 //! profiles that share something, never all n² pairs.
 //!
 //! Each blocking rule turns a profile into zero or more keys, in one or more
-//! passes (a phone's one-edit neighbourhood is nineteen passes: one per
-//! deleted-position or swapped-pair variant). Profiles sharing a key in a
+//! passes (a phone's one-edit neighbourhood is 27 passes: one per
+//! masked-position or swapped-pair variant of up to fifteen digits). Profiles sharing a key in a
 //! pass form a block and every pair in it is a candidate. Invariants:
 //! - every candidate pair has `left < right` and remembers, as a bitmask,
 //!   every rule that proposed it (bit `i` is `Candidates::rules[i]`);
@@ -422,7 +422,9 @@ fn login_name_stretches(login: &str) -> impl Iterator<Item = &str> {
     (0..count).filter_map(move |start| login.get(start..start + LOGIN_NAME_KEY_LETTERS))
 }
 
-const PHONE_SUBSTITUTION_PASSES: usize = 10;
+/// E.164 numbers have up to fifteen digits: a Russian number's passes past
+/// its eleventh make no key, a longer foreign number's do.
+const PHONE_SUBSTITUTION_PASSES: usize = 14;
 /// The ten digits after the country code, in five blocks of two: two
 /// substitutions touch at most two blocks, so two numbers two digits apart
 /// agree on the other three, and meet in the pass that masks the two they
@@ -444,7 +446,7 @@ fn two_blocks(pass: usize) -> (usize, usize) {
     }
     (4, 4)
 }
-const PHONE_TRANSPOSITION_PASSES: usize = 9;
+const PHONE_TRANSPOSITION_PASSES: usize = 13;
 const MAX_LOGIN_DELETIONS: usize = 32;
 /// Joins the parts of a composite key; never occurs in normalised values.
 const SEPARATOR: u8 = 0x1f;
@@ -1056,6 +1058,18 @@ mod tests {
         ];
         let pairs = pairs_of(&records, &only_rules(&[RuleKind::PhoneOneEdit]));
         assert_eq!(pairs, vec![(0, 1), (0, 2), (0, 4), (1, 4), (2, 4)]);
+    }
+
+    #[test]
+    fn phone_neighbourhood_reaches_the_last_digits_of_a_fifteen_digit_number() {
+        let records = vec![
+            with_phone(0, "375291234567"),
+            with_phone(1, "375291234568"), // twelfth digit
+            with_phone(2, "861012345678901"),
+            with_phone(3, "861012345678910"), // fourteenth and fifteenth swapped
+        ];
+        let pairs = pairs_of(&records, &only_rules(&["phone_one_edit"]));
+        assert_eq!(pairs, vec![(0, 1), (2, 3)]);
     }
 
     #[test]

@@ -273,13 +273,11 @@ pub fn cluster_pairs_constrained(
             !held_back
         })
         .collect();
-    // Strongest first; ties by rows, so the replay order is deterministic.
-    links.sort_by(|a, b| {
-        b.weight
-            .total_cmp(&a.weight)
-            .then(a.left.cmp(&b.left))
-            .then(a.right.cmp(&b.right))
-    });
+    // Strongest first; ties by the user_ids, not the rows, so that a
+    // component split replays its links in the same order whatever the
+    // export's row order.
+    let rank = user_id_ranks(profiles, &links);
+    links.sort_by(|a, b| strongest_first(&rank, a, b));
 
     let mut union = UnionFind::<u32>::new(records.len());
     for link in &links {
@@ -332,6 +330,7 @@ pub fn cluster_pairs_constrained(
         } else {
             let pieces = split_component(
                 records,
+                &rank,
                 &members,
                 &component_links,
                 settings.max_cluster_size,
@@ -477,6 +476,36 @@ fn contradictions_within(
     found
 }
 
+/// Each linked row's place in user_id order (`u32::MAX` for rows without
+/// a link): the tie-break of [`strongest_first`].
+fn user_id_ranks(profiles: &[Profile], links: &[&ScoredPair]) -> Vec<u32> {
+    let mut linked: Vec<u32> = links
+        .iter()
+        .flat_map(|link| [link.left, link.right])
+        .collect();
+    linked.sort_unstable();
+    linked.dedup();
+    linked.sort_by(|&a, &b| {
+        compare_user_ids(&profiles[a as usize].user_id, &profiles[b as usize].user_id)
+    });
+    let mut rank = vec![u32::MAX; profiles.len()];
+    for (place, &row) in linked.iter().enumerate() {
+        rank[row as usize] = place as u32;
+    }
+    rank
+}
+
+/// Links strongest first; equal weights by their two user_ids' ranks.
+fn strongest_first(rank: &[u32], a: &ScoredPair, b: &ScoredPair) -> std::cmp::Ordering {
+    let key = |pair: &ScoredPair| {
+        let (x, y) = (rank[pair.left as usize], rank[pair.right as usize]);
+        (x.min(y), x.max(y))
+    };
+    b.weight
+        .total_cmp(&a.weight)
+        .then_with(|| key(a).cmp(&key(b)))
+}
+
 /// The links of a maximum spanning tree of an accepted component
 /// (strongest first), i.e. the links that explain why its members are one.
 fn spanning_links<'a>(members: &[u32], links: &[&'a ScoredPair]) -> Vec<&'a ScoredPair> {
@@ -499,6 +528,7 @@ fn spanning_links<'a>(members: &[u32], links: &[&'a ScoredPair]) -> Vec<&'a Scor
 /// the links that formed them.
 fn split_component<'a>(
     records: &[NormalizedRecord],
+    rank: &[u32],
     members: &[u32],
     links: &[&'a ScoredPair],
     max_size: usize,
@@ -548,12 +578,7 @@ fn split_component<'a>(
         .filter(|(group_members, _)| group_members.len() >= 2)
         .map(|(mut group_members, mut group_links)| {
             group_members.sort_unstable();
-            group_links.sort_by(|x, y| {
-                y.weight
-                    .total_cmp(&x.weight)
-                    .then(x.left.cmp(&y.left))
-                    .then(x.right.cmp(&y.right))
-            });
+            group_links.sort_by(|x, y| strongest_first(rank, x, y));
             (group_members, group_links)
         })
         .collect()
