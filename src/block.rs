@@ -1068,7 +1068,7 @@ mod tests {
             with_phone(2, "861012345678901"),
             with_phone(3, "861012345678910"), // fourteenth and fifteenth swapped
         ];
-        let pairs = pairs_of(&records, &only_rules(&["phone_one_edit"]));
+        let pairs = pairs_of(&records, &only_rules(&[RuleKind::PhoneOneEdit]));
         assert_eq!(pairs, vec![(0, 1), (2, 3)]);
     }
 
