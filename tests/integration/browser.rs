@@ -23,6 +23,7 @@ use sailmerge::decisions::{Decision, Decisions};
 use sailmerge::report::{self, synthetic::synthetic_plan};
 use serde_json::json;
 
+use crate::harness::{command, sailmerge_ok};
 use crate::report::{HOSTILE_FIRST_NAME, HOSTILE_LAST_NAME, ReviewServer, hostile_plan};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -460,8 +461,7 @@ async fn reviewer_approves_and_rejects_in_chromium_through_review() {
 
     // `apply` accepts the decisions the page saved, and runs only the
     // approved clusters.
-    let dry_run = Command::new(env!("CARGO_BIN_EXE_sailmerge"))
-        .arg("apply")
+    let dry_run = command(["apply"])
         .arg(dir.path())
         .args([
             "--dry-run",
@@ -470,7 +470,6 @@ async fn reviewer_approves_and_rejects_in_chromium_through_review() {
             "--department-id",
             "1",
         ])
-        .env_remove("SAILPLAY_TOKEN")
         .output()
         .unwrap();
     let dry_stderr = String::from_utf8_lossy(&dry_run.stderr);
@@ -730,20 +729,18 @@ async fn a_rejection_from_the_command_line_is_not_reverted_by_the_open_page() {
     let (rejected, other) = (&shown[0], &shown[1]);
 
     // While the page shows it undecided, the command line rejects it.
-    let output = Command::new(env!("CARGO_BIN_EXE_sailmerge"))
-        .args([
+    sailmerge_ok(
+        &[
             "approve",
             dir.path().to_str().unwrap(),
             "--reject",
             rejected,
-        ])
-        .args(["--reviewer", "Борис", "--note", "father and son"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+            "--reviewer",
+            "Борис",
+            "--note",
+            "father and son",
+        ],
+        &[],
     );
 
     // A click on the stale card, and one on another card.

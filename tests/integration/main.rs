@@ -5,6 +5,7 @@ mod febrl;
 mod fixtures;
 mod gen_b;
 mod gen_eval;
+mod harness;
 mod inputs;
 mod load;
 mod matching;
