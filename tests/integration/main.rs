@@ -13,6 +13,7 @@ mod memory;
 mod output;
 mod pipeline;
 mod planner;
+mod properties;
 mod report;
 mod runs;
 mod sandbox;
