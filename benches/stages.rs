@@ -162,7 +162,14 @@ fn stages(c: &mut Criterion, pipeline: &Pipeline) {
     });
     group.bench_function("score", |b| {
         b.iter_with_large_drop(|| {
-            score::score_pairs(profiles, records, candidates, matching, &printer)
+            score::score_pairs(
+                profiles,
+                records,
+                candidates,
+                matching,
+                score::ScoreOptions::default(),
+                &printer,
+            )
         })
     });
     group.bench_function("cluster", |b| {

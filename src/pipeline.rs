@@ -20,14 +20,18 @@ use crate::memory::ResidentMemory;
 use crate::normalize::{self, DataQuality, NormalizedRecord};
 use crate::printer::Printer;
 use crate::profile::Profile;
-use crate::score::{self, ScoredPairs};
+use crate::score::saved::SavedModel;
+use crate::score::{self, ScoreOptions, ScoredPairs};
 use crate::settings::matching::MatchSettings;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct MatchOptions<'a> {
     /// Keep every scored candidate pair in `Matching::scored`, linked or
     /// not (for `plan --pairs`); otherwise only those clustering links.
     pub keep_all_pairs: bool,
+    /// Weigh with an earlier plan's model instead of estimating one
+    /// (`plan --previous`, unless `--refit`).
+    pub model: Option<&'a SavedModel>,
     /// Pairs a reviewer kept apart or approved (`plan --previous`), by
     /// row of the profiles matched.
     pub constraints: Option<&'a LinkConstraints>,
@@ -82,12 +86,17 @@ pub fn match_records(
     );
 
     let stage = Stopwatch::start();
-    let score = if options.keep_all_pairs {
-        score::score_all_pairs
-    } else {
-        score::score_pairs
-    };
-    let scored = score(profiles, records, &candidates, settings, printer)?;
+    let scored = score::score_pairs(
+        profiles,
+        records,
+        &candidates,
+        settings,
+        ScoreOptions {
+            keep_all_pairs: options.keep_all_pairs,
+            model: options.model,
+        },
+        printer,
+    )?;
     // The scored pairs carry what clustering needs; the candidates go now.
     let blocking = candidates.stats;
     drop(candidates.pairs);

@@ -12,6 +12,7 @@ use crate::plan::risk::assess_risk;
 use crate::plan::{Diagnostics, MergePlan, PlanSummary, PlannedCluster, SCHEMA_VERSION, Warning};
 use crate::printer::Printer;
 use crate::profile::Profile;
+use crate::score::saved::{MODEL_FILE, SavedModel};
 use crate::settings::Settings;
 use crate::{csv_files, load, merge, report, score};
 
@@ -79,6 +80,11 @@ pub struct PlanArgs {
     /// applied from it, into this plan.
     #[arg(long, value_name = "DIR1")]
     pub previous: Option<PathBuf>,
+    /// With --previous: estimate the model afresh instead of weighing with
+    /// DIR1's (its model.json), so that scores follow the base as it is now
+    /// rather than stay comparable with the last plan's.
+    #[arg(long, requires = "previous")]
+    pub refit: bool,
     /// A ledger file kept in one place (created if missing): its
     /// never-merge constraints and applied merges are used, and it is
     /// updated with those of --previous.
@@ -185,6 +191,19 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
             ),
         );
     }
+    let previous_model = match (&args.previous, args.refit) {
+        (Some(previous), false) => {
+            let model = SavedModel::read(previous)?;
+            if model.is_none() {
+                printer.info(format!(
+                    "{} holds no {MODEL_FILE} (a plan made before models were kept): estimating a new model",
+                    previous.display()
+                ));
+            }
+            model
+        }
+        _ => None,
+    };
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create output directory {}", out.display()))?;
 
@@ -212,6 +231,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     let mut settings = settings;
     let options = MatchOptions {
         keep_all_pairs: args.pairs.is_some(),
+        model: previous_model.as_ref(),
         constraints: Some(&resolved.constraints),
     };
     let (records, data_quality, mut matching) =
@@ -223,6 +243,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         band,
     } = &mut matching;
     csv_files::write_clusters_csv(&out.join("clusters.csv"), &profiles, clustering)?;
+    scored.saved_model.write(out)?;
     if let Some(path) = &args.pairs {
         csv_files::write_pairs_csv(path, &profiles, scored)
             .with_context(|| format!("cannot write --pairs {}", path.display()))?;

@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use std::hash::{Hash, Hasher};
 
 use rustc_hash::{FxHashMap, FxHasher};
+use serde::{Deserialize, Serialize};
 
 use crate::normalize::NormalizedRecord;
 use crate::profile::Sex;
@@ -40,6 +41,27 @@ pub(crate) struct TermFrequencies {
     /// Per record: how many other profiles hold its e-mail login (on any
     /// domain); 0 without a usable e-mail.
     login_others: Vec<u32>,
+    /// The value counts the shares were taken from, to be kept with the
+    /// model (`plan --previous` reuses them).
+    pub(crate) counts: SavedFrequencies,
+}
+
+/// The value counts of a base, kept with its model so that a later plan
+/// weighs values as this one did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SavedFrequencies {
+    /// First names, surnames, patronymics, birth dates (`YYYY-MM-DD`).
+    pub fields: [SavedCounts; 4],
+    /// Profiles per e-mail login.
+    pub logins: Vec<(String, u32)>,
+}
+
+/// One field's value counts: per value, profiles overall, of men and of
+/// women; and the totals.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SavedCounts {
+    pub values: Vec<(String, [u32; 3])>,
+    pub totals: [f64; 3],
 }
 
 /// One field's values counted among all profiles, among men and among
@@ -52,7 +74,49 @@ struct ValueCounts<V> {
     with_companion: FxHashMap<u64, u32>,
 }
 
-impl<V: Hash + Eq + Copy> ValueCounts<V> {
+impl<V: Hash + Eq + Copy + Ord> ValueCounts<V> {
+    /// The counts as kept with the model, values spelled by `spell`, in
+    /// value order (the same base gives the same file).
+    fn saved(&self, spell: impl Fn(V) -> String) -> SavedCounts {
+        let mut values: Vec<(V, [u32; 3])> = self.by_sex[0]
+            .iter()
+            .map(|(&value, &all)| {
+                let of = |slot: usize| self.by_sex[slot].get(&value).copied().unwrap_or(0);
+                (value, [all, of(1), of(2)])
+            })
+            .collect();
+        values.sort_unstable_by_key(|(value, _)| *value);
+        SavedCounts {
+            values: values
+                .into_iter()
+                .map(|(value, counts)| (spell(value), counts))
+                .collect(),
+            totals: self.totals,
+        }
+    }
+
+    /// These counts with the value counts of `saved` in place of the base's
+    /// own (the person's own profiles are still counted in this base).
+    fn with_counts_of<'s>(
+        mut self,
+        saved: &'s SavedCounts,
+        read: impl Fn(&'s str) -> Option<V>,
+    ) -> Self {
+        self.by_sex = Default::default();
+        for (value, counts) in &saved.values {
+            let Some(value) = read(value) else {
+                continue;
+            };
+            for (slot, &count) in counts.iter().enumerate() {
+                if count > 0 {
+                    self.by_sex[slot].insert(value, count);
+                }
+            }
+        }
+        self.totals = saved.totals;
+        self
+    }
+
     fn of<'a>(
         records: &'a [NormalizedRecord],
         value: impl Fn(&'a NormalizedRecord) -> Option<V>,
@@ -130,7 +194,12 @@ fn first_name_of(record: &NormalizedRecord) -> Option<&str> {
 }
 
 impl TermFrequencies {
-    pub(crate) fn from_records(records: &[NormalizedRecord]) -> TermFrequencies {
+    /// The shares of `records`' values, counted among `records` or, given
+    /// `saved`, taken from an earlier base's counts.
+    pub(crate) fn from_records<'a>(
+        records: &'a [NormalizedRecord],
+        saved: Option<&'a SavedFrequencies>,
+    ) -> TermFrequencies {
         let ((first_names, last_names), (patronymics, birth_dates)) = rayon::join(
             || {
                 rayon::join(
@@ -145,6 +214,25 @@ impl TermFrequencies {
                 )
             },
         );
+        let counts = SavedFrequencies {
+            fields: [
+                first_names.saved(str::to_string),
+                last_names.saved(str::to_string),
+                patronymics.saved(str::to_string),
+                birth_dates.saved(|date| date.to_string()),
+            ],
+            logins: login_counts(records),
+        };
+        let (first_names, last_names, patronymics, birth_dates, counts) = match saved {
+            Some(saved) => (
+                first_names.with_counts_of(&saved.fields[0], Some),
+                last_names.with_counts_of(&saved.fields[1], Some),
+                patronymics.with_counts_of(&saved.fields[2], Some),
+                birth_dates.with_counts_of(&saved.fields[3], |text| text.parse().ok()),
+                saved.clone(),
+            ),
+            None => (first_names, last_names, patronymics, birth_dates, counts),
+        };
         let shares = records
             .par_iter()
             .map(|record| {
@@ -167,9 +255,11 @@ impl TermFrequencies {
                 .map(|share| share.unwrap_or(1.0))
             })
             .collect();
+        let login_others = login_others(records, &counts.logins);
         TermFrequencies {
             shares,
-            login_others: login_others(records),
+            login_others,
+            counts,
         }
     }
 
@@ -204,15 +294,33 @@ pub(crate) fn login_of(record: &NormalizedRecord) -> Option<&str> {
     (!login.is_empty()).then_some(login)
 }
 
-/// Per record, how many other profiles hold its e-mail login.
-fn login_others(records: &[NormalizedRecord]) -> Vec<u32> {
+/// Profiles per e-mail login, in login order.
+fn login_counts(records: &[NormalizedRecord]) -> Vec<(String, u32)> {
     let mut counts: FxHashMap<&str, u32> = FxHashMap::default();
     for login in records.iter().filter_map(login_of) {
         *counts.entry(login).or_default() += 1;
     }
+    let mut counts: Vec<(String, u32)> = counts
+        .into_iter()
+        .map(|(login, count)| (login.to_string(), count))
+        .collect();
+    counts.sort_unstable();
+    counts
+}
+
+/// Per record, how many other profiles hold its e-mail login, by `counts`.
+fn login_others(records: &[NormalizedRecord], counts: &[(String, u32)]) -> Vec<u32> {
+    let counts: FxHashMap<&str, u32> = counts
+        .iter()
+        .map(|(login, count)| (login.as_str(), *count))
+        .collect();
     records
         .iter()
-        .map(|record| login_of(record).map_or(0, |login| counts[login] - 1))
+        .map(|record| {
+            login_of(record)
+                .and_then(|login| counts.get(login))
+                .map_or(0, |count| count.saturating_sub(1))
+        })
         .collect()
 }
 
@@ -242,7 +350,7 @@ mod tests {
             .collect();
         let (records, _) =
             crate::normalize::normalize_profiles(&profiles, &crate::printer::Printer::silent());
-        let frequencies = TermFrequencies::from_records(&records);
+        let frequencies = TermFrequencies::from_records(&records, None);
         assert_eq!(frequencies.of(Field::FirstName, 0), 1.0 / 5.0);
         assert_eq!(frequencies.of(Field::FirstName, 2), 2.0 / 5.0);
         // No birth date: no evidence to scale.
@@ -277,7 +385,7 @@ mod tests {
         }
         let (records, _) =
             crate::normalize::normalize_profiles(&profiles, &crate::printer::Printer::silent());
-        let frequencies = TermFrequencies::from_records(&records);
+        let frequencies = TermFrequencies::from_records(&records, None);
         // Анна's own three profiles are left out of her surname's count;
         // Мария sees Анна's three.
         assert_eq!(frequencies.of(Field::LastName, 0), 1.0 / 10.0);

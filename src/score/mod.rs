@@ -15,6 +15,7 @@
 pub mod comparison;
 mod frequency;
 pub mod model;
+pub mod saved;
 mod verifier;
 mod weigh;
 
@@ -89,6 +90,8 @@ pub struct ScoredPairs {
     pub rule_names: Vec<String>,
     pub(crate) verifier: Option<verifier::BirthDateVerifier>,
     pub model: ModelSummary,
+    /// The model as kept in `DIR/model.json`.
+    pub saved_model: saved::SavedModel,
     /// Every scored pair by weight, for the report's chart.
     pub histogram: Vec<HistogramBin>,
 }
@@ -131,6 +134,7 @@ impl ScoredPairs {
             term_frequency_slots: Vec::new(),
             rule_names: Vec::new(),
             model: ModelSummary::default(),
+            saved_model: saved::SavedModel::default(),
             histogram: Vec::new(),
         }
     }
@@ -269,52 +273,28 @@ pub struct EmSessionSummary {
     pub match_share: f64,
 }
 
-/// Scores every candidate pair and keeps those at or above the threshold
-/// (the only ones clustering links).
+/// How `score_pairs` scores.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScoreOptions<'a> {
+    /// Keep every scored pair, linkable or not (for `plan --pairs`; the
+    /// threshold still decides `pairs_above_threshold` and the links
+    /// clustering makes); otherwise only those clustering or the review band
+    /// can use.
+    pub keep_all_pairs: bool,
+    /// Weigh with an earlier plan's model instead of estimating one
+    /// (`plan --previous`).
+    pub model: Option<&'a saved::SavedModel>,
+}
+
+/// Scores every candidate pair and keeps those clustering or the review
+/// band can use (or all of them: `ScoreOptions::keep_all_pairs`).
 pub fn score_pairs(
     profiles: &[Profile],
     records: &[NormalizedRecord],
     candidates: &Candidates,
     settings: &MatchSettings,
+    options: ScoreOptions,
     printer: &Printer,
-) -> Result<ScoredPairs> {
-    score_and_keep(
-        profiles,
-        records,
-        candidates,
-        settings,
-        printer,
-        Keep::Linkable,
-    )
-}
-
-/// Scores every candidate pair and keeps them all, linkable or not, for
-/// `plan --pairs` (the threshold still decides `pairs_above_threshold`
-/// and the links clustering makes).
-pub fn score_all_pairs(
-    profiles: &[Profile],
-    records: &[NormalizedRecord],
-    candidates: &Candidates,
-    settings: &MatchSettings,
-    printer: &Printer,
-) -> Result<ScoredPairs> {
-    score_and_keep(profiles, records, candidates, settings, printer, Keep::All)
-}
-
-/// Which scored pairs `score_and_keep` returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Keep {
-    Linkable,
-    All,
-}
-
-fn score_and_keep(
-    profiles: &[Profile],
-    records: &[NormalizedRecord],
-    candidates: &Candidates,
-    settings: &MatchSettings,
-    printer: &Printer,
-    keep: Keep,
 ) -> Result<ScoredPairs> {
     let comparisons = comparison::comparisons(settings);
     if comparisons.len() > MAX_COMPARISONS {
@@ -327,7 +307,19 @@ fn score_and_keep(
     let bar = printer.bar("score", candidates.pairs.len() as u64 * 2);
 
     let levels = compare_candidates(&comparisons, &context, candidates, &bar);
-    let fitted = model::fit(&comparisons, &context, candidates, &levels, settings);
+    let fitted = match options.model {
+        Some(saved) => {
+            saved.check_fits(&comparisons)?;
+            model::Fitted::from_saved(
+                &comparisons,
+                saved,
+                candidates,
+                &levels,
+                settings.conflict_weight,
+            )
+        }
+        None => model::fit(&comparisons, &context, candidates, &levels, settings),
+    };
     let weigher = weigh::Weigher::new(
         &comparisons,
         &fitted,
@@ -335,6 +327,7 @@ fn score_and_keep(
         candidates,
         &levels,
         settings,
+        options.model,
     );
 
     // Only the pairs at or above the review band's lower end are kept:
@@ -354,7 +347,7 @@ fn score_and_keep(
             for (pair, levels) in chunk.iter().zip(chunk_levels) {
                 let scored = weigher.weigh(pair, levels);
                 histogram.add(scored.weight);
-                if keep == Keep::All || scored.weight >= kept_weight {
+                if options.keep_all_pairs || scored.weight >= kept_weight {
                     kept.push(scored);
                 }
             }
@@ -401,6 +394,7 @@ fn score_and_keep(
         counted_levels: summarise_counted_levels(&comparisons, &fitted),
     };
     drop(levels);
+    let saved_model = weigher.saved_model(&fitted);
     let (term_frequency_slots, verifier) = weigher.into_parts();
     Ok(ScoredPairs {
         pairs,
@@ -414,6 +408,7 @@ fn score_and_keep(
             .map(|rule| rule.name.clone())
             .collect(),
         model,
+        saved_model,
         histogram: weight_histogram.bins(),
     })
 }

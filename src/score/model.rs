@@ -17,6 +17,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 use crate::block::{BlockingRule, Candidates, RuleKind};
 use crate::compare::{dates_compatible, sexes_conflict};
@@ -286,7 +287,7 @@ pub fn estimate_u_among_namesakes(
 }
 
 /// The u tables a pair may be judged against (see `Context`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct UTables {
     pub general: LevelTable,
     pub same_name: LevelTable,
@@ -710,7 +711,7 @@ const COUNTED_U_ROUNDS: usize = 4;
 const MINIMUM_SESSION_PAIRS: u64 = 50;
 
 /// A level whose u is counted over the whole base (`Level::counted_by`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CountedLevel {
     pub comparison: usize,
     pub level: u8,
@@ -805,7 +806,56 @@ pub struct Fitted {
     /// (`matches_in_base`).
     pub matches_in_base: f64,
     pub prior_match_probability: f64,
+    /// Per counted level, the log-odds of a match among the pairs anchored
+    /// there (`Weights::with_anchor_odds`).
+    pub anchor_log_odds: Vec<f64>,
     pub sessions: Vec<EmSessionSummary>,
+}
+
+impl Fitted {
+    /// The model of an earlier plan (`saved::SavedModel`), with this base's
+    /// pattern counts.
+    pub fn from_saved(
+        comparisons: &[Comparison],
+        saved: &super::saved::SavedModel,
+        candidates: &Candidates,
+        levels: &[[u8; MAX_COMPARISONS]],
+        conflict_weight: f64,
+    ) -> Fitted {
+        let pattern_counts = count_patterns(
+            candidates
+                .pairs
+                .par_iter()
+                .zip(levels.par_iter())
+                .map(|(pair, levels)| (pair.rules, pack_levels(levels))),
+        );
+        let weights = Weights::new(
+            comparisons,
+            &saved.m,
+            &saved.u,
+            &saved.counted,
+            conflict_weight,
+        )
+        .with_anchor_odds(
+            &saved.anchor_log_odds,
+            log_odds(saved.prior_match_probability),
+        );
+        Fitted {
+            pattern_counts,
+            m: saved.m.clone(),
+            u: saved.u.clone(),
+            weights,
+            random_counts: saved.random_counts.clone(),
+            namesake_pairs: saved.namesake_pairs,
+            counted: saved.counted.clone(),
+            matches_at_counted: saved.matches_at_counted.clone(),
+            expected_matches: saved.expected_matches,
+            matches_in_base: saved.matches_in_base,
+            prior_match_probability: saved.prior_match_probability,
+            anchor_log_odds: saved.anchor_log_odds.clone(),
+            sessions: saved.sessions.clone(),
+        }
+    }
 }
 
 /// Fits the model on the candidates: u from random pairs and, for the
@@ -936,6 +986,7 @@ pub fn fit(
             let weights =
                 weights.with_anchor_odds(&anchor_log_odds, log_odds(prior_match_probability));
             return Fitted {
+                anchor_log_odds,
                 pattern_counts,
                 m,
                 u,

@@ -15,6 +15,7 @@
 //! found agree on it because they were found by it.
 
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 use crate::block::{BlockingRule, RuleKind};
 
@@ -33,6 +34,15 @@ pub(crate) struct BirthDateVerifier {
     /// the share of them that are one person, as their birth dates show.
     observed: FxHashMap<Pattern, (f64, f64)>,
     corrections: FxHashMap<Pattern, f64>,
+}
+
+/// A verifier's findings as kept with the model: per combination of the
+/// other fields' levels (a packed pattern), the dated pairs and the share
+/// of them one person, and the correction of undated pairs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SavedVerifier {
+    pub observed: Vec<(Pattern, (f64, f64))>,
+    pub corrections: Vec<(Pattern, f64)>,
 }
 
 /// Weights of undated pairs, per combination, in bins of `BIN_BITS`
@@ -118,9 +128,41 @@ impl BirthDateVerifier {
         })
     }
 
+    /// Whether a pair at `levels` lacks a birth date and its combination
+    /// of the other levels was seen dated: the pairs a correction may move.
+    pub(crate) fn corrects(&self, levels: &[u8; MAX_COMPARISONS]) -> bool {
+        self.lacks_birth_date(levels) && self.observed.contains_key(&self.key(pack_levels(levels)))
+    }
+
+    /// The verifier's findings, to be kept with the model, in key order.
+    pub(crate) fn saved(&self) -> SavedVerifier {
+        let mut observed: Vec<_> = self.observed.iter().map(|(&k, &v)| (k, v)).collect();
+        observed.sort_unstable_by_key(|&(key, _)| key);
+        let mut corrections: Vec<_> = self.corrections.iter().map(|(&k, &v)| (k, v)).collect();
+        corrections.sort_unstable_by_key(|&(key, _)| key);
+        SavedVerifier {
+            observed,
+            corrections,
+        }
+    }
+
+    /// A verifier with the findings of an earlier base's.
+    pub(crate) fn from_saved(
+        comparisons: &[Comparison],
+        saved: &SavedVerifier,
+    ) -> Option<BirthDateVerifier> {
+        let position = |field| comparisons.iter().position(|c| c.field == field);
+        Some(BirthDateVerifier {
+            birth_date: position(Field::BirthDate)?,
+            login_birth_year: position(Field::LoginBirthYear),
+            observed: saved.observed.iter().copied().collect(),
+            corrections: saved.corrections.iter().copied().collect(),
+        })
+    }
+
     /// Adds the weight (`pair_weight`, before any correction) of an
-    /// undated pair at `levels` to `undated`, if its combination was seen
-    /// dated.
+    /// undated pair at `levels` whose combination was seen dated
+    /// (`corrects`) to `undated`.
     pub(crate) fn count_undated(
         &self,
         undated: &mut UndatedWeights,
@@ -128,9 +170,6 @@ impl BirthDateVerifier {
         pair_weight: f64,
     ) {
         let key = self.key(pack_levels(levels));
-        if !self.observed.contains_key(&key) {
-            return;
-        }
         let bin = ((pair_weight.clamp(-WEIGHT_LIMIT, WEIGHT_LIMIT - 1e-9) + WEIGHT_LIMIT)
             / BIN_BITS) as usize;
         undated.entry(key).or_insert_with(|| vec![0; BINS])[bin.min(BINS - 1)] += 1;

@@ -13,6 +13,7 @@ use crate::settings::matching::MatchSettings;
 use super::comparison::{Comparison, Field, MAX_COMPARISONS};
 use super::frequency::TermFrequencies;
 use super::model::{self, Fitted, LevelTable};
+use super::saved::SavedModel;
 use super::verifier::{self, BirthDateVerifier};
 use super::{PAIRS_PER_TASK, ScoredPair, TERM_FREQUENCY_SLOTS, weight_of_probability};
 
@@ -39,20 +40,20 @@ impl<'a> Weigher<'a> {
         candidates: &Candidates,
         levels: &[[u8; MAX_COMPARISONS]],
         settings: &MatchSettings,
+        saved: Option<&SavedModel>,
     ) -> Weigher<'a> {
-        let frequencies = TermFrequencies::from_records(records);
+        let frequencies =
+            TermFrequencies::from_records(records, saved.map(|model| &model.frequencies));
         let term_frequency_slots = term_frequency_slots(comparisons);
         let mut weigher = Weigher {
             comparisons,
             m: &fitted.m,
             weights: &fitted.weights,
             prior_weight: weight_of_probability(fitted.prior_match_probability),
-            typical_login_others: typical_login_others(
-                comparisons,
-                &candidates.pairs,
-                levels,
-                &frequencies,
-            ),
+            typical_login_others: match saved {
+                Some(model) => model.typical_login_others,
+                None => typical_login_others(comparisons, &candidates.pairs, levels, &frequencies),
+            },
             frequencies,
             birth_date_slot: comparisons
                 .iter()
@@ -62,6 +63,13 @@ impl<'a> Weigher<'a> {
             term_frequency: settings.term_frequency,
             verifier: None,
         };
+        if let Some(model) = saved {
+            weigher.verifier = model
+                .verifier
+                .as_ref()
+                .and_then(|verifier| BirthDateVerifier::from_saved(comparisons, verifier));
+            return weigher;
+        }
         // The birth date's verdict on undated pairs is set against their
         // weights, so those are gathered first.
         weigher.verifier = BirthDateVerifier::fit(
@@ -75,6 +83,29 @@ impl<'a> Weigher<'a> {
             verifier.calibrated(&undated)
         });
         weigher
+    }
+
+    /// The model as kept in a file, this weigher's part of it added to
+    /// `fitted`.
+    pub(super) fn saved_model(&self, fitted: &Fitted) -> SavedModel {
+        SavedModel {
+            format: super::saved::FORMAT,
+            comparisons: super::saved::shape_of(self.comparisons),
+            m: fitted.m.clone(),
+            u: fitted.u.clone(),
+            counted: fitted.counted.clone(),
+            matches_at_counted: fitted.matches_at_counted.clone(),
+            anchor_log_odds: fitted.anchor_log_odds.clone(),
+            expected_matches: fitted.expected_matches,
+            matches_in_base: fitted.matches_in_base,
+            prior_match_probability: fitted.prior_match_probability,
+            random_counts: fitted.random_counts.clone(),
+            namesake_pairs: fitted.namesake_pairs,
+            sessions: fitted.sessions.clone(),
+            typical_login_others: self.typical_login_others,
+            verifier: self.verifier.as_ref().map(BirthDateVerifier::saved),
+            frequencies: self.frequencies.counts.clone(),
+        }
     }
 
     /// The comparisons' slots in `ScoredPair::term_frequency_weights` and
@@ -157,7 +188,7 @@ impl<'a> Weigher<'a> {
                 verifier::UndatedWeights::default,
                 |mut undated, (chunk, chunk_levels)| {
                     for (pair, levels) in chunk.iter().zip(chunk_levels) {
-                        if verifier.lacks_birth_date(levels) {
+                        if verifier.corrects(levels) {
                             let weight = self.weigh_by_fields(pair, levels).weight;
                             verifier.count_undated(&mut undated, levels, weight);
                         }

@@ -26,6 +26,7 @@ fn scoring_keeps_the_linkable_and_band_pairs_and_counts_all_of_them() {
         &records,
         &candidates,
         &settings.matching,
+        score::ScoreOptions::default(),
         &printer,
     )
     .unwrap();

@@ -639,7 +639,7 @@ fn scored_base() -> &'static Mutex<ScoredBase> {
         };
         let options = MatchOptions {
             keep_all_pairs: true,
-            constraints: None,
+            ..MatchOptions::default()
         };
         let (records, _, matching) =
             pipeline::match_profiles(&profiles, &mut settings, options, &printer).unwrap();

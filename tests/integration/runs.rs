@@ -541,3 +541,93 @@ fn a_team_ledger_keeps_rejections_for_plans_made_without_previous() {
         "{history:?}"
     );
 }
+
+/// Every number in `value`, depth first.
+fn numbers_in(value: &serde_json::Value) -> Vec<f64> {
+    match value {
+        serde_json::Value::Number(number) => vec![number.as_f64().unwrap()],
+        serde_json::Value::Array(items) => items.iter().flat_map(numbers_in).collect(),
+        serde_json::Value::Object(fields) => fields.values().flat_map(numbers_in).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn a_plan_with_previous_weighs_with_the_previous_model_unless_refit() {
+    let work = tempfile::tempdir().unwrap();
+    let generated = work.path().join("gen");
+    run(&[
+        "gen",
+        "--profiles",
+        "3000",
+        "--seed",
+        "9",
+        "--out",
+        path(&generated),
+    ]);
+    let export = generated.join("export.csv");
+    let (header, kept, _) = hold_back_newest(&export, 0.1);
+    let first_export = work.path().join("first.csv");
+    write_rows(&first_export, &header, &kept);
+    let (first, second, refit) = (
+        work.path().join("first"),
+        work.path().join("second"),
+        work.path().join("refit"),
+    );
+    run(&["plan", path(&first_export), "--out", path(&first)]);
+    let model_of = |dir: &Path| -> serde_json::Value {
+        let text = std::fs::read_to_string(dir.join("model.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let stderr = run(&[
+        "plan",
+        path(&export),
+        "--out",
+        path(&second),
+        "--previous",
+        path(&first),
+    ]);
+    assert!(!stderr.contains("estimating a new model"), "{stderr}");
+    // The second plan weighed with the first's model: the same parameters,
+    // written again, while the export grew by a tenth.
+    let (first_model, second_model) = (model_of(&first), model_of(&second));
+    for key in ["m", "u", "prior_match_probability", "anchor_log_odds"] {
+        let (before, after) = (
+            numbers_in(&first_model[key]),
+            numbers_in(&second_model[key]),
+        );
+        assert_eq!(before.len(), after.len(), "{key}");
+        // Equal but for the last bit a float may lose in JSON.
+        let drift = before
+            .iter()
+            .zip(&after)
+            .map(|(a, b)| ((a - b) / a.abs().max(1e-300)).abs())
+            .fold(0.0, f64::max);
+        assert!(drift < 1e-12, "{key} drifted by {drift}");
+    }
+    run(&[
+        "plan",
+        path(&export),
+        "--out",
+        path(&refit),
+        "--previous",
+        path(&first),
+        "--refit",
+    ]);
+    assert_ne!(
+        first_model["prior_match_probability"],
+        model_of(&refit)["prior_match_probability"]
+    );
+    // --refit needs --previous.
+    let output = sailmerge(
+        &[
+            "plan",
+            path(&export),
+            "--out",
+            path(&work.path().join("x")),
+            "--refit",
+        ],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+}
