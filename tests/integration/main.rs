@@ -1,6 +1,7 @@
 mod apply;
 mod apply_safety;
 mod browser;
+mod cli;
 mod febrl;
 mod fixtures;
 mod gen_b;
