@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::apply::{approve, assert_applied, last_run, restart_midway_with, run_files, summary};
+use crate::apply::{approve, assert_applied, last_run, run_files, summary};
 use crate::harness::{
-    DEPARTMENT_ID, TOKEN, apply, files_under, sailmerge, sailmerge_plan, stderr, text,
+    DEPARTMENT_ID, TOKEN, apply, files_under, restart_midway_with, sailmerge, sailmerge_plan,
+    stderr, text,
 };
 use crate::sandbox::{SandboxProcess, fixture_plan, write_plan_dir};
 

@@ -2,14 +2,20 @@
 //! it is started (colour off, the developer's own Sailplay credentials
 //! cleared), how what it printed reads in an assertion message or a
 //! snapshot (temporary paths and times filtered), the files it leaves, and
-//! the background `apply` the crash tests SIGKILL and resume. A change to
-//! how the binary is run is made here, once.
+//! the background `apply` the crash tests SIGKILL and resume
+//! (`kill_and_resume`, `restart_midway_with`). A change to how the binary
+//! is run is made here, once.
 
 use std::ffi::OsStr;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use sailmerge::plan::MergePlan;
+
+use crate::apply::{assert_applied, assert_secret_nowhere};
+use crate::sandbox::SandboxProcess;
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_sailmerge");
 /// The token the test sandboxes accept. Long and unusual, so that a grep
@@ -256,4 +262,78 @@ impl Drop for BackgroundApply {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// What a SIGKILLed and resumed `apply` did, for the figures.
+pub struct Resumed {
+    pub killed_after: Duration,
+    pub lines_at_kill: usize,
+    pub merges_at_kill: u64,
+    pub rerun_time: Duration,
+}
+
+/// Applies the approved clusters of `plan` (written in `dir`) against
+/// `sandbox`, which keeps its store in a `--state` file; SIGKILLs apply
+/// once its journal holds `kill_at` lines and runs it again with the same
+/// `args`, restarting the sandbox from its state file once the rerun has
+/// added `restart_after` lines, when given. Checks that the kill came
+/// after the first merge and before the last, that the rerun exits 0 with
+/// every cluster merged exactly once into its planned result, and that
+/// the token is in no file and no output of either run.
+pub fn kill_and_resume(
+    sandbox: &mut SandboxProcess,
+    dir: &Path,
+    plan: &MergePlan,
+    args: &[&str],
+    kill_at: usize,
+    restart_after: Option<usize>,
+) -> Resumed {
+    let env = [("SAILPLAY_TOKEN", TOKEN)];
+    let mut first = BackgroundApply::start(dir, &sandbox.url, args, &env);
+    first.wait_for_journal(kill_at, Duration::from_secs(600));
+    let killed_after = first.elapsed();
+    let killed = first.kill();
+    let lines_at_kill = journal_lines(dir);
+    let merges_at_kill = sandbox.stats()["merges_applied"].as_u64().unwrap();
+    assert!(
+        merges_at_kill > 0 && merges_at_kill < plan.summary.merge_calls,
+        "{merges_at_kill} of {} merges done at the kill",
+        plan.summary.merge_calls
+    );
+
+    let resumed_at = Instant::now();
+    let rerun = match restart_after {
+        Some(lines) => restart_midway_with(sandbox, dir, lines_at_kill + lines, args, &env),
+        None => apply(dir, &sandbox.url, args, &env),
+    };
+    let rerun_time = resumed_at.elapsed();
+    assert_eq!(rerun.status.code(), Some(0), "{}", text(&rerun));
+    assert_applied(sandbox, plan, |_| true);
+    assert_secret_nowhere(
+        dir,
+        &[&killed.stdout, &killed.stderr, &rerun.stdout, &rerun.stderr],
+        TOKEN,
+    );
+    Resumed {
+        killed_after,
+        lines_at_kill,
+        merges_at_kill,
+        rerun_time,
+    }
+}
+
+/// `apply` in the background; once its journal has `restart_at` lines the
+/// sandbox is SIGKILLed and started again from its state file; apply must
+/// ride out the refused connections and lost answers. Its output.
+pub fn restart_midway_with(
+    sandbox: &mut SandboxProcess,
+    dir: &Path,
+    restart_at: usize,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
+    let mut rerun = BackgroundApply::start(dir, &sandbox.url, args, env);
+    rerun.wait_for_journal(restart_at, Duration::from_secs(300));
+    sandbox.restart();
+    rerun.finish()
 }

@@ -11,11 +11,11 @@ use sailmerge::plan::MergePlan;
 use sailmerge::profile::Profile;
 use serde_json::Value;
 
-use crate::apply::{approve, kill_and_resume, last_run};
+use crate::apply::{approve, last_run};
 use crate::fixtures::{sample_profiles, write_every_format};
 use crate::harness::{
-    DEPARTMENT_ID, TOKEN, files_under, run_snapshot, sailmerge, sailmerge_ok, sailmerge_plan,
-    snapshot_settings, text,
+    DEPARTMENT_ID, TOKEN, files_under, kill_and_resume, run_snapshot, sailmerge, sailmerge_ok,
+    sailmerge_plan, snapshot_settings, text,
 };
 use crate::sandbox::SandboxProcess;
 
