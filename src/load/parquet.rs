@@ -119,14 +119,14 @@ fn check_page_headers(bytes: &[u8]) -> Result<(), String> {
                     .map_err(|error| error.to_string())?;
             for page in pages {
                 let page = page.map_err(|error| error.to_string())?;
-                if let CompressedPage::Data(page) = page {
-                    if let Some(count) = negative_count(page.header()) {
-                        return Err(format!(
-                            "a data page of column {} in row group {} declares {count}",
-                            column.descriptor().path_in_schema.join("."),
-                            group_index + 1,
-                        ));
-                    }
+                if let CompressedPage::Data(page) = page
+                    && let Some(count) = negative_count(page.header())
+                {
+                    return Err(format!(
+                        "a data page of column {} in row group {} declares {count}",
+                        column.descriptor().path_in_schema.join("."),
+                        group_index + 1,
+                    ));
                 }
             }
         }
