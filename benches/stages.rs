@@ -13,9 +13,17 @@
 //! fifth of the people with duplicates, hard negatives mixed in), written to
 //! a temporary directory and read back by the real loader once, before any
 //! measurement.
+//!
+//! The group `output` reads (and verifies) the plan `sailmerge plan` wrote
+//! for that export, writes it sealed, and writes its report; to time them
+//! on a large real plan instead (say of the 1M generated export), point
+//! `SAILMERGE_SCALE_PLAN_DIR` at its `plan` output directory:
+//!
+//!     SAILMERGE_SCALE_PLAN_DIR=/tmp/out cargo bench --bench stages -- output
 
 use std::hint::black_box;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -26,11 +34,12 @@ use sailmerge::cluster::{self, Clustering};
 use sailmerge::generate::{GeneratorConfig, generate};
 use sailmerge::normalize::{self, NormalizedRecord};
 use sailmerge::pipeline::{self, MatchOptions, Matching};
+use sailmerge::plan::MergePlan;
 use sailmerge::printer::Printer;
 use sailmerge::profile::Profile;
 use sailmerge::score::{self, ScoredPairs};
 use sailmerge::settings::Settings;
-use sailmerge::{load, merge};
+use sailmerge::{load, merge, report};
 
 const PROFILES: usize = 20_000;
 const SEED: u64 = 1;
@@ -53,7 +62,7 @@ fn reference_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(year, month, day).expect("a valid constant date")
 }
 
-fn generated_export(dir: &std::path::Path) -> PathBuf {
+fn generated_export(dir: &Path) -> PathBuf {
     let config = GeneratorConfig {
         profiles: PROFILES,
         seed: SEED,
@@ -208,6 +217,53 @@ fn stages(c: &mut Criterion, pipeline: &Pipeline) {
     group.finish();
 }
 
+/// The plan directory the `output` group reads: SAILMERGE_SCALE_PLAN_DIR,
+/// else `sailmerge plan` run on the generated export into `dir`.
+fn plan_dir(dir: &Path) -> PathBuf {
+    if let Some(given) = std::env::var_os("SAILMERGE_SCALE_PLAN_DIR") {
+        return PathBuf::from(given);
+    }
+    let out = dir.join("out");
+    let status = Command::new(env!("CARGO_BIN_EXE_sailmerge"))
+        .arg("--quiet")
+        .arg("plan")
+        .arg(generated_export(dir))
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .expect("the sailmerge binary runs");
+    assert!(status.success(), "sailmerge plan: {status}");
+    out
+}
+
+/// Reading and verifying plan.json, writing it sealed, writing the report.
+fn output(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let source = plan_dir(dir.path());
+    let plan = MergePlan::read(&source).expect("plan.json reads and verifies");
+    let written = dir.path().join("written");
+    std::fs::create_dir_all(&written).expect("a directory to write into");
+    let mut group = c.benchmark_group("output");
+    group.throughput(Throughput::Elements(plan.clusters.len() as u64));
+    group.sample_size(10);
+    group.bench_function("read_plan", |b| {
+        b.iter_with_large_drop(|| MergePlan::read(&source).expect("plan.json reads"))
+    });
+    group.bench_function("write_plan", |b| {
+        // Sealing sets the plan's hash: each run seals its own copy, made
+        // outside the measured time.
+        b.iter_batched(
+            || plan.clone(),
+            |mut plan| plan.seal_and_write(&written).expect("plan.json is written"),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("write_report", |b| {
+        b.iter(|| report::write_report(&written, &plan).expect("report.html is written"))
+    });
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
     let pipeline = pipeline();
     assert!(
@@ -216,6 +272,7 @@ fn benches(c: &mut Criterion) {
     );
     normalisers(c, &pipeline);
     stages(c, &pipeline);
+    output(c);
 }
 
 criterion_group!(stage_benches, benches);

@@ -13,7 +13,7 @@ pub mod block;
 pub mod cli;
 pub mod cluster;
 pub(crate) mod commands;
-pub(crate) mod compare;
+pub mod compare;
 pub(crate) mod constraints;
 pub(crate) mod csv_files;
 pub mod decisions;

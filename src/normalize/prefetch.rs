@@ -80,6 +80,7 @@ pub(crate) fn values(record: &NormalizedRecord) {
 
 /// Hints one cache line.
 #[inline]
+#[allow(unsafe_code)] // the crate's one unsafe block, sound as said below
 fn line(address: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is a hint: it never faults, whatever the address,

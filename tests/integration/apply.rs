@@ -2,28 +2,17 @@
 //! loopback HTTP. Plans are built by `sandbox::fixture_plan` until the
 //! planning pipeline can make them from a generated export.
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sailmerge::decisions::Decisions;
 use sailmerge::plan::MergePlan;
 use serde_json::Value;
 
-use crate::sandbox::{
-    BINARY, CREDENTIAL_ENV, DEPARTMENT_ID, SandboxProcess, TOKEN, fixture_plan, sailmerge,
-    write_plan_dir,
+use crate::harness::{
+    BackgroundApply, DEPARTMENT_ID, TOKEN, apply, kill_and_resume, sailmerge, text,
 };
-
-fn text(output: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use crate::sandbox::{SandboxProcess, fixture_plan, write_plan_dir};
 
 /// `sailmerge approve DIR ARGS --reviewer tester`, which must succeed.
 pub fn approve(dir: &Path, args: &[&str]) {
@@ -32,20 +21,6 @@ pub fn approve(dir: &Path, args: &[&str]) {
     all.extend_from_slice(&["--reviewer", "tester"]);
     let output = sailmerge(&all, &[]);
     assert!(output.status.success(), "{}", text(&output));
-}
-
-/// `sailmerge apply DIR --base-url URL --department-id ID ARGS` with `env`.
-pub fn apply(dir: &Path, url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut all = vec![
-        "apply",
-        dir.to_str().unwrap(),
-        "--base-url",
-        url,
-        "--department-id",
-        DEPARTMENT_ID,
-    ];
-    all.extend_from_slice(args);
-    sailmerge(&all, env)
 }
 
 /// `DIR/apply_summary.json`: where every approved cluster stands.
@@ -499,11 +474,6 @@ fn retries_ride_out_503s_dropped_connections_and_429s() {
     assert!(run["throttled"].as_u64().unwrap() > 0);
 }
 
-/// Lines in DIR/journal.jsonl.
-fn journal_lines(dir: &Path) -> usize {
-    std::fs::read_to_string(dir.join("journal.jsonl")).map_or(0, |t| t.lines().count())
-}
-
 #[test]
 fn a_run_killed_midway_resumes_without_merging_anything_twice() {
     crash_and_resume(40, 20, 120, false);
@@ -522,10 +492,9 @@ fn a_run_killed_midway_resumes_at_scale() {
 /// Plans `clusters` clusters, applies them against a sandbox with 5% 503s,
 /// 5% dropped connections and a 50/s rate limit, SIGKILLs apply once the
 /// journal has `kill_at` lines, reruns it (restarting the sandbox from its
-/// state file a third of the way into the rerun when `restart`), and
-/// checks that every survivor is its plan `result`, every merged-away
-/// profile answers -4000 and every merge was carried out exactly once.
-/// Prints the figures.
+/// state file a third of the way into the rerun when `restart`), checks
+/// `kill_and_resume`'s promises and that the last run's summary accounts
+/// for every cluster. Prints the figures.
 fn crash_and_resume(clusters: usize, singles: usize, kill_at: usize, restart: bool) {
     let dir = tempfile::tempdir().unwrap();
     let logs = tempfile::tempdir().unwrap();
@@ -549,57 +518,14 @@ fn crash_and_resume(clusters: usize, singles: usize, kill_at: usize, restart: bo
         ],
     );
     approve(dir.path(), &["--all"]);
-
-    let started = Instant::now();
-    let mut command = Command::new(BINARY);
-    command.args([
-        "apply",
-        dir.path().to_str().unwrap(),
-        "--base-url",
-        &sandbox.url,
-        "--department-id",
-        DEPARTMENT_ID,
-    ]);
-    for name in CREDENTIAL_ENV {
-        command.env_remove(name);
-    }
-    let stdout_path = logs.path().join("stdout");
-    let stderr_path = logs.path().join("stderr");
-    let mut child = command
-        .env("SAILPLAY_TOKEN", TOKEN)
-        .stdout(std::fs::File::create(&stdout_path).unwrap())
-        .stderr(std::fs::File::create(&stderr_path).unwrap())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    // SIGKILL once a good part of the journal is written.
-    while journal_lines(dir.path()) < kill_at {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "apply ended before it could be killed"
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(600),
-            "apply made no progress"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let killed_after = started.elapsed();
-    let lines_at_kill = journal_lines(dir.path());
-    let merges_at_kill = sandbox.stats()["merges_applied"].as_u64().unwrap();
-    assert!(merges_at_kill > 0 && (merges_at_kill as usize) < plan.summary.merge_calls as usize);
-
-    let resumed_at = Instant::now();
-    let rerun = if restart {
-        restart_midway(&mut sandbox, dir.path(), lines_at_kill + kill_at / 3)
-    } else {
-        apply(dir.path(), &sandbox.url, &[], &[("SAILPLAY_TOKEN", TOKEN)])
-    };
-    let rerun_time = resumed_at.elapsed();
-    assert_eq!(rerun.status.code(), Some(0), "{}", text(&rerun));
-    assert_applied(&sandbox, &plan, |_| true);
+    let resumed = kill_and_resume(
+        &mut sandbox,
+        dir.path(),
+        &plan,
+        &[],
+        kill_at,
+        restart.then_some(kill_at / 3),
+    );
     let report = last_run(dir.path());
     let merged = report["merged"].as_array().unwrap().len();
     let already = report["already_merged"].as_array().unwrap().len();
@@ -607,22 +533,6 @@ fn crash_and_resume(clusters: usize, singles: usize, kill_at: usize, restart: bo
     assert_eq!(
         summary(dir.path())["merged"].as_array().unwrap().len(),
         plan.clusters.len()
-    );
-
-    let mut first_stdout = Vec::new();
-    let mut first_stderr = Vec::new();
-    std::fs::File::open(&stdout_path)
-        .unwrap()
-        .read_to_end(&mut first_stdout)
-        .unwrap();
-    std::fs::File::open(&stderr_path)
-        .unwrap()
-        .read_to_end(&mut first_stderr)
-        .unwrap();
-    assert_secret_nowhere(
-        dir.path(),
-        &[&first_stdout, &first_stderr, &rerun.stdout, &rerun.stderr],
-        TOKEN,
     );
 
     let stats = sandbox.stats();
@@ -637,10 +547,10 @@ fn crash_and_resume(clusters: usize, singles: usize, kill_at: usize, restart: bo
         },
         plan.clusters.len(),
         plan.summary.merge_calls,
-        killed_after.as_secs_f64(),
-        lines_at_kill,
-        merges_at_kill,
-        rerun_time.as_secs_f64(),
+        resumed.killed_after.as_secs_f64(),
+        resumed.lines_at_kill,
+        resumed.merges_at_kill,
+        resumed.rerun_time.as_secs_f64(),
         merged,
         already,
         report["http_requests"],
@@ -653,56 +563,6 @@ fn crash_and_resume(clusters: usize, singles: usize, kill_at: usize, restart: bo
         stats["rate_limited"],
         stats["merges_applied"],
     );
-}
-
-/// `apply` in the background; once its journal has `restart_at` lines the
-/// sandbox is SIGKILLed and started again from its state file; apply must
-/// ride out the refused connections and lost answers. Its output.
-pub fn restart_midway(sandbox: &mut SandboxProcess, dir: &Path, restart_at: usize) -> Output {
-    restart_midway_with(sandbox, dir, restart_at, &[], &[("SAILPLAY_TOKEN", TOKEN)])
-}
-
-pub fn restart_midway_with(
-    sandbox: &mut SandboxProcess,
-    dir: &Path,
-    restart_at: usize,
-    args: &[&str],
-    env: &[(&str, &str)],
-) -> Output {
-    let mut command = Command::new(BINARY);
-    command.args([
-        "apply",
-        dir.to_str().unwrap(),
-        "--base-url",
-        &sandbox.url,
-        "--department-id",
-        DEPARTMENT_ID,
-    ]);
-    command.args(args);
-    for name in CREDENTIAL_ENV {
-        command.env_remove(name);
-    }
-    let mut child = command
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while journal_lines(dir) < restart_at {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "apply ended before the sandbox restart"
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(300),
-            "apply made no progress before the restart"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    sandbox.restart();
-    child.wait_with_output().unwrap()
 }
 
 #[test]
@@ -901,35 +761,10 @@ fn a_second_apply_on_the_same_directory_is_refused_while_the_first_runs() {
     write_plan_dir(dir.path(), &plan);
     let sandbox = SandboxProcess::spawn(dir.path(), &profiles, &[]);
     approve(dir.path(), &["--all"]);
-    let mut command = Command::new(BINARY);
-    command.args([
-        "apply",
-        dir.path().to_str().unwrap(),
-        "--base-url",
-        &sandbox.url,
-        "--department-id",
-        DEPARTMENT_ID,
-        "--rps",
-        "4",
-    ]);
-    for name in CREDENTIAL_ENV {
-        command.env_remove(name);
-    }
-    let mut first = command
-        .env("SAILPLAY_TOKEN", TOKEN)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let env = [("SAILPLAY_TOKEN", TOKEN)];
+    let mut first = BackgroundApply::start(dir.path(), &sandbox.url, &["--rps", "4"], &env);
     // The journal is opened once the lock is held.
-    let started = Instant::now();
-    while journal_lines(dir.path()) == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the first apply never started"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    first.wait_for_journal(1, Duration::from_secs(30));
     let second = apply(dir.path(), &sandbox.url, &[], &[("SAILPLAY_TOKEN", TOKEN)]);
     assert_eq!(second.status.code(), Some(2), "{}", text(&second));
     assert!(
@@ -937,6 +772,7 @@ fn a_second_apply_on_the_same_directory_is_refused_while_the_first_runs() {
         "{}",
         text(&second)
     );
-    assert!(first.wait().unwrap().success());
+    let first = first.finish();
+    assert!(first.status.success(), "{}", text(&first));
     assert_applied(&sandbox, &plan, |_| true);
 }

@@ -13,43 +13,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::apply::{
-    apply, approve, assert_applied, last_run, restart_midway_with, run_files, summary,
+use crate::apply::{approve, assert_applied, last_run, run_files, summary};
+use crate::harness::{
+    DEPARTMENT_ID, TOKEN, apply, files_under, restart_midway_with, sailmerge, sailmerge_plan,
+    stderr, text,
 };
-use crate::sandbox::{
-    DEPARTMENT_ID, SandboxProcess, TOKEN, fixture_plan, sailmerge, write_plan_dir,
-};
-
-fn text(output: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flat_map(|entry| {
-                    let path = entry.unwrap().path();
-                    if path.is_dir() {
-                        files_under(&path)
-                    } else {
-                        vec![path]
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
+use crate::sandbox::{SandboxProcess, fixture_plan, write_plan_dir};
 
 #[test]
 fn a_rehearsal_journal_is_refused_against_production_until_a_new_journal_is_asked_for() {
@@ -139,15 +108,7 @@ fn a_rehearsal_journal_is_refused_against_production_until_a_new_journal_is_aske
     // A plan written over this directory would reuse the journal: refused.
     let export = dir.path().join("export.csv");
     std::fs::write(&export, "user_id,phone\n1,79161234567\n").unwrap();
-    let replan = sailmerge(
-        &[
-            "plan",
-            export.to_str().unwrap(),
-            "--out",
-            dir.path().to_str().unwrap(),
-        ],
-        &[],
-    );
+    let replan = sailmerge_plan(&export, dir.path(), &[]);
     assert_eq!(replan.status.code(), Some(2), "{}", text(&replan));
     assert!(stderr(&replan).contains("holds"), "{}", text(&replan));
     assert_eq!(

@@ -5,16 +5,10 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn sailmerge(args: &[&str], threads: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sailmerge"));
-    command.args(args);
-    if let Some(threads) = threads {
-        command.env("RAYON_NUM_THREADS", threads);
-    }
-    command.output().expect("the sailmerge binary runs")
-}
+use sailmerge::profile::Field;
+
+use crate::harness::{csv_records, read, sailmerge, sailmerge_ok, sailmerge_plan};
 
 fn generate_b(dir: &Path, profiles: &str, seed: &str, extra: &[&str], threads: Option<&str>) {
     let out = dir.to_str().expect("utf-8 temp path");
@@ -30,26 +24,11 @@ fn generate_b(dir: &Path, profiles: &str, seed: &str, extra: &[&str], threads: O
         out,
     ];
     args.extend_from_slice(extra);
-    let output = sailmerge(&args, threads);
-    assert!(
-        output.status.success(),
-        "gen failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn records(path: &Path) -> (csv::StringRecord, Vec<csv::StringRecord>) {
-    let mut reader = csv::Reader::from_path(path).expect("csv opens");
-    let headers = reader.headers().expect("header").clone();
-    let rows = reader
-        .records()
-        .map(|r| r.expect("well-formed row"))
+    let env: Vec<(&str, &str)> = threads
+        .map(|threads| ("RAYON_NUM_THREADS", threads))
+        .into_iter()
         .collect();
-    (headers, rows)
+    sailmerge_ok(&args, &env);
 }
 
 /// The national number: the last ten digits of an 11-digit 7/8 number or
@@ -92,23 +71,8 @@ fn variant_b_is_byte_identical_per_seed_whatever_the_thread_count() {
 fn variant_b_keeps_sailplay_uniqueness_and_truth_covers_every_profile() {
     let dir = tempfile::tempdir().unwrap();
     generate_b(dir.path(), "8000", "5", &["--annotations"], None);
-    let (headers, rows) = records(&dir.path().join("export.csv"));
-    assert_eq!(
-        headers.iter().collect::<Vec<_>>(),
-        [
-            "user_id",
-            "origin_user_id",
-            "phone",
-            "email",
-            "first_name",
-            "middle_name",
-            "last_name",
-            "birth_date",
-            "sex",
-            "register_date",
-            "points"
-        ]
-    );
+    let (headers, rows) = csv_records(&dir.path().join("export.csv"));
+    assert_eq!(headers.iter().collect::<Vec<_>>(), Field::NAMES);
     assert_eq!(rows.len(), 8000);
     let (mut phones, mut emails, mut origins) = (HashSet::new(), HashSet::new(), HashSet::new());
     let mut previous: Option<(u64, String)> = None;
@@ -159,7 +123,7 @@ fn variant_b_keeps_sailplay_uniqueness_and_truth_covers_every_profile() {
             .any(|r| r[2].starts_with('+') || r[2].starts_with('8'))
     );
 
-    let (truth_headers, truth) = records(&dir.path().join("truth.csv"));
+    let (truth_headers, truth) = csv_records(&dir.path().join("truth.csv"));
     assert_eq!(
         truth_headers.iter().collect::<Vec<_>>(),
         ["user_id", "entity_id"]
@@ -167,7 +131,7 @@ fn variant_b_keeps_sailplay_uniqueness_and_truth_covers_every_profile() {
     let export_ids: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
     let truth_ids: Vec<&str> = truth.iter().map(|r| &r[0]).collect();
     assert_eq!(export_ids, truth_ids);
-    let (annotation_headers, annotations) = records(&dir.path().join("annotations.csv"));
+    let (annotation_headers, annotations) = csv_records(&dir.path().join("annotations.csv"));
     assert_eq!(
         annotation_headers.iter().collect::<Vec<_>>(),
         [
@@ -269,7 +233,7 @@ fn variant_b_rejects_bad_settings_naming_the_flags() {
             "--out",
             out,
         ],
-        None,
+        &[],
     );
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -285,17 +249,14 @@ fn variant_b_goes_through_plan_and_eval() {
     generate_b(dir.path(), "3000", "5", &["--annotations"], None);
     let export = dir.path().join("export.csv");
     let out = dir.path().join("plan");
-    let plan = sailmerge(
+    let plan = sailmerge_plan(
+        &export,
+        &out,
         &[
-            "plan",
-            export.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
             "--pairs",
             out.join("pairs.csv").to_str().unwrap(),
             "--quiet",
         ],
-        None,
     );
     assert!(
         plan.status.code().is_some_and(|c| c <= 1),
@@ -312,7 +273,7 @@ fn variant_b_goes_through_plan_and_eval() {
             dir.path().join("annotations.csv").to_str().unwrap(),
             "--json",
         ],
-        None,
+        &[],
     );
     assert!(
         eval.status.success(),

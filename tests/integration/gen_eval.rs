@@ -6,7 +6,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+use sailmerge::profile::Field;
+
+use crate::harness::{csv_records, read, repo_path, sailmerge, sailmerge_ok};
 
 const DEMO_PROFILES: &str = "10000";
 const DEMO_SEED: &str = "20251123";
@@ -14,37 +17,11 @@ const DEMO_SEED: &str = "20251123";
 /// keeps byte for byte.
 const DEMO_HARDENING: &str = "0";
 
-fn sailmerge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sailmerge"))
-        .args(args)
-        .output()
-        .expect("the sailmerge binary runs")
-}
-
 fn generate(dir: &Path, profiles: &str, seed: &str, extra: &[&str]) {
     let out = dir.to_str().expect("utf-8 temp path");
     let mut args = vec!["gen", "--profiles", profiles, "--seed", seed, "--out", out];
     args.extend_from_slice(extra);
-    let output = sailmerge(&args);
-    assert!(
-        output.status.success(),
-        "gen failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn read(path: PathBuf) -> Vec<u8> {
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn records(path: PathBuf) -> (csv::StringRecord, Vec<csv::StringRecord>) {
-    let mut reader = csv::Reader::from_path(&path).expect("csv opens");
-    let headers = reader.headers().expect("header").clone();
-    let rows = reader
-        .records()
-        .map(|r| r.expect("well-formed row"))
-        .collect();
-    (headers, rows)
+    sailmerge_ok(&args, &[]);
 }
 
 /// The national form of a phone: digits only, 8XXXXXXXXXX and 10-digit
@@ -69,14 +46,14 @@ fn same_seed_gives_identical_files_and_another_seed_different_ones() {
     generate(third.path(), "9000", "6", &[]);
     for name in ["export.csv", "truth.csv", "generation.json"] {
         assert_eq!(
-            read(first.path().join(name)),
-            read(second.path().join(name)),
+            read(&first.path().join(name)),
+            read(&second.path().join(name)),
             "{name} differs between two runs with one seed"
         );
     }
     assert_ne!(
-        read(first.path().join("export.csv")),
-        read(third.path().join("export.csv"))
+        read(&first.path().join("export.csv")),
+        read(&third.path().join("export.csv"))
     );
 }
 
@@ -105,21 +82,21 @@ fn committed_demo_set_is_what_its_documented_command_makes() {
         DEMO_SEED,
         &["--hardening", DEMO_HARDENING],
     );
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo");
+    let demo = repo_path("datasets/demo");
     for name in ["export.csv", "truth.csv"] {
         assert!(
-            read(dir.path().join(name)) == read(demo.join(name)),
+            read(&dir.path().join(name)) == read(&demo.join(name)),
             "datasets/demo/{name} is stale: regenerate it with the command in datasets/demo/README.md"
         );
     }
     let parse =
-        |path: PathBuf| -> serde_json::Value { serde_json::from_slice(&read(path)).unwrap() };
+        |path: PathBuf| -> serde_json::Value { serde_json::from_slice(&read(&path)).unwrap() };
     assert_contained(
         &parse(demo.join("generation.json")),
         &parse(dir.path().join("generation.json")),
         "generation.json",
     );
-    let readme = String::from_utf8(read(demo.join("README.md"))).unwrap();
+    let readme = String::from_utf8(read(&demo.join("README.md"))).unwrap();
     assert!(readme.contains(&format!(
         "sailmerge gen --profiles {DEMO_PROFILES} --seed {DEMO_SEED} --hardening {DEMO_HARDENING} --out datasets/demo"
     )));
@@ -129,23 +106,8 @@ fn committed_demo_set_is_what_its_documented_command_makes() {
 fn export_keeps_sailplay_uniqueness_and_truth_covers_every_profile() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), "30000", "11", &[]);
-    let (headers, rows) = records(dir.path().join("export.csv"));
-    assert_eq!(
-        headers.iter().collect::<Vec<_>>(),
-        [
-            "user_id",
-            "origin_user_id",
-            "phone",
-            "email",
-            "first_name",
-            "middle_name",
-            "last_name",
-            "birth_date",
-            "sex",
-            "register_date",
-            "points"
-        ]
-    );
+    let (headers, rows) = csv_records(&dir.path().join("export.csv"));
+    assert_eq!(headers.iter().collect::<Vec<_>>(), Field::NAMES);
     assert_eq!(rows.len(), 30000);
     let mut user_ids = HashSet::new();
     let mut phones = HashSet::new();
@@ -174,7 +136,7 @@ fn export_keeps_sailplay_uniqueness_and_truth_covers_every_profile() {
         }
         assert!(["", "1", "2"].contains(&&row[8]), "sex {}", &row[8]);
     }
-    let (truth_headers, truth) = records(dir.path().join("truth.csv"));
+    let (truth_headers, truth) = csv_records(&dir.path().join("truth.csv"));
     assert_eq!(
         truth_headers.iter().collect::<Vec<_>>(),
         ["user_id", "entity_id"]
@@ -188,7 +150,7 @@ fn every_variation_and_hard_negative_kind_occurs() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), "30000", "3", &["--annotations"]);
     let summary: serde_json::Value =
-        serde_json::from_slice(&read(dir.path().join("generation.json"))).unwrap();
+        serde_json::from_slice(&read(&dir.path().join("generation.json"))).unwrap();
     let variations = summary["variations"].as_object().unwrap();
     assert_eq!(variations.len(), 36);
     for (kind, count) in variations {
@@ -203,7 +165,7 @@ fn every_variation_and_hard_negative_kind_occurs() {
         assert!(count["groups"].as_u64().unwrap() > 0, "no {kind} group");
     }
     // The summary agrees with the annotations file, row by row.
-    let (_, annotations) = records(dir.path().join("annotations.csv"));
+    let (_, annotations) = csv_records(&dir.path().join("annotations.csv"));
     assert_eq!(annotations.len(), 30000);
     let mut counted: HashMap<String, u64> = HashMap::new();
     for row in &annotations {
@@ -237,7 +199,7 @@ fn noise_zero_and_no_hard_negatives_give_clean_copies() {
         &["--noise", "0", "--hard-negative-rate", "0"],
     );
     let summary: serde_json::Value =
-        serde_json::from_slice(&read(dir.path().join("generation.json"))).unwrap();
+        serde_json::from_slice(&read(&dir.path().join("generation.json"))).unwrap();
     for (kind, count) in summary["variations"].as_object().unwrap() {
         // Identifier splits are the structure of duplicates, not noise.
         if kind != "split_channel" && kind != "phone_format" {
@@ -253,29 +215,35 @@ fn noise_zero_and_no_hard_negatives_give_clean_copies() {
 fn gen_rejects_bad_settings_naming_the_flags() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
-    let output = sailmerge(&[
-        "gen",
-        "--profiles",
-        "0",
-        "--duplicate-rate",
-        "1.5",
-        "--out",
-        out,
-    ]);
+    let output = sailmerge(
+        &[
+            "gen",
+            "--profiles",
+            "0",
+            "--duplicate-rate",
+            "1.5",
+            "--out",
+            out,
+        ],
+        &[],
+    );
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--profiles"), "{stderr}");
     assert!(stderr.contains("--duplicate-rate"), "{stderr}");
     for (rate, hardening) in [("0.1", "4"), ("0.6", "1")] {
-        let output = sailmerge(&[
-            "gen",
-            "--hard-negative-rate",
-            rate,
-            "--hardening",
-            hardening,
-            "--out",
-            out,
-        ]);
+        let output = sailmerge(
+            &[
+                "gen",
+                "--hard-negative-rate",
+                rate,
+                "--hardening",
+                hardening,
+                "--out",
+                out,
+            ],
+            &[],
+        );
         assert_eq!(output.status.code(), Some(2));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("--hardening"), "{stderr}");
@@ -289,7 +257,7 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 }
 
 fn eval_json(truth: &str, clusters: &str) -> serde_json::Value {
-    let output = sailmerge(&["eval", "--truth", truth, clusters, "--json"]);
+    let output = sailmerge(&["eval", "--truth", truth, clusters, "--json"], &[]);
     assert!(
         output.status.success(),
         "eval failed: {}",
@@ -347,7 +315,7 @@ fn eval_of_the_truth_itself_is_perfect_and_the_table_shows_it() {
     assert_eq!(metrics["pairwise"]["f1"], 1.0);
     assert_eq!(metrics["b_cubed"]["f1"], 1.0);
     assert_eq!(metrics["wrong_merges"], 0);
-    let output = sailmerge(&["eval", "--truth", &truth, &clusters]);
+    let output = sailmerge(&["eval", "--truth", &truth, &clusters], &[]);
     assert!(output.status.success());
     let table = String::from_utf8(output.stdout).unwrap();
     assert!(
@@ -382,7 +350,7 @@ fn eval_errors_name_the_file_and_line() {
     ];
     for (text, expected) in cases {
         let clusters = write(dir.path(), "clusters.csv", text);
-        let output = sailmerge(&["eval", "--truth", &truth, &clusters]);
+        let output = sailmerge(&["eval", "--truth", &truth, &clusters], &[]);
         assert_eq!(output.status.code(), Some(2), "{text}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(expected), "{text}: {stderr}");
@@ -390,7 +358,7 @@ fn eval_errors_name_the_file_and_line() {
     }
     let bad_truth = write(dir.path(), "bad_truth.csv", "user_id,entity_id\n1,a\n1,b\n");
     let clusters = write(dir.path(), "clusters.csv", "user_id,cluster_id\n");
-    let output = sailmerge(&["eval", "--truth", &bad_truth, &clusters]);
+    let output = sailmerge(&["eval", "--truth", &bad_truth, &clusters], &[]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("bad_truth.csv: line 3"));
 }
@@ -407,19 +375,22 @@ fn eval_breaks_recall_down_by_variation_on_generated_data() {
     let clusters = write(
         dir.path(),
         "clusters.csv",
-        &String::from_utf8(read(dir.path().join("truth.csv")))
+        &String::from_utf8(read(&dir.path().join("truth.csv")))
             .unwrap()
             .replace("entity_id", "cluster_id"),
     );
-    let output = sailmerge(&[
-        "eval",
-        "--truth",
-        truth,
-        &clusters,
-        "--annotations",
-        annotations.to_str().unwrap(),
-        "--json",
-    ]);
+    let output = sailmerge(
+        &[
+            "eval",
+            "--truth",
+            truth,
+            &clusters,
+            "--annotations",
+            annotations.to_str().unwrap(),
+            "--json",
+        ],
+        &[],
+    );
     assert!(
         output.status.success(),
         "{}",
@@ -455,18 +426,21 @@ fn band_of(probability: f64) -> usize {
 #[test]
 fn eval_calibrates_the_demo_plans_scored_pairs_against_the_truth() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo");
+    let demo = repo_path("datasets/demo");
     let out = dir.path().join("out");
     let pairs = dir.path().join("pairs.csv");
-    let output = sailmerge(&[
-        "--no-progress",
-        "plan",
-        demo.join("export.csv").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--pairs",
-        pairs.to_str().unwrap(),
-    ]);
+    let output = sailmerge(
+        &[
+            "--no-progress",
+            "plan",
+            demo.join("export.csv").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--pairs",
+            pairs.to_str().unwrap(),
+        ],
+        &[],
+    );
     assert!(
         output.status.success(),
         "plan: {}",
@@ -478,15 +452,18 @@ fn eval_calibrates_the_demo_plans_scored_pairs_against_the_truth() {
         out.join("clusters.csv"),
         pairs.to_str().unwrap(),
     );
-    let output = sailmerge(&[
-        "eval",
-        "--truth",
-        truth_path,
-        clusters.to_str().unwrap(),
-        "--pairs",
-        pairs,
-        "--json",
-    ]);
+    let output = sailmerge(
+        &[
+            "eval",
+            "--truth",
+            truth_path,
+            clusters.to_str().unwrap(),
+            "--pairs",
+            pairs,
+            "--json",
+        ],
+        &[],
+    );
     assert!(
         output.status.success(),
         "{}",
@@ -496,12 +473,12 @@ fn eval_calibrates_the_demo_plans_scored_pairs_against_the_truth() {
     assert!(evaluation["pairwise"]["recall"].as_f64().unwrap() > 0.0);
 
     // The same table, counted here from the files.
-    let (_, truth) = records(demo.join("truth.csv"));
+    let (_, truth) = csv_records(&demo.join("truth.csv"));
     let entity: HashMap<String, String> = truth
         .iter()
         .map(|r| (r[0].to_string(), r[1].to_string()))
         .collect();
-    let (headers, rows) = records(PathBuf::from(pairs));
+    let (headers, rows) = csv_records(&PathBuf::from(pairs));
     let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
     let (left, right, probability) = (column("left"), column("right"), column("probability"));
     let mut counted = vec![(0u64, 0u64); 12];
@@ -532,7 +509,7 @@ fn eval_calibrates_the_demo_plans_scored_pairs_against_the_truth() {
     assert!(ranked["threshold"].as_f64().is_some());
 
     // Pairs alone, as a table: no clustering measures, the twelve bands.
-    let output = sailmerge(&["eval", "--truth", truth_path, "--pairs", pairs]);
+    let output = sailmerge(&["eval", "--truth", truth_path, "--pairs", pairs], &[]);
     assert!(output.status.success());
     let table = String::from_utf8(output.stdout).unwrap();
     assert!(!table.contains("pairwise"), "{table}");
@@ -545,6 +522,6 @@ fn eval_calibrates_the_demo_plans_scored_pairs_against_the_truth() {
     assert!(table.contains("recall at pair precision 0.99 by ranking"));
 
     // Neither clusters nor pairs: a usage error.
-    let output = sailmerge(&["eval", "--truth", truth_path]);
+    let output = sailmerge(&["eval", "--truth", truth_path], &[]);
     assert_eq!(output.status.code(), Some(2));
 }

@@ -5,7 +5,7 @@
 use clap::CommandFactory;
 use sailmerge::cli::Cli;
 
-use crate::sandbox::sailmerge;
+use crate::harness::sailmerge;
 
 /// stdout of a run that must succeed and say nothing on stderr. Help is
 /// wrapped at a fixed width, whatever the terminal of the test run.

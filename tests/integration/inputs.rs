@@ -7,7 +7,7 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use polars::prelude::{
@@ -18,19 +18,10 @@ use sailmerge::printer::Printer;
 use sailmerge::settings::load::LoadSettings;
 
 use crate::fixtures::{sample_profiles, write_every_format};
-
-const BINARY: &str = env!("CARGO_BIN_EXE_sailmerge");
-
-fn sailmerge(args: &[&str]) -> Output {
-    Command::new(BINARY)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the sailmerge binary runs")
-}
+use crate::harness::{BINARY, command, repo_path, sailmerge_plan};
 
 fn demo_export() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/export.csv")
+    repo_path("datasets/demo/export.csv")
 }
 
 /// Three profiles of one person (same phone, names and birth date) whose
@@ -112,12 +103,7 @@ fn decimal_parquet_through_plan_exits_0() {
     ]);
     std::fs::write(&path, bytes).unwrap();
     let out = dir.path().join("out");
-    let output = sailmerge(&[
-        "plan",
-        path.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let output = sailmerge_plan(&path, &out, &[]);
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -185,8 +171,7 @@ fn closed_stderr_and_stdout_end_the_run_quietly_with_outputs_intact() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     // `plan ... 2>&1 | head -1`: the reader goes away after one line.
-    let mut child = Command::new(BINARY)
-        .args(["plan", demo_export().to_str().unwrap(), "--out"])
+    let mut child = command(["plan", demo_export().to_str().unwrap(), "--out"])
         .arg(&out)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -205,8 +190,7 @@ fn closed_stderr_and_stdout_end_the_run_quietly_with_outputs_intact() {
         assert!(length > 0, "{file} is empty");
     }
     // Data on a closed stdout: `--show-settings | head -0`.
-    let child = Command::new(BINARY)
-        .args(["plan", "--show-settings"])
+    let child = command(["plan", "--show-settings"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -228,14 +212,7 @@ fn formula_ids_are_neutralised_in_clusters_csv_and_pairs() {
     let export = demo_with_formula_ids(dir.path());
     let out = dir.path().join("out");
     let pairs = dir.path().join("pairs.csv");
-    let output = sailmerge(&[
-        "plan",
-        export.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--pairs",
-        pairs.to_str().unwrap(),
-    ]);
+    let output = sailmerge_plan(&export, &out, &["--pairs", pairs.to_str().unwrap()]);
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -321,12 +298,7 @@ fn a_killed_runs_temporary_file_is_removed_by_the_next_run() {
     std::fs::write(&stale, "user_id,phone\n1,79161234567\n").unwrap();
     let mine = out.join("notes.tmp");
     std::fs::write(&mine, "the user's own file").unwrap();
-    let output = sailmerge(&[
-        "plan",
-        export.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let output = sailmerge_plan(&export, &out, &[]);
     assert_eq!(output.status.code(), Some(0));
     assert!(!stale.exists(), "the stale temporary file is still there");
     assert!(mine.exists(), "a file that is not ours was removed");
@@ -401,12 +373,7 @@ fn a_full_name_column_finds_the_clusters_the_three_name_columns_find() {
     let full_out = dir.path().join("full");
     let mapped_out = dir.path().join("mapped");
     for (export, out) in [(&separate, &separate_out), (&full, &full_out)] {
-        let output = sailmerge(&[
-            "plan",
-            export.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let output = sailmerge_plan(export, out, &[]);
         assert_eq!(
             output.status.code(),
             Some(0),
@@ -439,25 +406,13 @@ fn a_full_name_column_finds_the_clusters_the_three_name_columns_find() {
             .replacen("ФИО", "Покупатель", 1),
     )
     .unwrap();
-    let output = sailmerge(&[
-        "plan",
-        custom.to_str().unwrap(),
-        "--out",
-        mapped_out.to_str().unwrap(),
-    ]);
+    let output = sailmerge_plan(&custom, &mapped_out, &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("warning: ") && stderr.contains("--map full_name=\"Покупатель\""),
         "{stderr}"
     );
-    let output = sailmerge(&[
-        "plan",
-        custom.to_str().unwrap(),
-        "--out",
-        mapped_out.to_str().unwrap(),
-        "--map",
-        "full_name=Покупатель",
-    ]);
+    let output = sailmerge_plan(&custom, &mapped_out, &["--map", "full_name=Покупатель"]);
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -584,12 +539,7 @@ fn a_workbook_bomb_is_refused_before_it_is_parsed() {
     let packed = std::fs::metadata(&path).unwrap().len();
     assert!(packed < 200_000, "the bomb is {packed} bytes");
     let out = dir.path().join("out");
-    let output = sailmerge(&[
-        "plan",
-        path.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let output = sailmerge_plan(&path, &out, &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -613,12 +563,7 @@ fn a_stray_far_cell_is_refused_without_allocating_the_grid() {
     sheet.write_string(1, 1, "79161234567").unwrap();
     sheet.write_string(1_048_575, 16_383, "x").unwrap();
     workbook.save(&path).unwrap();
-    let output = sailmerge(&[
-        "plan",
-        path.to_str().unwrap(),
-        "--out",
-        dir.path().join("out").to_str().unwrap(),
-    ]);
+    let output = sailmerge_plan(&path, &dir.path().join("out"), &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("1048576 rows × 16384 columns"), "{stderr}");
@@ -633,12 +578,7 @@ fn terminal_escapes_in_values_reach_stderr_escaped() {
         "user_id,phone,note\u{1b}[2J\u{202e}\n1,79161234567,a\n2,79161234568,b\n",
     )
     .unwrap();
-    let output = sailmerge(&[
-        "plan",
-        export.to_str().unwrap(),
-        "--out",
-        dir.path().join("out").to_str().unwrap(),
-    ]);
+    let output = sailmerge_plan(&export, &dir.path().join("out"), &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("custom: note\\u{1b}[2J\\u{202e}"),
@@ -655,8 +595,7 @@ fn parquet_dictionary_page_that_panicked_polars_is_a_load_error() {
     // Found by scripts/fuzz_loaders.sh: a dictionary-encoded page whose
     // indices cover fewer rows than the page declares fails a debug
     // assertion in polars-parquet (and a page-header error in release).
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/load/corrupt_dictionary_page.parquet");
+    let path = repo_path("tests/fixtures/load/corrupt_dictionary_page.parquet");
     let error = load_exports(&[path], &LoadSettings::default(), &Printer::silent())
         .err()
         .unwrap()
@@ -672,19 +611,8 @@ fn parquet_half_float_column_that_hit_unreachable_in_polars_is_named() {
     // A float16 column (pyarrow writes them) reached an `unreachable!()` in
     // polars-io and ended `plan` with exit 101; the file is kept as made by
     // pyarrow 26 (user_id, phone, and x: float16).
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/load/float16_column.parquet");
-    let output = sailmerge(&[
-        "plan",
-        path.to_str().unwrap(),
-        "--out",
-        tempfile::tempdir()
-            .unwrap()
-            .path()
-            .join("out")
-            .to_str()
-            .unwrap(),
-    ]);
+    let path = repo_path("tests/fixtures/load/float16_column.parquet");
+    let output = sailmerge_plan(&path, &tempfile::tempdir().unwrap().path().join("out"), &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -699,7 +627,7 @@ fn parquet_files_that_panicked_polars_are_load_errors() {
     // panicked (corrupt thrift metadata, bit widths, offsets past the end
     // of a page); 11 of the 12 ended `plan` of main at 4a34736 with exit
     // 101 (the other panics in debug builds only). Each must now be a load error naming the file.
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/load/parquet_panics");
+    let dir = repo_path("tests/fixtures/load/parquet_panics");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|entry| entry.unwrap().path())
@@ -731,19 +659,8 @@ fn parquet_page_with_a_negative_value_count_is_a_load_error() {
     // unsigned count, asks for 2^61 bytes, and the allocation failure
     // aborted `plan` with exit 134; page headers are now checked before
     // polars decodes them.
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/load/negative_page_value_count.parquet");
-    let output = sailmerge(&[
-        "plan",
-        path.to_str().unwrap(),
-        "--out",
-        tempfile::tempdir()
-            .unwrap()
-            .path()
-            .join("out")
-            .to_str()
-            .unwrap(),
-    ]);
+    let path = repo_path("tests/fixtures/load/negative_page_value_count.parquet");
+    let output = sailmerge_plan(&path, &tempfile::tempdir().unwrap().path().join("out"), &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot read the Parquet file"), "{stderr}");

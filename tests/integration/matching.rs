@@ -21,6 +21,8 @@ use sailmerge::printer::Printer;
 use sailmerge::profile::{Profile, Sex};
 use sailmerge::settings::matching::MatchSettings;
 
+use crate::harness::sailmerge;
+
 const MALE_NAMES: &[(&str, &str)] = &[
     ("александр", "саша"),
     ("сергей", "сережа"),
@@ -887,16 +889,9 @@ fn cluster_ids_are_the_same_on_every_run() {
     assert!(!again.clusters.is_empty());
 }
 
-fn sailmerge(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_sailmerge"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn show_settings_prints_every_matching_default_and_the_threshold_flag() {
-    let output = sailmerge(&["plan", "--show-settings", "--threshold", "0.95"]);
+    let output = sailmerge(&["plan", "--show-settings", "--threshold", "0.95"], &[]);
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
     let settings: toml::Value = toml::from_str(&text).unwrap();
@@ -928,12 +923,15 @@ fn guards_and_reference_date_from_the_config_file_are_shown() {
         "[matching]\ncontradiction_guards = [\"sex\"]\nreference_date = 2010-06-30\n",
     )
     .unwrap();
-    let output = sailmerge(&[
-        "plan",
-        "--config",
-        config.to_str().unwrap(),
-        "--show-settings",
-    ]);
+    let output = sailmerge(
+        &[
+            "plan",
+            "--config",
+            config.to_str().unwrap(),
+            "--show-settings",
+        ],
+        &[],
+    );
     assert!(output.status.success(), "{output:?}");
     let text = String::from_utf8(output.stdout).unwrap();
     let settings: toml::Value = toml::from_str(&text).unwrap();
@@ -954,12 +952,15 @@ fn extra_comparisons_from_the_config_file_are_shown_and_checked() {
         "[matching]\nmax_cluster_size = 10\n[[matching.extra]]\ncolumn = \"city\"\nkind = \"fuzzy\"\n[[matching.extra]]\ncolumn = \"card\"\nkind = \"exact\"\nblock = true\n",
     )
     .unwrap();
-    let output = sailmerge(&[
-        "plan",
-        "--show-settings",
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let output = sailmerge(
+        &[
+            "plan",
+            "--show-settings",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &[],
+    );
     assert!(
         output.status.success(),
         "{}",
@@ -981,12 +982,15 @@ fn extra_comparisons_from_the_config_file_are_shown_and_checked() {
         "[matching]\nthreshold = 1.5\nconflict_weight = 3.0\n",
     )
     .unwrap();
-    let output = sailmerge(&[
-        "plan",
-        "--show-settings",
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let output = sailmerge(
+        &[
+            "plan",
+            "--show-settings",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &[],
+    );
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("threshold"), "{stderr}");
@@ -998,12 +1002,15 @@ fn extra_comparisons_from_the_config_file_are_shown_and_checked() {
         "[matching]\nblocking_rules = [\"phone_soundex\"]\n",
     )
     .unwrap();
-    let output = sailmerge(&[
-        "plan",
-        "--show-settings",
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let output = sailmerge(
+        &[
+            "plan",
+            "--show-settings",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &[],
+    );
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("phone_soundex"), "{stderr}");

@@ -3,18 +3,18 @@
 //! review band shows, yet its statistics still count every candidate pair;
 //! the stage lines tell the memory used.
 
-use std::path::PathBuf;
-
 use sailmerge::printer::Printer;
 use sailmerge::score::weight_of_probability;
 use sailmerge::settings::Settings;
 use sailmerge::{block, load, normalize, score};
 
+use crate::harness::{command, repo_path, text};
+
 #[test]
 fn scoring_keeps_the_linkable_and_band_pairs_and_counts_all_of_them() {
     let printer = Printer::silent();
     let settings = Settings::default();
-    let export = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/export.csv");
+    let export = repo_path("datasets/demo/export.csv");
     let loaded = load::load_exports(&[export], &settings.load, &printer).unwrap();
     let profiles = load::profiles_from_frame(&loaded.frame).unwrap();
     let reference_date = normalize::date::reference_date_of(&profiles);
@@ -75,15 +75,14 @@ fn scoring_keeps_the_linkable_and_band_pairs_and_counts_all_of_them() {
 #[test]
 fn plan_stage_lines_tell_resident_and_peak_memory() {
     let out = tempfile::tempdir().unwrap();
-    let export = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/export.csv");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sailmerge"))
-        .args(["--no-progress", "plan"])
+    let export = repo_path("datasets/demo/export.csv");
+    let output = command(["--no-progress", "plan"])
         .arg(&export)
         .arg("--out")
         .arg(out.path())
         .output()
         .unwrap();
-    assert!(output.status.success());
+    assert!(output.status.success(), "{}", text(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
     let normalized = stderr
         .lines()

@@ -1,34 +1,17 @@
 //! plan.json and report.html as `plan` writes them: plan.json is one
 //! compact line whose hash the readers (`approve`, `review`, `apply`)
 //! verify against the text, so that re-indenting is harmless and any edit
-//! is refused. `output_stages_at_scale` (ignored) times reading and writing
-//! a large real plan.
+//! is refused. The time to read and write them at scale is a bench
+//! (`benches/stages.rs`, group `output`).
 
 use std::path::Path;
-use std::process::{Command, Output};
-use std::time::Instant;
 
 use sailmerge::plan::{MergePlan, PLAN_FILE};
-use sailmerge::report;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_sailmerge");
-
-fn sailmerge(args: &[&str]) -> Output {
-    Command::new(BINARY)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the sailmerge binary runs")
-}
+use crate::harness::{sailmerge, sailmerge_ok};
 
 fn must_succeed(args: &[&str]) {
-    let output = sailmerge(args);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "sailmerge {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    sailmerge_ok(args, &[]);
 }
 
 /// A generated export of 600 profiles planned into `DIR/out`.
@@ -95,13 +78,16 @@ fn plan_json_verifies_reindented_and_is_refused_once_edited() {
     assert!(text.contains(&needle));
     let tampered = text.replacen(&needle, r#""to_uid":"1""#, 1);
     std::fs::write(&path, tampered).unwrap();
-    let output = sailmerge(&[
-        "approve",
-        out.to_str().unwrap(),
-        "--all",
-        "--reviewer",
-        "test",
-    ]);
+    let output = sailmerge(
+        &[
+            "approve",
+            out.to_str().unwrap(),
+            "--all",
+            "--reviewer",
+            "test",
+        ],
+        &[],
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -136,55 +122,4 @@ fn reindent(text: &str) -> String {
         }
     }
     out
-}
-
-/// Peak resident memory of this process so far, in MB (Linux).
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-/// Times the output stages on a real plan: read (and verify) it, write it
-/// sealed, write the report. Point SAILMERGE_SCALE_PLAN_DIR at a `plan`
-/// output directory, e.g. of the 1M generated export, and run in release:
-/// `SAILMERGE_SCALE_PLAN_DIR=/tmp/out cargo test --release --test integration output::output_stages_at_scale -- --ignored --nocapture`
-#[test]
-#[ignore = "measures; needs SAILMERGE_SCALE_PLAN_DIR"]
-fn output_stages_at_scale() {
-    let Ok(source) = std::env::var("SAILMERGE_SCALE_PLAN_DIR") else {
-        panic!("set SAILMERGE_SCALE_PLAN_DIR to a directory holding plan.json");
-    };
-    let started = Instant::now();
-    let mut plan = MergePlan::read(Path::new(&source)).unwrap();
-    println!(
-        "read and verified plan.json ({} clusters) in {:.2} s, peak RSS {:.0} MB",
-        plan.clusters.len(),
-        started.elapsed().as_secs_f64(),
-        peak_rss_mb()
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let started = Instant::now();
-    plan.seal_and_write(dir.path()).unwrap();
-    let plan_bytes = std::fs::metadata(dir.path().join(PLAN_FILE)).unwrap().len();
-    println!(
-        "wrote plan.json ({:.1} MB) in {:.2} s, peak RSS {:.0} MB",
-        plan_bytes as f64 / 1e6,
-        started.elapsed().as_secs_f64(),
-        peak_rss_mb()
-    );
-    let started = Instant::now();
-    let path = report::write_report(dir.path(), &plan).unwrap();
-    println!(
-        "wrote report.html ({:.1} MB) in {:.2} s, peak RSS {:.0} MB",
-        std::fs::metadata(path).unwrap().len() as f64 / 1e6,
-        started.elapsed().as_secs_f64(),
-        peak_rss_mb()
-    );
 }

@@ -4,7 +4,6 @@
 //! the export rows reproduces its result.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
@@ -538,50 +537,6 @@ fn heuristic_order_is_close_to_exact() {
         optimal * 100 >= total * 95,
         "heuristic optimal on only {optimal}/{total}"
     );
-}
-
-/// Speed of planning at scale: `cargo test --release --test integration
-/// planner_speed -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn planner_speed_300k_clusters() {
-    let mut rng = ChaCha8Rng::seed_from_u64(300);
-    let mut profiles = Vec::new();
-    let mut clusters = Vec::new();
-    for c in 0..300_000u32 {
-        let size = match rng.random_range(0..100) {
-            0..=79 => 2,
-            80..=94 => 3,
-            95..=98 => 4,
-            _ => 6,
-        };
-        let start = profiles.len() as u32;
-        for mut member in random_members(&mut rng, size) {
-            member.user_id = format!("{}", profiles.len());
-            profiles.push(member);
-        }
-        clusters.push(Cluster {
-            cluster_id: format!("{c:06}").into(),
-            members: (start..start + size as u32).collect(),
-            evidence: vec![],
-            min_probability: 0.97,
-        });
-    }
-    let settings = PlannerSettings::default();
-    let started = Instant::now();
-    let cluster_count = clusters.len();
-    let profile_count = profiles.len();
-    let planned = plan_clusters(profiles, clusters, &settings, 0.9, &Printer::silent());
-    let elapsed = started.elapsed();
-    let steps: usize = planned.iter().map(|c| c.steps.len()).sum();
-    println!(
-        "planned {} clusters ({} profiles, {steps} steps) in {:.2?} on {} threads",
-        planned.len(),
-        profile_count,
-        elapsed,
-        rayon::current_num_threads()
-    );
-    assert_eq!(planned.len(), cluster_count);
 }
 
 fn hand_made(user_id: &str, fields: &[(Field, &str)]) -> Profile {

@@ -11,6 +11,8 @@ use sailmerge::decisions::{Decision, Decisions};
 use sailmerge::plan::MergePlan;
 use sailmerge::report::{self, embed, synthetic::synthetic_plan};
 
+use crate::harness::{command, sailmerge};
+
 pub const HOSTILE_FIRST_NAME: &str = "<img src=x onerror=alert(1)>";
 pub const HOSTILE_LAST_NAME: &str = "</script><script>alert(2)</script><!--";
 
@@ -198,8 +200,7 @@ pub struct ReviewServer {
 
 impl ReviewServer {
     pub fn start(dir: &Path, reviewer: &str) -> ReviewServer {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sailmerge"))
-            .arg("review")
+        let mut child = command(["review"])
             .arg(dir)
             .args(["--listen", "127.0.0.1:0", "--reviewer", reviewer])
             .stdout(Stdio::piped())
@@ -400,27 +401,27 @@ fn review_server_saves_decisions_through_its_api() {
 #[test]
 fn review_refuses_non_loopback_and_missing_plans() {
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_sailmerge"))
-        .args([
+    let output = sailmerge(
+        &[
             "review",
             dir.path().to_str().unwrap(),
             "--listen",
             "0.0.0.0:0",
-        ])
-        .output()
-        .unwrap();
+        ],
+        &[],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("loopback"));
 
-    let output = Command::new(env!("CARGO_BIN_EXE_sailmerge"))
-        .args([
+    let output = sailmerge(
+        &[
             "review",
             dir.path().to_str().unwrap(),
             "--listen",
             "127.0.0.1:0",
-        ])
-        .output()
-        .unwrap();
+        ],
+        &[],
+    );
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -7,30 +7,19 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use sailmerge::decisions::{Decision, Decisions};
 use sailmerge::ids::ClusterId;
 use sailmerge::plan::{ClusterStatus, MergePlan};
 use sailmerge::profile::{Field, Profile};
 
+use crate::harness::{DEPARTMENT_ID, TOKEN, command, sailmerge, sailmerge_ok, text};
 use crate::report::ReviewServer;
-use crate::sandbox::{DEPARTMENT_ID, SandboxProcess, TOKEN, sailmerge};
-
-fn text(output: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use crate::sandbox::SandboxProcess;
 
 /// `sailmerge ARGS`, which must succeed; its stderr.
 fn run(args: &[&str]) -> String {
-    let output = sailmerge(args, &[]);
-    assert_eq!(output.status.code(), Some(0), "{args:?}: {}", text(&output));
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    String::from_utf8_lossy(&sailmerge_ok(args, &[]).stderr).into_owned()
 }
 
 fn path(p: &Path) -> &str {
@@ -443,9 +432,8 @@ fn the_plan_hash_depends_on_the_export_not_on_how_its_path_is_spelled() {
         "--out",
         path(&work.path().join("a")),
     ]);
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sailmerge"))
+    let output = command(["plan", "gen/export.csv", "--out", "b"])
         .current_dir(work.path())
-        .args(["plan", "gen/export.csv", "--out", "b"])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output));

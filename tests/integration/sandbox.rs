@@ -1,13 +1,13 @@
 //! The Sailplay sandbox over loopback HTTP: the real binary on port 0.
 //!
-//! The helpers here (`SandboxProcess`, `fixture_plan`, `write_plan_dir`,
-//! `sailmerge`) are `pub` so that other integration tests — `apply`, and the
-//! full plan → approve → apply test — can drive a sandbox the same way.
+//! The helpers here (`SandboxProcess`, `fixture_plan`, `write_plan_dir`)
+//! are `pub` so that other integration tests — `apply`, and the full
+//! plan → approve → apply test — can drive a sandbox the same way.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Stdio};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -18,31 +18,7 @@ use sailmerge::profile::Profile;
 use sailmerge::sandbox::{MergeRules, merge_profiles};
 use serde_json::Value;
 
-pub const BINARY: &str = env!("CARGO_BIN_EXE_sailmerge");
-/// The token the test sandboxes accept. Long and unusual, so that a grep
-/// for it cannot match anything by chance.
-pub const TOKEN: &str = "tok-5e3c9a1f7b2d4e60-secret";
-pub const DEPARTMENT_ID: &str = "14864";
-
-/// The environment variables sailmerge reads for credentials, removed from
-/// every child so the developer's own cannot leak into a test.
-pub const CREDENTIAL_ENV: [&str; 4] = [
-    "SAILPLAY_TOKEN",
-    "SAILPLAY_DEPARTMENT_ID",
-    "SAILPLAY_DEPARTMENT_KEY",
-    "SAILPLAY_PIN",
-];
-
-/// `sailmerge ARGS` with the given environment (credentials cleared first).
-pub fn sailmerge(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(BINARY);
-    command.args(args).env("NO_COLOR", "1");
-    for name in CREDENTIAL_ENV {
-        command.env_remove(name);
-    }
-    command.envs(env.iter().copied());
-    command.output().expect("the sailmerge binary runs")
-}
+use crate::harness::{DEPARTMENT_ID, TOKEN, command};
 
 /// A `sailmerge sandbox` child on 127.0.0.1:0, killed when dropped.
 pub struct SandboxProcess {
@@ -89,16 +65,13 @@ impl SandboxProcess {
     }
 
     fn start(args: &[String], env: &[(String, String)], listen: &str) -> (Child, String) {
-        let mut command = Command::new(BINARY);
-        command.args(args).args(["--listen", listen]);
-        for name in CREDENTIAL_ENV {
-            command.env_remove(name);
-        }
-        command
+        let mut child = command(args)
+            .args(["--listen", listen])
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = command.spawn().expect("the sandbox starts");
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the sandbox starts");
         let mut first_line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut first_line)
