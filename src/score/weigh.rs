@@ -224,29 +224,33 @@ fn typical_login_others(
         return typical;
     };
     let scaled = comparisons[email].term_frequency_levels;
-    let (pairs_at, inverse_sums) = pairs
-        .par_iter()
-        .zip(levels.par_iter())
-        .filter(|(_, levels)| scaled.contains(&levels[email]))
-        .fold(
-            || ([0u64; 16], [0f64; 16]),
-            |(mut counts, mut sums), (pair, levels)| {
-                let level = levels[email] as usize;
-                counts[level] += 1;
-                sums[level] += 1.0 / frequencies.login_others(pair.left as usize);
-                (counts, sums)
-            },
-        )
-        .reduce(
-            || ([0u64; 16], [0f64; 16]),
-            |(mut counts, mut sums), (other_counts, other_sums)| {
-                for level in 0..16 {
-                    counts[level] += other_counts[level];
-                    sums[level] += other_sums[level];
+    // Floating-point sums depend on their order: each fixed chunk is summed
+    // in order and the chunks' sums are added in order, so that the weights
+    // (and model.json) are the same whatever the threads did.
+    let partial: Vec<([u64; 16], [f64; 16])> = pairs
+        .par_chunks(PAIRS_PER_TASK)
+        .zip(levels.par_chunks(PAIRS_PER_TASK))
+        .map(|(chunk, chunk_levels)| {
+            let mut counts = [0u64; 16];
+            let mut sums = [0f64; 16];
+            for (pair, levels) in chunk.iter().zip(chunk_levels) {
+                if scaled.contains(&levels[email]) {
+                    let level = levels[email] as usize;
+                    counts[level] += 1;
+                    sums[level] += 1.0 / frequencies.login_others(pair.left as usize);
                 }
-                (counts, sums)
-            },
-        );
+            }
+            (counts, sums)
+        })
+        .collect();
+    let mut pairs_at = [0u64; 16];
+    let mut inverse_sums = [0f64; 16];
+    for (counts, sums) in &partial {
+        for level in 0..16 {
+            pairs_at[level] += counts[level];
+            inverse_sums[level] += sums[level];
+        }
+    }
     for level in 0..16 {
         if pairs_at[level] > 0 {
             typical[level] = pairs_at[level] as f64 / inverse_sums[level];
