@@ -689,31 +689,6 @@ mod tests {
             .collect()
     }
 
-    /// Run in release: `cargo test --release --lib normalize::tests::timing
-    /// -- --ignored --nocapture` (SAILMERGE_TIMING_PROFILES sets the count).
-    #[test]
-    #[ignore = "a timing run, not a check; run in release"]
-    fn timing_normalize_profiles() {
-        let count = std::env::var("SAILMERGE_TIMING_PROFILES")
-            .ok()
-            .and_then(|value| value.parse().ok())
-            .unwrap_or(1_000_000);
-        let profiles = synthetic_profiles(count);
-        // Warm the lazily built tables outside the timed run.
-        let _ = normalize_profiles_as_of(&profiles[..100], &Printer::silent(), today());
-        let started = std::time::Instant::now();
-        let (records, quality) = normalize_profiles_as_of(&profiles, &Printer::silent(), today());
-        let elapsed = started.elapsed();
-        eprintln!(
-            "normalize_profiles: {count} profiles in {:.3} s on {} threads ({:.2} µs/profile/thread)",
-            elapsed.as_secs_f64(),
-            rayon::current_num_threads(),
-            elapsed.as_secs_f64() * 1e6 * rayon::current_num_threads() as f64 / count as f64,
-        );
-        eprintln!("{}", serde_json::to_string(&quality).unwrap_or_default());
-        assert_eq!(records.len(), count);
-    }
-
     #[test]
     fn synthetic_mix_normalises_consistently() {
         let profiles = synthetic_profiles(2_000);
