@@ -340,24 +340,32 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     plan.seal_and_write(out)?;
     stage.report(printer, "wrote plan.json");
 
+    // The ledger and the report both read the sealed plan and nothing
+    // else: written side by side, the report's seconds hide the ledger's.
     let stage = Stopwatch::start();
-    PlanLedger::of_plan(&plan, &history.ledger).write(out)?;
-    if let Some(path) = &args.ledger {
-        ledger::write_team_ledger(path, &history.ledger)?;
-    }
-    let replaces_review = out.join(DECISIONS_FILE).exists();
     let carried_count = carried.len();
-    if !carried.is_empty() || replaces_review {
-        decisions::start_with(out, &plan.plan_hash, carried, &decisions::now_rfc3339())?;
-    }
+    let (ledger_written, report_written) = rayon::join(
+        || -> Result<()> {
+            PlanLedger::of_plan(&plan, &history.ledger).write(out)?;
+            if let Some(path) = &args.ledger {
+                ledger::write_team_ledger(path, &history.ledger)?;
+            }
+            let replaces_review = out.join(DECISIONS_FILE).exists();
+            if !carried.is_empty() || replaces_review {
+                decisions::start_with(out, &plan.plan_hash, carried, &decisions::now_rfc3339())?;
+            }
+            Ok(())
+        },
+        || report::write_report(out, &plan),
+    );
+    ledger_written?;
+    let report_path = report_written?;
     stage.report(
         printer,
-        format!("wrote ledger.json ({carried_count} approvals carried into decisions.json)"),
+        format!(
+            "wrote ledger.json ({carried_count} approvals carried into decisions.json) and report.html"
+        ),
     );
-
-    let stage = Stopwatch::start();
-    let report_path = report::write_report(out, &plan)?;
-    stage.report(printer, "wrote report.html");
 
     let s = &plan.summary;
     printer.info(format!(
