@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
-use crate::ids::ClusterId;
+use crate::ids::{ClusterId, UserId};
 use crate::merge::simulate::{MergeRules, simulate_merge};
 use crate::normalize::DataQuality;
 use crate::plan::risk::assess_risk;
@@ -230,10 +230,10 @@ fn synthetic_cluster(
     profiles.sort_by(|a, b| {
         a.register_date
             .cmp(&b.register_date)
-            .then(a.user_id.cmp(&b.user_id))
+            .then(a.user_id.as_str().cmp(b.user_id.as_str()))
     });
     let survivor = profiles[0].clone();
-    let members: Vec<String> = profiles.iter().map(|p| p.user_id.clone()).collect();
+    let members: Vec<UserId> = profiles.iter().map(|p| p.user_id.clone()).collect();
 
     let mut current = survivor.clone();
     let mut steps = Vec::new();
@@ -243,8 +243,8 @@ fn synthetic_cluster(
             index: position as u32 + 1,
             method: Method::Merge,
             params: BTreeMap::from([
-                ("from_uid".to_string(), from.user_id.clone()),
-                ("to_uid".to_string(), survivor.user_id.clone()),
+                ("from_uid".to_string(), from.user_id.to_string()),
+                ("to_uid".to_string(), survivor.user_id.to_string()),
             ]),
             after: current.clone(),
         });
@@ -257,7 +257,7 @@ fn synthetic_cluster(
             index: steps.len() as u32 + 1,
             method: Method::Update,
             params: BTreeMap::from([
-                ("user_id".to_string(), survivor.user_id.clone()),
+                ("user_id".to_string(), survivor.user_id.to_string()),
                 ("first_name".to_string(), person.first_names[0].to_string()),
             ]),
             after: current.clone(),
@@ -370,7 +370,7 @@ fn synthetic_variant(rng: &mut ChaCha8Rng, person: &Person, user_id: String) -> 
         _ => Some(person.birth_date.clone()),
     };
     Profile {
-        user_id,
+        user_id: UserId::from(user_id),
         origin_user_id: rng
             .random_bool(0.4)
             .then(|| format!("CARD-{:08}", rng.random_range(0..100_000_000u64))),
