@@ -27,7 +27,7 @@ use crate::compare::{
     dates_compatible, full_names_overlap, jaro_winkler, patronymic_forms_conflict, sexes_conflict,
 };
 use crate::constraints::LinkConstraints;
-use crate::ids::{ClusterId, PLANNED_PREFIX};
+use crate::ids::{ClusterId, PLANNED_PREFIX, UserId};
 use crate::normalize::NormalizedRecord;
 use crate::plan::PairEvidence;
 use crate::printer::Printer;
@@ -111,7 +111,7 @@ pub struct SizeCount {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Split {
     /// The component's members (user_ids, first 20).
-    pub user_ids: Vec<String>,
+    pub user_ids: Vec<UserId>,
     pub profiles: u64,
     /// `contradiction`, `never_merge` or `size`.
     pub reason: String,
@@ -377,7 +377,11 @@ pub fn cluster_pairs_constrained(
     stats.splits.sort_by(|a, b| {
         b.profiles
             .cmp(&a.profiles)
-            .then_with(|| a.user_ids.cmp(&b.user_ids))
+            // Text order, not UserId's: the order plans have always listed them in.
+            .then_with(|| {
+                let (a, b) = (a.user_ids.iter(), b.user_ids.iter());
+                a.map(UserId::as_str).cmp(b.map(UserId::as_str))
+            })
     });
     stats.splits.truncate(100);
     stats.contradictions = contradiction_counts
@@ -438,25 +442,10 @@ pub fn cluster_pairs_constrained(
 pub fn stable_cluster_id(prefix: &str, profiles: &[Profile], members: &[u32]) -> ClusterId {
     let smallest = members
         .iter()
-        .map(|&row| profiles[row as usize].user_id.as_str())
-        .min_by(|a, b| compare_user_ids(a, b))
-        .unwrap_or("");
+        .map(|&row| &profiles[row as usize].user_id)
+        .min()
+        .map_or("", UserId::as_str);
     ClusterId::new(prefix, smallest)
-}
-
-/// User ids in numeric order when both are numbers (Sailplay's are), else
-/// in text order.
-pub fn compare_user_ids(a: &str, b: &str) -> std::cmp::Ordering {
-    let numeric = |id: &str| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
-    if numeric(a) && numeric(b) {
-        let (x, y) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
-        x.len()
-            .cmp(&y.len())
-            .then_with(|| x.cmp(y))
-            .then_with(|| a.cmp(b))
-    } else {
-        a.cmp(b)
-    }
 }
 
 /// Every contradictory pair among `members` (rows ascending).
@@ -486,7 +475,9 @@ fn user_id_ranks(profiles: &[Profile], links: &[&ScoredPair]) -> Vec<u32> {
     linked.sort_unstable();
     linked.dedup();
     linked.sort_by(|&a, &b| {
-        compare_user_ids(&profiles[a as usize].user_id, &profiles[b as usize].user_id)
+        profiles[a as usize]
+            .user_id
+            .cmp(&profiles[b as usize].user_id)
     });
     let mut rank = vec![u32::MAX; profiles.len()];
     for (place, &row) in linked.iter().enumerate() {
@@ -637,7 +628,7 @@ mod tests {
     fn profiles(count: usize) -> Vec<Profile> {
         (0..count)
             .map(|row| Profile {
-                user_id: format!("u{row}"),
+                user_id: format!("u{row}").into(),
                 ..Profile::default()
             })
             .collect()
@@ -858,11 +849,6 @@ mod tests {
 
     #[test]
     fn ids_follow_the_smallest_user_id_numerically() {
-        use std::cmp::Ordering::*;
-        assert_eq!(compare_user_ids("9", "10"), Less);
-        assert_eq!(compare_user_ids("10000017", "9999999"), Greater);
-        assert_eq!(compare_user_ids("007", "7"), Less);
-        assert_eq!(compare_user_ids("b", "a10"), Greater);
         let mut profiles = profiles(3);
         profiles[0].user_id = "120".into();
         profiles[1].user_id = "99".into();

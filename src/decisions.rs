@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::ClusterId;
+use crate::ids::{ClusterId, UserId};
 use crate::plan::MergePlan;
 
 pub const DECISIONS_FILE: &str = "decisions.json";
@@ -592,8 +592,13 @@ pub fn write_csv(path: &Path, plan: &MergePlan, decisions: &Decisions) -> Result
                 cluster.triage.status.name().to_string(),
                 cluster.triage.risk.level.clone(),
                 format!("{:.1}", cluster.triage.risk.score),
-                cluster.members.join(" "),
-                cluster.survivor.clone(),
+                cluster
+                    .members
+                    .iter()
+                    .map(UserId::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                cluster.survivor.to_string(),
             ];
             writer.write_record(row.iter().map(|cell| neutralise_formula(cell).into_owned()))?;
         }

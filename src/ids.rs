@@ -1,9 +1,11 @@
-//! Cluster ids: `C-<user_id>` for a planned cluster, `B-<user_id>` for a
-//! candidate of the review band, `<user_id>` the smallest member's. A
-//! distinct type so that a cluster id is never passed where a user id is
-//! meant; it reads and writes as the plain string in every file.
+//! User ids (Sailplay's key of a profile) and cluster ids: `C-<user_id>`
+//! for a planned cluster, `B-<user_id>` for a candidate of the review band,
+//! `<user_id>` the smallest member's. Distinct types so that a cluster id
+//! is never passed where a user id is meant; both read and write as the
+//! plain string in every file.
 
 use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::fmt;
 use std::ops::Deref;
 
@@ -13,6 +15,46 @@ use serde::{Deserialize, Serialize};
 pub const PLANNED_PREFIX: &str = "C";
 /// The prefix of the ids of the review band's candidate clusters.
 pub const CANDIDATE_PREFIX: &str = "B";
+
+/// A profile's user_id. Ordered numerically when both are numbers
+/// (Sailplay's are), else as text: the order that picks a cluster's
+/// smallest member, so it fixes cluster ids and must not change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(String);
+
+impl UserId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The order of [`UserId`] on plain strings. Equal only for equal strings
+/// (`007` sorts before `7`), so it agrees with `Eq` and `Hash`.
+pub fn compare_user_ids(a: &str, b: &str) -> Ordering {
+    let numeric = |id: &str| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+    if numeric(a) && numeric(b) {
+        let (x, y) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
+        x.len()
+            .cmp(&y.len())
+            .then_with(|| x.cmp(y))
+            .then_with(|| a.cmp(b))
+    } else {
+        a.cmp(b)
+    }
+}
+
+impl Ord for UserId {
+    fn cmp(&self, other: &UserId) -> Ordering {
+        compare_user_ids(&self.0, &other.0)
+    }
+}
+
+impl PartialOrd for UserId {
+    fn partial_cmp(&self, other: &UserId) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -125,6 +167,80 @@ impl PartialEq<ClusterId> for String {
     }
 }
 
+impl Deref for UserId {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for UserId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<String> for UserId {
+    fn from(id: String) -> UserId {
+        UserId(id)
+    }
+}
+
+impl From<&str> for UserId {
+    fn from(id: &str) -> UserId {
+        UserId(id.to_string())
+    }
+}
+
+impl From<UserId> for String {
+    fn from(id: UserId) -> String {
+        id.0
+    }
+}
+
+impl PartialEq<str> for UserId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for UserId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for UserId {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
+impl PartialEq<UserId> for str {
+    fn eq(&self, other: &UserId) -> bool {
+        self == other.0
+    }
+}
+
+impl PartialEq<UserId> for &str {
+    fn eq(&self, other: &UserId) -> bool {
+        *self == other.0
+    }
+}
+
+impl PartialEq<UserId> for String {
+    fn eq(&self, other: &UserId) -> bool {
+        *self == other.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +257,33 @@ mod tests {
     fn typed_ids_fold_case_and_spaces() {
         assert_eq!(ClusterId::folded(" c-1042 "), ClusterId::folded("C-1042"));
         assert_ne!(ClusterId::folded("C-1042"), ClusterId::folded("C-1043"));
+    }
+
+    #[test]
+    fn user_ids_order_numbers_numerically_else_as_text() {
+        let sorted = |ids: &[&str]| {
+            let mut ids: Vec<UserId> = ids.iter().map(|&id| UserId::from(id)).collect();
+            ids.sort();
+            ids.iter().map(|id| id.to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            sorted(&["10", "9", "10000017", "9999999"]),
+            ["9", "10", "9999999", "10000017"]
+        );
+        assert_eq!(sorted(&["7", "007", "07"]), ["007", "07", "7"]);
+        assert_eq!(sorted(&["b", "a10", "10", "-5"]), ["-5", "10", "a10", "b"]);
+        assert_eq!(
+            UserId::from("7").cmp(&UserId::from("007")),
+            Ordering::Greater
+        );
+        assert_eq!(UserId::from("7").cmp(&UserId::from("7")), Ordering::Equal);
+    }
+
+    #[test]
+    fn user_ids_read_and_write_as_the_plain_string() {
+        let id = UserId::from("0042");
+        assert_eq!(serde_json::to_string(&id).unwrap(), "\"0042\"");
+        assert_eq!(serde_json::from_str::<UserId>("\"0042\"").unwrap(), id);
     }
 
     #[test]

@@ -43,7 +43,7 @@ use sha2::{Digest, Sha256};
 use crate::apply::journal::{JournalState, StepState};
 use crate::constraints::LinkConstraints;
 use crate::decisions::{CarriedFrom, ClusterDecision, Decision, Decisions};
-use crate::ids::ClusterId;
+use crate::ids::{ClusterId, UserId};
 use crate::plan::{
     AppliedBefore, ClusterStatus, EarlierCluster, KeptApart, MergePlan, Method, PlanHistory,
     PlannedCluster,
@@ -56,7 +56,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// A profile as a decision saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ProfileRef {
-    pub user_id: String,
+    pub user_id: UserId,
     pub fingerprint: String,
 }
 
@@ -80,11 +80,11 @@ pub struct NeverMerge {
 pub struct AppliedMerge {
     pub plan_hash: String,
     pub cluster_id: ClusterId,
-    pub survivor: String,
+    pub survivor: UserId,
     /// The survivor's fingerprint before the merges.
     pub survivor_before: String,
     /// The profiles merged into it.
-    pub merged: Vec<String>,
+    pub merged: Vec<UserId>,
     /// The fingerprint of the plan's simulated result, which `apply`
     /// verified; absent when the cluster stopped half-way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,15 +124,15 @@ pub struct ClusterSnapshot {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub candidate: bool,
     pub members: Vec<ProfileRef>,
-    pub survivor: String,
+    pub survivor: UserId,
     /// The profiles merged, in the order of the plan's merge steps (step
     /// 1 merges the first).
-    pub merge_order: Vec<String>,
+    pub merge_order: Vec<UserId>,
     /// The fingerprint of the simulated result.
     pub result: String,
     /// For a candidate: the pairs that link it (evidence), by user_id.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub links: Vec<(String, String)>,
+    pub links: Vec<(UserId, UserId)>,
 }
 
 /// Hex of the first 64 bits of SHA-256 over the tracked fields:
@@ -172,7 +172,7 @@ fn snapshot(cluster: &PlannedCluster, candidate: bool) -> ClusterSnapshot {
             .steps
             .iter()
             .filter(|step| step.method == Method::Merge)
-            .filter_map(|step| merged_profile(&step.params).map(str::to_string))
+            .filter_map(|step| merged_profile(&step.params).map(UserId::from))
             .collect(),
         result: fingerprint(&cluster.result),
         links: if candidate {
@@ -276,7 +276,7 @@ impl Ledger {
     /// Adds `other`'s records this ledger lacks, keeping the first of equal
     /// ones.
     pub fn absorb(&mut self, other: Ledger) {
-        let seen: HashSet<(String, String, String)> = self
+        let seen: HashSet<(UserId, UserId, String)> = self
             .never_merge
             .iter()
             .map(|n| {
@@ -469,7 +469,7 @@ fn applied_merge(
     cluster: &ClusterSnapshot,
     journal: &JournalState,
 ) -> Option<AppliedMerge> {
-    let merged: Vec<String> = cluster
+    let merged: Vec<UserId> = cluster
         .merge_order
         .iter()
         .enumerate()
@@ -507,7 +507,7 @@ fn applied_merge(
 pub struct Resolved {
     pub constraints: LinkConstraints,
     /// Row of each user_id the ledger names that is in the export.
-    rows: HashMap<String, u32>,
+    rows: HashMap<UserId, u32>,
     /// Active never-merge records by row pair (smaller row first).
     active: Vec<((u32, u32), usize)>,
     pub summary: PlanHistory,
@@ -549,18 +549,18 @@ impl History {
         let fates = self.applied_fates();
         let mut named: HashSet<&str> = HashSet::new();
         for record in &self.ledger.never_merge {
-            named.insert(&record.a.user_id);
-            named.insert(&record.b.user_id);
+            named.insert(record.a.user_id.as_str());
+            named.insert(record.b.user_id.as_str());
         }
         for merge in &self.ledger.applied {
-            named.insert(&merge.survivor);
-            named.extend(merge.merged.iter().map(String::as_str));
+            named.insert(merge.survivor.as_str());
+            named.extend(merge.merged.iter().map(UserId::as_str));
         }
         let approved_candidates = self.approved_candidates();
         for snapshot in &approved_candidates {
             named.extend(snapshot.members.iter().map(|m| m.user_id.as_str()));
         }
-        let rows: HashMap<String, u32> = profiles
+        let rows: HashMap<UserId, u32> = profiles
             .iter()
             .enumerate()
             .filter(|(_, p)| !named.is_empty() && named.contains(p.user_id.as_str()))
@@ -602,18 +602,17 @@ impl History {
                 }
             }
         }
-        let mut merged_away: Vec<&str> = self
+        let mut merged_away: Vec<&UserId> = self
             .ledger
             .applied
             .iter()
             .flat_map(|m| &m.merged)
-            .filter(|id| rows.contains_key(id.as_str()))
-            .map(String::as_str)
+            .filter(|id| rows.contains_key(*id))
             .collect();
-        merged_away.sort_by(|a, b| crate::cluster::compare_user_ids(a, b));
+        merged_away.sort();
         merged_away.dedup();
         summary.merged_away_in_export = merged_away.len() as u64;
-        summary.merged_away_examples = merged_away.iter().take(20).map(|s| s.to_string()).collect();
+        summary.merged_away_examples = merged_away.into_iter().take(20).cloned().collect();
         Resolved {
             constraints: LinkConstraints::new(active.iter().map(|(pair, _)| *pair), must),
             rows,
@@ -692,7 +691,7 @@ impl History {
             triage.kept_apart = cluster
                 .members
                 .iter()
-                .flat_map(|member| kept_apart.get(member.as_str()).into_iter().flatten())
+                .flat_map(|member| kept_apart.get(member).into_iter().flatten())
                 .cloned()
                 .collect();
             triage.applied_before = cluster
@@ -726,30 +725,24 @@ impl History {
     }
 
     /// The active never-merge records, as each member's `kept_apart`.
-    fn kept_apart_by_user(&self, resolved: &Resolved) -> HashMap<String, Vec<KeptApart>> {
-        let user_of_row: HashMap<u32, &str> = resolved
-            .rows
-            .iter()
-            .map(|(id, &row)| (row, id.as_str()))
-            .collect();
-        let mut by_user: HashMap<String, Vec<KeptApart>> = HashMap::new();
+    fn kept_apart_by_user(&self, resolved: &Resolved) -> HashMap<UserId, Vec<KeptApart>> {
+        let user_of_row: HashMap<u32, &UserId> =
+            resolved.rows.iter().map(|(id, &row)| (row, id)).collect();
+        let mut by_user: HashMap<UserId, Vec<KeptApart>> = HashMap::new();
         for &((a, b), index) in &resolved.active {
             let record = &self.ledger.never_merge[index];
             let (Some(&a), Some(&b)) = (user_of_row.get(&a), user_of_row.get(&b)) else {
                 continue;
             };
             for (member, other) in [(a, b), (b, a)] {
-                by_user
-                    .entry(member.to_string())
-                    .or_default()
-                    .push(KeptApart {
-                        user_id: member.to_string(),
-                        other: other.to_string(),
-                        cluster_id: record.cluster_id.clone(),
-                        reviewer: record.reviewer.clone(),
-                        decided_at: record.decided_at.clone(),
-                        note: record.note.clone(),
-                    });
+                by_user.entry(member.clone()).or_default().push(KeptApart {
+                    user_id: member.clone(),
+                    other: other.clone(),
+                    cluster_id: record.cluster_id.clone(),
+                    reviewer: record.reviewer.clone(),
+                    decided_at: record.decided_at.clone(),
+                    note: record.note.clone(),
+                });
             }
         }
         by_user
@@ -761,11 +754,11 @@ impl History {
 /// survivor holding the plan's verified result.
 fn locate(
     reference: &ProfileRef,
-    rows: &HashMap<String, u32>,
+    rows: &HashMap<UserId, u32>,
     fingerprints: &HashMap<u32, String>,
     fates: &HashMap<&str, AppliedFate<'_>>,
 ) -> Option<u32> {
-    let holds = |user_id: &str, fingerprint: &str| {
+    let holds = |user_id: &UserId, fingerprint: &str| {
         let row = *rows.get(user_id)?;
         (fingerprints.get(&row).map(String::as_str) == Some(fingerprint)).then_some(row)
     };
@@ -786,12 +779,12 @@ fn locate(
 
 /// The previous plan's clusters and candidates by member.
 struct SnapshotIndex {
-    containing: HashMap<String, Vec<usize>>,
+    containing: HashMap<UserId, Vec<usize>>,
 }
 
 impl SnapshotIndex {
     fn new(clusters: &[ClusterSnapshot]) -> SnapshotIndex {
-        let mut containing: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut containing: HashMap<UserId, Vec<usize>> = HashMap::new();
         for (position, cluster) in clusters.iter().enumerate() {
             for member in &cluster.members {
                 containing
@@ -810,7 +803,7 @@ impl SnapshotIndex {
     fn status(
         &self,
         previous: &Previous,
-        members: &[String],
+        members: &[UserId],
         fingerprints: &[String],
     ) -> (ClusterStatus, Option<usize>) {
         let mut shared: BTreeMap<usize, usize> = BTreeMap::new();
@@ -1089,7 +1082,7 @@ mod tests {
             ),
         ]
         .into();
-        let rows: HashMap<String, u32> = [("1".to_string(), 0)].into();
+        let rows: HashMap<UserId, u32> = [(UserId::from("1"), 0)].into();
         let now: HashMap<u32, String> = [(0, fingerprint(&result))].into();
         // Decisions made before the merge name the survivor as it was, and
         // the merged-away profile: both are the survivor now.

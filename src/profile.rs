@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::UserId;
+
 /// A canonical field of a Sailplay profile, in export and report order:
 /// its name (the API's, the loaded frame's column, plan.json's key), the
 /// side a `users/merge` keeps it from, and the parameters the API takes it
@@ -202,7 +204,7 @@ pub const SOURCE_ROW: &str = "source_row";
 /// `extra` holds the export's other columns (custom attributes), untouched.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Profile {
-    pub user_id: String,
+    pub user_id: UserId,
     pub origin_user_id: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -240,7 +242,7 @@ impl Profile {
     pub fn set(&mut self, field: Field, value: Option<String>) {
         let slot = match field {
             Field::UserId => {
-                self.user_id = value.unwrap_or_default();
+                self.user_id = UserId::from(value.unwrap_or_default());
                 return;
             }
             Field::OriginUserId => &mut self.origin_user_id,

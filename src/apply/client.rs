@@ -22,6 +22,7 @@ use thiserror::Error;
 use super::limiter::RateLimiter;
 pub use super::redact::Secret;
 use super::redact::{SharedRedactor, add_shared, redact_shared};
+use crate::ids::UserId;
 use crate::plan::Step;
 use crate::profile::{Field, Profile};
 
@@ -516,7 +517,7 @@ pub fn profile_from_info(body: &Value) -> Result<Profile, CallError> {
         .and_then(Value::as_i64)
         .map(|confirmed| confirmed.to_string());
     let mut profile = Profile {
-        user_id,
+        user_id: UserId::from(user_id),
         points,
         ..Profile::default()
     };

@@ -45,7 +45,7 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use crate::decisions::{Decision, Decisions};
-use crate::ids::ClusterId;
+use crate::ids::{ClusterId, UserId};
 use crate::plan::{MergePlan, Method, PlannedCluster, Step};
 use crate::printer::Printer;
 use crate::profile::{Field, Profile};
@@ -307,7 +307,7 @@ pub fn step_parties(cluster: &PlannedCluster) -> Result<Vec<StepParties>, String
     let mut state: BTreeMap<String, Profile> = cluster
         .profiles
         .iter()
-        .map(|profile| (profile.user_id.clone(), profile.clone()))
+        .map(|profile| (profile.user_id.to_string(), profile.clone()))
         .collect();
     let mut parties = Vec::with_capacity(cluster.steps.len());
     for step in &cluster.steps {
@@ -338,7 +338,7 @@ pub fn step_parties(cluster: &PlannedCluster) -> Result<Vec<StepParties>, String
             }
         };
         let mut after = step.after.clone();
-        after.user_id = party.target.clone();
+        after.user_id = UserId::from(party.target.as_str());
         state.insert(party.target.clone(), after);
         parties.push(party);
     }
@@ -355,7 +355,7 @@ pub fn expected_state(
     let mut state: BTreeMap<String, Option<Profile>> = cluster
         .profiles
         .iter()
-        .map(|profile| (profile.user_id.clone(), Some(profile.clone())))
+        .map(|profile| (profile.user_id.to_string(), Some(profile.clone())))
         .collect();
     for (step, party) in cluster.steps.iter().zip(parties).take(done) {
         if let Some(from) = &party.from {
@@ -893,7 +893,8 @@ impl<'r, 'a> Worker<'r, 'a> {
     /// plan's result. The merged-away members are not looked up: each
     /// merge answered ok (or was found done: from gone, to present).
     fn verify(&mut self, cluster: &PlannedCluster) -> Result<ClusterResult, Stop> {
-        let expected = BTreeMap::from([(cluster.survivor.clone(), Some(cluster.result.clone()))]);
+        let expected =
+            BTreeMap::from([(cluster.survivor.to_string(), Some(cluster.result.clone()))]);
         let differences = self.compare_live(&expected)?;
         self.run.log(JournalEntry::Verified {
             at: now(),

@@ -7,6 +7,8 @@
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
+use crate::ids::UserId;
+
 pub struct Scheduler {
     queue: Mutex<Queue>,
     changed: Condvar,
@@ -16,15 +18,15 @@ struct Queue {
     /// Indices of clusters not started yet, in plan order.
     pending: VecDeque<usize>,
     /// The user_ids each cluster touches, by index.
-    members: Vec<Vec<String>>,
-    busy: HashSet<String>,
+    members: Vec<Vec<UserId>>,
+    busy: HashSet<UserId>,
     stopped: bool,
 }
 
 impl Scheduler {
     /// `members[i]`: the user_ids cluster `i` touches. Every cluster is
     /// pending.
-    pub fn new(members: Vec<Vec<String>>) -> Scheduler {
+    pub fn new(members: Vec<Vec<UserId>>) -> Scheduler {
         Scheduler {
             queue: Mutex::new(Queue {
                 pending: (0..members.len()).collect(),
@@ -101,9 +103,9 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn members(sets: &[&[&str]]) -> Vec<Vec<String>> {
+    fn members(sets: &[&[&str]]) -> Vec<Vec<UserId>> {
         sets.iter()
-            .map(|set| set.iter().map(|id| id.to_string()).collect())
+            .map(|set| set.iter().map(|&id| UserId::from(id)).collect())
             .collect()
     }
 
@@ -132,8 +134,13 @@ mod tests {
     #[test]
     fn no_two_workers_ever_hold_one_profile() {
         // 40 clusters over 10 profiles, each sharing with its neighbours.
-        let sets: Vec<Vec<String>> = (0..40)
-            .map(|i| vec![(i % 10).to_string(), ((i + 1) % 10).to_string()])
+        let sets: Vec<Vec<UserId>> = (0..40)
+            .map(|i| {
+                vec![
+                    UserId::from((i % 10).to_string()),
+                    UserId::from(((i + 1) % 10).to_string()),
+                ]
+            })
             .collect();
         let scheduler = Scheduler::new(sets.clone());
         let holders: Vec<AtomicUsize> = (0..10).map(|_| AtomicUsize::new(0)).collect();

@@ -6,6 +6,7 @@ use clap::Args;
 
 use crate::decisions::{self, DECISIONS_FILE};
 use crate::exit::ExitStatus;
+use crate::ids::UserId;
 use crate::ledger::{self, History, PlanLedger};
 use crate::pipeline::{self, MatchOptions, Matching, Stopwatch};
 use crate::plan::risk::assess_risk;
@@ -430,7 +431,7 @@ fn report_history(plan: &MergePlan, previous: Option<&Path>, printer: &Printer) 
         printer.warn(format!(
             "{} profiles an earlier apply merged away are still in this export (e.g. {}): the export is older than that apply; clusters holding them carry the warning merged_before",
             h.merged_away_in_export,
-            h.merged_away_examples.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            h.merged_away_examples.iter().take(5).map(UserId::as_str).collect::<Vec<_>>().join(", ")
         ));
     }
 }

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use polars::prelude::{DataFrame, DataType, Int32Chunked, Int64Chunked, StringChunked};
 use rayon::prelude::*;
 
+use crate::ids::UserId;
 use crate::profile::{Field, Profile, SOURCE, SOURCE_ROW};
 
 use super::values::format_date;
@@ -77,7 +78,7 @@ pub fn profiles_from_frame(frame: &DataFrame) -> Result<Vec<Profile>> {
                         offset + index
                     );
                 };
-                profile.user_id = user_id.to_string();
+                profile.user_id = UserId::from(user_id);
             }
             for (field, values) in &canonical {
                 let field = *field;

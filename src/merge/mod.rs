@@ -34,6 +34,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use crate::cluster::Cluster;
+use crate::ids::UserId;
 use crate::plan::{Assumption, LostValue, Method, PlannedCluster, Step};
 use crate::printer::Printer;
 use crate::profile::{Field, Profile, Side};
@@ -253,7 +254,7 @@ pub fn member_states(members: &[Profile], golden: &GoldenValues) -> Vec<MemberSt
 
 /// Which member each value the survivor holds came from, by field; fields
 /// not listed hold the survivor's own value.
-type Provenance = BTreeMap<String, String>;
+type Provenance = BTreeMap<String, UserId>;
 
 /// The merges of `sequence[1..]` into `sequence[0]`, each addressed by
 /// user_id, with the values each drops attributed to the member they
@@ -296,8 +297,8 @@ fn merge_steps(
             index,
             method: Method::Merge,
             params: BTreeMap::from([
-                ("from_uid".to_string(), from.user_id.clone()),
-                ("to_uid".to_string(), survivor.user_id.clone()),
+                ("from_uid".to_string(), from.user_id.to_string()),
+                ("to_uid".to_string(), survivor.user_id.to_string()),
             ]),
             after: outcome.merged,
         });
@@ -328,7 +329,7 @@ fn update_step(
     golden: &GoldenValues,
     index: u32,
 ) -> Result<Option<(Step, Vec<LostValue>)>, UpdateError> {
-    let mut params = BTreeMap::from([("user_id".to_string(), current.user_id.clone())]);
+    let mut params = BTreeMap::from([("user_id".to_string(), current.user_id.to_string())]);
     for (field, target) in Field::PLANNED.into_iter().zip(golden) {
         if let Some(target) = target
             && current.get(field) != Some(target.as_str())

@@ -353,9 +353,10 @@ pub fn replay_steps(
     steps: &[Step],
     rules: &MergeRules,
 ) -> Result<Option<Profile>, ReplayError> {
+    // Keyed by the steps' params, which hold user_ids as the API's strings.
     let mut live: BTreeMap<String, Profile> = members
         .iter()
-        .map(|p| (p.user_id.clone(), p.clone()))
+        .map(|p| (p.user_id.to_string(), p.clone()))
         .collect();
     let mut last = None;
     for step in steps {
@@ -383,12 +384,12 @@ pub fn replay_steps(
                 if from.user_id == to.user_id {
                     return Err(ReplayError::SelfMerge {
                         step: index,
-                        user_id: to.user_id,
+                        user_id: to.user_id.into(),
                     });
                 }
                 let outcome = simulate_merge(&from, &to, rules);
-                live.remove(&from.user_id);
-                live.insert(to.user_id.clone(), outcome.merged.clone());
+                live.remove(from.user_id.as_str());
+                live.insert(to.user_id.to_string(), outcome.merged.clone());
                 last = Some(outcome.merged);
             }
             Method::Update => {
@@ -411,11 +412,11 @@ pub fn replay_steps(
                             step: index,
                             field: field.name().to_string(),
                             value: value.to_string(),
-                            user_id: holder.user_id.clone(),
+                            user_id: holder.user_id.to_string(),
                         });
                     }
                 }
-                live.insert(updated.user_id.clone(), updated.clone());
+                live.insert(updated.user_id.to_string(), updated.clone());
                 last = Some(updated);
             }
         }

@@ -518,7 +518,7 @@ fn assumptions_follow_the_settings() {
 fn members_moved_into_the_plan_give_the_plan_of_each_cluster_alone() {
     let mut profiles = store_and_online();
     profiles.extend(store_and_online().into_iter().map(|mut profile| {
-        profile.user_id.push('9');
+        profile.user_id = format!("{}9", profile.user_id).into();
         profile
     }));
     let clusters = vec![

@@ -386,7 +386,7 @@ mod tests {
 
     fn profile(row: usize) -> Profile {
         Profile {
-            user_id: row.to_string(),
+            user_id: row.to_string().into(),
             ..Profile::default()
         }
     }
@@ -668,7 +668,7 @@ mod tests {
                     (!value.is_empty()).then(|| value.to_string())
                 };
                 Profile {
-                    user_id: row.to_string(),
+                    user_id: row.to_string().into(),
                     origin_user_id: Some(format!("card-{row}")),
                     phone: pick(PHONES, 1),
                     email: pick(EMAILS, 2),

@@ -21,7 +21,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
 use crate::decisions::Decision;
-use crate::ids::ClusterId;
+use crate::ids::{ClusterId, UserId};
 use crate::profile::{Field, Profile};
 use risk::Risk;
 
@@ -103,12 +103,12 @@ pub struct PlannedCluster {
     /// The same id as in `clusters.csv`.
     pub cluster_id: ClusterId,
     /// The members' user_ids, in the order of `profiles`.
-    pub members: Vec<String>,
+    pub members: Vec<UserId>,
     /// The members as they were in the export, for the reviewer and for the
     /// stale-state check before applying.
     pub profiles: Vec<Profile>,
     /// user_id of the profile every other member is merged into.
-    pub survivor: String,
+    pub survivor: UserId,
     /// Why this survivor, in plain words.
     pub survivor_reason: String,
     /// The profile the planner aimed for, field by field.
@@ -216,8 +216,8 @@ pub struct EarlierCluster {
 /// two while neither has changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeptApart {
-    pub user_id: String,
-    pub other: String,
+    pub user_id: UserId,
+    pub other: UserId,
     /// The rejected cluster that kept them apart.
     pub cluster_id: ClusterId,
     pub reviewer: String,
@@ -228,9 +228,9 @@ pub struct KeptApart {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppliedBefore {
-    pub user_id: String,
+    pub user_id: UserId,
     /// The profile it was merged into (itself for a survivor).
-    pub survivor: String,
+    pub survivor: UserId,
     /// The applied cluster and the plan it was in.
     pub cluster_id: ClusterId,
     pub plan_hash: String,
@@ -258,7 +258,7 @@ pub struct PlanHistory {
     /// export is older than the apply (first 20, and how many).
     pub merged_away_in_export: u64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub merged_away_examples: Vec<String>,
+    pub merged_away_examples: Vec<UserId>,
     /// Clusters by status.
     pub new: u64,
     pub changed: u64,
@@ -312,7 +312,7 @@ pub struct LostValue {
     /// The step that drops it (1-based).
     pub step: u32,
     /// The member it came from.
-    pub user_id: String,
+    pub user_id: UserId,
     pub field: String,
     pub value: String,
     /// The value kept in its place, if any.
@@ -330,8 +330,8 @@ pub struct Warning {
 /// Why two profiles were linked, as the score stage computed it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairEvidence {
-    pub left: String,
-    pub right: String,
+    pub left: UserId,
+    pub right: UserId,
     /// The blocking rules that proposed the pair.
     pub rules: Vec<String>,
     /// Total match weight (log2 Bayes factor, prior included).

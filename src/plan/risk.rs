@@ -226,11 +226,12 @@ fn conflicts(cluster: &PlannedCluster) -> BTreeSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::UserId;
     use crate::plan::{FieldEvidence, LostValue, PairEvidence, Warning};
     use crate::profile::Profile;
 
     fn cluster(size: usize, min_probability: f64) -> PlannedCluster {
-        let members: Vec<String> = (1..=size).map(|i| i.to_string()).collect();
+        let members: Vec<UserId> = (1..=size).map(|i| i.to_string().into()).collect();
         PlannedCluster {
             cluster_id: "c1".into(),
             profiles: members

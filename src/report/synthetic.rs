@@ -1,13 +1,13 @@
 //! A realistic synthetic `MergePlan` for tests, benchmarks and demos of the
 //! report: Russian names with diminutives and gendered surnames, changed
 //! phones, several e-mails, conflicting birth dates, clusters of two to a
-//! dozen profiles, evidence with per-field levels and weights, and the
-//! merges simulated by the planner's own `simulate_merge` under the default
-//! planner settings.
+//! dozen profiles, evidence with per-field levels and weights, and each
+//! cluster planned by the real planner (`merge::plan_cluster`) under the
+//! default planner settings.
 //!
-//! It is not the planner: it exists so that the report, the review server
-//! and the stages after planning can be exercised at any scale without the
-//! matching pipeline. The same `(cluster_count, seed)` always gives the same
+//! It stands in for matching only: it exists so that the report, the review
+//! server and the stages after planning can be exercised at any scale
+//! without the matching pipeline. The same `(cluster_count, seed)` always gives the same
 //! plan, byte for byte.
 
 use std::collections::BTreeMap;
@@ -16,15 +16,17 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
-use crate::ids::ClusterId;
-use crate::merge::simulate::{MergeRules, simulate_merge};
+use crate::cluster::Cluster;
+use crate::ids::{ClusterId, UserId};
+use crate::merge::plan_cluster;
 use crate::normalize::DataQuality;
 use crate::plan::risk::assess_risk;
 use crate::plan::{
-    Assumption, Diagnostics, FieldEvidence, HistogramBin, InputFile, LostValue, MergePlan, Method,
-    PairEvidence, PlanSummary, PlannedCluster, SCHEMA_VERSION, Step, Warning,
+    Assumption, Diagnostics, FieldEvidence, HistogramBin, InputFile, MergePlan, Method,
+    PairEvidence, PlanSummary, PlannedCluster, SCHEMA_VERSION,
 };
 use crate::profile::{Field, Profile};
+use crate::settings::planner::PlannerSettings;
 
 /// The match threshold the synthetic plan states.
 pub const SYNTHETIC_THRESHOLD: f64 = 0.9;
@@ -219,60 +221,20 @@ fn synthetic_cluster(
         _ => rng.random_range(7..=12),
     };
     let person = synthetic_person(rng);
-    let mut profiles: Vec<Profile> = (0..size)
+    let profiles: Vec<Profile> = (0..size)
         .map(|_| {
             let user_id = next_user_id.to_string();
             *next_user_id += rng.random_range(1..40);
             synthetic_variant(rng, &person, user_id)
         })
         .collect();
-    // The profile with the most history survives: the one registered first.
-    profiles.sort_by(|a, b| {
-        a.register_date
-            .cmp(&b.register_date)
-            .then(a.user_id.cmp(&b.user_id))
-    });
-    let survivor = profiles[0].clone();
-    let members: Vec<String> = profiles.iter().map(|p| p.user_id.clone()).collect();
-
-    let mut current = survivor.clone();
-    let mut steps = Vec::new();
-    for (position, from) in profiles.iter().skip(1).enumerate() {
-        current = simulate_merge(from, &current, &MergeRules::default()).merged;
-        steps.push(Step {
-            index: position as u32 + 1,
-            method: Method::Merge,
-            params: BTreeMap::from([
-                ("from_uid".to_string(), from.user_id.clone()),
-                ("to_uid".to_string(), survivor.user_id.clone()),
-            ]),
-            after: current.clone(),
-        });
-    }
-    let mut golden = current.clone();
-    if current.first_name.as_deref() != Some(person.first_names[0]) && rng.random_bool(0.5) {
-        golden.first_name = Some(person.first_names[0].to_string());
-        current.first_name = golden.first_name.clone();
-        steps.push(Step {
-            index: steps.len() as u32 + 1,
-            method: Method::Update,
-            params: BTreeMap::from([
-                ("user_id".to_string(), survivor.user_id.clone()),
-                ("first_name".to_string(), person.first_names[0].to_string()),
-            ]),
-            after: current.clone(),
-        });
-    }
-    let result = current;
-    let lost = lost_values(&profiles, &steps, &result);
-
     let evidence: Vec<PairEvidence> = profiles
         .iter()
         .skip(1)
         .enumerate()
         .map(|(position, profile)| {
             // A spanning chain: each profile linked to the one before it,
-            // or to the survivor, as a real clustering would find them.
+            // or to the first, as a real clustering would find them.
             let anchor = if position > 0 && rng.random_bool(0.5) {
                 &profiles[position]
             } else {
@@ -285,22 +247,20 @@ fn synthetic_cluster(
         .iter()
         .map(|e| e.probability)
         .fold(1.0f64, f64::min);
-    let warnings = synthetic_warnings(&profiles, &lost, min_probability, &golden, &result);
-    PlannedCluster {
+    let cluster = Cluster {
         cluster_id,
-        members,
-        profiles,
-        survivor: survivor.user_id.clone(),
-        survivor_reason: "registered first, so its purchase history is the longest".to_string(),
-        golden,
-        steps,
-        result,
-        lost,
-        warnings,
+        members: (0..profiles.len() as u32).collect(),
         evidence,
         min_probability,
-        triage: Default::default(),
-    }
+    };
+    // The real planner picks the survivor, the steps, the lost values and
+    // the warnings, so the fixture cannot drift from what a plan holds.
+    plan_cluster(
+        &profiles,
+        &cluster,
+        &PlannerSettings::default(),
+        SYNTHETIC_THRESHOLD,
+    )
 }
 
 fn synthetic_person(rng: &mut ChaCha8Rng) -> Person {
@@ -370,7 +330,7 @@ fn synthetic_variant(rng: &mut ChaCha8Rng, person: &Person, user_id: String) -> 
         _ => Some(person.birth_date.clone()),
     };
     Profile {
-        user_id,
+        user_id: UserId::from(user_id),
         origin_user_id: rng
             .random_bool(0.4)
             .then(|| format!("CARD-{:08}", rng.random_range(0..100_000_000u64))),
@@ -394,41 +354,6 @@ fn synthetic_variant(rng: &mut ChaCha8Rng, person: &Person, user_id: String) -> 
 
 /// The fields the evidence compares: the planned ones but origin_user_id.
 const COMPARED_FIELDS: &[Field] = Field::PLANNED.split_at(1).1;
-/// The fields whose lost values a plan lists: the planned ones but sex.
-const LOSABLE_FIELDS: &[Field] = Field::PLANNED.split_at(7).0;
-
-fn lost_values(profiles: &[Profile], steps: &[Step], result: &Profile) -> Vec<LostValue> {
-    let mut lost = Vec::new();
-    for (position, profile) in profiles.iter().enumerate() {
-        for &field in LOSABLE_FIELDS {
-            let Some(value) = profile.get(field) else {
-                continue;
-            };
-            if result.get(field) == Some(value) {
-                continue;
-            }
-            // A merged-away profile loses it at its own merge; the survivor
-            // at the first step after which the value is gone.
-            let step = if position > 0 {
-                position as u32
-            } else {
-                steps
-                    .iter()
-                    .find(|s| s.after.get(field) != Some(value))
-                    .map_or(1, |s| s.index)
-            };
-            lost.push(LostValue {
-                step,
-                user_id: profile.user_id.clone(),
-                field: field.name().to_string(),
-                value: value.to_string(),
-                kept: result.get(field).map(str::to_string),
-            });
-        }
-    }
-    lost
-}
-
 fn synthetic_evidence(rng: &mut ChaCha8Rng, left: &Profile, right: &Profile) -> PairEvidence {
     let mut fields = Vec::new();
     for &comparison in COMPARED_FIELDS {
@@ -522,75 +447,6 @@ fn round2(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
 }
 
-fn synthetic_warnings(
-    profiles: &[Profile],
-    lost: &[LostValue],
-    min_probability: f64,
-    golden: &Profile,
-    result: &Profile,
-) -> Vec<Warning> {
-    let mut warnings = Vec::new();
-    for value in lost {
-        let kept = value.kept.as_deref().unwrap_or("nothing");
-        match Field::from_name(&value.field) {
-            Some(Field::Phone) => warnings.push(Warning {
-                code: "lost_phone".into(),
-                message: format!(
-                    "Phone {} of profile {} will be lost: Sailplay keeps the surviving profile's phone {kept}.",
-                    value.value, value.user_id
-                ),
-            }),
-            Some(Field::Email) => warnings.push(Warning {
-                code: "lost_email".into(),
-                message: format!(
-                    "E-mail {} of profile {} will be lost: Sailplay keeps {kept}.",
-                    value.value, value.user_id
-                ),
-            }),
-            _ => {}
-        }
-    }
-    let mut birth_dates: Vec<&str> = profiles
-        .iter()
-        .filter_map(|p| p.birth_date.as_deref())
-        .collect();
-    birth_dates.sort_unstable();
-    birth_dates.dedup();
-    if birth_dates.len() > 1 {
-        warnings.push(Warning {
-            code: "conflicting_birth_date".into(),
-            message: format!(
-                "The profiles state different birth dates: {}.",
-                birth_dates.join(", ")
-            ),
-        });
-    }
-    if min_probability < 0.97 {
-        warnings.push(Warning {
-            code: "weak_link".into(),
-            message: format!(
-                "The weakest link has match probability {min_probability:.3}, close to the threshold {SYNTHETIC_THRESHOLD}."
-            ),
-        });
-    }
-    if profiles.len() >= 6 {
-        warnings.push(Warning {
-            code: "large_cluster".into(),
-            message: format!(
-                "{} profiles in one cluster: check that they are one person.",
-                profiles.len()
-            ),
-        });
-    }
-    if golden != result {
-        warnings.push(Warning {
-            code: "golden_unreachable".into(),
-            message: "No merge order reaches the preferred profile.".into(),
-        });
-    }
-    warnings
-}
-
 fn synthetic_diagnostics(rng: &mut ChaCha8Rng, profiles_in_clusters: u64) -> Diagnostics {
     let profiles = profiles_in_clusters * 8 + 1_000;
     let score_histogram = (-20..30)
@@ -664,7 +520,7 @@ mod tests {
         assert_eq!(plan.clusters.len(), 200);
         for cluster in &plan.clusters {
             assert!(cluster.members.len() >= 2);
-            assert_eq!(cluster.members[0], cluster.survivor);
+            assert!(cluster.members.contains(&cluster.survivor));
             let merges = cluster
                 .steps
                 .iter()

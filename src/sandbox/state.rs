@@ -67,11 +67,11 @@ struct Ordered {
 
 impl Ordered {
     fn put(&mut self, profile: Profile) {
-        match self.position.get(&profile.user_id) {
+        match self.position.get(profile.user_id.as_str()) {
             Some(&at) => self.slots[at] = Some(profile),
             None => {
                 self.position
-                    .insert(profile.user_id.clone(), self.slots.len());
+                    .insert(profile.user_id.to_string(), self.slots.len());
                 self.slots.push(Some(profile));
             }
         }
@@ -92,8 +92,8 @@ pub fn replay(events: impl IntoIterator<Item = StateEvent>) -> Replayed {
         let seen = match &event {
             StateEvent::Loaded { profile }
             | StateEvent::Added { profile }
-            | StateEvent::Updated { profile } => &profile.user_id,
-            StateEvent::Merged { from, .. } => from,
+            | StateEvent::Updated { profile } => profile.user_id.as_str(),
+            StateEvent::Merged { from, .. } => from.as_str(),
         };
         if let Ok(number) = seen.parse::<u64>() {
             replayed.max_user_id = replayed.max_user_id.max(number);

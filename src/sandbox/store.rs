@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::UserId;
 use crate::profile::{Field, Profile};
 
 /// `users/add`: one of the given identifiers is taken.
@@ -346,7 +347,7 @@ impl Store {
             if profile.user_id.trim().is_empty() {
                 anyhow::bail!("a profile without user_id cannot be loaded into the sandbox");
             }
-            if let Some(loaded) = store.profiles.get(&profile.user_id) {
+            if let Some(loaded) = store.profiles.get(profile.user_id.as_str()) {
                 // Overlapping exports repeat rows: the same row twice is
                 // one profile; two different rows are two profiles with one
                 // id, which no Sailplay base can hold.
@@ -365,7 +366,7 @@ impl Store {
             if !unique {
                 store.shared_identifiers += 1;
             }
-            store.profiles.insert(profile.user_id.clone(), profile);
+            store.profiles.insert(profile.user_id.to_string(), profile);
         }
         Ok(store)
     }
@@ -466,7 +467,7 @@ impl Store {
             return Err(ApiError::new(USER_EXISTS, "User already exist"));
         }
         let mut profile = Profile {
-            user_id: self.next_user_id.to_string(),
+            user_id: UserId::from(self.next_user_id.to_string()),
             phone,
             email,
             origin_user_id: origin,
@@ -477,7 +478,7 @@ impl Store {
         self.next_user_id += 1;
         self.index(&profile);
         self.profiles
-            .insert(profile.user_id.clone(), profile.clone());
+            .insert(profile.user_id.to_string(), profile.clone());
         Ok(profile)
     }
 
@@ -489,7 +490,7 @@ impl Store {
                 "users/update needs one of user_id, origin_user_id, user_phone, email",
             )
         })?;
-        let user_id = self.find(&identifier)?.user_id.clone();
+        let user_id = self.find(&identifier)?.user_id.to_string();
         let mut updated = self.profiles[&user_id].clone();
         if let Some(new_phone) = params.get("new_phone") {
             updated.phone = cleared_or(new_phone);
@@ -536,8 +537,8 @@ impl Store {
     /// `users/merge`: `from` disappears (its identifiers become free), `to`
     /// keeps its user_id and takes the merged fields.
     pub fn merge(&mut self, from: &Identifier, to: &Identifier) -> Result<MergeOutcome, ApiError> {
-        let from_user_id = self.find(from)?.user_id.clone();
-        let to_user_id = self.find(to)?.user_id.clone();
+        let from_user_id = self.find(from)?.user_id.to_string();
+        let to_user_id = self.find(to)?.user_id.to_string();
         if from_user_id == to_user_id {
             return Err(ApiError::invalid(format!(
                 "users/merge: from and to are the same profile (user_id {to_user_id})"

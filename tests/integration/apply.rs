@@ -56,14 +56,14 @@ pub fn assert_applied(sandbox: &SandboxProcess, plan: &MergePlan, applied: impl 
         let merged_away = cluster.members.iter().filter(|m| **m != cluster.survivor);
         if applied(&cluster.cluster_id) {
             assert_eq!(
-                live.get(&cluster.survivor),
+                live.get(cluster.survivor.as_str()),
                 Some(&cluster.result),
                 "cluster {}",
                 cluster.cluster_id
             );
             for member in merged_away {
                 assert!(
-                    !live.contains_key(member),
+                    !live.contains_key(member.as_str()),
                     "cluster {} member {member} must be merged away",
                     cluster.cluster_id
                 );
@@ -77,7 +77,7 @@ pub fn assert_applied(sandbox: &SandboxProcess, plan: &MergePlan, applied: impl 
         } else {
             for profile in &cluster.profiles {
                 assert_eq!(
-                    live.get(&profile.user_id),
+                    live.get(profile.user_id.as_str()),
                     Some(profile),
                     "cluster {} must be untouched",
                     cluster.cluster_id
@@ -314,7 +314,7 @@ fn a_stale_cluster_is_skipped_and_reported_and_login_works() {
     let live = sandbox.profiles();
     for profile in &plan.clusters[1].profiles[..1] {
         assert_eq!(
-            live.get(&profile.user_id),
+            live.get(profile.user_id.as_str()),
             Some(profile),
             "the stale cluster is untouched"
         );
@@ -323,7 +323,7 @@ fn a_stale_cluster_is_skipped_and_reported_and_login_works() {
         plan.clusters[1]
             .members
             .iter()
-            .all(|member| live.contains_key(member))
+            .all(|member| live.contains_key(member.as_str()))
     );
     assert_eq!(
         sandbox.stats()["merges_applied"].as_u64().unwrap() as usize,
@@ -655,7 +655,7 @@ fn a_business_error_stops_its_cluster_and_the_run_goes_on() {
         index: cluster.steps.len() as u32 + 1,
         method: sailmerge::plan::Method::Update,
         params: [
-            ("user_id".to_string(), cluster.survivor.clone()),
+            ("user_id".to_string(), cluster.survivor.to_string()),
             ("new_phone".to_string(), taken),
         ]
         .into(),
@@ -696,7 +696,7 @@ fn a_survivor_that_differs_from_the_plan_is_reported_loudly() {
     let differ = plan
         .clusters
         .iter()
-        .filter(|c| sandbox.profiles()[&c.survivor].register_date != c.result.register_date)
+        .filter(|c| sandbox.profiles()[c.survivor.as_str()].register_date != c.result.register_date)
         .count();
     assert!(
         differ > 0,

@@ -56,7 +56,7 @@ pub fn sample_profiles() -> Vec<Profile> {
                 );
             }
             Profile {
-                user_id: (100_001 + i * 7).to_string(),
+                user_id: (100_001 + i * 7).to_string().into(),
                 origin_user_id: (i % 3 == 0).then(|| format!("CRM-{:04}", i * 11)),
                 phone: (i % 5 != 4).then(|| format!("7916{:07}", 1_234_567 + i * 1_013)),
                 email: (i % 4 != 1).then(|| format!("client{i}@example.ru")),

@@ -306,7 +306,7 @@ impl Population {
             origin_user_id: None,
         };
         self.profiles.push(Profile {
-            user_id: format!("{}", 100_000 + row),
+            user_id: format!("{}", 100_000 + row).into(),
             ..Profile::default()
         });
         self.records.push(record);

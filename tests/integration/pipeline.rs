@@ -76,7 +76,7 @@ fn person(
     sex: Option<&str>,
 ) -> Profile {
     Profile {
-        user_id: user_id.to_string(),
+        user_id: user_id.into(),
         phone: phone.map(str::to_string),
         email: email.map(str::to_string),
         first_name: Some(first.to_string()),

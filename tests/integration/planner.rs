@@ -196,7 +196,7 @@ fn profile_strategy(user_id: String) -> impl Strategy<Value = Profile> {
             (origin_user_id, phone, email, first_name, middle_name),
             (last_name, birth_date, sex, register_date, points, extra),
         )| Profile {
-            user_id: user_id.clone(),
+            user_id: user_id.clone().into(),
             origin_user_id,
             phone,
             email,
@@ -485,7 +485,7 @@ fn random_members(rng: &mut ChaCha8Rng, size: usize) -> Vec<Profile> {
     };
     (0..size)
         .map(|i| Profile {
-            user_id: format!("{}", 5000 + i),
+            user_id: format!("{}", 5000 + i).into(),
             origin_user_id: draw(ORIGIN_IDS),
             phone: draw(PHONES),
             email: draw(EMAILS),

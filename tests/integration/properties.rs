@@ -160,7 +160,7 @@ fn profiles(sizes: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec
                     .filter_map(|(column, value)| Some((column.to_string(), value?)))
                     .collect();
                     Profile {
-                        user_id: (index + 1).to_string(),
+                        user_id: (index + 1).to_string().into(),
                         origin_user_id,
                         phone,
                         email,
@@ -520,8 +520,8 @@ fn candidates_by_user_id(profiles: &[Profile]) -> BTreeMap<(String, String), Vec
         .iter()
         .map(|pair| {
             let mut ids = [
-                profiles[pair.left as usize].user_id.clone(),
-                profiles[pair.right as usize].user_id.clone(),
+                profiles[pair.left as usize].user_id.to_string(),
+                profiles[pair.right as usize].user_id.to_string(),
             ];
             ids.sort();
             let [left, right] = ids;
@@ -588,7 +588,7 @@ proptest! {
 #[test]
 fn a_typo_in_the_twelfth_digit_of_a_foreign_phone_is_proposed() {
     let profile = |user_id: &str, phone: &str| Profile {
-        user_id: user_id.to_string(),
+        user_id: user_id.into(),
         phone: Some(phone.to_string()),
         register_date: Some("2021-06-01".to_string()),
         ..Profile::default()
@@ -832,7 +832,7 @@ fn clusters_by_user_id(clustering: &Clustering, profiles: &[Profile]) -> Cluster
             let members = cluster
                 .members
                 .iter()
-                .map(|&member| profiles[member as usize].user_id.clone())
+                .map(|&member| profiles[member as usize].user_id.to_string())
                 .collect();
             (cluster.cluster_id.to_string(), members)
         })

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use sailmerge::decisions::{Decision, Decisions};
-use sailmerge::ids::ClusterId;
+use sailmerge::ids::{ClusterId, UserId};
 use sailmerge::plan::{ClusterStatus, MergePlan};
 use sailmerge::profile::{Field, Profile};
 
@@ -92,15 +92,19 @@ fn clusters_of(dir: &Path) -> Vec<BTreeSet<String>> {
         .unwrap()
         .clusters
         .iter()
-        .map(|c| c.members.iter().cloned().collect())
+        .map(|c| c.members.iter().map(|m| m.to_string()).collect())
         .collect()
 }
 
 /// Whether some cluster holds two of `members`.
-fn joins_two(clusters: &[BTreeSet<String>], members: &[String]) -> bool {
-    clusters
-        .iter()
-        .any(|cluster| members.iter().filter(|m| cluster.contains(*m)).count() >= 2)
+fn joins_two(clusters: &[BTreeSet<String>], members: &[UserId]) -> bool {
+    clusters.iter().any(|cluster| {
+        members
+            .iter()
+            .filter(|m| cluster.contains(m.as_str()))
+            .count()
+            >= 2
+    })
 }
 
 #[test]

@@ -115,7 +115,9 @@ impl SandboxProcess {
             .unwrap()
             .json()
             .unwrap();
-        list.into_iter().map(|p| (p.user_id.clone(), p)).collect()
+        list.into_iter()
+            .map(|p| (p.user_id.to_string(), p))
+            .collect()
     }
 
     /// A form POST to `/api/v2/{endpoint}/` with the test credentials:
@@ -208,7 +210,7 @@ pub fn fixture_plan(clusters: usize, singles: usize, seed: u64) -> (Vec<Profile>
         };
         let keep = |rng: &mut ChaCha8Rng, value: String| rng.random_bool(0.75).then_some(value);
         Profile {
-            user_id: next_id.to_string(),
+            user_id: next_id.to_string().into(),
             origin_user_id: keep(rng, format!("card-{next_id}")),
             phone: keep(rng, format!("7999{:07}", next_id)),
             email: keep(rng, format!("user{next_id}@example.ru")),
@@ -254,9 +256,9 @@ pub fn fixture_plan(clusters: usize, singles: usize, seed: u64) -> (Vec<Profile>
             match (position % 3, &from.phone, &from.email) {
                 (1, Some(phone), _) => params.insert("from_phone".to_string(), phone.clone()),
                 (2, _, Some(email)) => params.insert("from_email".to_string(), email.clone()),
-                _ => params.insert("from_uid".to_string(), from.user_id.clone()),
+                _ => params.insert("from_uid".to_string(), from.user_id.to_string()),
             };
-            params.insert("to_uid".to_string(), survivor.user_id.clone());
+            params.insert("to_uid".to_string(), survivor.user_id.to_string());
             current = merge_profiles(from, &current, &MergeRules::default());
             steps.push(Step {
                 index: position as u32,
@@ -422,7 +424,7 @@ fn sandbox_answers_as_the_documentation_says() {
     assert_eq!(merged["status"], "ok", "{merged}");
     assert_eq!(sandbox.info_code(&a.user_id), -4000);
     let expected = merge_profiles(a, b, &MergeRules::default());
-    assert_eq!(sandbox.profiles()[&b.user_id], expected);
+    assert_eq!(sandbox.profiles()[b.user_id.as_str()], expected);
     let points: i64 = a.points.as_ref().unwrap().parse::<i64>().unwrap()
         + b.points.as_ref().unwrap().parse::<i64>().unwrap();
     assert_eq!(expected.points, Some(points.to_string()));
@@ -570,7 +572,7 @@ fn sandbox_loads_an_export_with_load() {
     let files = crate::fixtures::write_every_format(&profiles, dir.path());
     let expected: BTreeMap<String, Profile> = profiles
         .into_iter()
-        .map(|p| (p.user_id.clone(), p))
+        .map(|p| (p.user_id.to_string(), p))
         .collect();
     for name in ["export.csv", "export_1251.csv", "export.xlsx"] {
         let file = files.iter().find(|f| f.path.ends_with(name)).unwrap();
