@@ -34,6 +34,18 @@ const PHRASES: &[(&str, &str, &str, &str)] = &[
         "same phone with two digits swapped",
         "в телефоне переставлены две цифры",
     ),
+    (
+        "phone",
+        "one_substitution_last_digit",
+        "same phone except the last digit (a relative's number?)",
+        "телефон отличается последней цифрой (номер родственника?)",
+    ),
+    (
+        "phone",
+        "two_substitutions",
+        "same phone except two digits",
+        "телефон отличается двумя цифрами",
+    ),
     ("phone", "else", "different phones", "разные телефоны"),
     ("email", "exact_address", "same e-mail", "тот же e-mail"),
     (
@@ -53,6 +65,12 @@ const PHRASES: &[(&str, &str, &str, &str)] = &[
         "one_edit_in_digits_same_domain",
         "e-mail one digit apart",
         "e-mail отличается одной цифрой",
+    ),
+    (
+        "email",
+        "one_edit_on_initial_same_domain",
+        "e-mail differs in an initial (a relative?)",
+        "e-mail отличается инициалом (родственник?)",
     ),
     (
         "email",
@@ -128,6 +146,12 @@ const PHRASES: &[(&str, &str, &str, &str)] = &[
         "in_other_login",
         "surname spelled in the other's e-mail login",
         "фамилия записана в логине e-mail другого",
+    ),
+    (
+        "last_name",
+        "part_of_double",
+        "one surname is part of the other's double-barrelled one",
+        "одна фамилия — часть двойной фамилии другого",
     ),
     ("last_name", "else", "different surnames", "разные фамилии"),
     ("patronymic", "exact", "same patronymic", "то же отчество"),
@@ -292,6 +316,28 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn every_built_in_level_has_plain_words() {
+        let settings = crate::settings::matching::MatchSettings::default();
+        let missing: Vec<String> = crate::score::comparison::comparisons(&settings)
+            .iter()
+            .flat_map(|comparison| {
+                comparison
+                    .levels
+                    .iter()
+                    .filter(|level| !is_missing(level.name))
+                    .filter(|level| {
+                        !PHRASES
+                            .iter()
+                            .any(|(c, l, _, _)| *c == comparison.name && *l == level.name)
+                    })
+                    .map(|level| format!("{} {}", comparison.name, level.name))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(missing.is_empty(), "no phrase for {missing:?}");
     }
 
     #[test]
