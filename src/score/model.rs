@@ -531,13 +531,18 @@ pub fn level_weights(
         .collect()
 }
 
-/// Pairs per (rule mask, pattern). Takes the pairs as they are packed,
-/// not a list of them: at a hundred million candidate pairs the list alone
-/// would hold 1.6 GB.
-pub fn count_patterns(
-    masks_and_patterns: impl IndexedParallelIterator<Item = (u32, Pattern)>,
+/// Pairs per (rule mask, pattern). Packs each pair's levels as it counts
+/// them, never into a list: at a hundred million candidate pairs the list
+/// alone would hold 1.6 GB.
+fn count_patterns(
+    candidates: &Candidates,
+    levels: &[[u8; MAX_COMPARISONS]],
 ) -> Vec<((u32, Pattern), u64)> {
-    let counts = masks_and_patterns
+    let counts = candidates
+        .pairs
+        .par_iter()
+        .zip(levels.par_iter())
+        .map(|(pair, levels)| (pair.rules, pack_levels(levels)))
         .with_min_len(65536)
         .fold(
             FxHashMap::default,
@@ -822,13 +827,7 @@ impl Fitted {
         levels: &[[u8; MAX_COMPARISONS]],
         conflict_weight: f64,
     ) -> Fitted {
-        let pattern_counts = count_patterns(
-            candidates
-                .pairs
-                .par_iter()
-                .zip(levels.par_iter())
-                .map(|(pair, levels)| (pair.rules, pack_levels(levels))),
-        );
+        let pattern_counts = count_patterns(candidates, levels);
         let weights = Weights::new(
             comparisons,
             &saved.m,
@@ -881,13 +880,7 @@ pub fn fit(
         settings.seed,
         &sampled_u,
     );
-    let pattern_counts = count_patterns(
-        candidates
-            .pairs
-            .par_iter()
-            .zip(levels.par_iter())
-            .map(|(pair, levels)| (pair.rules, pack_levels(levels))),
-    );
+    let pattern_counts = count_patterns(candidates, levels);
     let counted = counted_levels(comparisons, &candidates.rules, &pattern_counts, records);
     let all_pairs = records.len() as f64 * (records.len() as f64 - 1.0) / 2.0;
     let fixed_by_rule: Vec<Vec<bool>> = candidates
