@@ -230,15 +230,7 @@ mod tests {
 
     /// application/x-www-form-urlencoded, as reqwest sends a form.
     fn form_encode(text: &str) -> String {
-        text.bytes()
-            .map(|byte| match byte {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                    (byte as char).to_string()
-                }
-                b' ' => "+".to_string(),
-                _ => format!("%{byte:02X}"),
-            })
-            .collect()
+        form_urlencoded::byte_serialize(text.as_bytes()).collect()
     }
 
     #[test]

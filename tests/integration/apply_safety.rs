@@ -280,40 +280,14 @@ fn an_unwritable_summary_exits_1_and_is_printed_instead() {
 
 /// application/x-www-form-urlencoded, as reqwest sends a form.
 fn form_encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                (byte as char).to_string()
-            }
-            b' ' => "+".to_string(),
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
-}
-
-fn form_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        match bytes[at] {
-            b'+' => out.push(b' '),
-            b'%' if at + 2 < bytes.len() => {
-                out.push(u8::from_str_radix(&text[at + 1..at + 3], 16).unwrap());
-                at += 2;
-            }
-            byte => out.push(byte),
-        }
-        at += 1;
-    }
-    String::from_utf8(out).unwrap()
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 /// The value of `key` in a form body, decoded.
 fn form_value(body: &str, key: &str) -> String {
-    body.split('&')
-        .find_map(|pair| pair.strip_prefix(&format!("{key}=")))
-        .map(form_decode)
+    form_urlencoded::parse(body.as_bytes())
+        .find(|(name, _)| name == key)
+        .map(|(_, value)| value.into_owned())
         .unwrap_or_default()
 }
 
