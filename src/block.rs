@@ -845,6 +845,12 @@ fn keyed_rows(
         .par_chunks(RECORDS_PER_TASK)
         .zip(stretches.into_par_iter())
         .for_each(|(chunk, stretch)| {
+            // A stretch of records that made no key in the count (a phone
+            // pass past the eleventh digit, records without the field)
+            // needs no second run of the key builder.
+            if stretch.is_empty() {
+                return;
+            }
             let mut written = 0;
             let mut key = Vec::with_capacity(64);
             for (index, record) in chunk.iter().enumerate() {
