@@ -32,6 +32,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod printer;
 pub mod profile;
+pub(crate) mod render_ahead;
 pub mod report;
 pub(crate) mod review;
 pub mod sandbox;

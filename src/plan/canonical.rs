@@ -17,8 +17,13 @@
 
 use std::io::{self, Write};
 
+use rayon::prelude::*;
+use serde::ser::{Error as _, SerializeSeq, Serializer};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
+
+use crate::render_ahead::render_ahead;
 
 /// Hex digits of a SHA-256.
 pub const HASH_HEX_LENGTH: usize = 64;
@@ -33,6 +38,38 @@ pub fn write_compact_json(out: &mut impl Write, value: &impl Serialize) -> io::R
     let mut buffered = io::BufWriter::with_capacity(CHUNK, out);
     serde_json::to_writer(&mut buffered, value)?;
     buffered.flush()
+}
+
+/// Elements rendered to JSON at a time by [`RenderedInParallel`]: a few
+/// megabytes of text, so that the batch costs no memory worth counting and
+/// each core gets hundreds of elements.
+const RENDER_BATCH: usize = 2048;
+
+/// A slice serialised as a JSON array whose elements are rendered to text on
+/// the thread pool a batch ahead of the writing ([`render_ahead`]): the
+/// same bytes as serialising the slice itself.
+pub struct RenderedInParallel<'a, T>(pub &'a [T]);
+
+impl<T: Serialize + Sync> Serialize for RenderedInParallel<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut array = serializer.serialize_seq(Some(self.0.len()))?;
+        render_ahead(
+            self.0.chunks(RENDER_BATCH),
+            |batch| {
+                batch
+                    .par_iter()
+                    .map(serde_json::value::to_raw_value)
+                    .collect::<serde_json::Result<Vec<Box<RawValue>>>>()
+            },
+            |rendered| {
+                rendered
+                    .map_err(S::Error::custom)?
+                    .iter()
+                    .try_for_each(|element| array.serialize_element(element))
+            },
+        )?;
+        array.end()
+    }
 }
 
 /// Lower-case hex SHA-256 of the compact JSON of `value`, streamed.

@@ -474,8 +474,8 @@ impl Serialize for PlanContent<'_> {
         plan.serialize_field("diagnostics", diagnostics)?;
         plan.serialize_field("language", language)?;
         plan.serialize_field("history", history)?;
-        plan.serialize_field("clusters", clusters)?;
-        plan.serialize_field("candidates", candidates)?;
+        plan.serialize_field("clusters", &canonical::RenderedInParallel(clusters))?;
+        plan.serialize_field("candidates", &canonical::RenderedInParallel(candidates))?;
         plan.end()
     }
 }

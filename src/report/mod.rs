@@ -27,6 +27,7 @@ use anyhow::{Context, Result};
 use askama::Template;
 
 use crate::plan::{Assumption, MergePlan};
+use crate::render_ahead::render_ahead;
 use svg::{Bar, BarChart, Marker, group_thousands, render_bar_chart};
 use tables::Row;
 use words::{Language, Words};
@@ -191,7 +192,7 @@ impl std::fmt::Display for ClusterDetails<'_> {
 /// the page reads only when it shows one of its cards.
 struct LaterChunks<'a>(&'a data::PageData<'a>);
 
-/// Chunks serialised side by side before they are written in order: the
+/// Chunks serialised side by side, a batch ahead of the writing: the
 /// details are most of the report's time, and a batch bounds what is held.
 const CHUNKS_PER_BATCH: usize = 32;
 
@@ -201,26 +202,26 @@ impl std::fmt::Display for LaterChunks<'_> {
         use std::fmt::Write;
         let total = self.0.index.clusters.len();
         let firsts: Vec<usize> = (data::CHUNK..total).step_by(data::CHUNK).collect();
-        for batch in firsts.chunks(CHUNKS_PER_BATCH) {
-            let rendered = batch
-                .par_iter()
-                .map(|&first| {
-                    let mut element = String::new();
-                    // No line break after the tag: it would be the chunk's first line.
-                    write!(
-                        element,
-                        r#"<script type="text/plain" class="cluster-details" data-first="{first}">{}</script>"#,
-                        ClusterDetails(self.0, first..first + data::CHUNK)
-                    )?;
-                    element.push('\n');
-                    Ok(element)
-                })
-                .collect::<Result<Vec<String>, std::fmt::Error>>()?;
-            for element in &rendered {
-                f.write_str(element)?;
-            }
-        }
-        Ok(())
+        render_ahead(
+            firsts.chunks(CHUNKS_PER_BATCH),
+            |batch| {
+                batch
+                    .par_iter()
+                    .map(|&first| {
+                        let mut element = String::new();
+                        // No line break after the tag: it would be the chunk's first line.
+                        write!(
+                            element,
+                            r#"<script type="text/plain" class="cluster-details" data-first="{first}">{}</script>"#,
+                            ClusterDetails(self.0, first..first + data::CHUNK)
+                        )?;
+                        element.push('\n');
+                        Ok(element)
+                    })
+                    .collect::<Result<Vec<String>, std::fmt::Error>>()
+            },
+            |rendered| rendered?.iter().try_for_each(|element| f.write_str(element)),
+        )
     }
 }
 
