@@ -3,6 +3,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use rayon::prelude::*;
 
 use crate::decisions::{self, DECISIONS_FILE};
 use crate::exit::ExitStatus;
@@ -297,10 +298,13 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         merge::plan_clusters(profiles, clusters, &settings.planner, threshold, printer);
     let mut planned_candidates = planned.split_off(cluster_count);
     let carried = history.triage(&mut resolved, &mut planned, &mut planned_candidates);
-    for cluster in planned.iter_mut().chain(planned_candidates.iter_mut()) {
-        warn_merged_before(cluster);
-        cluster.triage.risk = assess_risk(cluster, threshold);
-    }
+    planned
+        .par_iter_mut()
+        .chain(planned_candidates.par_iter_mut())
+        .for_each(|cluster| {
+            warn_merged_before(cluster);
+            cluster.triage.risk = assess_risk(cluster, threshold);
+        });
     stage.report(
         printer,
         format!(

@@ -214,14 +214,28 @@ impl TermFrequencies {
                 )
             },
         );
+        let (((first, last), (middle, birth)), logins) = rayon::join(
+            || {
+                rayon::join(
+                    || {
+                        rayon::join(
+                            || first_names.saved(str::to_string),
+                            || last_names.saved(str::to_string),
+                        )
+                    },
+                    || {
+                        rayon::join(
+                            || patronymics.saved(str::to_string),
+                            || birth_dates.saved(|date| date.to_string()),
+                        )
+                    },
+                )
+            },
+            || login_counts(records),
+        );
         let counts = SavedFrequencies {
-            fields: [
-                first_names.saved(str::to_string),
-                last_names.saved(str::to_string),
-                patronymics.saved(str::to_string),
-                birth_dates.saved(|date| date.to_string()),
-            ],
-            logins: login_counts(records),
+            fields: [first, last, middle, birth],
+            logins,
         };
         let (first_names, last_names, patronymics, birth_dates, counts) = match saved {
             Some(saved) => (
@@ -315,7 +329,7 @@ fn login_others(records: &[NormalizedRecord], counts: &[(String, u32)]) -> Vec<u
         .map(|(login, count)| (login.as_str(), *count))
         .collect();
     records
-        .iter()
+        .par_iter()
         .map(|record| {
             login_of(record)
                 .and_then(|login| counts.get(login))
