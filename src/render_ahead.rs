@@ -57,8 +57,11 @@ mod tests {
 
     #[test]
     fn no_batches_pass_on_nothing() {
-        let result: Result<(), ()> =
-            render_ahead(std::iter::empty::<u8>(), |_| (), |_| panic!("nothing to pass on"));
+        let result: Result<(), ()> = render_ahead(
+            std::iter::empty::<u8>(),
+            |_| (),
+            |_| panic!("nothing to pass on"),
+        );
         assert_eq!(result, Ok(()));
     }
 
@@ -67,7 +70,13 @@ mod tests {
         let mut passed = Vec::new();
         let result = render_ahead(
             0..10,
-            |batch| if batch == 4 { Err("cannot render") } else { Ok(batch) },
+            |batch| {
+                if batch == 4 {
+                    Err("cannot render")
+                } else {
+                    Ok(batch)
+                }
+            },
             |rendered| {
                 passed.push(rendered?);
                 Ok(())

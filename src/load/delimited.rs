@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use csv::{ReaderBuilder, StringRecord};
 use indicatif::ProgressBar;
+use rayon::prelude::*;
 
 use super::columns::resolve_columns;
 use super::error::{LoadError, Location};
@@ -70,6 +71,10 @@ pub fn describe_delimiter(delimiter: u8) -> String {
     }
 }
 
+/// Text per piece when a file is read on several threads: below this, a
+/// thread's start-up costs more than the piece takes.
+const PIECE_BYTES: usize = 4 << 20;
+
 /// Reads one delimited file into `builder`.
 pub fn read_delimited(
     text: &str,
@@ -79,23 +84,36 @@ pub fn read_delimited(
     builder: &mut FrameBuilder,
     progress: &ProgressBar,
 ) -> Result<(), LoadError> {
+    read_delimited_in_pieces(text, path, delimiter, map, builder, progress, PIECE_BYTES)
+}
+
+/// [`read_delimited`] with the records after the header read in pieces of
+/// about `piece_bytes`, side by side, when there are several.
+fn read_delimited_in_pieces(
+    text: &str,
+    path: &str,
+    delimiter: u8,
+    map: &BTreeMap<String, String>,
+    builder: &mut FrameBuilder,
+    progress: &ProgressBar,
+    piece_bytes: usize,
+) -> Result<(), LoadError> {
     let mut reader = ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut record = StringRecord::new();
-    let mut lines = LineCounter::new(text);
-    let parse_error = |error: csv::Error| LoadError::Read {
-        path: path.to_string(),
-        source: std::io::Error::other(error),
-    };
-    if !reader.read_record(&mut record).map_err(parse_error)? {
+    let mut lines = LineCounter::new(text, 0, 1);
+    if !reader
+        .read_record(&mut record)
+        .map_err(|error| parse_error(path, error))?
+    {
         return Err(LoadError::Empty {
             path: path.to_string(),
         });
     }
-    let mut last_start = lines.start_of(&record);
+    let header_start = lines.start_of(&record);
     let headers: Vec<String> = record.iter().map(str::to_string).collect();
     if headers.len() == 1 && headers[0].trim().is_empty() {
         return Err(LoadError::Empty {
@@ -105,38 +123,37 @@ pub fn read_delimited(
     let resolved = resolve_columns(path, &headers, map);
     // A header that swallowed the file is an unterminated quote, whatever
     // the column check says.
-    if reader.position().byte() as usize >= text.len() {
-        check_quotes_closed(text, last_start, delimiter, path)?;
+    let body = reader.position().byte() as usize;
+    if body >= text.len() {
+        check_quotes_closed(text, header_start, delimiter, path)?;
     }
     let resolved = resolved?;
     builder.begin_file(path, &resolved, true);
-    let expected = headers.len();
+    let records = Records {
+        text,
+        path,
+        delimiter,
+        expected: headers.len(),
+    };
     let progress_start = progress.position();
-    let mut records: u64 = 0;
-    while reader.read_record(&mut record).map_err(parse_error)? {
-        let start = lines.start_of(&record);
-        if record.len() != expected {
-            if record.len() == 1 && record[0].trim().is_empty() {
-                builder.skip_blank_row();
-                continue;
-            }
-            check_quotes_closed(text, start, delimiter, path)?;
-            return Err(LoadError::FieldCount {
-                path: path.to_string(),
-                line: start.line,
-                expected,
-                found: record.len(),
-                delimiter: describe_delimiter(delimiter),
-            });
+    progress.set_position(progress_start + body as u64);
+    let body_line = lines.line_at(body);
+    let pieces = piece_starts(text, body, piece_bytes);
+    let read_in_pieces = if pieces.len() > 1 {
+        records.read_side_by_side(&pieces, body_line, builder, progress)?
+    } else {
+        None
+    };
+    let last_start = match read_in_pieces {
+        Some(last_start) => last_start,
+        None => {
+            progress.set_position(progress_start + body as u64);
+            records
+                .read(body..text.len(), body_line, builder, progress)?
+                .last_kept
         }
-        builder.push_row(&record, Location::Line(start.line))?;
-        last_start = start;
-        records += 1;
-        if records.is_multiple_of(PROGRESS_EVERY) {
-            progress.set_position(progress_start + reader.position().byte());
-        }
-    }
-    check_quotes_closed(text, last_start, delimiter, path)?;
+    };
+    check_quotes_closed(text, last_start.unwrap_or(header_start), delimiter, path)?;
     progress.set_position(progress_start + text.len() as u64);
     if builder.current_file_rows() == 0 {
         return Err(LoadError::HeaderOnly {
@@ -144,6 +161,186 @@ pub fn read_delimited(
         });
     }
     Ok(())
+}
+
+fn parse_error(path: &str, error: csv::Error) -> LoadError {
+    LoadError::Read {
+        path: path.to_string(),
+        source: std::io::Error::other(error),
+    }
+}
+
+/// Where the pieces of the records from `body` start: after a line feed
+/// roughly every `piece_bytes`. A line feed may be inside a quoted field;
+/// [`Records::read_side_by_side`] finds out and reads the file whole.
+fn piece_starts(text: &str, body: usize, piece_bytes: usize) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let length = bytes.len().saturating_sub(body);
+    let wanted = (length / piece_bytes.max(1)).clamp(1, MAX_PIECES);
+    let mut starts = vec![body];
+    for piece in 1..wanted {
+        let target = body + length / wanted * piece;
+        let Some(line_feed) = bytes[target..].iter().position(|&byte| byte == b'\n') else {
+            break;
+        };
+        let start = target + line_feed + 1;
+        // A piece starting with a byte-order mark would lose it: the csv
+        // crate drops one at the start of what it reads.
+        if start < bytes.len()
+            && start > *starts.last().unwrap_or(&0)
+            && !text[start..].starts_with('\u{feff}')
+        {
+            starts.push(start);
+        }
+    }
+    starts
+}
+
+/// More pieces than threads, so that a slow piece does not hold up the
+/// rest; few enough that each is megabytes.
+const MAX_PIECES: usize = 16;
+
+/// The records after the header, as every piece reads them.
+struct Records<'a> {
+    text: &'a str,
+    path: &'a str,
+    delimiter: u8,
+    /// Fields per record: the header's.
+    expected: usize,
+}
+
+/// How a piece of records ended.
+struct PieceRead {
+    /// The start of the last record kept, if any.
+    last_kept: Option<RecordStart>,
+    /// Whether the piece ended inside a quoted field: then the next piece
+    /// did not start at a record.
+    ended_in_quotes: bool,
+}
+
+impl Records<'_> {
+    /// Reads the records starting in `range` (at a record start, on line
+    /// `first_line`) into `builder`.
+    fn read(
+        &self,
+        range: std::ops::Range<usize>,
+        first_line: u64,
+        builder: &mut FrameBuilder,
+        progress: &ProgressBar,
+    ) -> Result<PieceRead, LoadError> {
+        let piece = &self.text.as_bytes()[range.clone()];
+        let mut reader = ReaderBuilder::new()
+            .delimiter(self.delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(piece);
+        let mut record = StringRecord::new();
+        let mut lines = LineCounter::new(self.text, range.start, first_line);
+        let mut last_kept = None;
+        let mut last_seen = None;
+        let mut counted: u64 = 0;
+        let mut records: u64 = 0;
+        while reader
+            .read_record(&mut record)
+            .map_err(|error| parse_error(self.path, error))?
+        {
+            let start = lines.start_of(&record);
+            last_seen = Some(start);
+            if record.len() != self.expected {
+                if record.len() == 1 && record[0].trim().is_empty() {
+                    builder.skip_blank_row();
+                    continue;
+                }
+                check_quotes_closed(self.text, start, self.delimiter, self.path)?;
+                return Err(LoadError::FieldCount {
+                    path: self.path.to_string(),
+                    line: start.line,
+                    expected: self.expected,
+                    found: record.len(),
+                    delimiter: describe_delimiter(self.delimiter),
+                });
+            }
+            builder.push_row(&record, Location::Line(start.line))?;
+            last_kept = Some(start);
+            records += 1;
+            if records.is_multiple_of(PROGRESS_EVERY) {
+                let position = reader.position().byte();
+                progress.inc(position - counted);
+                counted = position;
+            }
+        }
+        progress.inc(piece.len() as u64 - counted);
+        let ended_in_quotes = last_seen.is_some_and(|start| {
+            let tail = &self.text.as_bytes()[start.byte..range.end];
+            open_quote_line(tail, self.delimiter, start.line).is_some()
+        });
+        Ok(PieceRead {
+            last_kept,
+            ended_in_quotes,
+        })
+    }
+
+    /// Reads the pieces starting at `starts` side by side and adds their
+    /// rows to `builder` in order, giving the start of the last record
+    /// kept; the first error in file order is the file's. `None` when a
+    /// piece ended inside a quoted field, which leaves `builder` as it was
+    /// for a reading of the whole file.
+    fn read_side_by_side(
+        &self,
+        starts: &[usize],
+        first_line: u64,
+        builder: &mut FrameBuilder,
+        progress: &ProgressBar,
+    ) -> Result<Option<Option<RecordStart>>, LoadError> {
+        let bytes = self.text.as_bytes();
+        let ends = starts.iter().skip(1).copied().chain([bytes.len()]);
+        let ranges: Vec<std::ops::Range<usize>> = starts
+            .iter()
+            .copied()
+            .zip(ends)
+            .map(|(start, end)| start..end)
+            .collect();
+        let line_feeds: Vec<u64> = ranges
+            .par_iter()
+            .map(|range| {
+                bytes[range.clone()]
+                    .iter()
+                    .filter(|&&byte| byte == b'\n')
+                    .count() as u64
+            })
+            .collect();
+        let first_lines = line_feeds.iter().scan(first_line, |line, feeds| {
+            let first = *line;
+            *line += feeds;
+            Some(first)
+        });
+        let pieces: Vec<FrameBuilder> = ranges.iter().map(|_| builder.for_piece()).collect();
+        let read: Vec<(FrameBuilder, Result<PieceRead, LoadError>)> = pieces
+            .into_par_iter()
+            .zip(ranges.into_par_iter().zip(first_lines.collect::<Vec<_>>()))
+            .map(|(mut piece, (range, line))| {
+                let read = self.read(range, line, &mut piece, progress);
+                (piece, read)
+            })
+            .collect();
+        // Every piece before the first error must have ended at a record
+        // for the pieces up to it to be the file's records.
+        let last = read.len() - 1;
+        for (index, (_, result)) in read.iter().enumerate() {
+            match result {
+                Err(_) => break,
+                Ok(piece) if index < last && piece.ended_in_quotes => return Ok(None),
+                Ok(_) => {}
+            }
+        }
+        let mut last_kept = None;
+        for (piece, result) in read {
+            let read = result?;
+            builder.append_piece(piece);
+            last_kept = read.last_kept.or(last_kept);
+        }
+        Ok(Some(last_kept))
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -157,16 +354,20 @@ struct RecordStart {
 /// counted here, once over the text, from the records' byte offsets.
 struct LineCounter<'a> {
     bytes: &'a [u8],
+    /// Where in `bytes` the reader's positions count from.
+    offset: usize,
     counted_to: usize,
     line: u64,
 }
 
 impl<'a> LineCounter<'a> {
-    fn new(text: &'a str) -> LineCounter<'a> {
+    /// Counts lines from `offset`, which is on line `line`.
+    fn new(text: &'a str, offset: usize, line: u64) -> LineCounter<'a> {
         LineCounter {
             bytes: text.as_bytes(),
-            counted_to: 0,
-            line: 1,
+            offset,
+            counted_to: offset,
+            line,
         }
     }
 
@@ -177,20 +378,26 @@ impl<'a> LineCounter<'a> {
     fn start_of(&mut self, record: &StringRecord) -> RecordStart {
         let mut byte = record
             .position()
-            .map_or(self.counted_to, |position| position.byte() as usize)
+            .map_or(self.counted_to, |position| {
+                self.offset + position.byte() as usize
+            })
             .clamp(self.counted_to, self.bytes.len());
         while matches!(self.bytes.get(byte), Some(b'\r' | b'\n')) {
             byte += 1;
         }
-        self.line += self.bytes[self.counted_to..byte]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
+        let line = self.line_at(byte);
+        self.line = line;
         self.counted_to = byte;
-        RecordStart {
-            line: self.line,
-            byte,
-        }
+        RecordStart { line, byte }
+    }
+
+    /// The line of `byte`, at or after the last start counted.
+    fn line_at(&self, byte: usize) -> u64 {
+        self.line
+            + self.bytes[self.counted_to..byte]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64
     }
 }
 
@@ -254,7 +461,7 @@ pub fn open_quote_line(bytes: &[u8], delimiter: u8, first_line: u64) -> Option<u
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::frame::FrameBuilder;
+    use crate::load::frame::{BuiltFrame, FrameBuilder};
 
     fn load(text: &str) -> Result<FrameBuilder, LoadError> {
         let mut builder = FrameBuilder::new();
@@ -401,6 +608,122 @@ mod tests {
             message.contains("t.csv, line 2 and t.csv, line 4"),
             "{message}"
         );
+    }
+
+    /// The file read in pieces of about `piece_bytes`, and whole.
+    fn load_both_ways(text: &str, piece_bytes: usize) -> [Result<BuiltFrame, String>; 2] {
+        [piece_bytes, usize::MAX].map(|piece_bytes| {
+            let mut builder = FrameBuilder::new();
+            read_delimited_in_pieces(
+                text,
+                "t.csv",
+                b',',
+                &BTreeMap::new(),
+                &mut builder,
+                &ProgressBar::hidden(),
+                piece_bytes,
+            )
+            .and_then(|()| builder.finish())
+            .map_err(|error| error.to_string())
+        })
+    }
+
+    fn assert_same_frames(text: &str, piece_bytes: usize) {
+        let [pieces, whole] = load_both_ways(text, piece_bytes);
+        let (pieces, whole) = (pieces.unwrap(), whole.unwrap());
+        assert!(
+            pieces.frame.equals_missing(&whole.frame),
+            "{:?}\n{:?}",
+            pieces.frame,
+            whole.frame
+        );
+        assert_eq!(pieces.unparseable, whole.unparseable);
+        assert_eq!(pieces.blank_rows_skipped, whole.blank_rows_skipped);
+        assert_eq!(pieces.files, whole.files);
+    }
+
+    /// An export of `rows` records with quoted commas, quoted quotes (and
+    /// line breaks, if `line_breaks`) every seventh record, empty and blank
+    /// lines and rows, `\r\n` endings, a custom column and unreadable
+    /// birth dates.
+    fn export(rows: usize, line_breaks: bool) -> String {
+        let mut text = String::from("user_id,phone,first_name,birth_date,note\r\n");
+        for row in 0..rows {
+            let name = if row % 3 == 0 {
+                "\"Анна, Мария\"".to_string()
+            } else {
+                format!("Имя{row}")
+            };
+            let date = if row % 5 == 0 {
+                "31.02.1990"
+            } else {
+                "1990-01-02"
+            };
+            let note = match (row % 7, line_breaks) {
+                (0, true) => "\"two\nlines \"\"quoted\"\"\"",
+                (0, false) => "\"one line, \"\"quoted\"\"\"",
+                _ => "",
+            };
+            text.push_str(&format!("{row},7999{row:07},{name},{date},{note}\r\n"));
+            match row % 11 {
+                0 => text.push_str("\r\n"),
+                1 => text.push_str(",,,,\r\n"),
+                2 => text.push_str("  \r\n"),
+                _ => {}
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn a_file_read_in_pieces_is_the_file_read_whole() {
+        // Without quoted line breaks every piece starts at a record; with
+        // them, some piece may not, and the file is read whole.
+        for line_breaks in [false, true] {
+            let text = export(500, line_breaks);
+            for piece_bytes in [1, 37, 200, 1000, 5000] {
+                assert_same_frames(&text, piece_bytes);
+            }
+        }
+        let text = export(500, false);
+        let [pieces, _] = load_both_ways(&text, 200);
+        let pieces = pieces.unwrap();
+        assert_eq!(pieces.frame.height(), 500);
+        assert_eq!(pieces.unparseable["birth_date"].count, 100);
+        assert_eq!(pieces.blank_rows_skipped, 2 * 46);
+    }
+
+    #[test]
+    fn a_quoted_field_across_a_piece_start_reads_the_file_whole() {
+        // Every line feed after the first record is inside one quoted field.
+        let mut text = String::from("user_id,phone,note\n1,7999,\"");
+        for line in 0..200 {
+            text.push_str(&format!("line {line}\n"));
+        }
+        text.push_str("\"\n2,7998,x\n");
+        assert_same_frames(&text, 64);
+    }
+
+    #[test]
+    fn errors_in_pieces_are_the_first_error_of_the_file() {
+        let text = export(300, false);
+        let broken = |line: usize, with: &str| {
+            let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+            lines[line - 1] = with;
+            lines.concat()
+        };
+        for text in [
+            broken(250, "9999,7999\r\n"),
+            broken(40, "9999,7999\r\n") + "8888,7999\n",
+            broken(180, ",7999,Анна,1990-01-02,\r\n"),
+            broken(120, "120,7999,\"Анна,1990-01-02,\r\n"),
+            broken(200, "1,7999,Анна,1990-01-02,\r\n"),
+        ] {
+            let [pieces, whole] = load_both_ways(&text, 300);
+            let (pieces, whole) = (pieces.err(), whole.err());
+            assert!(whole.is_some());
+            assert_eq!(pieces, whole);
+        }
     }
 
     #[test]

@@ -50,8 +50,48 @@ impl Row for [Option<std::borrow::Cow<'_, str>>] {
     }
 }
 
+/// A text column: the rows of pieces read side by side
+/// ([`FrameBuilder::append_piece`]) and the rows being pushed after them.
+struct TextColumn {
+    name: PlSmallStr,
+    appended: Option<StringChunked>,
+    building: StringChunkedBuilder,
+}
+
+impl TextColumn {
+    fn new(name: &str) -> TextColumn {
+        TextColumn {
+            name: name.into(),
+            appended: None,
+            building: StringChunkedBuilder::new(name.into(), 0),
+        }
+    }
+
+    fn append_option(&mut self, value: Option<&str>) {
+        self.building.append_option(value);
+    }
+
+    fn append(&mut self, rows: StringChunked) {
+        match &mut self.appended {
+            Some(appended) => appended
+                .append(&rows)
+                .expect("appending text chunks of the same type cannot fail"),
+            None => self.appended = Some(rows),
+        }
+    }
+
+    fn finish(mut self) -> StringChunked {
+        let building = std::mem::replace(
+            &mut self.building,
+            StringChunkedBuilder::new(self.name.clone(), 0),
+        );
+        self.append(building.finish());
+        self.appended.expect("append always leaves a column")
+    }
+}
+
 enum CanonicalColumn {
-    Text(StringChunkedBuilder),
+    Text(Box<TextColumn>),
     Date(Vec<Option<i32>>),
     Sex(Vec<Option<i32>>),
     Points(Vec<Option<i64>>),
@@ -63,11 +103,12 @@ impl CanonicalColumn {
             Field::BirthDate | Field::RegisterDate => CanonicalColumn::Date(Vec::new()),
             Field::Sex => CanonicalColumn::Sex(Vec::new()),
             Field::Points => CanonicalColumn::Points(Vec::new()),
-            _ => CanonicalColumn::Text(StringChunkedBuilder::new(field.name().into(), 0)),
+            _ => CanonicalColumn::Text(Box::new(TextColumn::new(field.name()))),
         }
     }
 }
 
+#[derive(Clone)]
 struct FileSpan {
     path: String,
     first_row: usize,
@@ -89,6 +130,7 @@ pub struct FileColumns {
 }
 
 /// The current file's columns as the builder uses them.
+#[derive(Clone)]
 struct FilePlan {
     canonical: [Option<usize>; Field::ALL.len()],
     /// For every custom column known so far, the file's column feeding it.
@@ -99,7 +141,7 @@ struct FilePlan {
 
 pub struct FrameBuilder {
     canonical: Vec<CanonicalColumn>,
-    extras: Vec<StringChunkedBuilder>,
+    extras: Vec<TextColumn>,
     extra_index: HashMap<String, usize>,
     source_rows: Vec<i64>,
     files: Vec<FileSpan>,
@@ -148,9 +190,9 @@ impl FrameBuilder {
         for &column in &resolved.extras {
             let name = &resolved.names[column];
             if !self.extra_index.contains_key(name) {
-                let mut builder = StringChunkedBuilder::new(name.as_str().into(), self.rows);
+                let mut builder = TextColumn::new(name);
                 for _ in 0..self.rows {
-                    builder.append_null();
+                    builder.append_option(None);
                 }
                 self.extra_index.insert(name.clone(), self.extras.len());
                 self.extras.push(builder);
@@ -255,6 +297,65 @@ impl FrameBuilder {
         Ok(())
     }
 
+    /// An empty builder for the rows of a piece of the current file, read
+    /// on another thread; [`FrameBuilder::append_piece`] adds its rows
+    /// after this builder's.
+    pub fn for_piece(&self) -> FrameBuilder {
+        let file = self.files.last().map(|file| FileSpan {
+            first_row: 0,
+            rows: 0,
+            ..file.clone()
+        });
+        FrameBuilder {
+            extras: self
+                .extras
+                .iter()
+                .map(|column| TextColumn::new(&column.name))
+                .collect(),
+            extra_index: self.extra_index.clone(),
+            files: file.into_iter().collect(),
+            plan: self.plan.clone(),
+            ..FrameBuilder::new()
+        }
+    }
+
+    /// Adds the rows of `piece` (made by [`FrameBuilder::for_piece`]) as
+    /// if they had been pushed here.
+    pub fn append_piece(&mut self, piece: FrameBuilder) {
+        for (column, rows) in self.canonical.iter_mut().zip(piece.canonical) {
+            match (column, rows) {
+                (CanonicalColumn::Text(column), CanonicalColumn::Text(rows)) => {
+                    column.append(rows.finish());
+                }
+                (CanonicalColumn::Date(column), CanonicalColumn::Date(rows))
+                | (CanonicalColumn::Sex(column), CanonicalColumn::Sex(rows)) => {
+                    column.extend(rows);
+                }
+                (CanonicalColumn::Points(column), CanonicalColumn::Points(rows)) => {
+                    column.extend(rows);
+                }
+                _ => unreachable!("a piece's columns are made for the same fields"),
+            }
+        }
+        for (column, rows) in self.extras.iter_mut().zip(piece.extras) {
+            column.append(rows.finish());
+        }
+        self.source_rows.extend(piece.source_rows);
+        self.rows += piece.rows;
+        if let (Some(file), Some(piece_file)) = (self.files.last_mut(), piece.files.last()) {
+            file.rows += piece_file.rows;
+        }
+        self.blank_rows += piece.blank_rows;
+        for (field, values) in piece.unparseable {
+            let entry = self.unparseable.entry(field).or_default();
+            entry.count += values.count;
+            let room = EXAMPLES_PER_FIELD.saturating_sub(entry.examples.len());
+            entry
+                .examples
+                .extend(values.examples.into_iter().take(room));
+        }
+    }
+
     /// Counts a record that is blank but has no cells to push (a line of
     /// spaces in delimited text).
     pub fn skip_blank_row(&mut self) {
@@ -273,7 +374,7 @@ impl FrameBuilder {
         for (field, column) in Field::ALL.into_iter().zip(self.canonical) {
             let name: PlSmallStr = field.name().into();
             let series = match column {
-                CanonicalColumn::Text(builder) => builder.finish().into_series(),
+                CanonicalColumn::Text(column) => column.finish().into_series(),
                 CanonicalColumn::Date(values) => {
                     Int32Chunked::from_iter_options(name, values.into_iter())
                         .into_date()
@@ -302,8 +403,8 @@ impl FrameBuilder {
                 .into_series()
                 .into_column(),
         );
-        for builder in self.extras {
-            columns.push(builder.finish().into_series().into_column());
+        for column in self.extras {
+            columns.push(column.finish().into_series().into_column());
         }
         let frame = DataFrame::new(height, columns)
             .expect("every column has one value per kept row and a distinct name");

@@ -18,8 +18,8 @@
 use std::io::{self, Write};
 
 use rayon::prelude::*;
-use serde::ser::{Error as _, SerializeSeq, Serializer};
 use serde::Serialize;
+use serde::ser::{Error as _, SerializeSeq, Serializer};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 

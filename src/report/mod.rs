@@ -220,7 +220,11 @@ impl std::fmt::Display for LaterChunks<'_> {
                     })
                     .collect::<Result<Vec<String>, std::fmt::Error>>()
             },
-            |rendered| rendered?.iter().try_for_each(|element| f.write_str(element)),
+            |rendered| {
+                rendered?
+                    .iter()
+                    .try_for_each(|element| f.write_str(element))
+            },
         )
     }
 }
