@@ -4,7 +4,11 @@
 //! fills the column builders, so every record is checked with its physical
 //! line at hand: a wrong field count names the line where the record
 //! starts; a quote that never closes (which makes a CSV parser swallow the
-//! rest of the file into one field) names the line where it opened.
+//! rest of the file into one field) names the line where it opened. A
+//! large file's records are read in pieces side by side, each starting
+//! after a line feed; if one piece ends inside a quoted field (so the
+//! next did not start at a record), the file is read again by one reader,
+//! so that rows, their lines and the first error are those of one pass.
 
 use std::collections::BTreeMap;
 
