@@ -102,11 +102,7 @@ fn read_delimited_in_pieces(
     progress: &ProgressBar,
     piece_bytes: usize,
 ) -> Result<(), LoadError> {
-    let mut reader = ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let mut reader = csv_reader(text.as_bytes(), delimiter);
     let mut record = StringRecord::new();
     let mut lines = LineCounter::new(text, 0, 1);
     if !reader
@@ -165,6 +161,16 @@ fn read_delimited_in_pieces(
         });
     }
     Ok(())
+}
+
+/// Records of any length (a wrong count is reported with its line), no
+/// header row (the header is read as the first record).
+fn csv_reader(bytes: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
+    ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes)
 }
 
 fn parse_error(path: &str, error: csv::Error) -> LoadError {
@@ -233,11 +239,7 @@ impl Records<'_> {
         progress: &ProgressBar,
     ) -> Result<PieceRead, LoadError> {
         let piece = &self.text.as_bytes()[range.clone()];
-        let mut reader = ReaderBuilder::new()
-            .delimiter(self.delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(piece);
+        let mut reader = csv_reader(piece, self.delimiter);
         let mut record = StringRecord::new();
         let mut lines = LineCounter::new(self.text, range.start, first_line);
         let mut last_kept = None;

@@ -60,9 +60,9 @@ pub fn profiles_from_frame(frame: &DataFrame) -> Result<Vec<Profile>> {
         .collect::<Result<Vec<(&str, &StringChunked)>>>()?;
 
     // Filled in parallel, a slice of rows at a time, straight into the
-    // profiles: a million rows of eleven fields are worth two cores.
-    // Filled on every core, each thread touching the fresh memory of its
-    // own rows: a million profiles are a third of a gigabyte.
+    // profiles: a million rows of eleven fields are worth two cores. Even
+    // the empty profiles are laid out on every core: they are a third of a
+    // gigabyte of fresh memory, slow to touch from one thread.
     let mut profiles = Vec::with_capacity(frame.height());
     profiles.par_extend(rayon::iter::repeat_n(Profile::default(), frame.height()));
     profiles
