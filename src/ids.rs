@@ -87,157 +87,94 @@ impl ClusterId {
     }
 }
 
-impl Deref for ClusterId {
-    type Target = str;
+/// Reading an id as the string it is, and comparing it with strings, the
+/// same for both kinds of id.
+macro_rules! string_id {
+    ($id:ident) => {
+        impl Deref for $id {
+            type Target = str;
 
-    fn deref(&self) -> &str {
-        &self.0
-    }
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $id {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $id {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<String> for $id {
+            fn from(id: String) -> $id {
+                $id(id)
+            }
+        }
+
+        impl From<&str> for $id {
+            fn from(id: &str) -> $id {
+                $id(id.to_string())
+            }
+        }
+
+        impl From<$id> for String {
+            fn from(id: $id) -> String {
+                id.0
+            }
+        }
+
+        impl PartialEq<str> for $id {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $id {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<String> for $id {
+            fn eq(&self, other: &String) -> bool {
+                &self.0 == other
+            }
+        }
+
+        impl PartialEq<$id> for str {
+            fn eq(&self, other: &$id) -> bool {
+                self == other.0
+            }
+        }
+
+        impl PartialEq<$id> for &str {
+            fn eq(&self, other: &$id) -> bool {
+                *self == other.0
+            }
+        }
+
+        impl PartialEq<$id> for String {
+            fn eq(&self, other: &$id) -> bool {
+                *self == other.0
+            }
+        }
+    };
 }
 
+string_id!(ClusterId);
+string_id!(UserId);
+
+// Not for UserId: a map keyed by user ids and looked up by `str` would
+// order them as text, not as `UserId`'s `Ord` does.
 impl Borrow<str> for ClusterId {
     fn borrow(&self) -> &str {
         &self.0
-    }
-}
-
-impl AsRef<str> for ClusterId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ClusterId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<String> for ClusterId {
-    fn from(id: String) -> ClusterId {
-        ClusterId(id)
-    }
-}
-
-impl From<&str> for ClusterId {
-    fn from(id: &str) -> ClusterId {
-        ClusterId(id.to_string())
-    }
-}
-
-impl From<ClusterId> for String {
-    fn from(id: ClusterId) -> String {
-        id.0
-    }
-}
-
-impl PartialEq<str> for ClusterId {
-    fn eq(&self, other: &str) -> bool {
-        self.0 == other
-    }
-}
-
-impl PartialEq<&str> for ClusterId {
-    fn eq(&self, other: &&str) -> bool {
-        self.0 == *other
-    }
-}
-
-impl PartialEq<String> for ClusterId {
-    fn eq(&self, other: &String) -> bool {
-        &self.0 == other
-    }
-}
-
-impl PartialEq<ClusterId> for str {
-    fn eq(&self, other: &ClusterId) -> bool {
-        self == other.0
-    }
-}
-
-impl PartialEq<ClusterId> for &str {
-    fn eq(&self, other: &ClusterId) -> bool {
-        *self == other.0
-    }
-}
-
-impl PartialEq<ClusterId> for String {
-    fn eq(&self, other: &ClusterId) -> bool {
-        *self == other.0
-    }
-}
-
-impl Deref for UserId {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl AsRef<str> for UserId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<String> for UserId {
-    fn from(id: String) -> UserId {
-        UserId(id)
-    }
-}
-
-impl From<&str> for UserId {
-    fn from(id: &str) -> UserId {
-        UserId(id.to_string())
-    }
-}
-
-impl From<UserId> for String {
-    fn from(id: UserId) -> String {
-        id.0
-    }
-}
-
-impl PartialEq<str> for UserId {
-    fn eq(&self, other: &str) -> bool {
-        self.0 == other
-    }
-}
-
-impl PartialEq<&str> for UserId {
-    fn eq(&self, other: &&str) -> bool {
-        self.0 == *other
-    }
-}
-
-impl PartialEq<String> for UserId {
-    fn eq(&self, other: &String) -> bool {
-        &self.0 == other
-    }
-}
-
-impl PartialEq<UserId> for str {
-    fn eq(&self, other: &UserId) -> bool {
-        self == other.0
-    }
-}
-
-impl PartialEq<UserId> for &str {
-    fn eq(&self, other: &UserId) -> bool {
-        *self == other.0
-    }
-}
-
-impl PartialEq<UserId> for String {
-    fn eq(&self, other: &UserId) -> bool {
-        *self == other.0
     }
 }
 

@@ -77,23 +77,12 @@ pub fn describe_delimiter(delimiter: u8) -> String {
 
 /// Text per piece when a file is read on several threads: below this, a
 /// thread's start-up costs more than the piece takes.
-const PIECE_BYTES: usize = 4 << 20;
+pub const PIECE_BYTES: usize = 4 << 20;
 
-/// Reads one delimited file into `builder`.
+/// Reads one delimited file into `builder`, the records after the header
+/// in pieces of about `piece_bytes` ([`PIECE_BYTES`]), side by side, when
+/// there are several.
 pub fn read_delimited(
-    text: &str,
-    path: &str,
-    delimiter: u8,
-    map: &BTreeMap<String, String>,
-    builder: &mut FrameBuilder,
-    progress: &ProgressBar,
-) -> Result<(), LoadError> {
-    read_delimited_in_pieces(text, path, delimiter, map, builder, progress, PIECE_BYTES)
-}
-
-/// [`read_delimited`] with the records after the header read in pieces of
-/// about `piece_bytes`, side by side, when there are several.
-fn read_delimited_in_pieces(
     text: &str,
     path: &str,
     delimiter: u8,
@@ -479,6 +468,7 @@ mod tests {
             &BTreeMap::new(),
             &mut builder,
             &ProgressBar::hidden(),
+            PIECE_BYTES,
         )?;
         Ok(builder)
     }
@@ -620,7 +610,7 @@ mod tests {
     fn load_both_ways(text: &str, piece_bytes: usize) -> [Result<BuiltFrame, String>; 2] {
         [piece_bytes, usize::MAX].map(|piece_bytes| {
             let mut builder = FrameBuilder::new();
-            read_delimited_in_pieces(
+            read_delimited(
                 text,
                 "t.csv",
                 b',',

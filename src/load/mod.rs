@@ -325,7 +325,15 @@ fn read_file(
                         .or(delimiter)
                         .unwrap_or_else(|| detect_delimiter(text));
                     summary.delimiter = Some(describe_delimiter(delimiter));
-                    read_delimited(text, shown, delimiter, options.map, builder, progress)?;
+                    read_delimited(
+                        text,
+                        shown,
+                        delimiter,
+                        options.map,
+                        builder,
+                        progress,
+                        delimited::PIECE_BYTES,
+                    )?;
                 }
                 Format::Parquet | Format::Spreadsheet => {
                     unreachable!("binary formats are handled above")

@@ -916,21 +916,8 @@ fn show_settings_prints_every_matching_default_and_the_threshold_flag() {
 
 #[test]
 fn guards_and_reference_date_from_the_config_file_are_shown() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("febrl-like.toml");
-    std::fs::write(
-        &config,
+    let output = show_settings_with_config(
         "[matching]\ncontradiction_guards = [\"sex\"]\nreference_date = 2010-06-30\n",
-    )
-    .unwrap();
-    let output = sailmerge(
-        &[
-            "plan",
-            "--config",
-            config.to_str().unwrap(),
-            "--show-settings",
-        ],
-        &[],
     );
     assert!(output.status.success(), "{output:?}");
     let text = String::from_utf8(output.stdout).unwrap();
@@ -945,21 +932,8 @@ fn guards_and_reference_date_from_the_config_file_are_shown() {
 
 #[test]
 fn extra_comparisons_from_the_config_file_are_shown_and_checked() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("base.toml");
-    std::fs::write(
-        &config,
+    let output = show_settings_with_config(
         "[matching]\nmax_cluster_size = 10\n[[matching.extra]]\ncolumn = \"city\"\nkind = \"fuzzy\"\n[[matching.extra]]\ncolumn = \"card\"\nkind = \"exact\"\nblock = true\n",
-    )
-    .unwrap();
-    let output = sailmerge(
-        &[
-            "plan",
-            "--show-settings",
-            "--config",
-            config.to_str().unwrap(),
-        ],
-        &[],
     );
     assert!(
         output.status.success(),
@@ -977,42 +951,32 @@ fn extra_comparisons_from_the_config_file_are_shown_and_checked() {
         Some(10)
     );
 
-    std::fs::write(
-        &config,
-        "[matching]\nthreshold = 1.5\nconflict_weight = 3.0\n",
-    )
-    .unwrap();
-    let output = sailmerge(
-        &[
-            "plan",
-            "--show-settings",
-            "--config",
-            config.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let output = show_settings_with_config("[matching]\nthreshold = 1.5\nconflict_weight = 3.0\n");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("threshold"), "{stderr}");
     assert!(stderr.contains("conflict_weight"), "{stderr}");
 
     // An unknown rule is a parse error that names the rules there are.
-    std::fs::write(
-        &config,
-        "[matching]\nblocking_rules = [\"phone_soundex\"]\n",
-    )
-    .unwrap();
-    let output = sailmerge(
-        &[
-            "plan",
-            "--show-settings",
-            "--config",
-            config.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let output = show_settings_with_config("[matching]\nblocking_rules = [\"phone_soundex\"]\n");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("phone_soundex"), "{stderr}");
     assert!(stderr.contains("phone_exact"), "{stderr}");
+}
+
+/// `plan --show-settings` with a config file holding `config`.
+fn show_settings_with_config(config: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("base.toml");
+    std::fs::write(&path, config).unwrap();
+    sailmerge(
+        &[
+            "plan",
+            "--show-settings",
+            "--config",
+            path.to_str().unwrap(),
+        ],
+        &[],
+    )
 }
