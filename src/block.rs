@@ -977,6 +977,7 @@ mod tests {
             sex_from_names: false,
             sex: None,
             origin_user_id: None,
+            register_date: None,
         }
     }
 

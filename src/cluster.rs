@@ -611,6 +611,7 @@ mod tests {
             sex_from_names: true,
             sex: Some(sex),
             origin_user_id: None,
+            register_date: None,
         }
     }
 

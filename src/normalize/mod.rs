@@ -62,6 +62,8 @@ pub struct NormalizedRecord {
     pub sex_from_names: bool,
     /// Trimmed; `None` when missing or a placeholder.
     pub origin_user_id: Option<CompactString>,
+    /// `None` when missing, unreadable or before Sailplay's minimum (1971).
+    pub register_date: Option<chrono::NaiveDate>,
 }
 
 impl NormalizedRecord {
@@ -291,6 +293,7 @@ fn normalize_profile(
         sex: sex_from_given_names.or(sex_stated).or(sex_from_name),
         sex_from_names: sex_from_given_names.is_some(),
         origin_user_id: origin_user_id.map(CompactString::from),
+        register_date: register_date.filter(|date| !date::is_register_date_before_minimum(*date)),
         name,
     };
     (record, row_quality)
@@ -533,6 +536,12 @@ mod tests {
             usable,
             [(false, false), (true, true), (true, false), (false, false)]
         );
+        // Only a readable register date from 1971 on can be compared.
+        let registered: Vec<Option<String>> = records
+            .iter()
+            .map(|record| record.register_date.map(|date| date.to_string()))
+            .collect();
+        assert_eq!(registered, [None, Some("2020-01-01".into()), None, None]);
         assert_eq!(
             quality,
             DataQuality {

@@ -247,6 +247,42 @@ const PHRASES: &[(&str, &str, &str, &str)] = &[
         "different card or CRM ids",
         "разные номера карт или CRM",
     ),
+    (
+        "register_date",
+        "within_week",
+        "registered within a week of each other",
+        "зарегистрированы с разницей не больше недели",
+    ),
+    (
+        "register_date",
+        "within_month",
+        "registered within a month of each other",
+        "зарегистрированы с разницей не больше месяца",
+    ),
+    (
+        "register_date",
+        "within_quarter",
+        "registered within three months of each other",
+        "зарегистрированы с разницей не больше трёх месяцев",
+    ),
+    (
+        "register_date",
+        "within_year",
+        "registered within a year of each other",
+        "зарегистрированы с разницей не больше года",
+    ),
+    (
+        "register_date",
+        "within_two_years",
+        "registered within two years of each other",
+        "зарегистрированы с разницей не больше двух лет",
+    ),
+    (
+        "register_date",
+        "else",
+        "registered more than two years apart",
+        "зарегистрированы с разницей больше двух лет",
+    ),
 ];
 
 /// Levels that mean "nothing to compare".

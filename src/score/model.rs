@@ -31,14 +31,14 @@ use super::comparison::{
 use crate::normalize::prefetch;
 
 /// Levels of one pair, one per comparison, 4 bits each.
-pub type Pattern = u64;
+pub type Pattern = u128;
 
 pub fn pack_levels(levels: &[u8; MAX_COMPARISONS]) -> Pattern {
     levels
         .iter()
         .enumerate()
         .fold(0, |packed, (index, &level)| {
-            packed | ((level as u64 & 0xf) << (4 * index))
+            packed | ((Pattern::from(level) & 0xf) << (4 * index))
         })
 }
 

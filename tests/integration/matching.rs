@@ -304,6 +304,7 @@ impl Population {
             sex: Some(person.sex),
             sex_from_names: !shape.sex_known,
             origin_user_id: None,
+            register_date: None,
         };
         self.profiles.push(Profile {
             user_id: format!("{}", 100_000 + row).into(),
