@@ -668,6 +668,43 @@ pub fn combine_sessions<'a>(
     m
 }
 
+/// `m` with each sampled evidence level that no random pair and no
+/// candidate reached set to its general u, so that it weighs nothing.
+/// Smoothing leaves such a level a share of one pseudo-pair among the
+/// matches and of half a pair among a million random pairs, which would
+/// read as several bits of evidence the base never showed; a model reused
+/// on a later export (`plan --previous`) would give them to the first
+/// pairs that reach the level (every profile registered on a migration's
+/// day, then new ones). Counted levels keep theirs: no candidate there
+/// means no two profiles share the phone or card at all, and the few
+/// later exports that have such a pair should find it weighs as an
+/// identifier.
+fn weightless_where_unseen(
+    comparisons: &[Comparison],
+    mut m: LevelTable,
+    general_u: &LevelTable,
+    random_counts: &[Vec<u64>],
+    pattern_counts: &[((u32, Pattern), u64)],
+) -> LevelTable {
+    let mut seen: Vec<Vec<bool>> = random_counts
+        .iter()
+        .map(|counts| counts.iter().map(|&count| count > 0).collect())
+        .collect();
+    for &((_, pattern), _) in pattern_counts {
+        for (c, levels) in seen.iter_mut().enumerate() {
+            levels[pattern_level(pattern, c) as usize] = true;
+        }
+    }
+    for (c, comparison) in comparisons.iter().enumerate() {
+        for (l, level) in comparison.levels.iter().enumerate() {
+            if level.role == LevelRole::Evidence && level.counted_by.is_none() && !seen[c][l] {
+                m[c][l] = general_u[c][l];
+            }
+        }
+    }
+    m
+}
+
 /// The expected number of matches among the candidate pairs. Each pair is
 /// judged as in an EM session of the first of its rules: that session's
 /// match share as the prior, and only the comparisons the rule did not key
@@ -953,6 +990,7 @@ pub fn fit(
                 log_odds(prior),
             );
         }
+        m = weightless_where_unseen(comparisons, m, &u.general, &random_counts, &pattern_counts);
         let weights = Weights::new(comparisons, &m, &u, &counted, settings.conflict_weight);
         let expected = expected_matches(
             comparisons,

@@ -981,3 +981,63 @@ fn show_settings_with_config(config: &str) -> std::process::Output {
         &[],
     )
 }
+
+/// The register-date comparison of a model fitted on `profiles`: the
+/// general weight of each of its levels, by level name.
+fn register_date_weights(profiles: &[Profile]) -> HashMap<&'static str, f64> {
+    let mut settings = MatchSettings::default();
+    let (_, _, matching) = pipeline::match_profiles(
+        profiles,
+        &mut settings,
+        MatchOptions::default(),
+        &Printer::silent(),
+    )
+    .expect("matching runs");
+    let scored = matching.scored;
+    let index = scored
+        .comparisons
+        .iter()
+        .position(|comparison| comparison.name == "register_date")
+        .expect("a register-date comparison");
+    scored.comparisons[index]
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(level, name)| {
+            let weight = scored.weights.of(
+                index,
+                level as u8,
+                sailmerge::score::model::Context::General,
+            );
+            (name.name, weight)
+        })
+        .collect()
+}
+
+/// How far apart two profiles were registered weighs what the base shows
+/// it to be worth. In the demo base one person's profiles were registered
+/// closer together than two strangers', so registering within a week is
+/// evidence and years apart is evidence against; where a migration stamped
+/// one date on every profile, no level weighs anything.
+#[test]
+fn register_dates_weigh_what_the_base_shows() {
+    let export = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/export.csv");
+    let settings = sailmerge::settings::Settings::default();
+    let loaded = sailmerge::load::load_exports(&[export], &settings.load, &Printer::silent())
+        .expect("the demo export loads");
+    let mut profiles =
+        sailmerge::load::profiles_from_frame(&loaded.frame).expect("profiles from the frame");
+
+    let weights = register_date_weights(&profiles);
+    assert!(weights["within_week"] > 1.0, "{weights:?}");
+    assert!(weights["within_year"] > 0.0, "{weights:?}");
+    assert!(weights["else"] < 0.0, "{weights:?}");
+
+    for profile in &mut profiles {
+        profile.register_date = Some("2019-04-01 00:00:00".into());
+    }
+    let weights = register_date_weights(&profiles);
+    for (level, weight) in &weights {
+        assert!(weight.abs() < 0.1, "{level}: {weight} ({weights:?})");
+    }
+}
