@@ -293,7 +293,7 @@ fn normalize_profile(
         sex: sex_from_given_names.or(sex_stated).or(sex_from_name),
         sex_from_names: sex_from_given_names.is_some(),
         origin_user_id: origin_user_id.map(CompactString::from),
-        register_date: register_date.filter(|date| !date::is_register_date_before_minimum(*date)),
+        register_date: register_date.filter(|_| !row_quality.register_before_minimum),
         name,
     };
     (record, row_quality)

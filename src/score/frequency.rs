@@ -56,6 +56,41 @@ pub struct SavedFrequencies {
     pub logins: Vec<(String, u32)>,
 }
 
+impl SavedFrequencies {
+    /// The counts of `records` to keep with the model, spelled out on
+    /// every core (a million-profile base has hundreds of thousands of
+    /// distinct values).
+    fn of(
+        records: &[NormalizedRecord],
+        [first_names, last_names, patronymics]: [&ValueCounts<&str>; 3],
+        birth_dates: &ValueCounts<chrono::NaiveDate>,
+    ) -> SavedFrequencies {
+        let (((first, last), (middle, birth)), logins) = rayon::join(
+            || {
+                rayon::join(
+                    || {
+                        rayon::join(
+                            || first_names.saved(str::to_string),
+                            || last_names.saved(str::to_string),
+                        )
+                    },
+                    || {
+                        rayon::join(
+                            || patronymics.saved(str::to_string),
+                            || birth_dates.saved(|date| date.to_string()),
+                        )
+                    },
+                )
+            },
+            || login_counts(records),
+        );
+        SavedFrequencies {
+            fields: [first, last, middle, birth],
+            logins,
+        }
+    }
+}
+
 /// One field's value counts: per value, profiles overall, of men and of
 /// women; and the totals.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -214,29 +249,6 @@ impl TermFrequencies {
                 )
             },
         );
-        let (((first, last), (middle, birth)), logins) = rayon::join(
-            || {
-                rayon::join(
-                    || {
-                        rayon::join(
-                            || first_names.saved(str::to_string),
-                            || last_names.saved(str::to_string),
-                        )
-                    },
-                    || {
-                        rayon::join(
-                            || patronymics.saved(str::to_string),
-                            || birth_dates.saved(|date| date.to_string()),
-                        )
-                    },
-                )
-            },
-            || login_counts(records),
-        );
-        let counts = SavedFrequencies {
-            fields: [first, last, middle, birth],
-            logins,
-        };
         let (first_names, last_names, patronymics, birth_dates, counts) = match saved {
             Some(saved) => (
                 first_names.with_counts_of(&saved.fields[0], Some),
@@ -245,7 +257,14 @@ impl TermFrequencies {
                 birth_dates.with_counts_of(&saved.fields[3], |text| text.parse().ok()),
                 saved.clone(),
             ),
-            None => (first_names, last_names, patronymics, birth_dates, counts),
+            None => {
+                let counts = SavedFrequencies::of(
+                    records,
+                    [&first_names, &last_names, &patronymics],
+                    &birth_dates,
+                );
+                (first_names, last_names, patronymics, birth_dates, counts)
+            }
         };
         let shares = records
             .par_iter()

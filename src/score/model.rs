@@ -683,26 +683,34 @@ fn weightless_where_unseen(
     comparisons: &[Comparison],
     mut m: LevelTable,
     general_u: &LevelTable,
-    random_counts: &[Vec<u64>],
-    pattern_counts: &[((u32, Pattern), u64)],
+    reached: &[Vec<bool>],
 ) -> LevelTable {
-    let mut seen: Vec<Vec<bool>> = random_counts
-        .iter()
-        .map(|counts| counts.iter().map(|&count| count > 0).collect())
-        .collect();
-    for &((_, pattern), _) in pattern_counts {
-        for (c, levels) in seen.iter_mut().enumerate() {
-            levels[pattern_level(pattern, c) as usize] = true;
-        }
-    }
     for (c, comparison) in comparisons.iter().enumerate() {
         for (l, level) in comparison.levels.iter().enumerate() {
-            if level.role == LevelRole::Evidence && level.counted_by.is_none() && !seen[c][l] {
+            if level.role == LevelRole::Evidence && level.counted_by.is_none() && !reached[c][l] {
                 m[c][l] = general_u[c][l];
             }
         }
     }
     m
+}
+
+/// Per comparison and level, whether a random pair or a candidate reached
+/// it (`weightless_where_unseen`).
+fn levels_reached(
+    random_counts: &[Vec<u64>],
+    pattern_counts: &[((u32, Pattern), u64)],
+) -> Vec<Vec<bool>> {
+    let mut reached: Vec<Vec<bool>> = random_counts
+        .iter()
+        .map(|counts| counts.iter().map(|&count| count > 0).collect())
+        .collect();
+    for &((_, pattern), _) in pattern_counts {
+        for (c, levels) in reached.iter_mut().enumerate() {
+            levels[pattern_level(pattern, c) as usize] = true;
+        }
+    }
+    reached
 }
 
 /// The expected number of matches among the candidate pairs. Each pair is
@@ -918,6 +926,7 @@ pub fn fit(
         &sampled_u,
     );
     let pattern_counts = count_patterns(candidates, levels);
+    let reached = levels_reached(&random_counts, &pattern_counts);
     let counted = counted_levels(comparisons, &candidates.rules, &pattern_counts, records);
     let all_pairs = records.len() as f64 * (records.len() as f64 - 1.0) / 2.0;
     let fixed_by_rule: Vec<Vec<bool>> = candidates
@@ -990,7 +999,7 @@ pub fn fit(
                 log_odds(prior),
             );
         }
-        m = weightless_where_unseen(comparisons, m, &u.general, &random_counts, &pattern_counts);
+        m = weightless_where_unseen(comparisons, m, &u.general, &reached);
         let weights = Weights::new(comparisons, &m, &u, &counted, settings.conflict_weight);
         let expected = expected_matches(
             comparisons,
