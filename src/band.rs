@@ -22,23 +22,28 @@ use crate::profile::Profile;
 use crate::score::ScoredPairs;
 use crate::settings::matching::MatchSettings;
 
-/// The candidates of the review band and the statistics of the clustering
-/// that formed them.
-pub fn candidate_clusters(
+/// Every pair down to the review threshold clustered, with the same
+/// guards, cap and constraints as the planned clusters. It does not need
+/// the planned clusters, so `pipeline` runs it beside their clustering.
+pub fn lower_clustering(
     profiles: &[Profile],
     records: &[NormalizedRecord],
     scored: &ScoredPairs,
     settings: &MatchSettings,
     constraints: &LinkConstraints,
-    planned: &[Cluster],
     printer: &Printer,
 ) -> Clustering {
     let lower = MatchSettings {
         threshold: settings.review_threshold,
         ..settings.clone()
     };
-    let mut clustering =
-        cluster::cluster_pairs_constrained(profiles, records, scored, &lower, constraints, printer);
+    cluster::cluster_pairs_constrained(profiles, records, scored, &lower, constraints, printer)
+}
+
+/// The candidates of the review band and the statistics of the clustering
+/// that formed them: the clusters of `lower_clustering` that no planned
+/// cluster equals.
+pub fn candidate_clusters(mut clustering: Clustering, planned: &[Cluster]) -> Clustering {
     clustering.clusters = differing_from(clustering.clusters, planned);
     for candidate in &mut clustering.clusters {
         candidate.cluster_id = candidate.cluster_id.as_candidate();

@@ -8,7 +8,7 @@
 //! lower end) outlive scoring, unless `MatchOptions::keep_all_pairs` asks
 //! for every scored pair (`plan --pairs`). A reviewer's earlier decisions
 //! reach clustering as `MatchOptions::constraints`; the review band's
-//! candidate clusters are formed after the planned ones.
+//! candidate clusters are formed beside the planned ones.
 
 use anyhow::Result;
 
@@ -111,44 +111,50 @@ pub fn match_records(
     let stage = Stopwatch::start();
     let none = LinkConstraints::default();
     let constraints = options.constraints.unwrap_or(&none);
-    let clustering = cluster::cluster_pairs_constrained(
-        profiles,
-        records,
-        &scored,
-        settings,
-        constraints,
-        printer,
+    // Each clustering is one thread's work, and the band's needs the
+    // planned clusters only at its end: the two run side by side.
+    let (clustering, lower) = rayon::join(
+        || {
+            cluster::cluster_pairs_constrained(
+                profiles,
+                records,
+                &scored,
+                settings,
+                constraints,
+                printer,
+            )
+        },
+        || {
+            settings.has_review_band().then(|| {
+                band::lower_clustering(
+                    profiles,
+                    records,
+                    &scored,
+                    settings,
+                    constraints,
+                    &printer.without_bars(),
+                )
+            })
+        },
     );
-    stage.report(
-        printer,
-        format!(
-            "clustered {} links into {} clusters",
-            clustering.stats.links,
-            clustering.clusters.len()
-        ),
+    let band = lower.map(|lower| band::candidate_clusters(lower, &clustering.clusters));
+    let clustered = format!(
+        "clustered {} links into {} clusters",
+        clustering.stats.links,
+        clustering.clusters.len()
     );
-    let band = settings.has_review_band().then(|| {
-        let stage = Stopwatch::start();
-        let band = band::candidate_clusters(
-            profiles,
-            records,
-            &scored,
-            settings,
-            constraints,
-            &clustering.clusters,
-            printer,
-        );
-        stage.report(
+    match &band {
+        Some(band) => stage.report(
             printer,
             format!(
-                "review band (p from {} to {}): {} candidate clusters",
+                "{clustered}, and the review band (p from {} to {}) into {} candidate clusters",
                 settings.review_threshold,
                 settings.threshold,
                 band.clusters.len()
             ),
-        );
-        band
-    });
+        ),
+        None => stage.report(printer, clustered),
+    }
     Ok(Matching {
         blocking,
         scored,

@@ -48,6 +48,15 @@ impl Printer {
         }
     }
 
+    /// The same printer with no progress bars: for work that runs beside a
+    /// stage whose bar is already drawn.
+    pub fn without_bars(&self) -> Printer {
+        Printer {
+            progress: false,
+            ..*self
+        }
+    }
+
     /// Whether progress bars are drawn (stderr is a terminal, not CI, not
     /// switched off).
     pub fn draws_bars(&self) -> bool {

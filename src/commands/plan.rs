@@ -252,8 +252,12 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         clustering,
         band,
     } = &mut matching;
-    csv_files::write_clusters_csv(&out.join("clusters.csv"), &profiles, clustering)?;
-    scored.saved_model.write(out)?;
+    let (clusters_written, model_written) = rayon::join(
+        || csv_files::write_clusters_csv(&out.join("clusters.csv"), &profiles, clustering),
+        || scored.saved_model.write(out),
+    );
+    clusters_written?;
+    model_written?;
     if let Some(path) = &args.pairs {
         csv_files::write_pairs_csv(path, &profiles, scored)
             .with_context(|| format!("cannot write --pairs {}", path.display()))?;
