@@ -174,20 +174,40 @@ pub fn contradiction(
     None
 }
 
-/// Whether the pair agrees on a patronymic a son takes from a father of his
+/// Whether the pair agrees on the names a son takes from a father of his
 /// own name and nothing else identifies it: no phone, e-mail, birth date,
 /// origin id, login birth year or extra column weighs for it, leaving out
 /// what a family shares (numbers in sequence, logins of one habit). A
-/// father and son named alike look exactly like that (`father_son_guard`).
-pub fn rests_on_names_a_father_and_son_share(scored: &ScoredPairs, pair: &ScoredPair) -> bool {
-    let named_after_father = scored
-        .comparisons
-        .iter()
-        .position(|c| c.field == Field::Patronymic);
-    let Some(patronymic) = named_after_father else {
+/// father and son named alike look exactly like that (`father_son_guard`):
+/// one patronymic formed from the first name both bear, on both profiles
+/// (Степан Степанович twice) or on one while the other names none (Степан
+/// Степанович beside Степан, who may be his father).
+pub fn rests_on_names_a_father_and_son_share(
+    records: &[NormalizedRecord],
+    scored: &ScoredPairs,
+    pair: &ScoredPair,
+) -> bool {
+    let position = |field: Field| scored.comparisons.iter().position(|c| c.field == field);
+    let Some(patronymic) = position(Field::Patronymic) else {
         return false;
     };
-    if pair.levels[patronymic] != comparison::patronymic::EXACT_NAMED_AFTER_FATHER {
+    let named_alike = match pair.levels[patronymic] {
+        comparison::patronymic::EXACT_NAMED_AFTER_FATHER => true,
+        comparison::MISSING => {
+            let first_names_agree = position(Field::FirstName).is_some_and(|first| {
+                matches!(
+                    pair.levels[first],
+                    comparison::first_name::EXACT | comparison::first_name::SAME_FULL_NAME
+                )
+            });
+            first_names_agree
+                && [pair.left, pair.right]
+                    .into_iter()
+                    .any(|row| comparison::named_after_father(&records[row as usize]))
+        }
+        _ => false,
+    };
+    if !named_alike {
         return false;
     }
     !scored.comparisons.iter().enumerate().any(|(index, c)| {
@@ -268,7 +288,7 @@ pub fn cluster_pairs_constrained(
         .filter(|pair| {
             let held_back = settings.father_son_guard
                 && !constraints.requires(pair.left, pair.right)
-                && rests_on_names_a_father_and_son_share(scored, pair);
+                && rests_on_names_a_father_and_son_share(records, scored, pair);
             held_back_father_son += u64::from(held_back);
             !held_back
         })

@@ -674,6 +674,40 @@ fn scenario() -> &'static Scenario {
             },
         );
         rows.insert("younger", younger);
+        // A father named in a store by his first name and surname only,
+        // beside his son named after him (Павел Павлович Корнеев), on the
+        // next number: nothing but names and a family's phones between them.
+        let son_named_after = person(
+            Sex::Male,
+            "павел",
+            "павлович",
+            "корнеев",
+            "1991-07-21",
+            "79057770042",
+        );
+        let entity = population.new_entity();
+        rows.insert(
+            "son_named_after",
+            population.add_full(entity, &son_named_after),
+        );
+        let entity = population.new_entity();
+        let store_father = population.add(
+            entity,
+            &Person {
+                phone: "79057770041".into(),
+                ..son_named_after.clone()
+            },
+            ProfileShape {
+                phone: Some("79057770041".into()),
+                email: None,
+                first: "павел".into(),
+                middle: None,
+                birth: None,
+                sex_known: false,
+                surname: true,
+            },
+        );
+        rows.insert("store_father", store_father);
         // Twins: one birth date, patronymic and surname, sequential phones.
         let twin_one = person(
             Sex::Male,
@@ -834,6 +868,31 @@ fn a_father_and_son_named_alike_sharing_only_names_stay_apart() {
             .any(|c| c.members.contains(&elder) && c.members.contains(&younger))
     );
     assert!(scenario.clustering.stats.links_held_back_father_son >= 1);
+}
+
+#[test]
+fn a_father_without_a_patronymic_and_his_son_named_after_him_stay_apart() {
+    let scenario = scenario();
+    assert!(!scenario.same_cluster("store_father", "son_named_after"));
+    // The father-and-son guard is what keeps them apart: without it the
+    // next number and the shared names link them.
+    let unguarded = run_engine(
+        &scenario.population,
+        &MatchSettings {
+            father_son_guard: false,
+            ..MatchSettings::default()
+        },
+    );
+    let (father, son) = (
+        scenario.rows["store_father"],
+        scenario.rows["son_named_after"],
+    );
+    assert!(
+        unguarded
+            .clusters
+            .iter()
+            .any(|c| c.members.contains(&father) && c.members.contains(&son))
+    );
 }
 
 #[test]

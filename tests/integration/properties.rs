@@ -806,7 +806,11 @@ fn check_clustering(
     for pair in &base.scored.pairs {
         let linkable = pair.weight >= threshold
             && !(settings.father_son_guard
-                && cluster::rests_on_names_a_father_and_son_share(&base.scored, pair));
+                && cluster::rests_on_names_a_father_and_son_share(
+                    &base.records,
+                    &base.scored,
+                    pair,
+                ));
         let (x, y) = (pair.left as usize, pair.right as usize);
         if linkable && group_of[x] != group_of[y] {
             prop_assert!(
