@@ -181,7 +181,8 @@ pub fn contradiction(
 /// father and son named alike look exactly like that (`father_son_guard`):
 /// one patronymic formed from the first name both bear, on both profiles
 /// (Степан Степанович twice) or on one while the other names none (Степан
-/// Степанович beside Степан, who may be his father).
+/// Степанович beside Степан, who may be his father; a son's patronymic
+/// only, since a daughter's father bears another form of the name).
 pub fn rests_on_names_a_father_and_son_share(
     records: &[NormalizedRecord],
     scored: &ScoredPairs,
@@ -203,7 +204,7 @@ pub fn rests_on_names_a_father_and_son_share(
             first_names_agree
                 && [pair.left, pair.right]
                     .into_iter()
-                    .any(|row| comparison::named_after_father(&records[row as usize]))
+                    .any(|row| comparison::son_named_after_father(&records[row as usize]))
         }
         _ => false,
     };

@@ -762,6 +762,19 @@ pub fn named_after_father(record: &NormalizedRecord) -> bool {
         .any(|first| given_name_is_stem(first, stem))
 }
 
+/// Whether the record is a man's whose patronymic is formed from his own
+/// first name: a son named after his father, who then has a father of his
+/// name (Александра Александровна's father is Александр, no namesake).
+pub fn son_named_after_father(record: &NormalizedRecord) -> bool {
+    let is_a_son = record
+        .name
+        .middle
+        .as_deref()
+        .and_then(patronymic_form)
+        .is_some_and(|(_, sex)| sex == Sex::Male);
+    is_a_son && named_after_father(record)
+}
+
 /// A given name and a patronymic's stem of one name: иван/иван,
 /// сергей/серге, илья/иль, юрий/юрь, павел/павл.
 fn given_name_is_stem(first: &str, stem: &str) -> bool {
@@ -1341,6 +1354,14 @@ mod tests {
             );
         }
         assert!(!named_after_father(&first("иван", &["иван"])));
+        assert!(son_named_after_father(&record("павел", "павлович")));
+        assert!(son_named_after_father(&record("илья", "ильич")));
+        assert!(named_after_father(&record("александра", "александровна")));
+        assert!(!son_named_after_father(&record(
+            "александра",
+            "александровна"
+        )));
+        assert!(!son_named_after_father(&record("иван", "сергеевич")));
     }
 
     #[test]
