@@ -751,28 +751,27 @@ pub fn compare_patronymics(a: &NormalizedRecord, b: &NormalizedRecord) -> u8 {
 /// Иванович, Сергей Сергеевич, Павел Павлович): the father gave his son his
 /// name, so father and son share a full name.
 pub fn named_after_father(record: &NormalizedRecord) -> bool {
-    let Some((stem, _)) = record.name.middle.as_deref().and_then(patronymic_form) else {
-        return false;
-    };
-    record
-        .name
-        .first
-        .iter()
-        .chain(&record.name.first_full)
-        .any(|first| given_name_is_stem(first, stem))
+    named_after_father_as(record).is_some()
 }
 
 /// Whether the record is a man's whose patronymic is formed from his own
 /// first name: a son named after his father, who then has a father of his
 /// name (Александра Александровна's father is Александр, no namesake).
 pub fn son_named_after_father(record: &NormalizedRecord) -> bool {
-    let is_a_son = record
+    named_after_father_as(record) == Some(Sex::Male)
+}
+
+/// The sex the patronymic's ending marks, when the patronymic is formed
+/// from the record's own first name.
+fn named_after_father_as(record: &NormalizedRecord) -> Option<Sex> {
+    let (stem, sex) = record.name.middle.as_deref().and_then(patronymic_form)?;
+    record
         .name
-        .middle
-        .as_deref()
-        .and_then(patronymic_form)
-        .is_some_and(|(_, sex)| sex == Sex::Male);
-    is_a_son && named_after_father(record)
+        .first
+        .iter()
+        .chain(&record.name.first_full)
+        .any(|first| given_name_is_stem(first, stem))
+        .then_some(sex)
 }
 
 /// A given name and a patronymic's stem of one name: иван/иван,
